@@ -1,0 +1,543 @@
+//! The cluster's clock: wall time on real clusters, simulated time in the
+//! embedded simulator.
+//!
+//! Drills are timed on the clock of the cluster they run against. A real
+//! cluster (kind, Terraform, existing) runs on wall time. The simulator runs
+//! on a **virtual clock** that jumps to the next due timer whenever nothing is
+//! happening, so a drill whose simulated recovery takes minutes finishes in
+//! a fraction of a second of wall time, and the same seed always gives the
+//! same simulated durations.
+//!
+//! "Nothing is happening" is tracked with [`Busy`] guards. Whoever does work
+//! that must complete before time moves on holds one: an API request being
+//! served, a controller handling an event, a timer's owner right after it
+//! fired (timers hand a guard over, see [`Clock::sleep`]), the drill runner
+//! while it acts rather than waits. Time advances only when no guard has been
+//! held for a short wall-clock quiet period ([`DEFAULT_QUIET`]), which also
+//! covers the hand-off between a watch event leaving the server and its
+//! reader reacting to it.
+//!
+//! A [`Clock::scaled`] clock runs `factor` times faster than wall time; it is
+//! for `gameday sim serve`, where a person or another process drives the
+//! cluster and nobody could hold guards.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, oneshot};
+
+/// How long (wall time) the virtual clock waits with no [`Busy`] guard held
+/// before it jumps to the next timer.
+pub const DEFAULT_QUIET: Duration = Duration::from_millis(3);
+
+/// A clock: cheap to clone; clones share the same time.
+#[derive(Clone)]
+pub struct Clock {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Scaled {
+        origin_wall: Instant,
+        origin: Timestamp,
+        factor: f64,
+    },
+    Virtual(Arc<Virtual>),
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Scaled { factor, .. } => {
+                write!(f, "Clock::Scaled(x{factor}, now {})", self.now())
+            }
+            Kind::Virtual(_) => write!(f, "Clock::Virtual(now {})", self.now()),
+        }
+    }
+}
+
+/// Which kind of time a clock keeps; reports say which one their durations are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeBase {
+    /// Wall-clock time (possibly sped up by a factor).
+    Wall,
+    /// Simulated time of the embedded simulator.
+    Simulated,
+}
+
+/// The error of [`Clock::timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("timed out after {}", humantime::format_duration(*.0))]
+pub struct Elapsed(pub Duration);
+
+impl Clock {
+    /// Real time.
+    pub fn wall() -> Clock {
+        Clock::scaled(1.0)
+    }
+
+    /// Wall time sped up `factor` times (`factor` ≥ 1 makes latencies
+    /// shorter in wall time); the clock starts at the current wall time.
+    pub fn scaled(factor: f64) -> Clock {
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        };
+        Clock {
+            kind: Kind::Scaled {
+                origin_wall: Instant::now(),
+                origin: Timestamp::now(),
+                factor,
+            },
+        }
+    }
+
+    /// A virtual clock starting at `start`, advanced by a background task on
+    /// the current tokio runtime.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn simulated(start: Timestamp) -> Clock {
+        Clock::simulated_with_quiet(start, DEFAULT_QUIET)
+    }
+
+    /// [`Clock::simulated`] with an explicit quiet period.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn simulated_with_quiet(start: Timestamp, quiet: Duration) -> Clock {
+        let state = Arc::new(Virtual {
+            now: Mutex::new(start),
+            timers: Mutex::new(BTreeMap::new()),
+            next_seq: AtomicU64::new(0),
+            busy: AtomicUsize::new(0),
+            epoch: AtomicU64::new(0),
+            wake: Arc::new(Notify::new()),
+            jumps: AtomicU64::new(0),
+        });
+        tokio::spawn(advance(Arc::downgrade(&state), state.wake.clone(), quiet));
+        Clock {
+            kind: Kind::Virtual(state),
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        match &self.kind {
+            Kind::Scaled {
+                origin_wall,
+                origin,
+                factor,
+            } => {
+                let elapsed = origin_wall.elapsed().mul_f64(*factor);
+                origin
+                    .checked_add(
+                        jiff::SignedDuration::try_from(elapsed)
+                            .unwrap_or(jiff::SignedDuration::MAX),
+                    )
+                    .unwrap_or(Timestamp::MAX)
+            }
+            Kind::Virtual(v) => *lock(&v.now),
+        }
+    }
+
+    /// Time elapsed on this clock since `earlier` (zero if `earlier` is in
+    /// the future).
+    pub fn since(&self, earlier: Timestamp) -> Duration {
+        duration_between(earlier, self.now())
+    }
+
+    /// Which kind of time this clock keeps.
+    pub fn time_base(&self) -> TimeBase {
+        match self.kind {
+            Kind::Scaled { .. } => TimeBase::Wall,
+            Kind::Virtual(_) => TimeBase::Simulated,
+        }
+    }
+
+    /// True for the simulator's virtual clock.
+    pub fn is_simulated(&self) -> bool {
+        self.time_base() == TimeBase::Simulated
+    }
+
+    /// How many times the virtual clock has jumped (0 for wall clocks); for
+    /// diagnostics and benchmarks.
+    pub fn jumps(&self) -> u64 {
+        match &self.kind {
+            Kind::Scaled { .. } => 0,
+            Kind::Virtual(v) => v.jumps.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A guard that keeps virtual time from advancing while it is held.
+    /// No effect on wall clocks.
+    pub fn busy(&self) -> Busy {
+        match &self.kind {
+            Kind::Scaled { .. } => Busy(None),
+            Kind::Virtual(v) => Busy::acquire(v),
+        }
+    }
+
+    /// Completes after `d` of this clock's time. The output is a [`Busy`]
+    /// guard handed over by the timer: hold it while reacting to the timer,
+    /// so time cannot move on before the reaction is done.
+    pub fn sleep(&self, d: Duration) -> Sleep {
+        let deadline = add(self.now(), d);
+        self.sleep_until(deadline)
+    }
+
+    /// Completes at `deadline` on this clock; see [`Clock::sleep`].
+    pub fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        match &self.kind {
+            Kind::Scaled { factor, .. } => {
+                let left = duration_between(self.now(), deadline).div_f64(*factor);
+                Sleep {
+                    inner: SleepInner::Wall(Box::pin(tokio::time::sleep(left))),
+                }
+            }
+            Kind::Virtual(v) => {
+                if deadline <= *lock(&v.now) {
+                    return Sleep {
+                        inner: SleepInner::Ready(Some(Busy::acquire(v))),
+                    };
+                }
+                let (tx, rx) = oneshot::channel();
+                let seq = v.next_seq.fetch_add(1, Ordering::Relaxed);
+                lock(&v.timers).insert((deadline, seq), tx);
+                v.touch();
+                Sleep {
+                    inner: SleepInner::Virtual {
+                        rx,
+                        key: (deadline, seq),
+                        clock: Arc::downgrade(v),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Runs `fut` with a deadline `d` on this clock.
+    ///
+    /// # Errors
+    /// [`Elapsed`] when `d` passes first; `fut` is dropped.
+    pub async fn timeout<F: Future>(&self, d: Duration, fut: F) -> Result<F::Output, Elapsed> {
+        tokio::select! {
+            biased;
+            out = fut => Ok(out),
+            _expired = self.sleep(d) => Err(Elapsed(d)),
+        }
+    }
+}
+
+/// While held, virtual time does not advance. Clones count separately.
+#[must_use = "virtual time only stays still while the guard is held"]
+pub struct Busy(Option<Arc<Virtual>>);
+
+impl Busy {
+    fn acquire(v: &Arc<Virtual>) -> Busy {
+        v.busy.fetch_add(1, Ordering::SeqCst);
+        v.epoch.fetch_add(1, Ordering::SeqCst);
+        Busy(Some(v.clone()))
+    }
+
+    /// A guard that guards nothing (for wall clocks and tests).
+    pub fn none() -> Busy {
+        Busy(None)
+    }
+}
+
+impl Clone for Busy {
+    fn clone(&self) -> Self {
+        match &self.0 {
+            Some(v) => Busy::acquire(v),
+            None => Busy(None),
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            v.epoch.fetch_add(1, Ordering::SeqCst);
+            if v.busy.fetch_sub(1, Ordering::SeqCst) == 1 {
+                v.wake.notify_one();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Busy"
+        } else {
+            "Busy(none)"
+        })
+    }
+}
+
+/// The future of [`Clock::sleep`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    inner: SleepInner,
+}
+
+enum SleepInner {
+    Ready(Option<Busy>),
+    Wall(Pin<Box<tokio::time::Sleep>>),
+    Virtual {
+        rx: oneshot::Receiver<Busy>,
+        key: (Timestamp, u64),
+        clock: Weak<Virtual>,
+    },
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sleep")
+    }
+}
+
+impl Future for Sleep {
+    type Output = Busy;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Busy> {
+        match &mut self.inner {
+            SleepInner::Ready(b) => Poll::Ready(b.take().unwrap_or_else(Busy::none)),
+            SleepInner::Wall(s) => s.as_mut().poll(cx).map(|()| Busy::none()),
+            SleepInner::Virtual { rx, .. } => match Pin::new(rx).poll(cx) {
+                Poll::Ready(Ok(busy)) => Poll::Ready(busy),
+                // The clock is gone: nothing will ever fire; never complete.
+                Poll::Ready(Err(_)) => Poll::Pending,
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        // A cancelled timer must not make the clock jump to its deadline.
+        if let SleepInner::Virtual { key, clock, .. } = &self.inner
+            && let Some(v) = clock.upgrade()
+            && lock(&v.timers).remove(key).is_some()
+        {
+            v.touch();
+        }
+    }
+}
+
+struct Virtual {
+    now: Mutex<Timestamp>,
+    timers: Mutex<BTreeMap<(Timestamp, u64), oneshot::Sender<Busy>>>,
+    next_seq: AtomicU64,
+    busy: AtomicUsize,
+    /// Bumped on every guard change and timer change: the advancer only
+    /// jumps when it saw no change during a whole quiet period.
+    epoch: AtomicU64,
+    wake: Arc<Notify>,
+    jumps: AtomicU64,
+}
+
+impl Virtual {
+    fn touch(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn is_idle_with_timers(&self) -> bool {
+        self.busy.load(Ordering::SeqCst) == 0 && !lock(&self.timers).is_empty()
+    }
+
+    /// Moves time to the earliest deadline and fires every timer due then.
+    fn jump(self: &Arc<Self>) {
+        let due: Vec<oneshot::Sender<Busy>> = {
+            let mut timers = lock(&self.timers);
+            let Some((&(deadline, _), _)) = timers.iter().next() else {
+                return;
+            };
+            let mut now = lock(&self.now);
+            if deadline > *now {
+                *now = deadline;
+            }
+            let later = timers.split_off(&(deadline, u64::MAX));
+            std::mem::replace(&mut *timers, later)
+                .into_values()
+                .collect()
+        };
+        self.jumps.fetch_add(1, Ordering::Relaxed);
+        for tx in due {
+            // Hand a guard to each sleeper so time stays here until it has
+            // reacted; a dropped sleeper drops the guard at once.
+            let _ = tx.send(Busy::acquire(self));
+        }
+    }
+}
+
+impl Drop for Virtual {
+    fn drop(&mut self) {
+        self.wake.notify_one();
+    }
+}
+
+async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
+    loop {
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let epoch = {
+            let Some(v) = state.upgrade() else { return };
+            if !v.is_idle_with_timers() {
+                None
+            } else {
+                Some(v.epoch.load(Ordering::SeqCst))
+            }
+        };
+        match epoch {
+            None => notified.await,
+            Some(seen) => {
+                tokio::time::sleep(quiet).await;
+                let Some(v) = state.upgrade() else { return };
+                if v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen {
+                    v.jump();
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn add(t: Timestamp, d: Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// `later - earlier` as a std duration, zero when negative.
+pub fn duration_between(earlier: Timestamp, later: Timestamp) -> Duration {
+    let d = later.duration_since(earlier);
+    Duration::try_from(d).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start() -> Timestamp {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn virtual_sleep_jumps_without_waiting() {
+        let clock = Clock::simulated(start());
+        let wall = Instant::now();
+        let _b = clock.sleep(Duration::from_secs(3600)).await;
+        assert_eq!(clock.since(start()), Duration::from_secs(3600));
+        assert!(wall.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn busy_guard_holds_time_still() {
+        let clock = Clock::simulated(start());
+        let guard = clock.busy();
+        let sleeper = tokio::spawn({
+            let clock = clock.clone();
+            async move {
+                drop(clock.sleep(Duration::from_secs(10)).await);
+                clock.now()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(clock.now(), start(), "time moved while a guard was held");
+        drop(guard);
+        let woke = sleeper.await.unwrap();
+        assert_eq!(duration_between(start(), woke), Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn timers_fire_in_deadline_order() {
+        let clock = Clock::simulated(start());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for secs in [30u64, 10, 20] {
+            let (clock, order) = (clock.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _b = clock.sleep(Duration::from_secs(secs)).await;
+                lock(&order).push((secs, clock.since(start()).as_secs()));
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*lock(&order), vec![(10, 10), (20, 20), (30, 30)]);
+    }
+
+    #[tokio::test]
+    async fn a_fired_timer_hands_over_a_guard() {
+        let clock = Clock::simulated(start());
+        let first = clock.sleep(Duration::from_secs(1));
+        let second = tokio::spawn({
+            let clock = clock.clone();
+            async move {
+                drop(clock.sleep(Duration::from_secs(2)).await);
+                clock.now()
+            }
+        });
+        let guard = first.await;
+        // While the first sleeper holds its guard, the 2 s timer cannot fire.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(clock.since(start()), Duration::from_secs(1));
+        drop(guard);
+        assert_eq!(
+            duration_between(start(), second.await.unwrap()),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[tokio::test]
+    async fn cancelled_timers_do_not_move_time() {
+        let clock = Clock::simulated(start());
+        let long = clock.sleep(Duration::from_secs(600));
+        drop(long);
+        let _b = clock.sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(clock.since(start()), Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn timeout_on_virtual_time() {
+        let clock = Clock::simulated(start());
+        let never = futures::future::pending::<()>();
+        let err = clock
+            .timeout(Duration::from_secs(300), never)
+            .await
+            .unwrap_err();
+        assert_eq!(err, Elapsed(Duration::from_secs(300)));
+        assert_eq!(clock.since(start()), Duration::from_secs(300));
+        let ok = clock.timeout(Duration::from_secs(300), async { 7 }).await;
+        assert_eq!(ok, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn scaled_clock_runs_faster_than_wall() {
+        let clock = Clock::scaled(1000.0);
+        let t0 = clock.now();
+        let _ = clock.sleep(Duration::from_secs(2)).await;
+        assert!(clock.since(t0) >= Duration::from_secs(2));
+        assert_eq!(clock.time_base(), TimeBase::Wall);
+    }
+}

@@ -1,0 +1,14 @@
+//! gameday: disaster-recovery drills for GitOps-managed Kubernetes.
+//!
+//! A drill creates a throwaway cluster, bootstraps it from Git, breaks it on
+//! purpose, recovers it the GitOps way and times every phase against the RTO
+//! budgets its scenario file declares. See `DESIGN.md` for the architecture;
+//! the modules follow it:
+//!
+//! - [`scenario`]: the scenario file format, its validation and JSON Schema;
+//! - [`clock`]: wall and simulated time;
+//! - [`process`]: the one place that starts external programs.
+
+pub mod clock;
+pub mod exit;
+pub mod process;
