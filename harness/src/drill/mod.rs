@@ -1,0 +1,3 @@
+//! Drills: the runner, faults, probes, snapshots and RTO verdicts.
+
+pub mod events;
