@@ -37,7 +37,7 @@ build: ## Release build of the gameday binary (target/release/gameday).
 
 report-screenshot: ## Render the sample report.html with headless Chromium to target/report-screenshot/report.png.
 	GAMEDAY_SCREENSHOT_DIR=$(CURDIR)/target/report-screenshot $(CARGO) test -p gameday --test report --quiet -- --ignored --exact screenshot::sample_report_renders_in_headless_chromium
-	@echo "page: target/report-screenshot/report.html  screenshot: target/report-screenshot/report.png"
+	@echo "pages: target/report-screenshot/*.html  screenshots: target/report-screenshot/*.png"
 
 clean: ## Remove build output and reports.
 	$(CARGO) clean

@@ -103,3 +103,44 @@ fn contains_the_documented_fields() {
     let lost = &v["scenarios"][3]["repeats"][0]["diff"]["lost"][0];
     assert_eq!(keys(lost), ["object", "allowed", "fields"]);
 }
+
+/// Every key that occurs in a report.json is documented in the README's
+/// "report.json" section, so the documentation cannot silently drift.
+#[test]
+fn every_field_is_documented_in_the_readme() {
+    let readme = std::fs::read_to_string(crate::common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("### report.json")
+        .expect("README has a report.json section");
+    let section = &readme[start..];
+    let end = section[4..].find("\n### ").map_or(section.len(), |i| i + 4);
+    let section = &section[..end];
+    let mut keys = std::collections::BTreeSet::new();
+    for report in [testing::run_report(), testing::aborted_run_report()] {
+        collect(&serde_json::to_value(&report).unwrap(), &mut keys, false);
+    }
+    let undocumented: Vec<&String> = keys
+        .iter()
+        .filter(|k| !section.contains(&format!("`{k}`")) && !section.contains(&format!(".{k}`")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "fields missing from README's report.json section: {undocumented:?}"
+    );
+}
+
+/// Object keys, recursively; the keys of `phases_ms` are phase names, not fields.
+fn collect(v: &Value, keys: &mut std::collections::BTreeSet<String>, data: bool) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if !data {
+                    keys.insert(k.clone());
+                }
+                collect(v, keys, k == "phases_ms");
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect(v, keys, false)),
+        _ => {}
+    }
+}

@@ -1,13 +1,13 @@
 //! Renders the sample `report.html` in headless Chromium (Debian's
 //! `chromium` package) and checks a PNG comes out. Ignored by default (needs
-//! the browser); `make report-screenshot` runs it and leaves the page and the
-//! PNG in `target/report-screenshot/` to look at.
+//! the browser); `make report-screenshot` runs it and leaves the pages and the
+//! PNGs (`report`, `aborted`) in `target/report-screenshot/` to look at.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gameday::process::Cmd;
-use gameday::report::{html, testing};
+use gameday::report::{RunReport, html, testing};
 
 fn out_dir() -> PathBuf {
     std::env::var_os("GAMEDAY_SCREENSHOT_DIR")
@@ -20,9 +20,15 @@ fn out_dir() -> PathBuf {
 fn sample_report_renders_in_headless_chromium() {
     let dir = out_dir();
     std::fs::create_dir_all(&dir).expect("create the screenshot directory");
-    let page = dir.join("report.html");
-    let png = dir.join("report.png");
-    std::fs::write(&page, html::render(&testing::run_report())).expect("write report.html");
+    screenshot(&dir, "report", &testing::run_report());
+    screenshot(&dir, "aborted", &testing::aborted_run_report());
+}
+
+/// Writes `<name>.html` and renders it to `<name>.png` with Chromium.
+fn screenshot(dir: &Path, name: &str, report: &RunReport) {
+    let page = dir.join(format!("{name}.html"));
+    let png = dir.join(format!("{name}.png"));
+    std::fs::write(&page, html::render(report)).expect("write the page");
     let _ = std::fs::remove_file(&png);
     let profile = tempfile::tempdir().expect("temp profile dir");
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -54,9 +60,11 @@ fn sample_report_renders_in_headless_chromium() {
         "not a PNG: {}",
         png.display()
     );
+    // A blank 1400x2000 page compresses to a few kB; a drawn report does not.
     assert!(
         bytes.len() > 20_000,
-        "suspiciously small screenshot ({} bytes)",
+        "suspiciously small screenshot {} ({} bytes)",
+        png.display(),
         bytes.len()
     );
 }

@@ -55,9 +55,19 @@ enum Row<'a> {
 pub fn render(ctx: Context<'_>, r: &RepeatReport) -> String {
     let rows = rows(&r.phases);
     let recovery = recovery_window(r);
-    let deadline = recovery.map(|(start, _)| start + ctx.total_budget_ms);
+    // Without a measured recovery (aborted, timed out) the deadline still
+    // counts from the first recovery phase, so the chart shows how far off it was.
+    let deadline = recovery
+        .map(|(start, _)| start)
+        .or_else(|| {
+            r.phases
+                .iter()
+                .find(|p| p.group == PhaseGroup::Recovery)
+                .map(|p| p.start_ms)
+        })
+        .map(|start| start + ctx.total_budget_ms);
     let domain = domain(r, deadline);
-    let top = if recovery.is_some() {
+    let top = if deadline.is_some() {
         TOP_BRACKET
     } else {
         TOP_PLAIN
@@ -103,16 +113,11 @@ pub fn render(ctx: Context<'_>, r: &RepeatReport) -> String {
             }
         }
     }
-    if let (Some((start, end)), Some(deadline)) = (recovery, deadline) {
-        markers(
-            &mut s,
-            &x,
-            start,
-            end,
-            deadline,
-            ctx.total_budget_ms,
-            axis_y,
-        );
+    if let Some((start, end)) = recovery {
+        bracket(&mut s, &x, start, end, deadline.is_some_and(|d| end > d));
+    }
+    if let Some(deadline) = deadline {
+        deadline_line(&mut s, x(deadline), ctx.total_budget_ms, axis_y);
     }
     let _ = write!(
         s,
@@ -294,7 +299,9 @@ fn duration_label(p: &PhaseReport) -> (String, &'static str) {
             format!("{} / {}", human::duration(d), human::duration(b)),
             "dur",
         ),
-        (Some(_), None) if p.status == Status::Error => ("error".into(), "dur bad"),
+        (Some(d), None) if p.status == Status::Error => {
+            (format!("error after {}", human::duration(d)), "dur bad")
+        }
         (Some(d), None) => (human::duration(d), "dur plain"),
     }
 }
@@ -333,17 +340,8 @@ fn tooltip(p: &PhaseReport, base: TimeBase) -> String {
     t
 }
 
-fn markers(
-    s: &mut String,
-    x: &impl Fn(u64) -> f64,
-    start: u64,
-    end: u64,
-    deadline: u64,
-    budget: u64,
-    axis_y: f64,
-) {
-    let (xs, xe, xd) = (x(start), x(end), x(deadline));
-    let over = end > deadline;
+fn bracket(s: &mut String, x: &impl Fn(u64) -> f64, start: u64, end: u64, over: bool) {
+    let (xs, xe) = (x(start), x(end));
     let _ = write!(
         s,
         r#"<g class="recovery-window{}"><path class="bracket" d="M{xs:.1} 30 v-6 H{xe:.1} v6"/><text class="bracket-label" x="{:.1}" y="18">{}</text></g>"#,
@@ -351,6 +349,9 @@ fn markers(
         (xs + xe) / 2.0,
         esc(&format!("recovery {}", human::duration(end - start))),
     );
+}
+
+fn deadline_line(s: &mut String, xd: f64, budget: u64, axis_y: f64) {
     let _ = write!(
         s,
         r#"<g class="deadline"><line x1="{xd:.1}" y1="{TOP_BRACKET}" x2="{xd:.1}" y2="{axis_y:.1}"/><text x="{:.1}" y="{:.1}">{}</text></g>"#,

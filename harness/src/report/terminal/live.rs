@@ -374,7 +374,14 @@ fn bar_message(
     budget: Option<Duration>,
     detail: &str,
 ) -> String {
-    let elapsed_text = elapsed.map_or("…".to_owned(), fmt);
+    // Whole seconds while running: tenths would flicker on every redraw.
+    let elapsed_text = elapsed.map_or("…".to_owned(), |e| {
+        if e < Duration::from_secs(60) {
+            format!("{}s", e.as_secs())
+        } else {
+            fmt(e)
+        }
+    });
     let mut msg = match (elapsed, budget) {
         (Some(e), Some(b)) if e > b => format!(
             "{phase:<13} {elapsed_text:>7} > budget {}  OVER BUDGET",
