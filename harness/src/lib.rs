@@ -12,3 +12,4 @@
 pub mod clock;
 pub mod exit;
 pub mod process;
+pub mod sim;

@@ -1,0 +1,26 @@
+//! The embedded Kubernetes API simulator.
+//!
+//! A Kubernetes API server in-process, faithful enough that kube-rs and
+//! `kubectl` work against it unchanged. The pieces, by concept:
+//!
+//! - [`store`]: objects, revisions, history, events — and the in-process
+//!   API the simulated controllers use (start there);
+//! - [`registry`]: built-in and CRD-defined resource types; [`crd`];
+//! - [`selectors`], [`patch`], [`ownership`] (managedFields and
+//!   server-side apply), [`defaults`];
+//! - [`status`]: API errors and their `Status` bodies;
+//! - [`resource`]: type and object identity.
+
+pub mod crd;
+pub mod defaults;
+pub mod ownership;
+pub mod patch;
+pub mod registry;
+pub mod resource;
+pub mod selectors;
+pub mod status;
+pub mod store;
+
+pub use resource::{GroupResource, Gvr, ObjectRef};
+pub use status::{ApiError, ApiResult, Reason};
+pub use store::Store;
