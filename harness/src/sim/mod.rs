@@ -13,6 +13,7 @@
 
 pub mod crd;
 pub mod defaults;
+pub mod lifecycle;
 pub mod ownership;
 pub mod patch;
 pub mod registry;

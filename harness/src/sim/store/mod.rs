@@ -71,7 +71,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::Timestamp;
 use serde_json::Value;
 
-pub use self::delete::{DeleteOptions, Deleted, Propagation};
+pub use self::delete::{
+    DeleteOptions, Deleted, FOREGROUND, IMMORTAL_NAMESPACES, ORPHAN, Propagation,
+};
 use self::state::State;
 pub(crate) use self::subscribe::Notice;
 pub use self::subscribe::{Delivery, EventFilter, Subscription};
@@ -456,6 +458,40 @@ impl Store {
     pub fn dependents(&self, uid: &str) -> Vec<ObjectRef> {
         let st = self.lock();
         st.dependents(uid, &self.inner.registry)
+    }
+
+    /// The object with this uid, if it exists.
+    pub fn object_by_uid(&self, uid: &str) -> Option<Arc<Value>> {
+        let st = self.lock();
+        let (gr, key) = st.uids.get(uid)?;
+        st.get(gr, Some(&key.0), &key.1)
+    }
+
+    /// The reference of a stored object (its type at the preferred version).
+    pub fn ref_of(&self, obj: &Value) -> Option<ObjectRef> {
+        let api_version = obj.get("apiVersion")?.as_str()?;
+        let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let kind = obj.get("kind")?.as_str()?;
+        let rt = self.inner.registry.by_kind(group, kind)?;
+        Some(ObjectRef {
+            gvr: rt.preferred_gvr(),
+            namespace: if rt.namespaced {
+                meta::namespace_of(obj)
+            } else {
+                None
+            },
+            name: meta::name_of(obj).to_owned(),
+        })
+    }
+
+    /// True when any object lives in namespace `ns`.
+    pub fn has_objects_in(&self, ns: &str) -> bool {
+        self.lock().has_objects_in(ns)
+    }
+
+    /// True when any object of `gr` exists.
+    pub fn has_objects_of(&self, gr: &GroupResource) -> bool {
+        self.lock().scan(gr, None).next().is_some()
     }
 
     /// True when an object with this uid exists.

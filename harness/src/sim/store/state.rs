@@ -338,6 +338,14 @@ impl State {
         out
     }
 
+    pub(crate) fn has_objects_in(&self, ns: &str) -> bool {
+        self.tables.values().any(|t| {
+            t.range((ns.to_owned(), String::new())..)
+                .next()
+                .is_some_and(|((n, _), _)| n == ns)
+        })
+    }
+
     /// Whether namespace `ns` exists, and whether it is terminating.
     pub(crate) fn namespace_state(&self, ns: &str) -> Option<bool> {
         let obj = self.get(&GroupResource::new("", "namespaces"), None, ns)?;
