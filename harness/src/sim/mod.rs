@@ -13,7 +13,11 @@
 
 pub mod crd;
 pub mod defaults;
+pub mod discovery;
+pub mod http;
+pub mod jsonpath;
 pub mod lifecycle;
+pub mod openapi;
 pub mod ownership;
 pub mod patch;
 pub mod registry;
@@ -21,6 +25,7 @@ pub mod resource;
 pub mod selectors;
 pub mod status;
 pub mod store;
+pub mod table;
 
 pub use resource::{GroupResource, Gvr, ObjectRef};
 pub use status::{ApiError, ApiResult, Reason};
