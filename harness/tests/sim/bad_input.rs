@@ -1,0 +1,1 @@
+//! Bad input: every malformed request gets the right code and `reason`.
