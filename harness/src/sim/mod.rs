@@ -27,6 +27,7 @@ pub mod protobuf;
 pub mod registry;
 pub mod resource;
 pub mod selectors;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod table;
