@@ -99,31 +99,23 @@ pub async fn raw_with_token(
     body: Vec<u8>,
     token: Option<&str>,
 ) -> (u16, serde_json::Value) {
-    let client = cluster.client().await.expect("client");
     let mut req = http::Request::builder().method(method).uri(path);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
-    let req = req.body(body).expect("request");
-    // kube::Client adds the kubeconfig token; to test other tokens we
-    // override the header after the fact through a custom config.
-    let client = match token {
-        Some(t) if Some(t) == cluster.token() => client,
-        other => {
-            let kc = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
-            let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                .await
-                .unwrap();
-            cfg.auth_info.token = other.map(|t| t.to_owned().into());
-            kube::Client::try_from(cfg).unwrap()
-        }
-    };
-    match client.request_text(req).await {
-        Ok(text) => (
-            200,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        ),
-        Err(kube::Error::Api(s)) => (s.code, serde_json::to_value(&*s).unwrap()),
-        Err(e) => panic!("request failed: {e}"),
-    }
+    send(cluster, req.body(body).expect("request"), token).await
+}
+
+/// Sends a request with `token` (None: no Authorization header) and
+/// returns the status code and the decoded body.
+pub async fn send(cluster: &SimCluster, req: http::Request<Vec<u8>>, token: Option<&str>) -> (u16, serde_json::Value) {
+    let kc = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    cfg.auth_info.token = token.map(|t| t.to_owned().into());
+    let client = kube::Client::try_from(cfg).unwrap();
+    let resp = client.send(req.map(kube::client::Body::from)).await.expect("request sent");
+    let code = resp.status().as_u16();
+    let bytes = resp.into_body().collect_bytes().await.expect("body read");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
