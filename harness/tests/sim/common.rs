@@ -108,14 +108,28 @@ pub async fn raw_with_token(
 
 /// Sends a request with `token` (None: no Authorization header) and
 /// returns the status code and the decoded body.
-pub async fn send(cluster: &SimCluster, req: http::Request<Vec<u8>>, token: Option<&str>) -> (u16, serde_json::Value) {
+pub async fn send(
+    cluster: &SimCluster,
+    req: http::Request<Vec<u8>>,
+    token: Option<&str>,
+) -> (u16, serde_json::Value) {
     let kc = kube::config::Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap();
-    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     cfg.auth_info.token = token.map(|t| t.to_owned().into());
+    // Raw requests see raw answers: no client-side retries of 429/503/504.
+    cfg.default_retry = false;
     let client = kube::Client::try_from(cfg).unwrap();
-    let resp = client.send(req.map(kube::client::Body::from)).await.expect("request sent");
+    let resp = client
+        .send(req.map(kube::client::Body::from))
+        .await
+        .expect("request sent");
     let code = resp.status().as_u16();
     let bytes = resp.into_body().collect_bytes().await.expect("body read");
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }

@@ -470,6 +470,22 @@ impl Store {
         })
     }
 
+    /// The retained events after revision `rev` that match `filter`, oldest
+    /// first (what a watch from `rev` replays).
+    ///
+    /// # Errors
+    /// 410 Expired when events after `rev` were already dropped.
+    pub fn events_since(&self, rev: u64, filter: &EventFilter) -> ApiResult<Vec<Arc<Event>>> {
+        let st = self.lock();
+        let events = st.history.since(rev).ok_or_else(|| {
+            ApiError::expired(format!(
+                "too old resource version: {rev} ({})",
+                st.history.oldest() + 1
+            ))
+        })?;
+        Ok(events.filter(|e| filter.matches(e)).cloned().collect())
+    }
+
     /// Objects owned (through `ownerReferences`) by the object with `uid`.
     pub fn dependents(&self, uid: &str) -> Vec<ObjectRef> {
         let st = self.lock();
