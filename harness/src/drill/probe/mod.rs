@@ -2,3 +2,4 @@
 //! judgements they apply to objects.
 
 pub mod health;
+pub mod observer;
