@@ -119,6 +119,37 @@ impl World {
         self.unknown.contains(gk)
     }
 
+    /// A world holding these objects, every kind synced: for judging
+    /// conditions offline (tests, reports).
+    pub fn from_objects(
+        objects: impl IntoIterator<Item = Value>,
+        synced: impl IntoIterator<Item = GroupKind>,
+    ) -> World {
+        let mut w = World::default();
+        for gk in synced {
+            w.synced.insert(gk.clone());
+            w.objects.entry(gk).or_default();
+        }
+        for o in objects {
+            let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let gk = GroupKind::of(api, kind);
+            let key = (
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+            w.synced.insert(gk.clone());
+            w.objects.entry(gk).or_default().insert(key, Arc::new(o));
+        }
+        w
+    }
+
     fn max_rv(&self) -> Option<u64> {
         self.objects
             .values()
