@@ -10,9 +10,12 @@ use super::tree::{BudgetCheck, DiffEntry, Status, TimeBase};
 use crate::scenario::duration::format_duration;
 
 /// A duration in milliseconds for people, rounded to what matters at its
-/// scale and without zero parts: `850ms`, `12.4s`, `40s`, `3m`, `3m40s`,
+/// scale and without zero parts: `0s`, `850ms`, `12.4s`, `40s`, `3m`, `3m40s`,
 /// `1h`, `1h2m`. Rounds down, so a value never reads larger than it is.
 pub fn duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_owned();
+    }
     if ms < 1_000 {
         return format!("{ms}ms");
     }
@@ -43,7 +46,7 @@ pub fn margin(ms: i64) -> String {
     match ms.signum() {
         1 => format!("+{abs}"),
         -1 => format!("-{abs}"),
-        _ => "0s".to_owned(),
+        _ => abs,
     }
 }
 
@@ -130,7 +133,7 @@ mod tests {
 
     #[test]
     fn durations_drop_zero_parts_and_round_down() {
-        assert_eq!(duration(0), "0ms");
+        assert_eq!(duration(0), "0s");
         assert_eq!(duration(850), "850ms");
         assert_eq!(duration(12_400), "12.4s");
         assert_eq!(duration(12_499), "12.4s");

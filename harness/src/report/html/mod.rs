@@ -252,7 +252,10 @@ fn repeat(out: &mut String, s: &ScenarioReport, r: &RepeatReport, open: bool) {
         total_budget_ms: s.objective.total_ms,
         time_base: s.time_base,
     };
+    // The chart scrolls sideways on narrow screens rather than shrinking its text.
+    out.push_str(r#"<div class="chart">"#);
     out.push_str(&timeline::render(ctx, r));
+    out.push_str("</div>");
     widgets::diff(out, r);
     out.push_str("</details>");
 }

@@ -188,11 +188,7 @@ fn grid(s: &mut String, domain: u64, x: &impl Fn(u64) -> f64, top: f64, axis_y: 
     let mut t = 0;
     while t <= domain {
         let xt = x(t);
-        let label = if t == 0 {
-            "0".to_owned()
-        } else {
-            human::duration(t)
-        };
+        let label = human::duration(t);
         let _ = write!(
             s,
             r#"<line class="grid" x1="{xt:.1}" y1="{top}" x2="{xt:.1}" y2="{axis_y:.1}"/><line class="tick" x1="{xt:.1}" y1="{axis_y:.1}" x2="{xt:.1}" y2="{:.1}"/><text class="tick-label" x="{xt:.1}" y="{:.1}">{label}</text>"#,
