@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::tree::{BudgetCheck, DiffEntry, Status, TimeBase};
+use super::tree::{BudgetCheck, DiffEntry, RunReport, Status, TimeBase};
 use crate::scenario::duration::format_duration;
 
 /// A duration in milliseconds for people, rounded to what matters at its
@@ -127,9 +127,66 @@ pub fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// One line: how the run went.
+pub fn headline(report: &RunReport) -> String {
+    let n = report.scenarios.len();
+    let count = |st: Status| report.scenarios.iter().filter(|s| s.status == st).count();
+    let (failed, errors, aborted) = (
+        count(Status::Failed),
+        count(Status::Error),
+        count(Status::Aborted),
+    );
+    if report.status == Status::Aborted {
+        let done = n - aborted;
+        return format!("run aborted: {done} of {} finished", plural(n, "scenario"));
+    }
+    if failed + errors == 0 {
+        return match n {
+            0 => "no scenarios ran".to_owned(),
+            1 => "the scenario met its objectives".to_owned(),
+            _ => format!("all {n} scenarios met their objectives"),
+        };
+    }
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!(
+            "{failed} of {} missed an objective",
+            plural(n, "scenario")
+        ));
+    }
+    if errors > 0 {
+        let what = if errors == 1 { "error" } else { "errors" };
+        parts.push(if failed > 0 {
+            format!("{errors} infrastructure {what}")
+        } else {
+            format!(
+                "{errors} of {} could not run (infrastructure {what})",
+                plural(n, "scenario")
+            )
+        });
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headline_counts_outcomes() {
+        assert_eq!(
+            headline(&crate::report::testing::run_report()),
+            "2 of 5 scenarios missed an objective, 1 infrastructure error"
+        );
+        assert_eq!(
+            headline(&crate::report::testing::passing_run_report()),
+            "all 2 scenarios met their objectives"
+        );
+        assert_eq!(
+            headline(&crate::report::testing::aborted_run_report()),
+            "run aborted: 0 of 2 scenarios finished"
+        );
+    }
 
     #[test]
     fn durations_drop_zero_parts_and_round_down() {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::human::{self, plural};
 use super::stats::{self, TOTAL};
 use super::tree::{
-    BudgetCheck, PhaseGroup, RepeatReport, RunReport, ScenarioReport, StateDiff, Status, TimeBase,
+    BudgetCheck, RepeatReport, RunReport, ScenarioReport, StateDiff, Status, TimeBase,
 };
 
 /// The Markdown summary of a run.
@@ -22,7 +22,7 @@ pub fn render(report: &RunReport) -> String {
         out,
         "## {} gameday: {}\n",
         human::status_icon(report.status),
-        headline(report)
+        human::headline(report)
     );
     let _ = writeln!(
         out,
@@ -48,47 +48,6 @@ pub fn render(report: &RunReport) -> String {
         scenario(&mut out, s);
     }
     out
-}
-
-/// One line: how the run went.
-pub fn headline(report: &RunReport) -> String {
-    let n = report.scenarios.len();
-    let count = |st: Status| report.scenarios.iter().filter(|s| s.status == st).count();
-    let (failed, errors, aborted) = (
-        count(Status::Failed),
-        count(Status::Error),
-        count(Status::Aborted),
-    );
-    if report.status == Status::Aborted {
-        let done = n - aborted;
-        return format!("run aborted: {done} of {} finished", plural(n, "scenario"));
-    }
-    if failed + errors == 0 {
-        return match n {
-            0 => "no scenarios ran".to_owned(),
-            1 => "the scenario met its objectives".to_owned(),
-            _ => format!("all {n} scenarios met their objectives"),
-        };
-    }
-    let mut parts = Vec::new();
-    if failed > 0 {
-        parts.push(format!(
-            "{failed} of {} missed an objective",
-            plural(n, "scenario")
-        ));
-    }
-    if errors > 0 {
-        let what = if errors == 1 { "error" } else { "errors" };
-        parts.push(if failed > 0 {
-            format!("{errors} infrastructure {what}")
-        } else {
-            format!(
-                "{errors} of {} could not run (infrastructure {what})",
-                plural(n, "scenario")
-            )
-        });
-    }
-    parts.join(", ")
 }
 
 fn overview(out: &mut String, report: &RunReport) {
@@ -129,7 +88,7 @@ fn recovery_cell(s: &ScenarioReport, total: Option<&BudgetCheck>) -> String {
         .iter()
         .filter(|r| r.recovery_ms.is_some())
         .collect();
-    let walls: Vec<u64> = ran.iter().map(|r| recovery_wall_ms(r)).collect();
+    let walls: Vec<u64> = ran.iter().map(|r| stats::recovery_wall_ms(r)).collect();
     let q = stats::quantile_fraction(&s.objective.quantile).unwrap_or(1.0);
     let wall = stats::quantile(&walls, q).map_or("–".to_owned(), human::duration);
     let prefix = if s.repeats.len() > 1 {
@@ -141,15 +100,6 @@ fn recovery_cell(s: &ScenarioReport, total: Option<&BudgetCheck>) -> String {
         TimeBase::Simulated => format!("{prefix}{} sim / {wall} wall", human::duration(ms)),
         TimeBase::Wall => format!("{prefix}{} wall", human::duration(ms)),
     }
-}
-
-/// Wall time the harness spent in a repeat's recovery phases.
-pub fn recovery_wall_ms(r: &RepeatReport) -> u64 {
-    r.phases
-        .iter()
-        .filter(|p| p.group == PhaseGroup::Recovery)
-        .map(|p| p.wall_ms)
-        .sum()
 }
 
 fn anchor(s: &ScenarioReport) -> String {
@@ -419,23 +369,6 @@ fn fenced(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testing;
-
-    #[test]
-    fn headline_counts_outcomes() {
-        assert_eq!(
-            headline(&testing::run_report()),
-            "2 of 5 scenarios missed an objective, 1 infrastructure error"
-        );
-        assert_eq!(
-            headline(&testing::passing_run_report()),
-            "all 2 scenarios met their objectives"
-        );
-        assert_eq!(
-            headline(&testing::aborted_run_report()),
-            "run aborted: 0 of 2 scenarios finished"
-        );
-    }
 
     #[test]
     fn escape_keeps_tables_and_html_inert() {

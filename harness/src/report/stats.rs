@@ -94,6 +94,15 @@ pub fn recovery_phase_ms(phases: &[PhaseReport], name: &str) -> Option<u64> {
         .and_then(PhaseReport::duration_ms)
 }
 
+/// Wall time the harness spent in a repeat's recovery phases.
+pub fn recovery_wall_ms(r: &RepeatReport) -> u64 {
+    r.phases
+        .iter()
+        .filter(|p| p.group == PhaseGroup::Recovery)
+        .map(|p| p.wall_ms)
+        .sum()
+}
+
 /// Budgeted phase names in timeline order (detect, provision, …, healthy);
 /// names the scenario model does not know come last, alphabetically.
 fn budget_order(objective: &Objective) -> Vec<&str> {

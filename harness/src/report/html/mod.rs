@@ -11,9 +11,10 @@ mod widgets;
 
 use std::fmt::Write as _;
 
+use super::human::headline;
 use super::human::{self, plural};
-use super::markdown::{headline, recovery_wall_ms};
 use super::stats::TOTAL;
+use super::stats::recovery_wall_ms;
 use super::tree::{RepeatReport, RunReport, ScenarioReport, Status, TimeBase};
 
 const STYLE: &str = include_str!("style.css");

@@ -2,6 +2,7 @@
 //! progress view ([`LiveReporter`]). Both hand text to the caller or to an
 //! injected target; the CLI decides where it goes (stderr).
 
+mod lines;
 mod live;
 mod summary;
 
