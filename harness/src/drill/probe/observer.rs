@@ -314,6 +314,12 @@ impl Observer {
         let crd = GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition");
         let mut events = 0u64;
         let mut last_rv: Option<u64> = None;
+        // While starting watchers the observer is acting, not waiting: hold
+        // the clock so simulated time cannot run ahead between discovery,
+        // the initial lists and the first judgement. Dropped once every
+        // needed kind is synced, and on a watch error (an unreachable API
+        // server must not freeze time, or an outage would never end).
+        let mut acting: Option<crate::clock::Busy> = Some(self.clock().busy());
         loop {
             // Start watchers for newly needed kinds. Kinds the server does
             // not serve (yet) may be served once their CRD is established,
@@ -327,6 +333,9 @@ impl Observer {
                 let missing: Vec<GroupKind> = wanted.difference(&watching).cloned().collect();
                 if missing.is_empty() {
                     break;
+                }
+                if acting.is_none() {
+                    acting = Some(self.clock().busy());
                 }
                 if discovery.is_none() || missing.iter().any(|gk| world.unknown.contains(gk)) {
                     discovery = Some(
@@ -359,6 +368,7 @@ impl Observer {
                 .iter()
                 .all(|gk| world.synced.contains(gk) || world.unknown.contains(gk));
             if ready {
+                acting = None;
                 match condition.judge(&world) {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
@@ -406,6 +416,7 @@ impl Observer {
                 }
                 Err(e) => {
                     // The watcher retries with back-off; the stream goes on.
+                    acting = None;
                     tracing::debug!(kind = %gk, error = %e, "watch error");
                 }
             }
