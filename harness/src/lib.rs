@@ -10,6 +10,9 @@
 //! - [`process`]: the one place that starts external programs.
 
 pub mod clock;
+pub mod drill;
 pub mod exit;
 pub mod process;
+pub mod report;
+pub mod scenario;
 pub mod sim;
