@@ -13,12 +13,17 @@
 
 pub mod crd;
 pub mod defaults;
+pub mod jitter;
 pub mod lifecycle;
+pub mod nodes;
 pub mod ownership;
 pub mod patch;
+pub mod profile;
 pub mod registry;
+pub mod registry_images;
 pub mod resource;
 pub mod selectors;
+pub mod stages;
 pub mod status;
 pub mod store;
 
