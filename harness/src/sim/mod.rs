@@ -11,6 +11,7 @@
 //! - [`status`]: API errors and their `Status` bodies;
 //! - [`resource`]: type and object identity.
 
+pub mod controllers;
 pub mod crd;
 pub mod defaults;
 pub mod jitter;
