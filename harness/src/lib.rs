@@ -7,7 +7,8 @@
 //!
 //! - [`scenario`]: the scenario file format, its validation and JSON Schema;
 //! - [`clock`]: wall and simulated time;
-//! - [`process`]: the one place that starts external programs.
+//! - [`process`]: the one place that starts external programs;
+//! - [`sim`]: the embedded Kubernetes API simulator.
 
 pub mod clock;
 pub mod drill;

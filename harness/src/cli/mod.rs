@@ -7,6 +7,7 @@
 mod list;
 mod render;
 mod schema;
+mod sim;
 mod validate;
 
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Command {
     List(list::Args),
     /// Print the JSON Schema of the scenario file format.
     Schema(schema::Args),
+    /// The embedded Kubernetes API simulator.
+    Sim(sim::Args),
 }
 
 /// Parses the command line, runs the subcommand and returns its exit code.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)
 }

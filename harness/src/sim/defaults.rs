@@ -10,12 +10,11 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
     match (rt.group.as_str(), rt.plural.as_str()) {
         ("", "namespaces") => namespace(obj),
         ("", "secrets") => secret(obj),
-        ("apps", "deployments" | "replicasets" | "statefulsets") => {
+        ("apps", "deployments" | "replicasets" | "statefulsets")
             if obj.pointer("/spec/replicas").is_none_or(Value::is_null)
-                && obj.get("spec").is_some_and(Value::is_object)
-            {
-                obj["spec"]["replicas"] = json!(1);
-            }
+                && obj.get("spec").is_some_and(Value::is_object) =>
+        {
+            obj["spec"]["replicas"] = json!(1);
         }
         _ => {}
     }

@@ -44,10 +44,6 @@ impl History {
         self.compacted_through = self.compacted_through.max(rev);
     }
 
-    pub(crate) fn compacted_through(&self) -> u64 {
-        self.compacted_through
-    }
-
     /// Events after `rev`, oldest first; `None` when some were dropped.
     pub(crate) fn since(&self, rev: u64) -> Option<impl Iterator<Item = &Arc<Event>>> {
         if rev < self.compacted_through {

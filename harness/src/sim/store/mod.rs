@@ -133,6 +133,16 @@ pub struct ObjectList {
     pub revision: u64,
 }
 
+/// A started watch feed.
+#[derive(Debug)]
+pub(crate) struct WatchStart {
+    pub(crate) sub: Subscription,
+    /// Synthetic ADDED events queued first (watch without resourceVersion).
+    pub(crate) initial: usize,
+    /// The revision when the watch started.
+    pub(crate) revision: u64,
+}
+
 /// Tunables of a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -450,8 +460,30 @@ impl Store {
     ///
     /// # Errors
     /// 410 Expired when `from` is older than the retained history.
-    pub(crate) fn watch(&self, filter: EventFilter, from: Option<u64>) -> ApiResult<Subscription> {
-        self.lock().watch(&self.inner.clock, filter, from)
+    pub(crate) fn watch(&self, filter: EventFilter, from: Option<u64>) -> ApiResult<WatchStart> {
+        let mut st = self.lock();
+        let (sub, initial) = st.watch(&self.inner.clock, filter, from)?;
+        Ok(WatchStart {
+            sub,
+            initial,
+            revision: st.rev,
+        })
+    }
+
+    /// The retained events after revision `rev` that match `filter`, oldest
+    /// first (what a watch from `rev` replays).
+    ///
+    /// # Errors
+    /// 410 Expired when events after `rev` were already dropped.
+    pub fn events_since(&self, rev: u64, filter: &EventFilter) -> ApiResult<Vec<Arc<Event>>> {
+        let st = self.lock();
+        let events = st.history.since(rev).ok_or_else(|| {
+            ApiError::expired(format!(
+                "too old resource version: {rev} ({})",
+                st.history.oldest() + 1
+            ))
+        })?;
+        Ok(events.filter(|e| filter.matches(e)).cloned().collect())
     }
 
     /// Objects owned (through `ownerReferences`) by the object with `uid`.

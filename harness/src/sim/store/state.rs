@@ -229,7 +229,8 @@ impl State {
         clock: &Clock,
         filter: EventFilter,
         from: Option<u64>,
-    ) -> ApiResult<Subscription> {
+    ) -> ApiResult<(Subscription, usize)> {
+        let mut initial = 0;
         let (tx, rx) = mpsc::unbounded_channel();
         match from {
             Some(n) => {
@@ -264,6 +265,7 @@ impl State {
                         old: None,
                     };
                     let _ = tx.send(Notice::Event(Arc::new(ev), clock.busy()));
+                    initial += 1;
                 }
             }
         }
@@ -273,7 +275,7 @@ impl State {
             tx,
             position: self.rev,
         });
-        Ok(Subscription { rx })
+        Ok((Subscription { rx }, initial))
     }
 
     /// Compacts through a fresh internal revision; watches are told.

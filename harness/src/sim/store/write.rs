@@ -218,6 +218,7 @@ impl State {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn create_with(
         &mut self,
         ctx: &Ctx<'_>,
