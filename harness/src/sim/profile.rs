@@ -323,6 +323,19 @@ impl Profile {
         }
     }
 
+    /// The built-in profile called `name` (`instant`, `kind`, `eks`).
+    pub fn named(name: &str) -> Option<Profile> {
+        match name {
+            "instant" => Some(Profile::instant()),
+            "kind" => Some(Profile::kind()),
+            "eks" => Some(Profile::eks()),
+            _ => None,
+        }
+    }
+
+    /// The names [`Profile::named`] knows.
+    pub const NAMES: [&'static str; 3] = ["instant", "kind", "eks"];
+
     /// A builder starting from this profile.
     pub fn to_builder(&self) -> ProfileBuilder {
         ProfileBuilder {
@@ -501,6 +514,10 @@ mod tests {
         assert_eq!(Profile::from(SimProfile::Instant).name, "instant");
         assert_eq!(Profile::from(SimProfile::Kind).name, "kind");
         assert_eq!(Profile::from(SimProfile::Eks).name, "eks");
+        for n in Profile::NAMES {
+            assert_eq!(Profile::named(n).unwrap().name, n);
+        }
+        assert!(Profile::named("gke").is_none());
     }
 
     #[test]

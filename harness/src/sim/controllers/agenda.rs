@@ -19,7 +19,6 @@ pub(crate) enum Ctl {
     StatefulSet,
     DaemonSet,
     Job,
-    Service,
     /// The scheduler works on every pending pod at once (key `""`).
     Scheduler,
 }

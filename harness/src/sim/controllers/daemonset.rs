@@ -26,7 +26,9 @@ fn daemon_tolerations(spec: &mut Value) {
     let list = spec
         .as_object_mut()
         .map(|m| m.entry("tolerations").or_insert_with(|| json!([])));
-    let Some(Value::Array(list)) = list else { return };
+    let Some(Value::Array(list)) = list else {
+        return;
+    };
     for (key, effect) in [
         ("node.kubernetes.io/not-ready", "NoExecute"),
         ("node.kubernetes.io/unreachable", "NoExecute"),
@@ -35,7 +37,10 @@ fn daemon_tolerations(spec: &mut Value) {
         ("node.kubernetes.io/pid-pressure", "NoSchedule"),
         ("node.kubernetes.io/unschedulable", "NoSchedule"),
     ] {
-        if !list.iter().any(|t| pods::str_at(t, "/key") == key && pods::str_at(t, "/effect") == effect) {
+        if !list
+            .iter()
+            .any(|t| pods::str_at(t, "/key") == key && pods::str_at(t, "/effect") == effect)
+        {
             list.push(json!({"key": key, "operator": "Exists", "effect": effect}));
         }
     }
@@ -53,18 +58,28 @@ fn target_node(pod: &Value) -> String {
     }
 }
 
-/// True when the daemon's pod (with `spec`) should run on `node`.
-fn should_run(spec: &Value, node: &Value) -> bool {
+/// Whether the daemon's pod (with `spec`) should be placed on `node`, and
+/// whether one already there may stay: as upstream, only `NoExecute`
+/// taints evict, `NoSchedule` ones only keep new pods away.
+fn should_run(spec: &Value, node: &Value) -> (bool, bool) {
     let probe = json!({"spec": spec});
     let labels = node.pointer("/metadata/labels");
     let selector_ok = spec
         .get("nodeSelector")
         .and_then(Value::as_object)
-        .is_none_or(|sel| sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)));
-    let taints_ok = Taint::of(node).iter().all(|t| {
-        !(t.effect == "NoSchedule" || t.effect == "NoExecute") || pods::toleration(&probe, t).is_some()
-    });
-    selector_ok && taints_ok && super::scheduler::affinity_ok(&probe, node)
+        .is_none_or(|sel| {
+            sel.iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        });
+    let fits = selector_ok && super::scheduler::affinity_ok(&probe, node);
+    let tolerated = |effect: &str| {
+        Taint::of(node)
+            .iter()
+            .filter(|t| t.effect == effect)
+            .all(|t| pods::toleration(&probe, t).is_some())
+    };
+    let stay = fits && tolerated("NoExecute");
+    (stay && tolerated("NoSchedule"), stay)
 }
 
 /// Reconciles one DaemonSet.
@@ -75,16 +90,24 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     if pods::deleting(&ds) {
         return;
     }
-    let template = ds.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = ds
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let rev = template_hash(&template, None);
     let mut spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
     daemon_tolerations(&mut spec);
     let nodes: Vec<Arc<Value>> = e.nodes.values().map(|n| n.obj.clone()).collect();
-    let wanted: Vec<String> = nodes
-        .iter()
-        .filter(|n| should_run(&spec, n))
-        .map(|n| pods::name(n).to_owned())
-        .collect();
+    let (mut wanted, mut keep): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for n in &nodes {
+        let (place, stay) = should_run(&spec, n);
+        if place {
+            wanted.push(pods::name(n).to_owned());
+        }
+        if stay {
+            keep.push(pods::name(n).to_owned());
+        }
+    }
     let mut by_node: BTreeMap<String, Vec<Arc<Value>>> = BTreeMap::new();
     for p in owned_pods(e, pods::uid(&ds)) {
         if pods::is_terminal(&p) {
@@ -99,7 +122,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     // Pods on nodes they should not run on, and duplicates.
     let mut misscheduled = 0;
     for (node, list) in &mut by_node {
-        if !wanted.contains(node) {
+        if !keep.contains(node) {
             misscheduled += list.len();
             for p in list.drain(..) {
                 delete_pod(e, &p);
@@ -111,6 +134,13 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         }
     }
     by_node.retain(|_, l| !l.is_empty());
+    // A pod on a node that only keeps existing pods counts as wanted there.
+    for node in by_node.keys() {
+        if !wanted.contains(node) {
+            wanted.push(node.clone());
+        }
+    }
+    wanted.sort();
     for node in &wanted {
         if !by_node.contains_key(node)
             && let Some(p) = create_pod(e, &ds, &template, &spec, node, &rev)
@@ -123,8 +153,12 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let desired = wanted.len();
     let current: Vec<&Arc<Value>> = by_node.values().flatten().collect();
     let ready = current.iter().filter(|p| pods::is_ready(p)).count();
-    let available = current.iter().filter(|p| pods::is_available(p, min_ready, now)).count();
-    let rev_of = |p: &Value| pods::str_at(p, "/metadata/labels/controller-revision-hash").to_owned();
+    let available = current
+        .iter()
+        .filter(|p| pods::is_available(p, min_ready, now))
+        .count();
+    let rev_of =
+        |p: &Value| pods::str_at(p, "/metadata/labels/controller-revision-hash").to_owned();
     let updated = current.iter().filter(|p| rev_of(p) == rev).count();
     // Rolling update: replace outdated pods while few enough are unavailable.
     if pods::str_at(&ds, "/spec/updateStrategy/type") != "OnDelete" {
@@ -136,7 +170,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         )
         .max(1);
         let mut unavailable = i64::try_from(desired.saturating_sub(available)).unwrap_or(0);
-        for (_, list) in &by_node {
+        for list in by_node.values() {
             let Some(p) = list.first() else { continue };
             if rev_of(p) != rev && unavailable < max_unavailable {
                 delete_pod(e, p);
@@ -161,12 +195,21 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             "numberMisscheduled": misscheduled, "numberReady": ready, "numberAvailable": available,
             "numberUnavailable": desired.saturating_sub(available), "updatedNumberScheduled": updated,
         }),
-        &["numberAvailable", "numberUnavailable", "updatedNumberScheduled"],
+        &[
+            "numberAvailable",
+            "numberUnavailable",
+            "updatedNumberScheduled",
+        ],
     );
-    let _ = e.store.mutate(&pods::ref_of(gvr(), key), true, &WriteOptions::manager(KCM), |o| {
-        o["status"] = status;
-        Ok(())
-    });
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        true,
+        &WriteOptions::manager(KCM),
+        |o| {
+            o["status"] = status;
+            Ok(())
+        },
+    );
 }
 
 fn delete_pod(e: &mut Engine, p: &Value) {
@@ -183,7 +226,11 @@ fn create_pod(
     rev: &str,
 ) -> Option<Arc<Value>> {
     let ns = pods::namespace(ds);
-    let name = e.pod_name(&format!("ds/{}/{node}", pods::key_of(ds)), ns, pods::name(ds));
+    let name = e.pod_name(
+        &format!("ds/{}/{node}", pods::key_of(ds)),
+        ns,
+        pods::name(ds),
+    );
     let mut tpl = template.clone();
     tpl["spec"] = spec.clone();
     tpl["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = json!({
@@ -194,7 +241,15 @@ fn create_pod(
         ns,
         &name,
         pods::owner_ref(ds, "apps/v1", "DaemonSet"),
-        &[("controller-revision-hash", rev), ("pod-template-generation", &pods::int_at(ds, "/metadata/generation").unwrap_or(1).to_string())],
+        &[
+            ("controller-revision-hash", rev),
+            (
+                "pod-template-generation",
+                &pods::int_at(ds, "/metadata/generation")
+                    .unwrap_or(1)
+                    .to_string(),
+            ),
+        ],
         replicaset::toleration_secs(e),
     );
     e.store
@@ -213,12 +268,29 @@ mod tests {
         let lost = json!({"metadata": {"name": "w"}, "spec": {"taints": [{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]}});
         let mut spec = json!({});
         daemon_tolerations(&mut spec);
-        assert!(!should_run(&spec, &cp));
-        assert!(should_run(&spec, &lost), "daemons tolerate unreachable nodes");
+        assert_eq!(
+            should_run(&spec, &cp),
+            (false, true),
+            "NoSchedule: no new pods, old ones stay"
+        );
+        assert_eq!(
+            should_run(&spec, &lost),
+            (true, true),
+            "daemons tolerate unreachable nodes"
+        );
+        let cordoned_new = json!({"metadata": {"name": "w"}, "spec": {"taints": [{"key": "x", "effect": "NoSchedule"}]}});
+        assert_eq!(
+            should_run(&spec, &cordoned_new),
+            (false, true),
+            "NoSchedule keeps, does not evict"
+        );
         let mut broad = json!({"tolerations": [{"operator": "Exists"}]});
         daemon_tolerations(&mut broad);
-        assert!(should_run(&broad, &cp));
+        assert_eq!(should_run(&broad, &cp), (true, true));
         let picky = json!({"nodeSelector": {"disk": "ssd"}});
-        assert!(!should_run(&picky, &json!({"metadata": {"name": "x", "labels": {}}})));
+        assert_eq!(
+            should_run(&picky, &json!({"metadata": {"name": "x", "labels": {}}})),
+            (false, false)
+        );
     }
 }

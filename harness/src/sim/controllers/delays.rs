@@ -53,7 +53,9 @@ fn term_delay(
         DelayTerm::ContainerStart => sample(p.container_start),
         DelayTerm::JobRun => sample(p.job_run),
         DelayTerm::CrashAfter => sample(p.crash_after),
-        DelayTerm::PodResync => RESYNC + RESYNC.mul_f64(RESYNC_JITTER * j.unit(&[key, &label], attempt)),
+        DelayTerm::PodResync => {
+            RESYNC + RESYNC.mul_f64(RESYNC_JITTER * j.unit(&[key, &label], attempt))
+        }
         DelayTerm::ImagePull => image_pull(e, obj, key, &label, attempt),
         DelayTerm::ReadinessProbe => readiness(e, obj, key, &label, attempt),
         DelayTerm::ImagePullBackOff => {
@@ -107,9 +109,12 @@ fn image_pull(e: &mut Engine, pod: &Value, key: &str, label: &str, attempt: u64)
                     .sample(e.profile.image_pull_failure, key, label, attempt)
             }
             ImageClass::Available | ImageClass::Failing => {
-                let pull = e
-                    .jitter
-                    .sample(e.profile.image_pull, &format!("{node}/{image}"), "image-pull", 0);
+                let pull = e.jitter.sample(
+                    e.profile.image_pull,
+                    &format!("{node}/{image}"),
+                    "image-pull",
+                    0,
+                );
                 duration_between(now, e.images.pull(&node, &image, now, pull))
             }
         };

@@ -83,6 +83,8 @@ pub(crate) struct Engine {
     /// Owner → counter of generated pod names.
     pub(crate) names: HashMap<String, u64>,
     pub(crate) pod_ips: Ips,
+    /// Pods waiting for the scheduler.
+    pub(crate) unscheduled: BTreeSet<String>,
     pub(crate) service_ips: service::ServiceIps,
 }
 
@@ -118,6 +120,7 @@ impl Engine {
             pull_failures: HashMap::new(),
             names: HashMap::new(),
             pod_ips: Ips::default(),
+            unscheduled: BTreeSet::new(),
             service_ips: service::ServiceIps::default(),
         }
     }
@@ -135,12 +138,14 @@ impl Engine {
     /// Reconcile `key` of `ctl` one tick from now (or earlier if due).
     pub(crate) fn enqueue(&mut self, ctl: Ctl, key: &str) {
         let at = self.after(TICK);
-        self.agenda.at_most(Task::Reconcile(ctl, key.to_owned()), at);
+        self.agenda
+            .at_most(Task::Reconcile(ctl, key.to_owned()), at);
     }
 
     /// Reconcile `key` of `ctl` at `at` (or earlier if due).
     pub(crate) fn requeue_at(&mut self, ctl: Ctl, key: &str, at: Timestamp) {
-        self.agenda.at_most(Task::Reconcile(ctl, key.to_owned()), at);
+        self.agenda
+            .at_most(Task::Reconcile(ctl, key.to_owned()), at);
     }
 
     /// A deterministic name `<prefix>-<5 chars>` for the next pod of `owner`
@@ -298,7 +303,6 @@ impl Engine {
                 Ctl::StatefulSet => statefulset::reconcile(self, &key),
                 Ctl::DaemonSet => daemonset::reconcile(self, &key),
                 Ctl::Job => job::reconcile(self, &key),
-                Ctl::Service => service::reconcile(self, &key),
                 Ctl::Scheduler => scheduler::run(self),
             },
         }
@@ -324,9 +328,10 @@ impl Engine {
             ("", "pods") => self.on_pod(&key, obj, gone),
             ("", "nodes") => self.on_node(&key, obj, gone),
             ("", "services") => {
+                // The API server allocates in the create request: no tick.
                 self.service_ips.observe(&key, obj, gone);
                 if !gone {
-                    self.enqueue(Ctl::Service, &key);
+                    service::reconcile(self, &key);
                 }
             }
             ("apps", "deployments") => self.enqueue(Ctl::Deployment, &key),
@@ -362,7 +367,8 @@ impl Engine {
         self.enqueue_owner(obj);
         if gone {
             self.forget(StageKind::Pod, key);
-            self.enqueue(Ctl::Scheduler, "");
+            self.unscheduled.remove(key);
+            self.schedule_soon();
             return;
         }
         let uid = pods::uid(obj);
@@ -371,8 +377,10 @@ impl Engine {
         }
         self.incarnation.insert(key.to_owned(), uid.to_owned());
         let node = pods::str_at(obj, "/spec/nodeName");
+        self.unscheduled.remove(key);
         if node.is_empty() {
             if !pods::deleting(obj) && !pods::is_terminal(obj) {
+                self.unscheduled.insert(key.to_owned());
                 let d = self
                     .jitter
                     .sample(self.profile.schedule, key, "schedule", 0)
@@ -391,11 +399,22 @@ impl Engine {
         self.evaluate(StageKind::Pod, key, obj);
     }
 
+    /// Runs the scheduler one tick from now if pods wait for it.
+    fn schedule_soon(&mut self) {
+        if !self.unscheduled.is_empty() {
+            self.enqueue(Ctl::Scheduler, "");
+        }
+    }
+
     fn on_node(&mut self, key: &str, obj: &Arc<Value>, gone: bool) {
-        self.enqueue(Ctl::Scheduler, "");
+        self.schedule_soon();
         let ds: Vec<String> = self
             .store
-            .list(&Gvr::new("apps", "v1", "daemonsets"), None, &Default::default())
+            .list(
+                &Gvr::new("apps", "v1", "daemonsets"),
+                None,
+                &Default::default(),
+            )
             .map(|l| l.items.iter().map(|d| pods::key_of(d)).collect())
             .unwrap_or_default();
         for k in ds {
@@ -557,11 +576,7 @@ impl Facts for ObjFacts {
     fn fact(&self, name: &str) -> Vec<String> {
         match name {
             "kubelet" => vec![if self.kubelet { "running" } else { "stopped" }.to_owned()],
-            "images" => self
-                .images
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect(),
+            "images" => self.images.iter().map(|c| format!("{c:?}")).collect(),
             "nodeUnreachable" if self.unreachable => vec!["true".to_owned()],
             _ => Vec::new(),
         }

@@ -33,9 +33,9 @@ fn gvr() -> Gvr {
 }
 
 fn finished(job: &Value) -> bool {
-    ["Complete", "Failed"].iter().any(|t| {
-        pods::condition(job, t).is_some_and(|c| pods::str_at(c, "/status") == "True")
-    })
+    ["Complete", "Failed"]
+        .iter()
+        .any(|t| pods::condition(job, t).is_some_and(|c| pods::str_at(c, "/status") == "True"))
 }
 
 fn job_condition(type_: &str, reason: &str, message: &str, now: &str) -> Value {
@@ -65,7 +65,12 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let restarts: i64 = if on_failure {
         active
             .iter()
-            .flat_map(|p| p.pointer("/status/containerStatuses").and_then(Value::as_array).into_iter().flatten())
+            .flat_map(|p| {
+                p.pointer("/status/containerStatuses")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
             .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
             .sum()
     } else {
@@ -93,15 +98,28 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let mut active_count = active.len() as i64;
     if failed > backoff_limit {
         for p in &active {
-            let _ = e.store.delete(&pods::ref_of(pods::gvr(), &pods::key_of(p)), &DeleteOptions::default());
+            let _ = e.store.delete(
+                &pods::ref_of(pods::gvr(), &pods::key_of(p)),
+                &DeleteOptions::default(),
+            );
         }
         active_count = 0;
         let msg = "Job has reached the specified backoff limit";
-        conds.push(job_condition("FailureTarget", "BackoffLimitExceeded", msg, &now));
+        conds.push(job_condition(
+            "FailureTarget",
+            "BackoffLimitExceeded",
+            msg,
+            &now,
+        ));
         conds.push(job_condition("Failed", "BackoffLimitExceeded", msg, &now));
     } else if complete {
         let msg = "Reached expected number of succeeded pods";
-        conds.push(job_condition("SuccessCriteriaMet", "CompletionsReached", msg, &now));
+        conds.push(job_condition(
+            "SuccessCriteriaMet",
+            "CompletionsReached",
+            msg,
+            &now,
+        ));
         conds.push(job_condition("Complete", "CompletionsReached", msg, &now));
         status["completionTime"] = json!(now);
     } else if !suspended {
@@ -113,7 +131,9 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             let last_failure = all
                 .iter()
                 .filter(|p| phase(p) == "Failed")
-                .filter_map(|p| p.pointer("/status/containerStatuses/0/state/terminated/finishedAt"))
+                .filter_map(|p| {
+                    p.pointer("/status/containerStatuses/0/state/terminated/finishedAt")
+                })
                 .filter_map(Value::as_str)
                 .filter_map(|s| s.parse::<jiff::Timestamp>().ok())
                 .max();
@@ -144,17 +164,25 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         status["conditions"] = json!(conds);
     }
     let status = replicaset::strip_zeros(status, &["active", "succeeded", "failed"]);
-    let _ = e.store.mutate(&pods::ref_of(gvr(), key), true, &WriteOptions::manager(KCM), |o| {
-        o["status"] = status;
-        Ok(())
-    });
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        true,
+        &WriteOptions::manager(KCM),
+        |o| {
+            o["status"] = status;
+            Ok(())
+        },
+    );
 }
 
 fn create_pod(e: &mut Engine, job: &Value, ns: &str) -> Option<Arc<Value>> {
     let name = pods::name(job);
     let uid = pods::uid(job).to_owned();
     let pod_name = e.pod_name(&format!("job/{}", pods::key_of(job)), ns, name);
-    let template = job.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = job
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let pod = pods::from_template(
         &template,
         ns,

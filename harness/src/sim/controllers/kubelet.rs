@@ -70,7 +70,8 @@ pub(crate) fn set_condition(
     let Some(list) = list.as_array_mut() else {
         return;
     };
-    let mut cond = json!({"type": type_, "status": value, "lastProbeTime": null, "lastTransitionTime": now});
+    let mut cond =
+        json!({"type": type_, "status": value, "lastProbeTime": null, "lastTransitionTime": now});
     if !reason.is_empty() {
         cond["reason"] = json!(reason);
     }
@@ -114,13 +115,18 @@ fn has_probe(pod: &Value, container: &str) -> bool {
 fn image_id(image: &str) -> String {
     let n = registry_images::normalize(image);
     let base = n.split('@').next().unwrap_or(&n);
-    let base = base.rsplit_once(':').map_or(base, |(b, t)| if t.contains('/') { base } else { b });
+    let base = base
+        .rsplit_once(':')
+        .map_or(base, |(b, t)| if t.contains('/') { base } else { b });
     format!("{base}@sha256:{:08x}{:056x}", fnv32a(n.as_bytes()), 0)
 }
 
 fn container_id(key: &str, container: &str, restarts: u64) -> String {
     let h = fnv32a(format!("{key}/{container}/{restarts}").as_bytes());
-    format!("containerd://{h:08x}{:056x}", u64::from(h).wrapping_mul(0x9e37_79b9))
+    format!(
+        "containerd://{h:08x}{:056x}",
+        u64::from(h).wrapping_mul(0x9e37_79b9)
+    )
 }
 
 /// Recomputes `ContainersReady`/`Ready` from the container statuses.
@@ -134,7 +140,14 @@ fn sync_ready(status: &mut Value, now: &str) {
         set_condition(status, "Ready", "True", "", "", now);
     } else {
         let msg = format!("containers with unready status: [{}]", unready.join(" "));
-        set_condition(status, "ContainersReady", "False", "ContainersNotReady", &msg, now);
+        set_condition(
+            status,
+            "ContainersReady",
+            "False",
+            "ContainersNotReady",
+            &msg,
+            now,
+        );
         set_condition(status, "Ready", "False", "ContainersNotReady", &msg, now);
     }
 }

@@ -112,10 +112,17 @@ pub(crate) enum Command {
 }
 
 /// The running controllers of one simulated cluster (see the module docs).
+/// Dropping it stops them.
 #[derive(Debug)]
 pub struct Controllers {
-    tx: mpsc::UnboundedSender<Command>,
+    handle: ControllerHandle,
     task: Option<JoinHandle<()>>,
+}
+
+/// A cloneable handle on running controllers: the node fault hooks.
+#[derive(Debug, Clone)]
+pub struct ControllerHandle {
+    tx: mpsc::UnboundedSender<Command>,
     store: Store,
 }
 
@@ -131,15 +138,19 @@ impl Controllers {
         let engine = engine::Engine::new(store.clone(), config);
         let task = tokio::spawn(engine.run(sub, rx));
         Controllers {
-            tx,
+            handle: ControllerHandle { tx, store },
             task: Some(task),
-            store,
         }
+    }
+
+    /// The handle for fault hooks.
+    pub fn handle(&self) -> ControllerHandle {
+        self.handle.clone()
     }
 
     /// Stops the controllers and waits for their task to end.
     pub async fn stop(mut self) {
-        let _ = self.tx.send(Command::Stop);
+        let _ = self.handle.tx.send(Command::Stop);
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
@@ -149,12 +160,22 @@ impl Controllers {
     pub fn is_running(&self) -> bool {
         self.task.as_ref().is_some_and(|t| !t.is_finished())
     }
+}
 
+impl std::ops::Deref for Controllers {
+    type Target = ControllerHandle;
+
+    fn deref(&self) -> &ControllerHandle {
+        &self.handle
+    }
+}
+
+impl ControllerHandle {
     /// Loses node `name`: its kubelet stops. After the node-monitor grace
     /// period the node turns `Unknown` and is tainted unreachable; its pods
     /// are evicted when their toleration (300 s by default) runs out and
-    /// their controllers recreate them elsewhere. See
-    /// [`node_lifecycle`] for the timing.
+    /// their controllers recreate them elsewhere (see the timing in
+    /// `sim/controllers/node_lifecycle.rs`).
     ///
     /// # Errors
     /// No such node, already lost, or the controllers stopped.
@@ -203,9 +224,9 @@ impl Controllers {
     }
 
     /// Loses `count` worker nodes, chosen deterministically: the running
-    /// workers (nodes without the control-plane role) in reverse name order
-    /// (`…-worker3`, `…-worker2`, `…-worker`), so a drill always loses the
-    /// same nodes. Returns their names.
+    /// workers (nodes without the control-plane role) from the highest
+    /// number down (`…-worker3`, `…-worker2`, `…-worker`), so a drill
+    /// always loses the same nodes. Returns their names.
     ///
     /// # Errors
     /// Fewer running workers than `count`, or the controllers stopped.
@@ -216,7 +237,7 @@ impl Controllers {
             .filter(|(name, up)| *up && !self.is_control_plane(name))
             .map(|(name, _)| name)
             .collect();
-        workers.sort_by(|a, b| worker_order(b).cmp(&worker_order(a)));
+        workers.sort_by_key(|w| std::cmp::Reverse(worker_order(w)));
         if workers.len() < count {
             return Err(NodeFaultError::NotEnoughWorkers {
                 wanted: count,

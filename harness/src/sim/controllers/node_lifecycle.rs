@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::NodeFaultError;
 use super::engine::Engine;
-use super::pods::{self, Taint};
+use super::pods;
 use crate::sim::nodes::{self, TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::sim::stages::{Next, StageKind};
 use crate::sim::store::WriteOptions;
@@ -54,11 +54,19 @@ pub(crate) fn apply(e: &mut Engine, next: Next, key: &str, node: &Value) -> Opti
                 });
             set_taints(e, key, |t| {
                 t.retain(|x| taint_key(x) != TAINT_NOT_READY);
-                if !t.iter().any(|x| taint_key(x) == TAINT_UNREACHABLE && effect(x) == "NoSchedule") {
+                if !t
+                    .iter()
+                    .any(|x| taint_key(x) == TAINT_UNREACHABLE && effect(x) == "NoSchedule")
+                {
                     t.push(json!({"key": TAINT_UNREACHABLE, "effect": "NoSchedule"}));
                 }
-                if !t.iter().any(|x| taint_key(x) == TAINT_UNREACHABLE && effect(x) == "NoExecute") {
-                    t.push(json!({"key": TAINT_UNREACHABLE, "effect": "NoExecute", "timeAdded": now}));
+                if !t
+                    .iter()
+                    .any(|x| taint_key(x) == TAINT_UNREACHABLE && effect(x) == "NoExecute")
+                {
+                    t.push(
+                        json!({"key": TAINT_UNREACHABLE, "effect": "NoExecute", "timeAdded": now}),
+                    );
                 }
             })
         }
@@ -166,16 +174,4 @@ pub(crate) fn restore(e: &mut Engine, name: &str) -> Result<(), NodeFaultError> 
     e.evaluate(StageKind::Node, name, &obj);
     e.reevaluate_pods_on(name);
     Ok(())
-}
-
-/// True when the node is schedulable for ordinary pods' purposes: Ready,
-/// not cordoned (taints are checked per pod).
-pub(crate) fn is_ready(node: &Value) -> bool {
-    pods::condition(node, "Ready")
-        .is_some_and(|c| pods::str_at(c, "/status") == "True")
-}
-
-/// The node's taints.
-pub(crate) fn taints(node: &Value) -> Vec<Taint> {
-    Taint::of(node)
 }

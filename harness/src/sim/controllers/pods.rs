@@ -3,7 +3,7 @@
 //! (with the defaults the API server would apply).
 
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::sim::store::{Gvr, ObjectRef};
 
@@ -83,41 +83,6 @@ pub(crate) fn controlled_by(obj: &Value, owner_uid: &str) -> bool {
 pub(crate) fn owner_ref(owner: &Value, api_version: &str, kind: &str) -> Value {
     json!({"apiVersion": api_version, "kind": kind, "name": name(owner), "uid": uid(owner),
            "controller": true, "blockOwnerDeletion": true})
-}
-
-/// True when the `LabelSelector` `sel` (matchLabels and matchExpressions)
-/// selects `labels`. An empty or missing selector selects nothing, as
-/// workload controllers treat it.
-pub(crate) fn selects(sel: Option<&Value>, labels: Option<&Value>) -> bool {
-    let Some(sel) = sel.filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) else {
-        return false;
-    };
-    let empty = Map::new();
-    let labels = labels.and_then(Value::as_object).unwrap_or(&empty);
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
-    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
-        && ml.iter().any(|(k, v)| label(k) != v.as_str())
-    {
-        return false;
-    }
-    let exprs = sel.get("matchExpressions").and_then(Value::as_array);
-    exprs.into_iter().flatten().all(|e| {
-        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-            "In" => label(key).is_some_and(|v| values.contains(&v)),
-            "NotIn" => label(key).is_none_or(|v| !values.contains(&v)),
-            "Exists" => label(key).is_some(),
-            "DoesNotExist" => label(key).is_none(),
-            _ => false,
-        }
-    })
 }
 
 /// The status of a pod's `Ready` condition is `True`.
@@ -252,7 +217,10 @@ pub(crate) fn from_template(
     extra_labels: &[(&str, &str)],
     toleration_seconds: i64,
 ) -> Value {
-    let meta = template.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let meta = template
+        .get("metadata")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let mut labels = meta.get("labels").cloned().unwrap_or_else(|| json!({}));
     if !labels.is_object() {
         labels = json!({});
@@ -303,7 +271,8 @@ pub(crate) fn default_pod_spec(spec: &mut Value, toleration_seconds: i64) {
                 .or_insert(json!(default_pull_policy(&image)));
             cm.entry("terminationMessagePath")
                 .or_insert(json!("/dev/termination-log"));
-            cm.entry("terminationMessagePolicy").or_insert(json!("File"));
+            cm.entry("terminationMessagePolicy")
+                .or_insert(json!("File"));
             cm.entry("resources").or_insert(json!({}));
         }
     }
@@ -328,25 +297,18 @@ pub(crate) fn containers(pod: &Value) -> Vec<(String, String)> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|c| (str_at(c, "/name").to_owned(), str_at(c, "/image").to_owned()))
+        .map(|c| {
+            (
+                str_at(c, "/name").to_owned(),
+                str_at(c, "/image").to_owned(),
+            )
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn selectors_match_labels_and_expressions() {
-        let sel = json!({"matchLabels": {"app": "web"},
-            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]},
-                                 {"key": "canary", "operator": "DoesNotExist"}]});
-        assert!(selects(Some(&sel), Some(&json!({"app": "web", "tier": "a"}))));
-        assert!(!selects(Some(&sel), Some(&json!({"app": "web", "tier": "c"}))));
-        assert!(!selects(Some(&sel), Some(&json!({"app": "web", "tier": "a", "canary": "1"}))));
-        assert!(!selects(Some(&json!({})), Some(&json!({"app": "web"}))));
-        assert!(!selects(None, Some(&json!({"app": "web"}))));
-    }
 
     #[test]
     fn tolerations_match_taints() {

@@ -66,9 +66,13 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let ns = pods::namespace(&rs).to_owned();
     let all = owned_pods(e, &uid);
     let mut active: Vec<Arc<Value>> = all.iter().filter(|p| pods::is_active(p)).cloned().collect();
-    let want = usize::try_from(pods::int_at(&rs, "/spec/replicas").unwrap_or(1).max(0)).unwrap_or(0);
+    let want =
+        usize::try_from(pods::int_at(&rs, "/spec/replicas").unwrap_or(1).max(0)).unwrap_or(0);
     if active.len() < want {
-        let template = rs.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let template = rs
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let owner = pods::owner_ref(&rs, "apps/v1", "ReplicaSet");
         for _ in active.len()..want {
             let name = e.pod_name(&format!("rs/{key}"), &ns, pods::name(&rs));
@@ -126,7 +130,8 @@ fn write_status(e: &mut Engine, key: &str, rs: &Value, active: &[Arc<Value>]) {
         .iter()
         .filter(|p| {
             labels.and_then(Value::as_object).is_none_or(|l| {
-                l.iter().all(|(k, v)| p.pointer("/metadata/labels").and_then(|x| x.get(k)) == Some(v))
+                l.iter()
+                    .all(|(k, v)| p.pointer("/metadata/labels").and_then(|x| x.get(k)) == Some(v))
             })
         })
         .count();
@@ -150,7 +155,10 @@ fn write_status(e: &mut Engine, key: &str, rs: &Value, active: &[Arc<Value>]) {
         true,
         &WriteOptions::manager(KCM),
         |o| {
-            o["status"] = strip_zeros(status, &["readyReplicas", "availableReplicas", "fullyLabeledReplicas"]);
+            o["status"] = strip_zeros(
+                status,
+                &["readyReplicas", "availableReplicas", "fullyLabeledReplicas"],
+            );
             Ok(())
         },
     );

@@ -111,9 +111,13 @@ fn infeasible(pod: &Value, node: &Value, count: u32) -> Option<String> {
         }
     }
     for t in Taint::of(node) {
-        if (t.effect == "NoSchedule" || t.effect == "NoExecute") && pods::toleration(pod, &t).is_none()
+        if (t.effect == "NoSchedule" || t.effect == "NoExecute")
+            && pods::toleration(pod, &t).is_none()
         {
-            return Some(format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value));
+            return Some(format!(
+                "node(s) had untolerated taint {{{}: {}}}",
+                t.key, t.value
+            ));
         }
     }
     if !node_selector_ok(pod, node) || !affinity_ok(pod, node) {
@@ -182,8 +186,14 @@ fn requirement_ok(r: &Value, get: &dyn Fn(&str) -> Option<String>) -> bool {
         "NotIn" => v.is_none_or(|v| !values.contains(&v.as_str())),
         "Exists" => v.is_some(),
         "DoesNotExist" => v.is_none(),
-        "Gt" => v.and_then(|v| num(&v)).zip(values.first().and_then(|x| num(x))).is_some_and(|(a, b)| a > b),
-        "Lt" => v.and_then(|v| num(&v)).zip(values.first().and_then(|x| num(x))).is_some_and(|(a, b)| a < b),
+        "Gt" => v
+            .and_then(|v| num(&v))
+            .zip(values.first().and_then(|x| num(x)))
+            .is_some_and(|(a, b)| a > b),
+        "Lt" => v
+            .and_then(|v| num(&v))
+            .zip(values.first().and_then(|x| num(x)))
+            .is_some_and(|(a, b)| a < b),
         _ => false,
     }
 }
@@ -261,12 +271,20 @@ mod tests {
             json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]),
             json!({}),
         );
-        assert!(infeasible(&pod, &cp, 0).unwrap().contains("untolerated taint"));
+        assert!(
+            infeasible(&pod, &cp, 0)
+                .unwrap()
+                .contains("untolerated taint")
+        );
         let w = node("w", json!([]), json!({"disk": "ssd"}));
         assert_eq!(infeasible(&pod, &w, 0), None);
         assert_eq!(infeasible(&pod, &w, 2).as_deref(), Some("Too many pods"));
         let picky = json!({"spec": {"nodeSelector": {"disk": "hdd"}}});
-        assert!(infeasible(&picky, &w, 0).unwrap().contains("affinity/selector"));
+        assert!(
+            infeasible(&picky, &w, 0)
+                .unwrap()
+                .contains("affinity/selector")
+        );
         let pinned = json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
             {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w"]}]}]}}}}});
         assert_eq!(infeasible(&pinned, &w, 0), None);

@@ -37,7 +37,13 @@ pub(crate) struct ServiceIps {
 
 fn ip_of(offset: u32) -> String {
     let a = (10u32 << 24) | (96 << 16) | offset;
-    format!("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
+    format!(
+        "{}.{}.{}.{}",
+        a >> 24,
+        (a >> 16) & 255,
+        (a >> 8) & 255,
+        a & 255
+    )
 }
 
 impl ServiceIps {
@@ -57,10 +63,19 @@ impl ServiceIps {
         let ips: Vec<String> = svc
             .pointer("/spec/clusterIPs")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_else(|| {
                 let ip = pods::str_at(svc, "/spec/clusterIP");
-                if ip.is_empty() { vec![] } else { vec![ip.to_owned()] }
+                if ip.is_empty() {
+                    vec![]
+                } else {
+                    vec![ip.to_owned()]
+                }
             })
             .into_iter()
             .filter(|ip| ip != "None")
@@ -119,8 +134,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     if kind == "ExternalName" {
         spec.as_object_mut().map(|m| m.remove("clusterIP"));
     } else {
-        spec.as_object_mut().map(|m| m.entry("sessionAffinity").or_insert(json!("None")));
-        spec.as_object_mut().map(|m| m.entry("internalTrafficPolicy").or_insert(json!("Cluster")));
+        spec.as_object_mut()
+            .map(|m| m.entry("sessionAffinity").or_insert(json!("None")));
+        spec.as_object_mut()
+            .map(|m| m.entry("internalTrafficPolicy").or_insert(json!("Cluster")));
         let ip = pods::str_at(&spec, "/clusterIP").to_owned();
         let ip = if ip.is_empty() {
             match e.service_ips.allocate_ip(key) {
@@ -135,11 +152,16 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             spec["clusterIPs"] = json!([ip]);
         }
         if ip != "None" {
-            spec.as_object_mut().map(|m| m.entry("ipFamilies").or_insert(json!(["IPv4"])));
+            spec.as_object_mut()
+                .map(|m| m.entry("ipFamilies").or_insert(json!(["IPv4"])));
         }
-        spec.as_object_mut().map(|m| m.entry("ipFamilyPolicy").or_insert(json!("SingleStack")));
+        spec.as_object_mut()
+            .map(|m| m.entry("ipFamilyPolicy").or_insert(json!("SingleStack")));
         if kind == "NodePort" || kind == "LoadBalancer" {
-            let count = spec.get("ports").and_then(Value::as_array).map_or(0, Vec::len);
+            let count = spec
+                .get("ports")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             for i in 0..count {
                 if spec["ports"][i].get("nodePort").is_none()
                     && let Some(p) = e.service_ips.allocate_port(key, i)
@@ -147,10 +169,16 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                     spec["ports"][i]["nodePort"] = json!(p);
                 }
             }
-            spec.as_object_mut().map(|m| m.entry("externalTrafficPolicy").or_insert(json!("Cluster")));
+            spec.as_object_mut()
+                .map(|m| m.entry("externalTrafficPolicy").or_insert(json!("Cluster")));
         }
     }
-    for p in spec.get_mut("ports").and_then(Value::as_array_mut).into_iter().flatten() {
+    for p in spec
+        .get_mut("ports")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
         if let Some(m) = p.as_object_mut() {
             m.entry("protocol").or_insert(json!("TCP"));
             if !m.contains_key("targetPort")
@@ -175,7 +203,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
 /// # Errors
 /// The store's errors other than "already exists".
 pub fn ensure_kubernetes_service(store: &Store) -> ApiResult<()> {
-    if store.get(&ObjectRef::namespaced(gvr(), "default", "kubernetes")).is_ok() {
+    if store
+        .get(&ObjectRef::namespaced(gvr(), "default", "kubernetes"))
+        .is_ok()
+    {
         return Ok(());
     }
     let body = json!({
@@ -187,7 +218,12 @@ pub fn ensure_kubernetes_service(store: &Store) -> ApiResult<()> {
             "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
             "internalTrafficPolicy": "Cluster"},
     });
-    match store.create(&gvr(), Some("default"), body, &WriteOptions::manager("kube-apiserver")) {
+    match store.create(
+        &gvr(),
+        Some("default"),
+        body,
+        &WriteOptions::manager("kube-apiserver"),
+    ) {
         Ok(_) => Ok(()),
         Err(e) if e.to_string().contains("already exists") => Ok(()),
         Err(e) => Err(e),

@@ -48,7 +48,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let parallel = pods::str_at(&sts, "/spec/podManagementPolicy") == "Parallel";
     let on_delete = pods::str_at(&sts, "/spec/updateStrategy/type") == "OnDelete";
     let partition = pods::int_at(&sts, "/spec/updateStrategy/rollingUpdate/partition").unwrap_or(0);
-    let template = sts.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = sts
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let update_rev = format!("{name}-{}", template_hash(&template, None));
     let current_rev = match pods::str_at(&sts, "/status/currentRevision") {
         "" => update_rev.clone(),
@@ -69,7 +72,11 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     for o in 0..replicas {
         match by_ordinal.get(&o) {
             None if !blocked => {
-                let rev = if o >= partition { &update_rev } else { &current_rev };
+                let rev = if o >= partition {
+                    &update_rev
+                } else {
+                    &current_rev
+                };
                 if let Some(p) = create_pod(e, &sts, &template, o, rev) {
                     by_ordinal.insert(o, p);
                 }
@@ -78,16 +85,20 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 }
             }
             None => {}
-            Some(p) => {
-                if !parallel && !(running_and_ready(p) && !pods::deleting(p)) {
-                    blocked = true;
-                }
+            Some(p) if !parallel && (!running_and_ready(p) || pods::deleting(p)) => {
+                blocked = true;
             }
+            Some(_) => {}
         }
     }
     let all_ready = (0..replicas).all(|o| by_ordinal.get(&o).is_some_and(|p| running_and_ready(p)));
     // Scale down: highest ordinal first.
-    let excess: Vec<i64> = by_ordinal.keys().copied().filter(|o| *o >= replicas).rev().collect();
+    let excess: Vec<i64> = by_ordinal
+        .keys()
+        .copied()
+        .filter(|o| *o >= replicas)
+        .rev()
+        .collect();
     if !excess.is_empty() && (parallel || all_ready) {
         let take = if parallel { excess.len() } else { 1 };
         for o in excess.into_iter().take(take) {
@@ -98,9 +109,9 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     } else if excess.is_empty() && all_ready && !on_delete {
         // Rolling update: the highest outdated ordinal at or above the partition.
         let outdated = (partition.max(0)..replicas).rev().find(|o| {
-            by_ordinal
-                .get(o)
-                .is_some_and(|p| pods::str_at(p, &format!("/metadata/labels/{REVISION_LABEL}")) != update_rev)
+            by_ordinal.get(o).is_some_and(|p| {
+                pods::str_at(p, &format!("/metadata/labels/{REVISION_LABEL}")) != update_rev
+            })
         });
         if let Some(o) = outdated
             && let Some(p) = by_ordinal.remove(&o)
@@ -108,7 +119,15 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             delete_pod(e, &p);
         }
     }
-    write_status(e, key, &sts, &by_ordinal, &current_rev, &update_rev, replicas);
+    write_status(
+        e,
+        key,
+        &sts,
+        &by_ordinal,
+        &current_rev,
+        &update_rev,
+        replicas,
+    );
 }
 
 fn delete_pod(e: &mut Engine, p: &Value) {
@@ -116,7 +135,13 @@ fn delete_pod(e: &mut Engine, p: &Value) {
     let _ = e.store.delete(&r, &DeleteOptions::default());
 }
 
-fn create_pod(e: &mut Engine, sts: &Value, template: &Value, o: i64, rev: &str) -> Option<Arc<Value>> {
+fn create_pod(
+    e: &mut Engine,
+    sts: &Value,
+    template: &Value,
+    o: i64,
+    rev: &str,
+) -> Option<Arc<Value>> {
     let name = pods::name(sts);
     let ns = pods::namespace(sts);
     let pod_name = format!("{name}-{o}");
@@ -134,7 +159,11 @@ fn create_pod(e: &mut Engine, sts: &Value, template: &Value, o: i64, rev: &str) 
         replicaset::toleration_secs(e),
     );
     pod["spec"]["hostname"] = json!(pod_name);
-    if let Some(svc) = sts.pointer("/spec/serviceName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(svc) = sts
+        .pointer("/spec/serviceName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         pod["spec"]["subdomain"] = json!(svc);
     }
     for claim in sts
@@ -155,7 +184,10 @@ fn create_pod(e: &mut Engine, sts: &Value, template: &Value, o: i64, rev: &str) 
             v.push(json!({"name": claim_name, "persistentVolumeClaim": {"claimName": pvc_name}}));
         }
     }
-    match e.store.create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM)) {
+    match e
+        .store
+        .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM))
+    {
         Ok(p) => Some(p),
         Err(err) => {
             tracing::debug!(statefulset = name, error = %err, "sim: could not create pod");
@@ -166,11 +198,20 @@ fn create_pod(e: &mut Engine, sts: &Value, template: &Value, o: i64, rev: &str) 
 
 fn ensure_pvc(e: &mut Engine, ns: &str, name: &str, claim: &Value, sts: &Value) {
     let gvr = Gvr::core("persistentvolumeclaims");
-    if e.store.get(&pods::ref_of(gvr.clone(), &format!("{ns}/{name}"))).is_ok() {
+    if e.store
+        .get(&pods::ref_of(gvr.clone(), &format!("{ns}/{name}")))
+        .is_ok()
+    {
         return;
     }
-    let mut labels = claim.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({}));
-    if let Some(sel) = sts.pointer("/spec/selector/matchLabels").and_then(Value::as_object) {
+    let mut labels = claim
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    if let Some(sel) = sts
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+    {
         for (k, v) in sel {
             labels[k] = v.clone();
         }
@@ -178,7 +219,10 @@ fn ensure_pvc(e: &mut Engine, ns: &str, name: &str, claim: &Value, sts: &Value) 
     let spec = claim.get("spec").cloned().unwrap_or_else(|| json!({}));
     let body = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
         "metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": spec});
-    if e.store.create(&gvr, Some(ns), body, &WriteOptions::manager(KCM)).is_ok() {
+    if e.store
+        .create(&gvr, Some(ns), body, &WriteOptions::manager(KCM))
+        .is_ok()
+    {
         let capacity = claim
             .pointer("/spec/resources/requests/storage")
             .cloned()
@@ -211,9 +255,13 @@ fn write_status(
     let now = e.now();
     let min_ready = pods::int_at(sts, "/spec/minReadySeconds").unwrap_or(0);
     let active: Vec<&Arc<Value>> = pods_now.values().filter(|p| pods::is_active(p)).collect();
-    let rev_of = |p: &Value| pods::str_at(p, &format!("/metadata/labels/{REVISION_LABEL}")).to_owned();
+    let rev_of =
+        |p: &Value| pods::str_at(p, &format!("/metadata/labels/{REVISION_LABEL}")).to_owned();
     let ready = active.iter().filter(|p| pods::is_ready(p)).count();
-    let available = active.iter().filter(|p| pods::is_available(p, min_ready, now)).count();
+    let available = active
+        .iter()
+        .filter(|p| pods::is_available(p, min_ready, now))
+        .count();
     let updated = active.iter().filter(|p| rev_of(p) == update_rev).count();
     let mut current = active.iter().filter(|p| rev_of(p) == current_rev).count();
     let mut current_rev = current_rev.to_owned();
@@ -241,8 +289,13 @@ fn write_status(
         }),
         &["readyReplicas", "currentReplicas", "updatedReplicas"],
     );
-    let _ = e.store.mutate(&pods::ref_of(gvr(), key), true, &WriteOptions::manager(KCM), |o| {
-        o["status"] = status;
-        Ok(())
-    });
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        true,
+        &WriteOptions::manager(KCM),
+        |o| {
+            o["status"] = status;
+            Ok(())
+        },
+    );
 }

@@ -44,7 +44,10 @@ pub(crate) fn canonical(v: &Value) -> String {
                 .collect();
             format!("{{{}}}", body.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         other => other.to_string(),
     }
 }
@@ -83,10 +86,13 @@ fn without_hash(template: &Value) -> Value {
 }
 
 fn revision(rs: &Value) -> i64 {
-    rs.pointer(&format!("/metadata/annotations/{}", REVISION.replace('/', "~1")))
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    rs.pointer(&format!(
+        "/metadata/annotations/{}",
+        REVISION.replace('/', "~1")
+    ))
+    .and_then(Value::as_str)
+    .and_then(|s| s.parse().ok())
+    .unwrap_or(0)
 }
 
 /// Reconciles one Deployment.
@@ -98,7 +104,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         return;
     }
     let desired = pods::int_at(&d, "/spec/replicas").unwrap_or(1).max(0);
-    let template = d.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = d
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let mut all = owned_replicasets(e, pods::uid(&d));
     let new_idx = all
         .iter()
@@ -119,7 +128,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 annotate_revision(e, &rs, max_old_rev + 1);
             }
             if d.pointer("/status/conditions").is_none() {
-                progress = Some((status::FOUND_NEW_RS, format!("Found new replica set \"{}\"", pods::name(&rs))));
+                progress = Some((
+                    status::FOUND_NEW_RS,
+                    format!("Found new replica set \"{}\"", pods::name(&rs)),
+                ));
             }
             Some(rs)
         }
@@ -129,7 +141,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             let size = rollout::new_rs_replicas(&d, desired, 0, all_spec);
             match create_rs(e, &d, &template, size, max_old_rev + 1) {
                 Some(rs) => {
-                    progress = Some((status::NEW_RS_CREATED, format!("Created new replica set \"{}\"", pods::name(&rs))));
+                    progress = Some((
+                        status::NEW_RS_CREATED,
+                        format!("Created new replica set \"{}\"", pods::name(&rs)),
+                    ));
                     all.push(rs.clone());
                     Some(rs)
                 }
@@ -137,7 +152,9 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             }
         }
     };
-    let new_rev = new_rs.as_ref().map_or(max_old_rev, |r| revision(r).max(max_old_rev + 1));
+    let new_rev = new_rs
+        .as_ref()
+        .map_or(max_old_rev, |r| revision(r).max(max_old_rev + 1));
     set_deployment_revision(e, key, &d, new_rev);
     if !paused {
         scale(e, &d, desired, new_rs.as_deref(), &mut all);
@@ -146,7 +163,11 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     // Status from the ReplicaSets as they are now.
     let fresh: Vec<Arc<Value>> = all
         .iter()
-        .filter_map(|r| e.store.get(&pods::ref_of(replicaset::gvr(), &pods::key_of(r))).ok())
+        .filter_map(|r| {
+            e.store
+                .get(&pods::ref_of(replicaset::gvr(), &pods::key_of(r)))
+                .ok()
+        })
         .collect();
     let refs: Vec<&Value> = fresh.iter().map(|r| &**r).collect();
     let new_fresh = new_rs
@@ -164,7 +185,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        status::set(&mut conds, status::condition("Progressing", "True", reason, &message, &now_text));
+        status::set(
+            &mut conds,
+            status::condition("Progressing", "True", reason, &message, &now_text),
+        );
         if !d_now.get("status").is_some_and(Value::is_object) {
             d_now["status"] = json!({});
         }
@@ -177,10 +201,15 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         e.now(),
         &now_text,
     );
-    let _ = e.store.mutate(&pods::ref_of(gvr(), key), true, &WriteOptions::manager(KCM), |o| {
-        o["status"] = st;
-        Ok(())
-    });
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        true,
+        &WriteOptions::manager(KCM),
+        |o| {
+            o["status"] = st;
+            Ok(())
+        },
+    );
     if let Some(at) = requeue {
         e.requeue_at(Ctl::Deployment, key, at);
     }
@@ -197,13 +226,24 @@ fn owned_replicasets(e: &Engine, uid: &str) -> Vec<Arc<Value>> {
         .filter(|rs| pods::controlled_by(rs, uid) && !pods::deleting(rs))
         .collect();
     out.sort_by(|a, b| {
-        let k = |r: &Value| (pods::str_at(r, "/metadata/creationTimestamp").to_owned(), pods::name(r).to_owned());
+        let k = |r: &Value| {
+            (
+                pods::str_at(r, "/metadata/creationTimestamp").to_owned(),
+                pods::name(r).to_owned(),
+            )
+        };
         k(a).cmp(&k(b))
     });
     out
 }
 
-fn create_rs(e: &mut Engine, d: &Value, template: &Value, replicas: i64, rev: i64) -> Option<Arc<Value>> {
+fn create_rs(
+    e: &mut Engine,
+    d: &Value,
+    template: &Value,
+    replicas: i64,
+    rev: i64,
+) -> Option<Arc<Value>> {
     let ns = pods::namespace(d).to_owned();
     let collisions = pods::int_at(d, "/status/collisionCount");
     let hash = template_hash(template, collisions);
@@ -215,7 +255,10 @@ fn create_rs(e: &mut Engine, d: &Value, template: &Value, replicas: i64, rev: i6
         tpl["metadata"]["labels"] = json!({});
     }
     tpl["metadata"]["labels"][HASH_LABEL] = json!(hash);
-    let mut selector = d.pointer("/spec/selector").cloned().unwrap_or_else(|| json!({}));
+    let mut selector = d
+        .pointer("/spec/selector")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     if !selector.get("matchLabels").is_some_and(Value::is_object) {
         selector["matchLabels"] = json!({});
     }
@@ -239,7 +282,12 @@ fn create_rs(e: &mut Engine, d: &Value, template: &Value, replicas: i64, rev: i6
     if let Some(m) = d.pointer("/spec/minReadySeconds") {
         rs["spec"]["minReadySeconds"] = m.clone();
     }
-    match e.store.create(&replicaset::gvr(), Some(&ns), rs, &WriteOptions::manager(KCM)) {
+    match e.store.create(
+        &replicaset::gvr(),
+        Some(&ns),
+        rs,
+        &WriteOptions::manager(KCM),
+    ) {
         Ok(rs) => Some(rs),
         Err(err) => {
             // A name taken by another template: count the collision, as
@@ -247,14 +295,19 @@ fn create_rs(e: &mut Engine, d: &Value, template: &Value, replicas: i64, rev: i6
             tracing::debug!(deployment = pods::name(d), error = %err, "sim: could not create ReplicaSet");
             if err.is_conflict() || err.to_string().contains("already exists") {
                 let key = pods::key_of(d);
-                let _ = e.store.mutate(&pods::ref_of(gvr(), &key), true, &WriteOptions::manager(KCM), |o| {
-                    let c = pods::int_at(o, "/status/collisionCount").unwrap_or(0) + 1;
-                    if !o.get("status").is_some_and(Value::is_object) {
-                        o["status"] = json!({});
-                    }
-                    o["status"]["collisionCount"] = json!(c);
-                    Ok(())
-                });
+                let _ = e.store.mutate(
+                    &pods::ref_of(gvr(), &key),
+                    true,
+                    &WriteOptions::manager(KCM),
+                    |o| {
+                        let c = pods::int_at(o, "/status/collisionCount").unwrap_or(0) + 1;
+                        if !o.get("status").is_some_and(Value::is_object) {
+                            o["status"] = json!({});
+                        }
+                        o["status"]["collisionCount"] = json!(c);
+                        Ok(())
+                    },
+                );
                 e.enqueue(Ctl::Deployment, &key);
             }
             None
@@ -265,7 +318,10 @@ fn create_rs(e: &mut Engine, d: &Value, template: &Value, replicas: i64, rev: i6
 fn annotate_revision(e: &mut Engine, rs: &Value, rev: i64) {
     let r = pods::ref_of(replicaset::gvr(), &pods::key_of(rs));
     let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
-        if !o["metadata"].get("annotations").is_some_and(Value::is_object) {
+        if !o["metadata"]
+            .get("annotations")
+            .is_some_and(Value::is_object)
+        {
             o["metadata"]["annotations"] = json!({});
         }
         o["metadata"]["annotations"][REVISION] = json!(rev.to_string());
@@ -277,13 +333,21 @@ fn set_deployment_revision(e: &mut Engine, key: &str, d: &Value, rev: i64) {
     if rev <= 0 || revision(d) == rev {
         return;
     }
-    let _ = e.store.mutate(&pods::ref_of(gvr(), key), false, &WriteOptions::manager(KCM), |o| {
-        if !o["metadata"].get("annotations").is_some_and(Value::is_object) {
-            o["metadata"]["annotations"] = json!({});
-        }
-        o["metadata"]["annotations"][REVISION] = json!(rev.to_string());
-        Ok(())
-    });
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        false,
+        &WriteOptions::manager(KCM),
+        |o| {
+            if !o["metadata"]
+                .get("annotations")
+                .is_some_and(Value::is_object)
+            {
+                o["metadata"]["annotations"] = json!({});
+            }
+            o["metadata"]["annotations"][REVISION] = json!(rev.to_string());
+            Ok(())
+        },
+    );
 }
 
 /// Sets a ReplicaSet's size (and the Deployment's size annotations).
@@ -293,11 +357,16 @@ fn resize(e: &mut Engine, d: &Value, rs_key: &str, size: i64) {
     let r = pods::ref_of(replicaset::gvr(), rs_key);
     let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
         o["spec"]["replicas"] = json!(size);
-        if !o["metadata"].get("annotations").is_some_and(Value::is_object) {
+        if !o["metadata"]
+            .get("annotations")
+            .is_some_and(Value::is_object)
+        {
             o["metadata"]["annotations"] = json!({});
         }
-        o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = json!(desired.to_string());
-        o["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] = json!((desired + surge).to_string());
+        o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+            json!(desired.to_string());
+        o["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] =
+            json!((desired + surge).to_string());
         Ok(())
     });
 }
@@ -323,7 +392,10 @@ fn scale(e: &mut Engine, d: &Value, desired: i64, new: Option<&Value>, all: &mut
             .iter()
             .filter(|r| Some(pods::key_of(r)) != new_key)
             .any(|r| pods::int_at(r, "/status/replicas").unwrap_or(0) > 0);
-        if !old_pods_running && let Some(n) = &new_size && n.spec != desired {
+        if !old_pods_running
+            && let Some(n) = &new_size
+            && n.spec != desired
+        {
             resize(e, d, &n.key, desired);
         }
         return;
@@ -350,7 +422,9 @@ fn scale(e: &mut Engine, d: &Value, desired: i64, new: Option<&Value>, all: &mut
 /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit` once the
 /// rollout is complete.
 fn cleanup_history(e: &mut Engine, d: &Value, new: Option<&Value>, all: &[Arc<Value>]) {
-    let limit = pods::int_at(d, "/spec/revisionHistoryLimit").unwrap_or(10).max(0);
+    let limit = pods::int_at(d, "/spec/revisionHistoryLimit")
+        .unwrap_or(10)
+        .max(0);
     let new_name = new.map(pods::name);
     let mut old: Vec<&Arc<Value>> = all
         .iter()
@@ -382,13 +456,21 @@ mod tests {
         assert_eq!(template_hash(&a, None), template_hash(&b, None));
         assert_ne!(template_hash(&a, None), template_hash(&a, Some(1)));
         let h = template_hash(&a, None);
-        assert!(h.len() >= 8 && h.bytes().all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)), "{h}");
+        assert!(
+            h.len() >= 8
+                && h.bytes()
+                    .all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)),
+            "{h}"
+        );
     }
 
     #[test]
     fn the_hash_label_is_ignored_when_comparing_templates() {
         let t = json!({"metadata": {"labels": {"app": "web", HASH_LABEL: "abc"}}});
-        assert_eq!(without_hash(&t), json!({"metadata": {"labels": {"app": "web"}}}));
+        assert_eq!(
+            without_hash(&t),
+            json!({"metadata": {"labels": {"app": "web"}}})
+        );
         let only = json!({"metadata": {"labels": {HASH_LABEL: "abc"}}});
         assert_eq!(without_hash(&only), json!({"metadata": {}}));
     }

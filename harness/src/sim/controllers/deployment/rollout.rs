@@ -49,7 +49,12 @@ pub(crate) fn scaled(v: Option<&Value>, total: i64, round_up: bool, default: &st
 pub(crate) fn fenceposts(d: &Value, desired: i64) -> (i64, i64) {
     let ru = d.pointer("/spec/strategy/rollingUpdate");
     let surge = scaled(ru.and_then(|r| r.get("maxSurge")), desired, true, "25%");
-    let unavailable = scaled(ru.and_then(|r| r.get("maxUnavailable")), desired, false, "25%");
+    let unavailable = scaled(
+        ru.and_then(|r| r.get("maxUnavailable")),
+        desired,
+        false,
+        "25%",
+    );
     if surge == 0 && unavailable == 0 {
         (0, 1)
     } else {
@@ -95,7 +100,8 @@ pub(crate) fn scale_down_old(
     let (_, max_unavailable) = fenceposts(d, desired);
     let min_available = desired - max_unavailable;
     let mut sizes: Vec<RsSize> = old.to_vec();
-    let all_spec = |sizes: &[RsSize]| sizes.iter().map(|s| s.spec).sum::<i64>() + new.map_or(0, |n| n.spec);
+    let all_spec =
+        |sizes: &[RsSize]| sizes.iter().map(|s| s.spec).sum::<i64>() + new.map_or(0, |n| n.spec);
     let new_unavailable = new.map_or(0, |n| (n.spec - n.available).max(0));
     let max_scaled_down = all_spec(&sizes) - min_available - new_unavailable;
     if max_scaled_down <= 0 {
@@ -117,7 +123,8 @@ pub(crate) fn scale_down_old(
         budget -= cut;
     }
     // Then available ones, keeping the minimum availability.
-    let available: i64 = sizes.iter().map(|s| s.available).sum::<i64>() + new.map_or(0, |n| n.available);
+    let available: i64 =
+        sizes.iter().map(|s| s.available).sum::<i64>() + new.map_or(0, |n| n.available);
     let mut left = available - min_available;
     for s in sizes.iter_mut() {
         if left <= 0 {
@@ -157,7 +164,10 @@ mod tests {
         assert_eq!(fenceposts(&d, 10), (3, 2));
         let zero = json!({"spec": {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}}}});
         assert_eq!(fenceposts(&zero, 5), (0, 1));
-        assert_eq!(max_unavailable(&json!({"spec": {"strategy": {"type": "Recreate"}}}), 5), 0);
+        assert_eq!(
+            max_unavailable(&json!({"spec": {"strategy": {"type": "Recreate"}}}), 5),
+            0
+        );
     }
 
     #[test]

@@ -33,7 +33,13 @@ pub(crate) fn deadline(d: &Value) -> Option<i64> {
 }
 
 /// A Deployment condition (with `lastUpdateTime`).
-pub(crate) fn condition(type_: &str, status: &str, reason: &str, message: &str, now: &str) -> Value {
+pub(crate) fn condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+) -> Value {
     json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": now,
            "reason": reason, "message": message})
 }
@@ -72,7 +78,11 @@ pub(crate) struct Counts {
 impl Counts {
     /// From the ReplicaSets (`all` includes `new`).
     pub(crate) fn of(all: &[&Value], new: Option<&Value>) -> Counts {
-        let sum = |f: &str| all.iter().map(|r| pods::int_at(r, f).unwrap_or(0)).sum::<i64>();
+        let sum = |f: &str| {
+            all.iter()
+                .map(|r| pods::int_at(r, f).unwrap_or(0))
+                .sum::<i64>()
+        };
         let spec_total: i64 = all
             .iter()
             .map(|r| pods::int_at(r, "/spec/replicas").unwrap_or(1))
@@ -117,11 +127,27 @@ pub(crate) fn compute(
         .cloned()
         .unwrap_or_default();
     if counts.available >= desired - rollout::max_unavailable(d, desired) {
-        set(&mut conds, condition("Available", "True", "MinimumReplicasAvailable",
-            "Deployment has minimum availability.", now_text));
+        set(
+            &mut conds,
+            condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                now_text,
+            ),
+        );
     } else {
-        set(&mut conds, condition("Available", "False", "MinimumReplicasUnavailable",
-            "Deployment does not have minimum availability.", now_text));
+        set(
+            &mut conds,
+            condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                now_text,
+            ),
+        );
     }
     let mut requeue = None;
     let deadline = deadline(d);
@@ -130,21 +156,39 @@ pub(crate) fn compute(
         .iter()
         .find(|c| pods::str_at(c, "/type") == "Progressing")
         .cloned();
-    let reason = current.as_ref().map(|c| pods::str_at(c, "/reason").to_owned());
+    let reason = current
+        .as_ref()
+        .map(|c| pods::str_at(c, "/reason").to_owned());
     let subject = |verb: &str| match new_rs {
         Some(n) => format!("ReplicaSet \"{n}\" {verb}"),
         None => format!("Deployment \"{}\" {verb}", pods::name(d)),
     };
     match deadline {
         None => conds.retain(|c| pods::str_at(c, "/type") != "Progressing"),
-        Some(_) if paused => set(&mut conds, condition("Progressing", "Unknown", PAUSED,
-            "Deployment is paused", now_text)),
+        Some(_) if paused => set(
+            &mut conds,
+            condition(
+                "Progressing",
+                "Unknown",
+                PAUSED,
+                "Deployment is paused",
+                now_text,
+            ),
+        ),
         Some(secs) => {
-            let complete_before = counts.replicas == counts.updated
-                && reason.as_deref() == Some(NEW_RS_AVAILABLE);
+            let complete_before =
+                counts.replicas == counts.updated && reason.as_deref() == Some(NEW_RS_AVAILABLE);
             if reason.as_deref() == Some(PAUSED) {
-                set(&mut conds, condition("Progressing", "Unknown", RESUMED,
-                    "Deployment is resumed", now_text));
+                set(
+                    &mut conds,
+                    condition(
+                        "Progressing",
+                        "Unknown",
+                        RESUMED,
+                        "Deployment is resumed",
+                        now_text,
+                    ),
+                );
             }
             let complete = counts.updated == desired
                 && counts.replicas == desired
@@ -155,11 +199,24 @@ pub(crate) fn compute(
                 || counts.available > old.available;
             if complete_before {
             } else if complete {
-                set(&mut conds, condition("Progressing", "True", NEW_RS_AVAILABLE,
-                    &subject("has successfully progressed."), now_text));
+                set(
+                    &mut conds,
+                    condition(
+                        "Progressing",
+                        "True",
+                        NEW_RS_AVAILABLE,
+                        &subject("has successfully progressed."),
+                        now_text,
+                    ),
+                );
             } else if progressing {
-                let mut c = condition("Progressing", "True", RS_UPDATED,
-                    &subject("is progressing."), now_text);
+                let mut c = condition(
+                    "Progressing",
+                    "True",
+                    RS_UPDATED,
+                    &subject("is progressing."),
+                    now_text,
+                );
                 if let Some(cur) = &current
                     && pods::str_at(cur, "/status") == "True"
                     && let Some(t) = cur.get("lastTransitionTime")
@@ -178,8 +235,16 @@ pub(crate) fn compute(
                         .checked_add(jiff::SignedDuration::from_secs(secs))
                         .unwrap_or(Timestamp::MAX);
                     if due < now {
-                        set(&mut conds, condition("Progressing", "False", TIMED_OUT,
-                            &subject("has timed out progressing."), now_text));
+                        set(
+                            &mut conds,
+                            condition(
+                                "Progressing",
+                                "False",
+                                TIMED_OUT,
+                                &subject("has timed out progressing."),
+                                now_text,
+                            ),
+                        );
                     } else {
                         // Upstream compares with Before: look just after.
                         requeue = due.checked_add(jiff::SignedDuration::from_millis(1)).ok();
@@ -202,7 +267,13 @@ pub(crate) fn compute(
     }
     let status = super::super::replicaset::strip_zeros(
         status,
-        &["replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"],
+        &[
+            "replicas",
+            "updatedReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "unavailableReplicas",
+        ],
     );
     (status, requeue)
 }
@@ -223,16 +294,45 @@ mod tests {
     }
 
     fn cond<'a>(s: &'a Value, type_: &str) -> &'a Value {
-        s["conditions"].as_array().unwrap().iter().find(|c| c["type"] == type_).unwrap()
+        s["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == type_)
+            .unwrap()
     }
 
     #[test]
     fn complete_rollout_is_new_replicaset_available() {
-        let d = dep(json!([condition("Progressing", "True", RS_UPDATED, "", "2026-01-01T00:00:00Z")]), json!({}));
-        let all = Counts { replicas: 3, updated: 3, ready: 3, available: 3, unavailable: 0 };
-        let (s, requeue) = compute(&d, all, Some("web-abc"), t("2026-01-01T00:00:10Z"), "2026-01-01T00:00:10Z");
+        let d = dep(
+            json!([condition(
+                "Progressing",
+                "True",
+                RS_UPDATED,
+                "",
+                "2026-01-01T00:00:00Z"
+            )]),
+            json!({}),
+        );
+        let all = Counts {
+            replicas: 3,
+            updated: 3,
+            ready: 3,
+            available: 3,
+            unavailable: 0,
+        };
+        let (s, requeue) = compute(
+            &d,
+            all,
+            Some("web-abc"),
+            t("2026-01-01T00:00:10Z"),
+            "2026-01-01T00:00:10Z",
+        );
         assert_eq!(cond(&s, "Progressing")["reason"], NEW_RS_AVAILABLE);
-        assert_eq!(cond(&s, "Progressing")["lastTransitionTime"], "2026-01-01T00:00:00Z");
+        assert_eq!(
+            cond(&s, "Progressing")["lastTransitionTime"],
+            "2026-01-01T00:00:00Z"
+        );
         assert_eq!(cond(&s, "Available")["status"], "True");
         assert_eq!(s["observedGeneration"], 2);
         assert!(requeue.is_none());
@@ -241,25 +341,61 @@ mod tests {
     #[test]
     fn no_progress_past_the_deadline_times_out() {
         let d = dep(
-            json!([condition("Progressing", "True", RS_UPDATED, "", "2026-01-01T00:00:00Z")]),
+            json!([condition(
+                "Progressing",
+                "True",
+                RS_UPDATED,
+                "",
+                "2026-01-01T00:00:00Z"
+            )]),
             json!({"replicas": 3, "updatedReplicas": 3, "unavailableReplicas": 3}),
         );
-        let stuck = Counts { replicas: 3, updated: 3, ready: 0, available: 0, unavailable: 3 };
-        let (s, requeue) = compute(&d, stuck, Some("web-abc"), t("2026-01-01T00:00:20Z"), "2026-01-01T00:00:20Z");
+        let stuck = Counts {
+            replicas: 3,
+            updated: 3,
+            ready: 0,
+            available: 0,
+            unavailable: 3,
+        };
+        let (s, requeue) = compute(
+            &d,
+            stuck,
+            Some("web-abc"),
+            t("2026-01-01T00:00:20Z"),
+            "2026-01-01T00:00:20Z",
+        );
         assert_eq!(cond(&s, "Progressing")["status"], "True");
         assert_eq!(requeue, Some(t("2026-01-01T00:00:30.001Z")));
-        let (s, _) = compute(&d, stuck, Some("web-abc"), t("2026-01-01T00:00:31Z"), "2026-01-01T00:00:31Z");
+        let (s, _) = compute(
+            &d,
+            stuck,
+            Some("web-abc"),
+            t("2026-01-01T00:00:31Z"),
+            "2026-01-01T00:00:31Z",
+        );
         let p = cond(&s, "Progressing");
-        assert_eq!((p["status"].as_str(), p["reason"].as_str()), (Some("False"), Some(TIMED_OUT)));
-        assert_eq!(p["message"], "ReplicaSet \"web-abc\" has timed out progressing.");
+        assert_eq!(
+            (p["status"].as_str(), p["reason"].as_str()),
+            (Some("False"), Some(TIMED_OUT))
+        );
+        assert_eq!(
+            p["message"],
+            "ReplicaSet \"web-abc\" has timed out progressing."
+        );
         assert_eq!(p["lastTransitionTime"], "2026-01-01T00:00:31Z");
-        assert_eq!(cond(&s, "Available")["reason"], "MinimumReplicasUnavailable");
+        assert_eq!(
+            cond(&s, "Available")["reason"],
+            "MinimumReplicasUnavailable"
+        );
     }
 
     #[test]
     fn set_keeps_identical_conditions() {
         let mut conds = vec![condition("Available", "True", "A", "m", "t1")];
-        set(&mut conds, condition("Available", "True", "A", "other", "t2"));
+        set(
+            &mut conds,
+            condition("Available", "True", "A", "other", "t2"),
+        );
         assert_eq!(conds[0]["lastUpdateTime"], "t1");
         set(&mut conds, condition("Available", "True", "B", "m", "t3"));
         assert_eq!(conds[0]["lastTransitionTime"], "t1");
