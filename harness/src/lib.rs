@@ -12,6 +12,7 @@
 //! - [`report`]: the report tree, its statistics and one sink per format.
 
 pub mod clock;
+pub mod cluster;
 pub mod drill;
 pub mod exit;
 pub mod process;

@@ -42,7 +42,9 @@ struct Inner {
 impl fmt::Debug for Cleanup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.lock();
-        f.debug_list().entries(inner.entries.iter().map(|e| &e.what)).finish()
+        f.debug_list()
+            .entries(inner.entries.iter().map(|e| &e.what))
+            .finish()
     }
 }
 
@@ -64,7 +66,12 @@ impl Cleanup {
 
     /// Registers a resource: `what` names it (`kind cluster gameday-x-1a2b`),
     /// `reach` says how to reach it when retained (`export KUBECONFIG=…`).
-    pub fn register(&self, what: impl Into<String>, reach: Option<String>, delete: Deleter) -> Token {
+    pub fn register(
+        &self,
+        what: impl Into<String>,
+        reach: Option<String>,
+        delete: Deleter,
+    ) -> Token {
         let mut inner = self.lock();
         inner.next += 1;
         let id = inner.next;
@@ -187,9 +194,17 @@ mod tests {
     #[tokio::test]
     async fn forgotten_and_failing_entries() {
         let c = Cleanup::default();
-        let t = c.register("gone", None, Box::new(|| Box::pin(async { Err("should not run".to_owned()) })));
+        let t = c.register(
+            "gone",
+            None,
+            Box::new(|| Box::pin(async { Err("should not run".to_owned()) })),
+        );
         c.forget(t);
-        c.register("stuck", None, Box::new(|| Box::pin(async { Err("permission denied".to_owned()) })));
+        c.register(
+            "stuck",
+            None,
+            Box::new(|| Box::pin(async { Err("permission denied".to_owned()) })),
+        );
         let out = c.run(false).await;
         assert_eq!(out.failed, ["stuck: permission denied"]);
         assert!(out.deleted.is_empty());
