@@ -7,8 +7,10 @@
 //!
 //! - [`scenario`]: the scenario file format, its validation and JSON Schema;
 //! - [`clock`]: wall and simulated time;
-//! - [`process`]: the one place that starts external programs.
+//! - [`process`]: the one place that starts external programs;
+//! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic repositories.
 
 pub mod clock;
 pub mod exit;
+pub mod gitops;
 pub mod process;
