@@ -8,9 +8,15 @@
 //! - [`scenario`]: the scenario file format, its validation and JSON Schema;
 //! - [`clock`]: wall and simulated time;
 //! - [`process`]: the one place that starts external programs;
-//! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic repositories.
+//! - [`sim`]: the embedded Kubernetes API simulator;
+//! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic
+//!   repositories.
 
 pub mod clock;
+pub mod drill;
 pub mod exit;
 pub mod gitops;
 pub mod process;
+pub mod report;
+pub mod scenario;
+pub mod sim;

@@ -1,5 +1,8 @@
-//! The `gameday` command line. Parsing and rendering only; the work is in the library.
+//! The `gameday` command line: parses arguments, calls the library, renders
+//! results and errors, picks the exit code. No drill logic lives here.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(gameday::exit::SUCCESS)
+    cli::main()
 }

@@ -1,0 +1,40 @@
+# gameday — see README.md. Every target works on a machine with only the
+# Rust toolchain, git and kubectl.
+
+CARGO ?= cargo
+# cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: run test lint fmt bench build clean help
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: ## The main job: validate and list the scenario catalogue.
+	$(CARGO) run --release --quiet -- validate scenarios
+	$(CARGO) run --release --quiet -- list scenarios
+
+test: lint ## The whole test suite (formatting and clippy first). CI runs exactly this.
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+
+lint: ## rustfmt check and clippy with warnings as errors.
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+
+fmt: ## Format the code.
+	$(CARGO) fmt --all
+
+bench: ## criterion benchmarks (release build).
+	$(CARGO) bench --workspace
+
+build: ## Release build of the gameday binary (target/release/gameday).
+	$(CARGO) build --release
+
+clean: ## Remove build output and reports.
+	$(CARGO) clean
+	rm -rf gameday-report

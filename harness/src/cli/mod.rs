@@ -1,0 +1,98 @@
+//! Argument parsing and dispatch. Each subcommand has its own file holding
+//! its arguments and its rendering.
+
+// The binary is where output is rendered; the library never prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod list;
+mod render;
+mod schema;
+mod sim;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Disaster-recovery drills for GitOps-managed Kubernetes.
+///
+/// gameday creates a throwaway cluster, bootstraps it from Git, breaks it on
+/// purpose, recovers it the GitOps way and measures every phase of the
+/// recovery against the RTO budgets of a scenario file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gameday",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 an objective missed, 2 invalid input, 3 infrastructure error, 130 interrupted.\nScenario format reference: scenarios/README.md"
+)]
+struct Cli {
+    /// More logs on stderr (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check scenario files and report every problem.
+    Validate(validate::Args),
+    /// List scenarios: name, provider, disaster, recovery, RTO.
+    List(list::Args),
+    /// Print the JSON Schema of the scenario file format.
+    Schema(schema::Args),
+    /// The embedded Kubernetes API simulator.
+    Sim(sim::Args),
+}
+
+/// Parses the command line, runs the subcommand and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version exit 0; usage errors exit 2 (INVALID_INPUT).
+        Err(e) => e.exit(),
+    };
+    init_logging(cli.verbose);
+    let code = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Sim(args) => sim::run(&args),
+    };
+    ExitCode::from(code)
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,gameday=debug",
+        _ => "debug,gameday=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 1)
+        .try_init();
+}
+
+/// The default scenario location when no path is given.
+fn default_paths(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    if paths.is_empty() {
+        vec![std::path::PathBuf::from("scenarios")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Exit code for an error that prevented the command from starting.
+fn fail(err: &dyn std::error::Error, code: u8) -> u8 {
+    eprint!("{}", render::error_chain(err));
+    code
+}

@@ -1,0 +1,4 @@
+//! Probes: watch-based observation of the cluster's state, and the pure
+//! judgements they apply to objects.
+
+pub mod health;

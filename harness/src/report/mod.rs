@@ -1,0 +1,3 @@
+//! Reports: one tree ([`tree`]), one sink per format.
+
+pub mod tree;

@@ -1,0 +1,169 @@
+//! What goes with what: which faults each provider can inject, which
+//! recovery methods make sense after each fault, and which timed phases a
+//! recovery has. One table each, so the rules are read in one place.
+
+use super::model::{FaultKind, Phase, Provider, RecoveryMethod};
+
+/// The faults a provider can inject.
+pub fn provider_faults(provider: Provider) -> &'static [FaultKind] {
+    use FaultKind::*;
+    match provider {
+        // The simulator and kind own the whole cluster, nodes and API server included.
+        Provider::Sim | Provider::Kind => &[
+            ClusterLoss,
+            NamespaceLoss,
+            ResourceLoss,
+            ControllerLoss,
+            NodeLoss,
+            BadCommit,
+            ApiOutage,
+        ],
+        // Terraform owns the infrastructure, not the nodes or the API server process.
+        Provider::Terraform => &[
+            ClusterLoss,
+            InfraLoss,
+            NamespaceLoss,
+            ResourceLoss,
+            ControllerLoss,
+            BadCommit,
+        ],
+        // Someone else's cluster: only what can be restored from Git, inside allowed namespaces.
+        Provider::Existing => &[NamespaceLoss, ResourceLoss, ControllerLoss, BadCommit],
+    }
+}
+
+/// Why a provider cannot inject a fault, for error messages.
+pub fn why_not(provider: Provider, fault: FaultKind) -> &'static str {
+    match (provider, fault) {
+        (
+            Provider::Existing,
+            FaultKind::ClusterLoss | FaultKind::NodeLoss | FaultKind::ApiOutage,
+        ) => "gameday never destroys a cluster, node or API server it did not create",
+        (_, FaultKind::InfraLoss) => {
+            "infra-loss destroys Terraform-managed infrastructure; use provider terraform"
+        }
+        (Provider::Terraform, FaultKind::NodeLoss | FaultKind::ApiOutage) => {
+            "a Terraform module gives gameday no handle on individual nodes or the API server process"
+        }
+        _ => "the provider has no way to inject it",
+    }
+}
+
+/// The recovery methods that make sense after a fault.
+pub fn fault_recoveries(fault: FaultKind) -> &'static [&'static str] {
+    match fault {
+        FaultKind::ClusterLoss | FaultKind::InfraLoss => &["rebuild"],
+        FaultKind::BadCommit => &["git-revert", "manual"],
+        FaultKind::ControllerLoss => &["rebuild", "manual"],
+        FaultKind::NamespaceLoss
+        | FaultKind::ResourceLoss
+        | FaultKind::NodeLoss
+        | FaultKind::ApiOutage => &["reconcile", "manual"],
+    }
+}
+
+/// Why a recovery does not fit a fault, for error messages.
+pub fn recovery_hint(fault: FaultKind) -> &'static str {
+    match fault {
+        FaultKind::ClusterLoss | FaultKind::InfraLoss => {
+            "nothing is left to reconcile or revert: a lost cluster is rebuilt from Git"
+        }
+        FaultKind::BadCommit => "a bad commit is undone in Git (git-revert), or by hand (manual)",
+        FaultKind::ControllerLoss => {
+            "without its GitOps controller nothing reconciles: bootstrap again (rebuild), or by hand (manual)"
+        }
+        _ => "the GitOps loop repairs it (reconcile), or people do (manual)",
+    }
+}
+
+/// The timed recovery phases, in order, for a method after the given faults
+/// on a provider.
+pub fn recovery_phases(
+    method: &RecoveryMethod,
+    faults: &[FaultKind],
+    provider: Provider,
+) -> Vec<Phase> {
+    let cluster_gone = faults
+        .iter()
+        .any(|f| matches!(f, FaultKind::ClusterLoss | FaultKind::InfraLoss));
+    match method {
+        RecoveryMethod::Rebuild => {
+            let mut phases = Vec::new();
+            if cluster_gone {
+                if provider == Provider::Terraform {
+                    phases.extend([Phase::Infra, Phase::ClusterReady]);
+                } else {
+                    phases.push(Phase::Provision);
+                }
+            }
+            phases.extend([Phase::Bootstrap, Phase::Converge, Phase::Healthy]);
+            phases
+        }
+        RecoveryMethod::Reconcile { .. } => vec![Phase::Converge, Phase::Healthy],
+        RecoveryMethod::GitRevert => vec![Phase::Detect, Phase::Converge, Phase::Healthy],
+        RecoveryMethod::Manual { .. } => vec![Phase::Healthy],
+    }
+}
+
+/// The Flux namespace: what `controller-loss` deletes under Flux.
+pub const FLUX_NAMESPACE: &str = "flux-system";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_is_possible_somewhere_and_recoverable() {
+        for fault in FaultKind::ALL {
+            let providers = [
+                Provider::Sim,
+                Provider::Kind,
+                Provider::Terraform,
+                Provider::Existing,
+            ];
+            assert!(
+                providers
+                    .iter()
+                    .any(|p| provider_faults(*p).contains(&fault)),
+                "{fault} has no provider"
+            );
+            assert!(!fault_recoveries(fault).is_empty());
+        }
+    }
+
+    #[test]
+    fn existing_refuses_destruction_of_the_cluster() {
+        for f in [
+            FaultKind::ClusterLoss,
+            FaultKind::NodeLoss,
+            FaultKind::ApiOutage,
+        ] {
+            assert!(!provider_faults(Provider::Existing).contains(&f));
+        }
+    }
+
+    #[test]
+    fn terraform_splits_provision() {
+        let phases = recovery_phases(
+            &RecoveryMethod::Rebuild,
+            &[FaultKind::InfraLoss],
+            Provider::Terraform,
+        );
+        assert_eq!(
+            phases,
+            [
+                Phase::Infra,
+                Phase::ClusterReady,
+                Phase::Bootstrap,
+                Phase::Converge,
+                Phase::Healthy
+            ]
+        );
+        let phases = recovery_phases(
+            &RecoveryMethod::Rebuild,
+            &[FaultKind::ControllerLoss],
+            Provider::Sim,
+        );
+        assert_eq!(phases, [Phase::Bootstrap, Phase::Converge, Phase::Healthy]);
+    }
+}

@@ -1,0 +1,168 @@
+//! The TCP (and TLS) listener: accept loop, one hyper HTTP/1.1 connection
+//! per client with keep-alive, and stop/start on the same port.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::debug;
+
+use super::server::{self, ApiState};
+use crate::sim::{Error, Result};
+
+struct Running {
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    task: JoinHandle<()>,
+}
+
+/// The API listener of one cluster.
+pub struct Listener {
+    state: Arc<ApiState>,
+    tls: Option<TlsAcceptor>,
+    port: AtomicU16,
+    running: Mutex<Option<Running>>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Listener(127.0.0.1:{}, running: {})",
+            self.port(),
+            self.is_running()
+        )
+    }
+}
+
+impl Listener {
+    /// A stopped listener; `port` 0 picks a free port at the first start.
+    pub fn new(state: Arc<ApiState>, tls: Option<Arc<rustls::ServerConfig>>, port: u16) -> Self {
+        Listener {
+            state,
+            tls: tls.map(TlsAcceptor::from),
+            port: AtomicU16::new(port),
+            running: Mutex::new(None),
+        }
+    }
+
+    /// The bound port (0 before the first start with a random port).
+    pub fn port(&self) -> u16 {
+        self.port.load(Ordering::SeqCst)
+    }
+
+    /// True while accepting.
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Binds 127.0.0.1 on the port and starts accepting (no-op if running).
+    ///
+    /// # Errors
+    /// [`Error::Bind`] when the port cannot be bound.
+    pub async fn start(&self) -> Result<()> {
+        if self.is_running() {
+            return Ok(());
+        }
+        let port = self.port();
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+            .await
+            .map_err(|source| Error::Bind { port, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { port, source })?
+            .port();
+        self.port.store(bound, Ordering::SeqCst);
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let task = tokio::spawn(accept_loop(
+            listener,
+            self.state.clone(),
+            self.tls.clone(),
+            cancel.clone(),
+            tracker.clone(),
+        ));
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Some(Running {
+            cancel,
+            tracker,
+            task,
+        });
+        Ok(())
+    }
+
+    /// Stops accepting and drops every open connection; returns once the
+    /// port is closed.
+    pub async fn stop(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(r) = running {
+            r.cancel.cancel();
+            let _ = r.task.await;
+            r.tracker.close();
+            r.tracker.wait().await;
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<ApiState>,
+    tls: Option<TlsAcceptor>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+) {
+    loop {
+        let accepted = tokio::select! {
+            () = cancel.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                debug!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let (state, tls, cancel) = (state.clone(), tls.clone(), cancel.clone());
+        tracker.spawn(async move {
+            let service = service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(server::handle(state, req).await) }
+            });
+            let mut builder = http1::Builder::new();
+            builder.keep_alive(true);
+            let served = async {
+                match tls {
+                    Some(acceptor) => match acceptor.accept(tcp).await {
+                        Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+                        Err(e) => {
+                            debug!(%peer, error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                    },
+                    None => builder.serve_connection(TokioIo::new(tcp), service).await,
+                }
+            };
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                r = served => if let Err(e) = r { debug!(%peer, error = %e, "connection ended with an error") },
+            }
+        });
+    }
+}

@@ -1,0 +1,84 @@
+//! The embedded Kubernetes API simulator.
+//!
+//! A Kubernetes API server in-process, faithful enough that kube-rs and
+//! `kubectl` work against it unchanged. The pieces, by concept:
+//!
+//! - [`store`]: objects, revisions, history, events — and the in-process
+//!   API the simulated controllers use (start there);
+//! - [`registry`]: built-in and CRD-defined resource types; [`crd`];
+//! - [`selectors`], [`patch`], [`ownership`] (managedFields and
+//!   server-side apply), [`defaults`];
+//! - [`status`]: API errors and their `Status` bodies;
+//! - [`resource`]: type and object identity.
+
+pub mod cluster;
+pub mod crd;
+pub mod defaults;
+pub mod discovery;
+pub mod faults;
+pub mod http;
+pub mod jsonpath;
+pub mod kubeconfig;
+pub mod lifecycle;
+pub mod openapi;
+pub mod ownership;
+pub mod patch;
+pub mod protobuf;
+pub mod registry;
+pub mod resource;
+pub mod selectors;
+pub mod serve;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod tls;
+
+pub use cluster::{SimCluster, SimOptions};
+pub use faults::{ErrorRule, RuleId};
+pub use http::server::KubeVersion;
+pub use resource::{GroupResource, Gvr, ObjectRef};
+pub use status::{ApiError, ApiResult, Reason};
+pub use store::Store;
+
+/// Errors of starting and running a simulated cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The listener could not bind.
+    #[error(
+        "could not listen on 127.0.0.1:{port}: {source}; choose another port (or none, for a random one)"
+    )]
+    Bind {
+        /// The port asked for (0 = random).
+        port: u16,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Certificate generation failed.
+    #[error("could not generate the simulator's TLS certificates")]
+    Tls(#[source] rcgen::Error),
+    /// rustls refused the configuration.
+    #[error("could not configure TLS for the simulator")]
+    Rustls(#[source] rustls::Error),
+    /// Writing the kubeconfig failed.
+    #[error("could not write the kubeconfig {}: {source}", path.display())]
+    Kubeconfig {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// kube-rs could not be configured for the cluster.
+    #[error("could not build a Kubernetes client for the simulator: {0}")]
+    Client(String),
+    /// An API call failed (e.g. in a start hook).
+    #[error("simulator API call failed")]
+    Api(#[from] ApiError),
+    /// Waiting for a shutdown signal failed.
+    #[error("could not install the signal handler")]
+    Signal(#[source] std::io::Error),
+}
+
+/// The result type of this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

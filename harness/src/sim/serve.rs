@@ -1,0 +1,60 @@
+//! `gameday sim serve` as a library function: start a cluster, write its
+//! kubeconfig, serve until SIGINT/SIGTERM, clean up.
+
+use std::path::{Path, PathBuf};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::info;
+
+use super::cluster::{SimCluster, SimOptions};
+use super::{Error, Result};
+
+/// The kubeconfig path used when none is given: `./sim-<name>.kubeconfig`.
+pub fn default_kubeconfig(name: &str) -> PathBuf {
+    PathBuf::from(format!("sim-{name}.kubeconfig"))
+}
+
+/// Serves a simulated cluster until SIGINT or SIGTERM.
+///
+/// Once the API accepts requests and the kubeconfig (mode 0600) is
+/// written, `on_ready` is called once with its path (the CLI prints
+/// `ready: kubeconfig written to PATH`). On exit the kubeconfig is removed.
+///
+/// # Errors
+/// The cluster could not start (e.g. the port is taken), the kubeconfig
+/// could not be written, or the signal handlers could not be installed.
+pub async fn serve(
+    options: SimOptions,
+    kubeconfig: &Path,
+    on_ready: impl FnOnce(&Path),
+) -> Result<()> {
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(Error::Signal)?;
+    let cluster = SimCluster::start(options).await?;
+    let result = run(&cluster, kubeconfig, on_ready, async {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
+    .await;
+    cluster.shutdown().await;
+    result
+}
+
+async fn run(
+    cluster: &SimCluster,
+    kubeconfig: &Path,
+    on_ready: impl FnOnce(&Path),
+    stop: impl std::future::Future<Output = &'static str>,
+) -> Result<()> {
+    cluster.write_kubeconfig(kubeconfig)?;
+    info!(url = %cluster.url(), kubeconfig = %kubeconfig.display(), "simulated cluster serving");
+    on_ready(kubeconfig);
+    let why = stop.await;
+    info!(signal = why, "stopping the simulated cluster");
+    if let Err(e) = std::fs::remove_file(kubeconfig) {
+        tracing::warn!(kubeconfig = %kubeconfig.display(), error = %e, "could not remove the kubeconfig");
+    }
+    Ok(())
+}

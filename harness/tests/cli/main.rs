@@ -1,0 +1,6 @@
+//! The `gameday` binary as users run it: exit codes, output, errors.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod basics;

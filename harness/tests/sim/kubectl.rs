@@ -1,0 +1,276 @@
+//! The real `kubectl` against the simulator: the conformance smoke tests
+//! of the reference (§23) and the everyday commands.
+
+use gameday::sim::{Gvr, ObjectRef};
+use serde_json::json;
+
+use crate::common::Fixture;
+
+async fn with_namespace(f: &Fixture, ns: &str) {
+    let out = f.kubectl(&["create", "namespace", ns]).await;
+    assert_eq!(out.trim(), format!("namespace/{ns} created"));
+}
+
+#[tokio::test]
+async fn create_namespace_is_active() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    let yaml = f.kubectl(&["get", "ns", "t", "-o", "yaml"]).await;
+    assert!(yaml.contains("phase: Active"), "{yaml}");
+    let dup = f.kubectl_unchecked(&["create", "namespace", "t"]).await;
+    assert!(!dup.status.success());
+    assert!(
+        dup.stderr.contains("AlreadyExists")
+            && dup.stderr.contains("namespaces \"t\" already exists"),
+        "{}",
+        dup.stderr
+    );
+}
+
+#[tokio::test]
+async fn server_side_apply_twice_removes_a_dropped_key() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    let out = f
+        .kubectl(&["apply", "--server-side", "-f", "cm.yaml"])
+        .await;
+    assert_eq!(out.trim(), "configmap/settings serverside-applied");
+    f.kubectl(&["apply", "--server-side", "-f", "cm-less.yaml"])
+        .await;
+    let data = f
+        .kubectl(&["get", "cm", "settings", "-n", "t", "-o", "jsonpath={.data}"])
+        .await;
+    let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(data, json!({"keep": "1"}));
+}
+
+#[tokio::test]
+async fn client_side_apply_with_default_validation() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    let out = f.kubectl(&["apply", "-f", "cm.yaml"]).await;
+    assert_eq!(out.trim(), "configmap/settings created");
+    let out = f.kubectl(&["apply", "-f", "cm-less.yaml"]).await;
+    assert_eq!(out.trim(), "configmap/settings configured");
+    let data = f
+        .kubectl(&["get", "cm", "settings", "-n", "t", "-o", "jsonpath={.data}"])
+        .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&data).unwrap(),
+        json!({"keep": "1"})
+    );
+}
+
+#[tokio::test]
+async fn crd_established_then_custom_resource_with_printer_columns() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    f.kubectl(&["apply", "--server-side", "-f", "kustomization-crd.yaml"])
+        .await;
+    let out = f
+        .kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            "crd/kustomizations.kustomize.toolkit.fluxcd.io",
+            "--timeout=30s",
+        ])
+        .await;
+    assert!(out.contains("condition met"), "{out}");
+    let out = f
+        .kubectl(&["apply", "--server-side", "-f", "kustomization.yaml"])
+        .await;
+    assert_eq!(
+        out.trim(),
+        "kustomization.kustomize.toolkit.fluxcd.io/apps serverside-applied"
+    );
+    // A controller (here: the test, in-process) reports Ready.
+    let store = f.cluster.store();
+    let r = ObjectRef::namespaced(
+        Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+        "t",
+        "apps",
+    );
+    let now = store.now_rfc3339();
+    store
+        .mutate(&r, true, &Default::default(), |o| {
+            gameday::sim::store::conditions::set_condition(
+                o,
+                "Ready",
+                "True",
+                "ReconciliationSucceeded",
+                "Applied revision: main@sha1:abc",
+                &now,
+                Some(1),
+            );
+            Ok(())
+        })
+        .unwrap();
+    let table = f.kubectl(&["get", "kustomization", "-n", "t"]).await;
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "AGE", "READY", "STATUS"]);
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("apps")
+            && row.contains("True")
+            && row.contains("Applied revision: main@sha1:abc"),
+        "{row}"
+    );
+    let out = f
+        .kubectl(&[
+            "wait",
+            "--for=condition=Ready",
+            "kustomization/apps",
+            "-n",
+            "t",
+            "--timeout=30s",
+        ])
+        .await;
+    assert!(out.contains("condition met"), "{out}");
+}
+
+#[tokio::test]
+async fn delete_namespace_returns_when_it_is_gone() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    f.kubectl(&["apply", "--server-side", "-f", "cm.yaml"])
+        .await;
+    f.kubectl(&["apply", "--server-side", "-f", "deployment.yaml"])
+        .await;
+    let out = f.kubectl(&["delete", "ns", "t", "--timeout=60s"]).await;
+    assert_eq!(out.trim(), "namespace \"t\" deleted");
+    let store = f.cluster.store();
+    assert!(
+        store
+            .get(&ObjectRef::cluster(Gvr::core("namespaces"), "t"))
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        store
+            .get(&ObjectRef::namespaced(
+                Gvr::core("configmaps"),
+                "t",
+                "settings"
+            ))
+            .unwrap_err()
+            .is_not_found()
+    );
+    let denied = f.kubectl_unchecked(&["delete", "ns", "default"]).await;
+    assert!(
+        denied.stderr.contains("this namespace may not be deleted"),
+        "{}",
+        denied.stderr
+    );
+}
+
+#[tokio::test]
+async fn get_deployments_prints_the_usual_columns() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    f.kubectl(&["apply", "--server-side", "-f", "deployment.yaml"])
+        .await;
+    let out = f.kubectl(&["get", "deploy", "-n", "t"]).await;
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    let row: Vec<&str> = out.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(&row[..4], ["web", "0/2", "0", "0"]);
+    let wide = f.kubectl(&["get", "deploy", "-n", "t", "-o", "wide"]).await;
+    assert!(
+        wide.contains("ghcr.io/stefanprodan/podinfo:6.7.0"),
+        "{wide}"
+    );
+}
+
+#[tokio::test]
+async fn api_resources_lists_builtins_and_crds() {
+    let f = Fixture::start().await;
+    f.kubectl(&["apply", "--server-side", "-f", "kustomization-crd.yaml"])
+        .await;
+    let out = f.kubectl(&["api-resources"]).await;
+    for needle in [
+        "configmaps",
+        "deployments",
+        "customresourcedefinitions",
+        "kustomizations",
+        "leases",
+        "horizontalpodautoscalers",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(needle)),
+            "{needle} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("kustomize.toolkit.fluxcd.io/v1"), "{out}");
+}
+
+#[tokio::test]
+async fn everyday_commands() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    f.kubectl(&["apply", "-f", "deployment.yaml"]).await;
+    // Strategic merge patch (kubectl patch default), label, annotate, scale.
+    f.kubectl(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "t",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1"}]}}}}"#,
+    ])
+    .await;
+    f.kubectl(&["label", "deploy", "web", "-n", "t", "tier=front"])
+        .await;
+    f.kubectl(&["annotate", "deploy", "web", "-n", "t", "note=x"])
+        .await;
+    f.kubectl(&["scale", "deploy", "web", "-n", "t", "--replicas=5"])
+        .await;
+    let d = f
+        .kubectl(&["get", "deploy", "web", "-n", "t", "-o", "json"])
+        .await;
+    let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+        9898
+    );
+    assert_eq!(d["metadata"]["labels"]["tier"], "front");
+    assert_eq!(d["metadata"]["annotations"]["note"], "x");
+    assert_eq!(d["spec"]["replicas"], 5);
+    assert_eq!(d["metadata"]["generation"], 3);
+    let out = f
+        .kubectl(&["get", "deploy", "-n", "t", "-l", "tier=front", "-o", "name"])
+        .await;
+    assert_eq!(out.trim(), "deployment.apps/web");
+    let out = f.kubectl(&["get", "all", "-A"]).await;
+    assert!(out.contains("deployment.apps/web"), "{out}");
+    let out = f.kubectl(&["delete", "deploy", "web", "-n", "t"]).await;
+    assert_eq!(out.trim(), "deployment.apps \"web\" deleted");
+    let gone = f
+        .kubectl_unchecked(&["get", "deploy", "web", "-n", "t"])
+        .await;
+    assert!(gone.stderr.contains("NotFound"), "{}", gone.stderr);
+    let none = f
+        .kubectl_unchecked(&["get", "cm", "-n", "t", "-l", "nothing=here"])
+        .await;
+    assert!(
+        none.stderr.contains("No resources found in t namespace."),
+        "{}",
+        none.stderr
+    );
+}
+
+#[tokio::test]
+async fn version_and_health() {
+    let f = Fixture::start().await;
+    let out = f.kubectl(&["version", "-o", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["serverVersion"]["gitVersion"], "v1.33.0");
+    let out = f.kubectl(&["get", "--raw", "/readyz"]).await;
+    assert_eq!(out.trim(), "ok");
+}

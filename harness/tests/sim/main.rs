@@ -1,0 +1,10 @@
+//! Integration tests of the embedded Kubernetes API simulator, over real
+//! HTTPS, with kube-rs and the real `kubectl`.
+
+mod bad_input;
+mod common;
+mod faults;
+mod kube_rs;
+mod kubectl;
+mod protocol;
+mod store_props;
