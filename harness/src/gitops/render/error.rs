@@ -6,6 +6,44 @@ use super::Provenance;
 use crate::gitops::yaml::ParseError;
 use crate::process::ProcessError;
 
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}"),
+        (Some(l), None) => format!("line {l}"),
+        _ => "location unknown".to_owned(),
+    }
+}
+
+impl Error {
+    /// The error for a YAML file that did not parse.
+    pub(crate) fn yaml(file: &std::path::Path, err: ParseError) -> Error {
+        match err {
+            ParseError::Syntax {
+                index,
+                line,
+                column,
+                source,
+            } => Error::Yaml {
+                file: file.to_owned(),
+                document: index,
+                line,
+                column,
+                source,
+            },
+            ParseError::NotJson {
+                index,
+                line,
+                message,
+            } => Error::NotJson {
+                file: file.to_owned(),
+                document: index,
+                line,
+                message,
+            },
+        }
+    }
+}
+
 /// The result type of rendering.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -43,13 +81,31 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A file is not valid YAML.
-    #[error("{}: {source}", .file.display())]
+    #[error("{}, document {} ({}): invalid YAML", .file.display(), .document + 1, location(*.line, *.column))]
     Yaml {
         /// The file, relative to the source root.
         file: PathBuf,
-        /// The parse error (with document index and line:column).
+        /// 0-based index of the document that failed.
+        document: usize,
+        /// 1-based line of the error, when known.
+        line: Option<usize>,
+        /// 1-based column of the error, when known.
+        column: Option<usize>,
+        /// The parser's error.
         #[source]
-        source: ParseError,
+        source: serde_yaml::Error,
+    },
+    /// A document is valid YAML without a JSON form (`.inf`, a list as a key).
+    #[error("{}, document {} ({}): {message}", .file.display(), .document + 1, location(*.line, None))]
+    NotJson {
+        /// The file, relative to the source root.
+        file: PathBuf,
+        /// 0-based index of the document.
+        document: usize,
+        /// 1-based line where the document starts, when known.
+        line: Option<usize>,
+        /// What has no JSON form.
+        message: String,
     },
     /// A document is not a Kubernetes object (not a mapping, or missing
     /// `apiVersion`, `kind` or `metadata.name`).

@@ -143,10 +143,7 @@ fn read_file(abs: &Path, rel: &Path) -> Result<Vec<Object>> {
         ),
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let docs = documents::parse(text).map_err(|source| Error::Yaml {
-        file: rel.to_owned(),
-        source,
-    })?;
+    let docs = documents::parse(text).map_err(|e| Error::yaml(rel, e))?;
     let mut objects = Vec::new();
     for doc in docs {
         if doc.value.is_null() {

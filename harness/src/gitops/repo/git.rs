@@ -129,7 +129,7 @@ impl GitSettings {
         if let Some(dir) = dir {
             cmd = cmd.arg("-C").arg(dir);
         }
-        cmd.args(["-c", "advice.detachedHead=false"])
+        cmd
     }
 
     /// A `git` command that talks to a remote.

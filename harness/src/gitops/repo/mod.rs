@@ -19,8 +19,10 @@
 //! clone` runs.
 //!
 //! File modes: a fixture's files are committed as regular non-executable
-//! files (`git add --chmod=-x`), so that the executable bits of a checkout
-//! cannot change the SHA. Symbolic links are committed as links.
+//! files (`git -c core.fileMode=false add`), so that the executable bits of
+//! a checkout cannot change the SHA. Symbolic links are committed as links.
+//! Entries are ordered by git itself (trees are sorted), and `.git` folders
+//! inside a fixture are not copied.
 
 mod change;
 mod error;
@@ -278,7 +280,8 @@ impl Repo {
                     .await
                     .map_err(|e| Error::git(format!("cloning {shown}"), e))?;
                 git.network_cmd(Some(&path))
-                    .args(["fetch", "--quiet", "origin"])
+                    // The clone's HEAD may already be this branch.
+                    .args(["fetch", "--quiet", "--update-head-ok", "origin"])
                     .arg(format!("+{name}:{name}"))
                     .output()
                     .await
@@ -336,8 +339,10 @@ impl Repo {
             .map_err(|e| {
                 Error::git(format!("initialising a repository in {}", dir.display()), e)
             })?;
+        // Without trusting the file system's executable bits, new files are
+        // added as 100644 whatever their mode on disk.
         git.cmd(Some(&dir))
-            .args(["add", "--all", "--chmod=-x"])
+            .args(["-c", "core.fileMode=false", "add", "--all"])
             .output()
             .await
             .map_err(|e| Error::git("adding the fixture's files", e))?;

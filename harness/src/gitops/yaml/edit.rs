@@ -1,13 +1,18 @@
 //! Setting fields in one document of a multi-document YAML file.
 //!
-//! What is preserved: every other document, byte for byte; in the edited
-//! document, its `---` marker line and the comment lines right before and
-//! after its content. What is lost in the edited document (it is parsed and
-//! written again, see [`super::emit`]): comments among its content, the
-//! original quoting and flow style (`[a, b]` becomes a block list),
-//! indentation (normalised to kubectl's), anchors and aliases (expanded),
-//! and a YAML 1.1 octal such as `0644` is written as its decimal value
-//! (`420`), which every Kubernetes reader takes as the same number.
+//! Every other document is kept byte for byte. In the edited document:
+//! - when each field set replaces an existing single-line scalar of
+//!   block-style YAML (the common case: an image tag, a replica count), only
+//!   that scalar's text changes — comments, quoting and layout stay (see
+//!   [`super::surgical`]; the result is re-parsed and checked);
+//! - otherwise (a new key, a collection value, a path through flow style
+//!   `{…}`/`[…]`, multi-line scalars or anchors) the document is parsed and
+//!   written again ([`super::emit`]), keeping its `---` line and the comment
+//!   lines right before and after its content, but losing comments among its
+//!   content, the original quoting and flow style, the indentation
+//!   (normalised to kubectl's), anchors and aliases (expanded), and writing a
+//!   YAML 1.1 octal such as `0644` as its decimal value (`420`), which every
+//!   Kubernetes reader takes as the same number.
 
 use serde_yaml::Value;
 
@@ -151,11 +156,29 @@ pub fn set_fields(
         path.set(&mut doc, v)?;
     }
     let span = &spans[pos];
+    let chunk = &text[span.range.clone()];
+    let new_chunk = in_place(chunk, fields, &doc).unwrap_or_else(|| rewrite_chunk(chunk, &doc));
     let mut out = String::with_capacity(text.len() + 64);
     out.push_str(&text[..span.range.start]);
-    out.push_str(&rewrite_chunk(&text[span.range.clone()], &doc));
+    out.push_str(&new_chunk);
     out.push_str(&text[span.range.end..]);
     Ok(out)
+}
+
+/// The chunk with each field's scalar replaced where it is written, if that
+/// gives exactly `expected`.
+fn in_place(
+    chunk: &str,
+    fields: &[(FieldPath, serde_json::Value)],
+    expected: &Value,
+) -> Option<String> {
+    let mut text = chunk.to_owned();
+    for (path, value) in fields {
+        let scalar = emit::scalar_text(&serde_yaml::to_value(value).ok()?)?;
+        text = super::surgical::replace_scalar(&text, path, &scalar)?;
+    }
+    let reparsed: Value = serde_yaml::from_str(&compat::octal_ints(&text)).ok()?;
+    (reparsed == *expected).then_some(text)
 }
 
 fn parse_one(chunk: &str, span: &Span) -> Result<Value, EditError> {
@@ -295,15 +318,33 @@ mod tests {
         let service = &FILE[FILE.rfind("---\n# the service").unwrap()..];
         assert!(out.ends_with(service), "{out}");
         assert!(out.starts_with("# Deployments of the app\n---\n"), "{out}");
-        assert!(out.contains("image: web:2\n"), "{out}");
-        // The octal mode keeps its value (written in decimal).
-        assert!(out.contains("defaultMode: 420\n"), "{out}");
+        // Only the image changed: comment, octal mode and layout stay.
+        assert_eq!(
+            out,
+            FILE.replace("image: web:1 # pinned", "image: web:2 # pinned")
+        );
         let docs = super::super::documents::parse(&out).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(
             docs[0].value["spec"]["template"]["spec"]["volumes"][0]["secret"]["defaultMode"],
             json!(420)
         );
+    }
+
+    #[test]
+    fn new_keys_rewrite_the_document() {
+        let out = set_fields(
+            FILE,
+            &DocSelector::index(0),
+            &[(path("spec.replicas"), json!(3))],
+        )
+        .unwrap();
+        // Rewritten: the octal mode keeps its value, written in decimal.
+        assert!(out.contains("defaultMode: 420\n"), "{out}");
+        assert!(out.contains("  replicas: 3\n"), "{out}");
+        assert!(out.starts_with("# Deployments of the app\n---\n"), "{out}");
+        let service = &FILE[FILE.rfind("---\n# the service").unwrap()..];
+        assert!(out.ends_with(service), "{out}");
     }
 
     #[test]

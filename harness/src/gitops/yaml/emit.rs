@@ -27,6 +27,24 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// A scalar written on one line (for an in-place replacement), or `None`
+/// for collections and multi-line strings.
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => {
+            let mut out = String::new();
+            write_inline(&mut out, value, 0);
+            Some(out)
+        }
+        Value::String(s) if !s.contains('\n') => {
+            let mut out = String::new();
+            write_string(&mut out, s, None);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
