@@ -5,7 +5,7 @@
 //!   a fixture folder (reproducible commit SHAs), cloned from a URL, read in
 //!   Flux's revision format, changed by commits (set a YAML field, replace or
 //!   delete a file, revert), pushed back.
-//! - [`render`]: a path of a source turned into Kubernetes objects, with
+//! - [`mod@render`]: a path of a source turned into Kubernetes objects, with
 //!   `kubectl kustomize` when the path has a `kustomization.yaml`, or as
 //!   plain YAML files otherwise, as Flux's kustomize-controller does.
 //! - [`serve`]: a local repository served read-only over Git smart HTTP

@@ -133,6 +133,27 @@ async fn set_field_write_and_delete_commit_and_revert_restores() {
     let subject = git_out(Some(repo.path()), &["log", "-1", "--format=%s"]).await;
     assert_eq!(subject, "Revert \"Break the image\"");
 
+    let service = std::fs::read(repo.path().join("apps/podinfo/service.yaml")).unwrap();
+    let replaced = repo
+        .write_file(
+            "apps/podinfo/service.yaml",
+            "# emptied by a bad commit\n",
+            "Empty the service",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.read_file_at(&replaced.sha, "apps/podinfo/service.yaml")
+            .await
+            .unwrap(),
+        "# emptied by a bad commit\n"
+    );
+    repo.revert(&replaced.sha).await.unwrap();
+    assert_eq!(
+        std::fs::read(repo.path().join("apps/podinfo/service.yaml")).unwrap(),
+        service
+    );
+
     let written = repo
         .write_file(
             "apps/podinfo/extra.yaml",
@@ -160,6 +181,8 @@ async fn set_field_write_and_delete_commit_and_revert_restores() {
             "Revert \"Drop the HPA\"",
             "Drop the HPA",
             "Add extra",
+            "Revert \"Empty the service\"",
+            "Empty the service",
             "Revert \"Break the image\"",
             "Break the image",
             "Import fixture podinfo"

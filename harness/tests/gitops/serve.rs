@@ -140,3 +140,28 @@ async fn shutdown_stops_listening() {
         "still listening on {addr}"
     );
 }
+
+#[tokio::test]
+async fn credentials_in_a_served_url_never_show() {
+    let (_repo, server) = served_podinfo().await;
+    // The server ignores credentials, so the clone succeeds with them.
+    let url = server.url().replace("http://", "http://bot:s3cr3t@");
+    let clone = Repo::clone_url(&url, &CloneOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        clone.origin(),
+        Some(server.url().replace("http://", "http://***@"))
+    );
+    let debug = format!("{clone:?}");
+    assert!(!debug.contains("s3cr3t"), "{debug}");
+    // Pushing is refused by the server; the error names the redacted URL.
+    let err = clone.write_file("x.yaml", "a: 1\n", "x").await.unwrap_err();
+    let msg = chain(&err);
+    assert!(
+        msg.contains("pushing main to http://***@127.0.0.1"),
+        "{msg}"
+    );
+    assert!(!msg.contains("s3cr3t"), "{msg}");
+    assert!(!format!("{err:?}").contains("s3cr3t"));
+}

@@ -90,7 +90,6 @@ enum Workdir {
 }
 
 /// A Git working copy that drills read and change. See the module docs.
-#[derive(Debug)]
 pub struct Repo {
     workdir: Workdir,
     git: GitSettings,
@@ -101,6 +100,19 @@ pub struct Repo {
     push_commits: bool,
     /// Serialises operations that touch the index and refs.
     lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // By hand, so the origin's credentials never reach a log.
+        f.debug_struct("Repo")
+            .field("path", &self.path())
+            .field("temporary", &self.is_temporary())
+            .field("origin", &self.origin())
+            .field("follows", &self.follows)
+            .field("push_commits", &self.push_commits)
+            .finish_non_exhaustive()
+    }
 }
 
 fn temp_dir(parent: Option<&Path>) -> Result<TempDir> {

@@ -4,7 +4,7 @@
 //! - when each field set replaces an existing single-line scalar of
 //!   block-style YAML (the common case: an image tag, a replica count), only
 //!   that scalar's text changes — comments, quoting and layout stay (see
-//!   [`super::surgical`]; the result is re-parsed and checked);
+//!   the private `surgical` module; the result is re-parsed and checked);
 //! - otherwise (a new key, a collection value, a path through flow style
 //!   `{…}`/`[…]`, multi-line scalars or anchors) the document is parsed and
 //!   written again ([`super::emit`]), keeping its `---` line and the comment
