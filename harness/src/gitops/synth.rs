@@ -334,7 +334,7 @@ fn object(out: &mut String, kind: Kind, i: usize, width: usize, ns: &str, spec: 
             let _ = write!(
                 out,
                 "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:0width$}\n  namespace: {ns}\n  labels:\n{labels}\
-                 data:\n  index: \"{i}\"\n  payload: {}\n",
+                 data:\n  index: \"{i}\"\n  payload: \"{}\"\n",
                 payload(i, spec.payload_bytes)
             );
         }

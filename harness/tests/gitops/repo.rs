@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use gameday::gitops::repo::{
-    CloneOptions, Error, FixtureOptions, GitRef, GitSettings, Repo, Revision, ls_remote,
+    Change, CloneOptions, Error, FixtureOptions, GitRef, GitSettings, Repo, Revision, ls_remote,
 };
-use gameday::gitops::yaml::DocSelector;
+use gameday::gitops::yaml::{DocSelector, FieldPath};
 use serde_json::json;
 
 use super::{chain, fixture, git_out};
@@ -251,8 +251,63 @@ async fn bad_changes_are_refused_with_clear_errors() {
         "{msg}"
     );
     assert!(msg.contains("index 5 is out of range"), "{msg}");
-    // Nothing was committed by the failed attempts.
+    // A commit of several changes is all or nothing: the good change is not
+    // written when a later one fails.
+    let err = repo
+        .commit(
+            &[
+                Change::Write {
+                    file: "apps/podinfo/new.yaml".into(),
+                    content: b"a: 1\n".to_vec(),
+                },
+                Change::SetFields {
+                    file: DEPLOYMENT.into(),
+                    document: DocSelector::object("Service", "podinfo"),
+                    fields: vec![(FieldPath::parse("spec.type").unwrap(), json!("NodePort"))],
+                },
+            ],
+            "two changes",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        chain(&err).contains(
+            "no document matches kind Service, name podinfo; the file holds: 0: Deployment/podinfo"
+        ),
+        "{}",
+        chain(&err)
+    );
+    // Nothing was written or committed by the failed attempts.
+    assert_eq!(
+        git_out(Some(repo.path()), &["status", "--porcelain"]).await,
+        ""
+    );
     assert_eq!(repo.head().await.unwrap(), head);
+
+    // Changes to the same file in one commit build on each other.
+    let both = repo
+        .commit(
+            &[
+                Change::Write {
+                    file: "apps/podinfo/new.yaml".into(),
+                    content: b"a: 1\nb: 2\n".to_vec(),
+                },
+                Change::SetFields {
+                    file: "apps/podinfo/new.yaml".into(),
+                    document: DocSelector::only(),
+                    fields: vec![(FieldPath::parse("b").unwrap(), json!(3))],
+                },
+            ],
+            "two changes",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.read_file_at(&both.sha, "apps/podinfo/new.yaml")
+            .await
+            .unwrap(),
+        "a: 1\nb: 3\n"
+    );
 }
 
 #[tokio::test]

@@ -152,8 +152,9 @@ impl Repo {
     /// # Errors
     /// [`Error::NotOnBranch`] when the repository follows a tag or commit;
     /// [`Error::OutsideRepo`], [`Error::FileNotFound`], [`Error::Edit`] for a
-    /// bad change (nothing is committed then); [`Error::NoChange`] when the
-    /// files end up as they were; [`Error::Git`] when git fails.
+    /// bad change (nothing is written then: changes are computed in memory
+    /// first); [`Error::NoChange`] when the files end up as they were;
+    /// [`Error::Git`] when git fails.
     pub async fn commit(&self, changes: &[Change], message: &str) -> Result<Revision> {
         if self.follows.moving_branch().is_none() {
             return Err(Error::NotOnBranch {
@@ -162,11 +163,10 @@ impl Repo {
         }
         let _guard = self.lock.lock().await;
         let root = self.path().to_owned();
-        let mut touched = Vec::with_capacity(changes.len());
-        for change in changes {
-            let rel = relative(change.file())?;
-            let abs = root.join(&rel);
-            self.apply(change, &rel, &abs).await?;
+        let planned = self.plan(changes).await?;
+        let mut touched = Vec::with_capacity(planned.len());
+        for (rel, content) in &planned {
+            self.write_planned(rel, content.as_deref()).await?;
             touched.push(rel);
         }
         let what = changes
@@ -199,49 +199,86 @@ impl Repo {
         self.head().await
     }
 
-    async fn apply(&self, change: &Change, rel: &Path, abs: &Path) -> Result<()> {
+    /// The files' new contents (`None`: deleted), computed in memory so that
+    /// a bad change leaves the working copy untouched. Later changes to the
+    /// same file see the earlier ones.
+    async fn plan(&self, changes: &[Change]) -> Result<Vec<(PathBuf, Option<Vec<u8>>)>> {
+        let mut planned: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::with_capacity(changes.len());
+        for change in changes {
+            let rel = relative(change.file())?;
+            let pending = planned.iter().position(|(p, _)| *p == rel);
+            let current = match pending {
+                Some(i) => planned[i].1.clone(),
+                None => self.read_current(&rel).await?,
+            };
+            let next = match change {
+                Change::SetFields {
+                    document, fields, ..
+                } => {
+                    let bytes = current.ok_or_else(|| self.file_not_found(&rel))?;
+                    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
+                        action: "read (not UTF-8 text)",
+                        path: rel.clone(),
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    })?;
+                    let new =
+                        set_fields(&text, document, fields).map_err(|source| Error::Edit {
+                            file: rel.clone(),
+                            source,
+                        })?;
+                    Some(new.into_bytes())
+                }
+                Change::Write { content, .. } => Some(content.clone()),
+                Change::Delete { .. } => {
+                    if current.is_none() {
+                        return Err(self.file_not_found(&rel));
+                    }
+                    None
+                }
+            };
+            match pending {
+                Some(i) => planned[i].1 = next,
+                None => planned.push((rel, next)),
+            }
+        }
+        Ok(planned)
+    }
+
+    /// The file's content in the working copy, `None` when it does not exist.
+    async fn read_current(&self, rel: &Path) -> Result<Option<Vec<u8>>> {
+        let abs = self.path().join(rel);
+        match tokio::fs::read(&abs).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Io {
+                action: "read",
+                path: abs,
+                source,
+            }),
+        }
+    }
+
+    async fn write_planned(&self, rel: &Path, content: Option<&[u8]>) -> Result<()> {
+        let abs = self.path().join(rel);
         let io = |action: &'static str| {
-            let path = abs.to_owned();
+            let path = abs.clone();
             move |source| Error::Io {
                 action,
                 path,
                 source,
             }
         };
-        match change {
-            Change::SetFields {
-                document, fields, ..
-            } => {
-                let text = match tokio::fs::read_to_string(abs).await {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Err(self.file_not_found(rel));
-                    }
-                    Err(e) => return Err(io("read")(e)),
-                };
-                let new = set_fields(&text, document, fields).map_err(|source| Error::Edit {
-                    file: rel.to_owned(),
-                    source,
-                })?;
-                tokio::fs::write(abs, new).await.map_err(io("write"))?;
-            }
-            Change::Write { content, .. } => {
+        match content {
+            Some(bytes) => {
                 if let Some(parent) = abs.parent() {
                     tokio::fs::create_dir_all(parent)
                         .await
                         .map_err(io("create the folder of"))?;
                 }
-                tokio::fs::write(abs, content).await.map_err(io("write"))?;
+                tokio::fs::write(&abs, bytes).await.map_err(io("write"))
             }
-            Change::Delete { .. } => match tokio::fs::remove_file(abs).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(self.file_not_found(rel));
-                }
-                Err(e) => return Err(io("delete")(e)),
-            },
+            None => tokio::fs::remove_file(&abs).await.map_err(io("delete")),
         }
-        Ok(())
     }
 
     fn file_not_found(&self, rel: &Path) -> Error {

@@ -155,6 +155,10 @@ pub fn set_fields(
         })?;
         path.set(&mut doc, v)?;
     }
+    if doc == docs[pos] {
+        // Setting values they already have: leave the file exactly as it is.
+        return Ok(text.to_owned());
+    }
     let span = &spans[pos];
     let chunk = &text[span.range.clone()];
     let new_chunk = in_place(chunk, fields, &doc).unwrap_or_else(|| rewrite_chunk(chunk, &doc));
@@ -380,6 +384,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "a: 1\nb:\n- 1\n- 3\n");
+    }
+
+    #[test]
+    fn setting_current_values_changes_nothing() {
+        let text = "a: [1, 2] # flow\n";
+        let out = set_fields(text, &DocSelector::only(), &[(path("a[0]"), json!(1))]).unwrap();
+        assert_eq!(out, text);
     }
 
     #[test]
