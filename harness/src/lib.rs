@@ -9,6 +9,7 @@
 //! - [`clock`]: wall and simulated time;
 //! - [`process`]: the one place that starts external programs;
 //! - [`sim`]: the embedded Kubernetes API simulator;
+//! - [`report`]: the report tree, its statistics and one sink per format;
 //! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic
 //!   repositories.
 
