@@ -359,6 +359,8 @@ impl Store {
     /// (the status only when `status` is true). Returns the stored object
     /// (unchanged, with no new revision, if `f` changed nothing).
     ///
+    /// `f` runs under the store's lock: it must not call the store.
+    ///
     /// # Errors
     /// 404 missing; whatever `f` returns; validation errors of the write.
     pub fn mutate<F>(
