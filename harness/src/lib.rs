@@ -8,7 +8,8 @@
 //! - [`scenario`]: the scenario file format, its validation and JSON Schema;
 //! - [`clock`]: wall and simulated time;
 //! - [`process`]: the one place that starts external programs;
-//! - [`sim`]: the embedded Kubernetes API simulator.
+//! - [`sim`]: the embedded Kubernetes API simulator;
+//! - [`report`]: the report tree, its statistics and one sink per format.
 
 pub mod clock;
 pub mod drill;
