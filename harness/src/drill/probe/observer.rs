@@ -375,7 +375,19 @@ impl Observer {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
-                        return Ok(Observed { at, lag: None, rv, events, world });
+                        let lag = match &self.times {
+                            TimeSource::Sim(c) => {
+                                rv.and_then(|rv| c.revision_wall(rv)).map(|w| w.elapsed())
+                            }
+                            TimeSource::Arrival(_) => None,
+                        };
+                        return Ok(Observed {
+                            at,
+                            lag,
+                            rv,
+                            events,
+                            world,
+                        });
                     }
                     Judgement::Pending(why) => {
                         if *last != why {
