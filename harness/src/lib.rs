@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod drill;
 pub mod exit;
+pub mod gitops;
 pub mod process;
 pub mod report;
 pub mod scenario;
