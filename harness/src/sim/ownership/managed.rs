@@ -198,13 +198,19 @@ pub fn record_update(
     builtin: bool,
 ) {
     let new_set = fields_of(new, scope, builtin);
-    let mut changed = FieldSet::default();
-    for path in new_set.paths() {
-        let before = old.and_then(|o| value_at(o, &path));
-        if before != value_at(new, &path) {
-            insert_path(&mut changed, &path);
+    let changed = match old {
+        // A create owns everything it wrote.
+        None => new_set,
+        Some(old) => {
+            let mut changed = FieldSet::default();
+            for path in new_set.paths() {
+                if value_at(old, &path) != value_at(new, &path) {
+                    insert_path(&mut changed, &path);
+                }
+            }
+            changed
         }
-    }
+    };
     for e in entries.iter_mut() {
         if e.manager != manager || e.operation != Operation::Update {
             e.fields.subtract(&changed);

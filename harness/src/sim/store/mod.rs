@@ -34,6 +34,28 @@
 //! ([`WriteOptions::manager`]), so a later `kubectl apply --server-side`
 //! conflicts with fields a controller owns exactly as on a real cluster.
 //!
+//! # Selecting
+//! [`Store::list`] takes a [`Selector`]: `Selector::labels("app=web")`,
+//! `Selector::from_label_selector(&deployment["spec"]["selector"])` for
+//! workload selectors (matchLabels/matchExpressions), or
+//! `Selector::parse(&gr, labels, fields)` for the query-string forms
+//! (field selectors per type, e.g. pods `spec.nodeName`).
+//!
+//! # Ownership, deletion, garbage collection
+//! Put `metadata.ownerReferences` (with the owner's `uid`) on dependents
+//! (ReplicaSets of a Deployment, Pods of a ReplicaSet): when the owner is
+//! removed the API server's garbage collector ([`crate::sim::lifecycle`])
+//! deletes them (Background), or deletes them first (Foreground), or strips
+//! the references (Orphan). Deleting a namespace deletes its content; a
+//! deleted CRD deletes its custom resources. [`Store::dependents`] lists
+//! the dependents of a uid.
+//!
+//! # Starting
+//! [`crate::sim::SimCluster::start`] creates the system namespaces, then
+//! runs the [`crate::sim::SimOptions::hooks`] (where controllers register
+//! and Nodes are created, e.g. with [`crate::sim::cluster::add_node`]),
+//! then the lifecycle controllers, then opens the API.
+//!
 //! # Events and simulated time
 //! [`Store::subscribe`] returns a [`Subscription`]; each [`Delivery`]
 //! carries the [`Event`] (type, resource, object, previous object,
