@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use gameday::clock::Clock;
 use gameday::exit;
+use gameday::sim::profile::Profile;
 use gameday::sim::{SimOptions, serve};
 
 use super::render;
@@ -31,11 +32,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "gameday")]
     name: String,
     /// Latency profile of the simulated controllers (instant, kind, eks).
-    #[arg(long, default_value = "kind")]
+    #[arg(long, default_value = "kind", value_parser = parse_profile)]
     profile: String,
-    /// Number of nodes.
+    /// Number of nodes: one control plane, the rest workers.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// How many times faster than wall time the cluster's clock runs
+    /// (1 = realistic timings).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
     /// Seed of every random choice (same seed, same simulated durations).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -48,6 +53,22 @@ pub struct ServeArgs {
     /// Plain HTTP without authentication (debugging only).
     #[arg(long)]
     insecure: bool,
+}
+
+fn parse_profile(s: &str) -> Result<String, String> {
+    Profile::named(s).map(|p| p.name).ok_or_else(|| {
+        format!(
+            "unknown profile {s:?}; choose one of: {}",
+            Profile::NAMES.join(", ")
+        )
+    })
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -71,10 +92,11 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
     let options = SimOptions {
         tls: !a.insecure,
         port: a.port,
-        profile: a.profile.clone(),
+        // Validated by clap: the name is known.
+        profile: Profile::named(&a.profile).unwrap_or_else(Profile::kind),
         nodes: a.nodes,
         seed: a.seed,
-        ..SimOptions::new(&a.name, Clock::wall())
+        ..SimOptions::new(&a.name, Clock::scaled(a.speed))
     };
     let result = runtime.block_on(serve::serve(options, &kubeconfig, |path| {
         println!("ready: kubeconfig written to {}", path.display());

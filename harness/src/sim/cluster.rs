@@ -2,22 +2,24 @@
 //! credentials, kubeconfig) and its [`SimOptions`].
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::controllers::{self, ControllerConfig, ControllerHandle, Controllers};
 use super::faults::ErrorInjector;
 use super::http::list::Snapshots;
 use super::http::listener::Listener;
 use super::http::server::{ApiState, KubeVersion, ServerConfig};
 use super::kubeconfig::{self, KubeconfigSpec};
+use super::profile::Profile;
 use super::registry::Registry;
 use super::status::ApiResult;
 use super::store::{Gvr, ObjectRef, Store, StoreOptions, WriteOptions, conditions};
 use super::tls::{self, Credentials};
-use super::{Error, Result, lifecycle};
+use super::{Error, Result, lifecycle, nodes};
 use crate::clock::Clock;
 
 /// Called at start, after the system namespaces exist and before the API
@@ -43,9 +45,11 @@ pub struct SimOptions {
     pub history_capacity: usize,
     /// Seed of every random choice (names, uids, controller jitter).
     pub seed: u64,
-    /// Latency profile name, read by the simulated controllers.
-    pub profile: String,
-    /// Number of nodes, read by the simulated controllers.
+    /// Latency profile of the simulated controllers (default
+    /// [`Profile::instant`]).
+    pub profile: Profile,
+    /// Number of nodes created at start, named as kind names them (one
+    /// control plane, the rest workers; 0 = none).
     pub nodes: usize,
     /// Start hooks, run in order.
     pub hooks: Vec<StartHook>,
@@ -57,7 +61,7 @@ impl std::fmt::Debug for SimOptions {
             .field("name", &self.name)
             .field("tls", &self.tls)
             .field("port", &self.port)
-            .field("profile", &self.profile)
+            .field("profile", &self.profile.name)
             .field("nodes", &self.nodes)
             .field("seed", &self.seed)
             .field("hooks", &self.hooks.len())
@@ -76,7 +80,7 @@ impl Default for SimOptions {
             bookmark_interval: Duration::from_secs(60),
             history_capacity: StoreOptions::default().history_capacity,
             seed: 0,
-            profile: "instant".to_owned(),
+            profile: Profile::instant(),
             nodes: 1,
             hooks: Vec::new(),
         }
@@ -120,6 +124,9 @@ struct Inner {
     faults: ErrorInjector,
     creds: Option<Credentials>,
     lifecycle: JoinHandle<()>,
+    /// Taken out on shutdown and destroy.
+    controllers: Mutex<Option<Controllers>>,
+    handle: ControllerHandle,
 }
 
 impl Drop for Inner {
@@ -140,8 +147,10 @@ impl std::fmt::Debug for SimCluster {
 }
 
 impl SimCluster {
-    /// Starts a cluster: store with the system namespaces, start hooks,
-    /// lifecycle controllers, then the API listener.
+    /// Starts a cluster: store with the system namespaces, the nodes and the
+    /// `default/kubernetes` Service, start hooks, lifecycle controllers, the
+    /// simulated controllers (see [`crate::sim::controllers`]), then the API
+    /// listener.
     ///
     /// # Errors
     /// TLS generation, a start hook, or binding the port failed.
@@ -163,10 +172,20 @@ impl SimCluster {
                 &WriteOptions::manager("kube-apiserver"),
             )?;
         }
+        if options.nodes > 0 {
+            let count = u32::try_from(options.nodes).unwrap_or(u32::MAX);
+            nodes::create_nodes(&store, &options.name, count, &options.profile)?;
+        }
+        controllers::ensure_kubernetes_service(&store)?;
         for hook in &options.hooks {
             hook(&store, &options)?;
         }
         let lifecycle = lifecycle::spawn(store.clone());
+        let sim = Controllers::start(
+            store.clone(),
+            ControllerConfig::new(options.profile.clone(), options.seed),
+        );
+        let handle = sim.handle();
         let creds = if options.tls {
             Some(tls::generate(&options.name)?)
         } else {
@@ -195,6 +214,8 @@ impl SimCluster {
                 faults,
                 creds,
                 lifecycle,
+                controllers: Mutex::new(Some(sim)),
+                handle,
             }),
         })
     }
@@ -304,10 +325,35 @@ impl SimCluster {
         &self.inner.faults
     }
 
+    /// The simulated controllers (node fault hooks).
+    pub fn controllers(&self) -> &ControllerHandle {
+        &self.inner.handle
+    }
+
+    /// Stops the simulated controllers at once (the cluster is gone).
+    pub(crate) fn abort_controllers(&self) {
+        let c = self
+            .inner
+            .controllers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(c);
+    }
+
     /// Stops serving and the background controllers.
     pub async fn shutdown(&self) {
         self.inner.listener.stop().await;
         self.inner.lifecycle.abort();
+        let c = self
+            .inner
+            .controllers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(c) = c {
+            c.stop().await;
+        }
     }
 }
 

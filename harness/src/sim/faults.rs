@@ -1,7 +1,10 @@
 //! Fault hooks the drill runner calls (a Rust API, not Kubernetes API):
 //! API outages, injected errors on routes, watch-history compaction,
 //! closing watches, destroying the cluster. See the `impl SimCluster`
-//! block below for the hooks themselves.
+//! block below for the hooks themselves, and [`nodes`] for losing and
+//! restoring nodes.
+
+pub mod nodes;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -190,9 +193,11 @@ impl SimCluster {
     }
 
     /// Destroys the cluster: every object is gone (including the
-    /// namespaces) and watches are closed. The listener keeps serving an
-    /// empty API; use [`SimCluster::stop_api`] for an unreachable one.
+    /// namespaces and nodes), watches are closed and the simulated
+    /// controllers stop. The listener keeps serving an empty API; use
+    /// [`SimCluster::stop_api`] for an unreachable one.
     pub fn destroy(&self) {
+        self.abort_controllers();
         self.store().clear();
     }
 }

@@ -12,22 +12,28 @@
 //! - [`resource`]: type and object identity.
 
 pub mod cluster;
+pub mod controllers;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod faults;
 pub mod http;
+pub mod jitter;
 pub mod jsonpath;
 pub mod kubeconfig;
 pub mod lifecycle;
+pub mod nodes;
 pub mod openapi;
 pub mod ownership;
 pub mod patch;
+pub mod profile;
 pub mod protobuf;
 pub mod registry;
+pub mod registry_images;
 pub mod resource;
 pub mod selectors;
 pub mod serve;
+pub mod stages;
 pub mod status;
 pub mod store;
 pub mod table;

@@ -170,11 +170,21 @@ async fn get_deployments_prints_the_usual_columns() {
     with_namespace(&f, "t").await;
     f.kubectl(&["apply", "--server-side", "-f", "deployment.yaml"])
         .await;
+    // The simulated controllers roll it out (instant profile).
+    f.kubectl(&[
+        "rollout",
+        "status",
+        "deploy/web",
+        "-n",
+        "t",
+        "--timeout=30s",
+    ])
+    .await;
     let out = f.kubectl(&["get", "deploy", "-n", "t"]).await;
     let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
     let row: Vec<&str> = out.lines().nth(1).unwrap().split_whitespace().collect();
-    assert_eq!(&row[..4], ["web", "0/2", "0", "0"]);
+    assert_eq!(&row[..4], ["web", "2/2", "2", "2"]);
     let wide = f.kubectl(&["get", "deploy", "-n", "t", "-o", "wide"]).await;
     assert!(
         wide.contains("ghcr.io/stefanprodan/podinfo:6.7.0"),

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod controllers;
 mod faults;
 mod kube_rs;
 mod kubectl;

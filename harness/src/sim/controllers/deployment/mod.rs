@@ -1,0 +1,477 @@
+//! The Deployment controller: a ReplicaSet per pod template, named
+//! `<deployment>-<pod-template-hash>`, carrying the
+//! `deployment.kubernetes.io/revision` annotation (also set on the
+//! Deployment); rolling updates bounded by `maxSurge`/`maxUnavailable`
+//! (default 25 % each) that scale old ReplicaSets down only as the new one's
+//! pods become available (see [`rollout`]), or Recreate; old ReplicaSets
+//! beyond `revisionHistoryLimit` (default 10) deleted once complete; status
+//! and conditions as [`status`] describes. `spec.paused` stops scaling.
+
+pub(crate) mod rollout;
+mod status;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use self::rollout::RsSize;
+use super::agenda::Ctl;
+use super::engine::Engine;
+use super::pods;
+use super::replicaset::{self, KCM};
+use crate::sim::jitter::fnv32a;
+use crate::sim::store::{DeleteOptions, Gvr, WriteOptions};
+
+/// Annotation with the rollout revision.
+pub(crate) const REVISION: &str = "deployment.kubernetes.io/revision";
+/// Label every ReplicaSet and pod of a Deployment carries.
+pub(crate) const HASH_LABEL: &str = "pod-template-hash";
+
+/// The Deployment resource.
+pub(crate) fn gvr() -> Gvr {
+    Gvr::new("apps", "v1", "deployments")
+}
+
+/// JSON with object keys sorted, for hashing.
+pub(crate) fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let body: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The pod-template hash as Kubernetes renders it: FNV-32a of the template
+/// (and the collision count), printed in decimal and mapped through the
+/// generated-name alphabet.
+pub(crate) fn template_hash(template: &Value, collisions: Option<i64>) -> String {
+    let mut text = canonical(template);
+    if let Some(c) = collisions {
+        text.push_str(&c.to_string());
+    }
+    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    fnv32a(text.as_bytes())
+        .to_string()
+        .bytes()
+        .map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()]))
+        .collect()
+}
+
+/// The template without the hash label (to compare with the Deployment's).
+fn without_hash(template: &Value) -> Value {
+    let mut t = template.clone();
+    if let Some(l) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        l.remove(HASH_LABEL);
+        if l.is_empty()
+            && let Some(m) = t.pointer_mut("/metadata").and_then(Value::as_object_mut)
+        {
+            m.remove("labels");
+        }
+    }
+    t
+}
+
+fn revision(rs: &Value) -> i64 {
+    rs.pointer(&format!(
+        "/metadata/annotations/{}",
+        REVISION.replace('/', "~1")
+    ))
+    .and_then(Value::as_str)
+    .and_then(|s| s.parse().ok())
+    .unwrap_or(0)
+}
+
+/// Reconciles one Deployment.
+pub(crate) fn reconcile(e: &mut Engine, key: &str) {
+    let Ok(d) = e.store.get(&pods::ref_of(gvr(), key)) else {
+        return;
+    };
+    if pods::deleting(&d) {
+        return;
+    }
+    let desired = pods::int_at(&d, "/spec/replicas").unwrap_or(1).max(0);
+    let template = d
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let mut all = owned_replicasets(e, pods::uid(&d));
+    let new_idx = all
+        .iter()
+        .position(|rs| rs.pointer("/spec/template").map(without_hash).as_ref() == Some(&template));
+    let max_old_rev = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != new_idx)
+        .map(|(_, rs)| revision(rs))
+        .max()
+        .unwrap_or(0);
+    let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+    let mut progress: Option<(&str, String)> = None;
+    let new_rs: Option<Arc<Value>> = match new_idx {
+        Some(i) => {
+            let rs = all[i].clone();
+            if revision(&rs) <= max_old_rev {
+                annotate_revision(e, &rs, max_old_rev + 1);
+            }
+            if d.pointer("/status/conditions").is_none() {
+                progress = Some((
+                    status::FOUND_NEW_RS,
+                    format!("Found new replica set \"{}\"", pods::name(&rs)),
+                ));
+            }
+            Some(rs)
+        }
+        None if paused => None,
+        None => {
+            let all_spec: i64 = all.iter().map(|r| RsSize::of(r).spec).sum();
+            let size = rollout::new_rs_replicas(&d, desired, 0, all_spec);
+            match create_rs(e, &d, &template, size, max_old_rev + 1) {
+                Some(rs) => {
+                    progress = Some((
+                        status::NEW_RS_CREATED,
+                        format!("Created new replica set \"{}\"", pods::name(&rs)),
+                    ));
+                    all.push(rs.clone());
+                    Some(rs)
+                }
+                None => None,
+            }
+        }
+    };
+    let new_rev = new_rs
+        .as_ref()
+        .map_or(max_old_rev, |r| revision(r).max(max_old_rev + 1));
+    set_deployment_revision(e, key, &d, new_rev);
+    if !paused {
+        scale(e, &d, desired, new_rs.as_deref(), &mut all);
+    }
+    cleanup_history(e, &d, new_rs.as_deref(), &all);
+    // Status from the ReplicaSets as they are now.
+    let fresh: Vec<Arc<Value>> = all
+        .iter()
+        .filter_map(|r| {
+            e.store
+                .get(&pods::ref_of(replicaset::gvr(), &pods::key_of(r)))
+                .ok()
+        })
+        .collect();
+    let refs: Vec<&Value> = fresh.iter().map(|r| &**r).collect();
+    let new_fresh = new_rs
+        .as_ref()
+        .and_then(|n| fresh.iter().find(|r| pods::name(r) == pods::name(n)))
+        .map(|r| &**r);
+    let counts = status::Counts::of(&refs, new_fresh);
+    let now_text = e.store.now_rfc3339();
+    let mut d_now = (*d).clone();
+    if let Some((reason, message)) = progress
+        && status::deadline(&d).is_some()
+    {
+        let mut conds: Vec<Value> = d_now
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        status::set(
+            &mut conds,
+            status::condition("Progressing", "True", reason, &message, &now_text),
+        );
+        if !d_now.get("status").is_some_and(Value::is_object) {
+            d_now["status"] = json!({});
+        }
+        d_now["status"]["conditions"] = json!(conds);
+    }
+    let (st, requeue) = status::compute(
+        &d_now,
+        counts,
+        new_rs.as_ref().map(|r| pods::name(r)),
+        e.now(),
+        &now_text,
+    );
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        true,
+        &WriteOptions::manager(KCM),
+        |o| {
+            o["status"] = st;
+            Ok(())
+        },
+    );
+    if let Some(at) = requeue {
+        e.requeue_at(Ctl::Deployment, key, at);
+    }
+}
+
+/// The ReplicaSets the Deployment controls, oldest first.
+fn owned_replicasets(e: &Engine, uid: &str) -> Vec<Arc<Value>> {
+    let mut out: Vec<Arc<Value>> = e
+        .store
+        .dependents(uid)
+        .into_iter()
+        .filter(|r| r.gvr.group == "apps" && r.gvr.resource == "replicasets")
+        .filter_map(|r| e.store.get(&r).ok())
+        .filter(|rs| pods::controlled_by(rs, uid) && !pods::deleting(rs))
+        .collect();
+    out.sort_by(|a, b| {
+        let k = |r: &Value| {
+            (
+                pods::str_at(r, "/metadata/creationTimestamp").to_owned(),
+                pods::name(r).to_owned(),
+            )
+        };
+        k(a).cmp(&k(b))
+    });
+    out
+}
+
+fn create_rs(
+    e: &mut Engine,
+    d: &Value,
+    template: &Value,
+    replicas: i64,
+    rev: i64,
+) -> Option<Arc<Value>> {
+    let ns = pods::namespace(d).to_owned();
+    let collisions = pods::int_at(d, "/status/collisionCount");
+    let hash = template_hash(template, collisions);
+    let mut tpl = template.clone();
+    if !tpl.get("metadata").is_some_and(Value::is_object) {
+        tpl["metadata"] = json!({});
+    }
+    if !tpl["metadata"].get("labels").is_some_and(Value::is_object) {
+        tpl["metadata"]["labels"] = json!({});
+    }
+    tpl["metadata"]["labels"][HASH_LABEL] = json!(hash);
+    let mut selector = d
+        .pointer("/spec/selector")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    if !selector.get("matchLabels").is_some_and(Value::is_object) {
+        selector["matchLabels"] = json!({});
+    }
+    selector["matchLabels"][HASH_LABEL] = json!(hash);
+    let (surge, _) = rollout::fenceposts(d, pods::int_at(d, "/spec/replicas").unwrap_or(1));
+    let desired = pods::int_at(d, "/spec/replicas").unwrap_or(1);
+    let mut rs = json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {
+            "name": format!("{}-{hash}", pods::name(d)), "namespace": ns,
+            "labels": tpl["metadata"]["labels"].clone(),
+            "annotations": {
+                REVISION: rev.to_string(),
+                "deployment.kubernetes.io/desired-replicas": desired.to_string(),
+                "deployment.kubernetes.io/max-replicas": (desired + surge).to_string(),
+            },
+            "ownerReferences": [pods::owner_ref(d, "apps/v1", "Deployment")],
+        },
+        "spec": {"replicas": replicas, "selector": selector, "template": tpl},
+    });
+    if let Some(m) = d.pointer("/spec/minReadySeconds") {
+        rs["spec"]["minReadySeconds"] = m.clone();
+    }
+    match e.store.create(
+        &replicaset::gvr(),
+        Some(&ns),
+        rs,
+        &WriteOptions::manager(KCM),
+    ) {
+        Ok(rs) => Some(rs),
+        Err(err) => {
+            // A name taken by another template: count the collision, as
+            // upstream does, and try another hash next time.
+            tracing::debug!(deployment = pods::name(d), error = %err, "sim: could not create ReplicaSet");
+            if err.is_conflict() || err.to_string().contains("already exists") {
+                let key = pods::key_of(d);
+                let _ = e.store.mutate(
+                    &pods::ref_of(gvr(), &key),
+                    true,
+                    &WriteOptions::manager(KCM),
+                    |o| {
+                        let c = pods::int_at(o, "/status/collisionCount").unwrap_or(0) + 1;
+                        if !o.get("status").is_some_and(Value::is_object) {
+                            o["status"] = json!({});
+                        }
+                        o["status"]["collisionCount"] = json!(c);
+                        Ok(())
+                    },
+                );
+                e.enqueue(Ctl::Deployment, &key);
+            }
+            None
+        }
+    }
+}
+
+fn annotate_revision(e: &mut Engine, rs: &Value, rev: i64) {
+    let r = pods::ref_of(replicaset::gvr(), &pods::key_of(rs));
+    let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
+        if !o["metadata"]
+            .get("annotations")
+            .is_some_and(Value::is_object)
+        {
+            o["metadata"]["annotations"] = json!({});
+        }
+        o["metadata"]["annotations"][REVISION] = json!(rev.to_string());
+        Ok(())
+    });
+}
+
+fn set_deployment_revision(e: &mut Engine, key: &str, d: &Value, rev: i64) {
+    if rev <= 0 || revision(d) == rev {
+        return;
+    }
+    let _ = e.store.mutate(
+        &pods::ref_of(gvr(), key),
+        false,
+        &WriteOptions::manager(KCM),
+        |o| {
+            if !o["metadata"]
+                .get("annotations")
+                .is_some_and(Value::is_object)
+            {
+                o["metadata"]["annotations"] = json!({});
+            }
+            o["metadata"]["annotations"][REVISION] = json!(rev.to_string());
+            Ok(())
+        },
+    );
+}
+
+/// Sets a ReplicaSet's size (and the Deployment's size annotations).
+fn resize(e: &mut Engine, d: &Value, rs_key: &str, size: i64) {
+    let desired = pods::int_at(d, "/spec/replicas").unwrap_or(1);
+    let (surge, _) = rollout::fenceposts(d, desired);
+    let r = pods::ref_of(replicaset::gvr(), rs_key);
+    let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
+        o["spec"]["replicas"] = json!(size);
+        if !o["metadata"]
+            .get("annotations")
+            .is_some_and(Value::is_object)
+        {
+            o["metadata"]["annotations"] = json!({});
+        }
+        o["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+            json!(desired.to_string());
+        o["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"] =
+            json!((desired + surge).to_string());
+        Ok(())
+    });
+}
+
+/// One step of the rollout: grow the new ReplicaSet, else shrink old ones.
+fn scale(e: &mut Engine, d: &Value, desired: i64, new: Option<&Value>, all: &mut [Arc<Value>]) {
+    let new_key = new.map(pods::key_of);
+    let old: Vec<RsSize> = all
+        .iter()
+        .filter(|r| Some(pods::key_of(r)) != new_key)
+        .map(|r| RsSize::of(r))
+        .collect();
+    let new_size = new.map(RsSize::of);
+    if rollout::is_recreate(d) {
+        let active_old: Vec<&RsSize> = old.iter().filter(|s| s.spec > 0).collect();
+        if !active_old.is_empty() {
+            for s in active_old {
+                resize(e, d, &s.key, 0);
+            }
+            return;
+        }
+        let old_pods_running = all
+            .iter()
+            .filter(|r| Some(pods::key_of(r)) != new_key)
+            .any(|r| pods::int_at(r, "/status/replicas").unwrap_or(0) > 0);
+        if !old_pods_running
+            && let Some(n) = &new_size
+            && n.spec != desired
+        {
+            resize(e, d, &n.key, desired);
+        }
+        return;
+    }
+    if let Some(n) = &new_size {
+        let all_spec: i64 = old.iter().map(|s| s.spec).sum::<i64>() + n.spec;
+        let target = if n.spec > desired {
+            desired
+        } else {
+            rollout::new_rs_replicas(d, desired, n.spec, all_spec)
+        };
+        if target != n.spec {
+            resize(e, d, &n.key, target);
+            if target > n.spec {
+                return;
+            }
+        }
+    }
+    for (key, size) in rollout::scale_down_old(d, desired, new_size.as_ref(), &old) {
+        resize(e, d, &key, size);
+    }
+}
+
+/// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit` once the
+/// rollout is complete.
+fn cleanup_history(e: &mut Engine, d: &Value, new: Option<&Value>, all: &[Arc<Value>]) {
+    let limit = pods::int_at(d, "/spec/revisionHistoryLimit")
+        .unwrap_or(10)
+        .max(0);
+    let new_name = new.map(pods::name);
+    let mut old: Vec<&Arc<Value>> = all
+        .iter()
+        .filter(|r| Some(pods::name(r)) != new_name)
+        .collect();
+    let excess = i64::try_from(old.len()).unwrap_or(0) - limit;
+    if excess <= 0 {
+        return;
+    }
+    old.sort_by_key(|r| revision(r));
+    for rs in old.into_iter().take(usize::try_from(excess).unwrap_or(0)) {
+        let empty = pods::int_at(rs, "/spec/replicas").unwrap_or(1) == 0
+            && pods::int_at(rs, "/status/replicas").unwrap_or(0) == 0;
+        if empty {
+            let r = pods::ref_of(replicaset::gvr(), &pods::key_of(rs));
+            let _ = e.store.delete(&r, &DeleteOptions::default());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_hash_is_stable_and_key_order_free() {
+        let a = json!({"metadata": {"labels": {"app": "web", "tier": "x"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        let b = json!({"spec": {"containers": [{"image": "nginx", "name": "c"}]}, "metadata": {"labels": {"tier": "x", "app": "web"}}});
+        assert_eq!(template_hash(&a, None), template_hash(&b, None));
+        assert_ne!(template_hash(&a, None), template_hash(&a, Some(1)));
+        let h = template_hash(&a, None);
+        assert!(
+            h.len() >= 8
+                && h.bytes()
+                    .all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn the_hash_label_is_ignored_when_comparing_templates() {
+        let t = json!({"metadata": {"labels": {"app": "web", HASH_LABEL: "abc"}}});
+        assert_eq!(
+            without_hash(&t),
+            json!({"metadata": {"labels": {"app": "web"}}})
+        );
+        let only = json!({"metadata": {"labels": {HASH_LABEL: "abc"}}});
+        assert_eq!(without_hash(&only), json!({"metadata": {}}));
+    }
+}

@@ -1,0 +1,253 @@
+//! The simulated image registry and the nodes' image caches.
+//!
+//! An image is *missing* when it matches one of the profile's
+//! `missing_images` patterns (pulls fail: `ErrImagePull`, then
+//! `ImagePullBackOff`), *failing* when it matches `failing_images` (it pulls
+//! and starts, then exits 1), and available otherwise. Patterns are
+//! glob-like: `*` matches any run of characters (`/` included), everything
+//! else matches itself; they are tried against the image as written and
+//! against its normalised form (`nginx` → `docker.io/library/nginx:latest`).
+//!
+//! Each node caches what it pulled: the first pull of an image on a node
+//! takes the profile's `image_pull` latency (jittered per node and image),
+//! pods that need the image while it is being pulled wait for the same pull,
+//! and later pods find it present.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::profile::Profile;
+
+/// What the registry does with an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageClass {
+    /// Pulls and runs.
+    Available,
+    /// The registry does not have it.
+    Missing,
+    /// Pulls, starts, and exits with code 1.
+    Failing,
+}
+
+/// The registry's view of images (from a [`Profile`]).
+#[derive(Debug, Clone, Default)]
+pub struct ImageRegistry {
+    missing: Vec<String>,
+    failing: Vec<String>,
+}
+
+impl ImageRegistry {
+    /// The registry of `profile`.
+    pub fn new(profile: &Profile) -> ImageRegistry {
+        ImageRegistry {
+            missing: profile.missing_images.clone(),
+            failing: profile.failing_images.clone(),
+        }
+    }
+
+    /// Classifies `image`.
+    pub fn classify(&self, image: &str) -> ImageClass {
+        let normal = normalize(image);
+        let hit = |pats: &[String]| {
+            pats.iter()
+                .any(|p| glob_match(p, image) || glob_match(p, &normal))
+        };
+        if image.trim().is_empty() || hit(&self.missing) {
+            ImageClass::Missing
+        } else if hit(&self.failing) {
+            ImageClass::Failing
+        } else {
+            ImageClass::Available
+        }
+    }
+}
+
+/// Glob matching where `*` matches any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p = pattern.as_bytes();
+    let t = text.as_bytes();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == b'*')
+}
+
+/// The fully qualified form of an image reference, as containerd reports it:
+/// `nginx` → `docker.io/library/nginx:latest`.
+pub fn normalize(image: &str) -> String {
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (image, None),
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let mut full = if has_registry {
+        name.to_owned()
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    let last = full.rsplit('/').next().unwrap_or("");
+    if digest.is_none() && !last.contains(':') {
+        full.push_str(":latest");
+    }
+    if let Some(d) = digest {
+        full.push('@');
+        full.push_str(d);
+    }
+    full
+}
+
+/// The `waiting.message` of `ErrImagePull` for a missing image.
+pub fn pull_error_message(image: &str) -> String {
+    let n = normalize(image);
+    format!(
+        "rpc error: code = NotFound desc = failed to pull and unpack image \"{n}\": failed to resolve reference \"{n}\": {n}: not found"
+    )
+}
+
+/// The `waiting.message` of `ImagePullBackOff`.
+pub fn backoff_message(image: &str) -> String {
+    format!("Back-off pulling image \"{image}\"")
+}
+
+/// The images each node has pulled (or is pulling), with the time each is
+/// present.
+#[derive(Debug, Default)]
+pub struct NodeImages {
+    present_at: HashMap<(String, String), Timestamp>,
+}
+
+impl NodeImages {
+    /// When `image` is present on `node`, starting a pull of `pull` at `now`
+    /// if the node has neither the image nor a pull in progress.
+    pub fn pull(&mut self, node: &str, image: &str, now: Timestamp, pull: Duration) -> Timestamp {
+        *self
+            .present_at
+            .entry((node.to_owned(), image.to_owned()))
+            .or_insert_with(|| add(now, pull))
+    }
+
+    /// True when `node` has `image` at `now`.
+    pub fn has(&self, node: &str, image: &str, now: Timestamp) -> bool {
+        self.present_at
+            .get(&(node.to_owned(), image.to_owned()))
+            .is_some_and(|t| *t <= now)
+    }
+
+    /// Forgets what `node` pulled (the node was deleted).
+    pub fn forget_node(&mut self, node: &str) {
+        self.present_at.retain(|(n, _), _| n != node);
+    }
+}
+
+/// `t + d`, saturating.
+pub fn add(t: Timestamp, d: Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(
+            "*:broken",
+            "ghcr.io/stefanprodan/podinfo:broken"
+        ));
+        assert!(!glob_match(
+            "*:broken",
+            "ghcr.io/stefanprodan/podinfo:6.7.0"
+        ));
+        assert!(glob_match("registry.invalid/*", "registry.invalid/a/b:1"));
+        assert!(!glob_match(
+            "registry.invalid/*",
+            "docker.io/registry.invalid"
+        ));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("nginx", "nginx"));
+    }
+
+    #[test]
+    fn normalisation_matches_containerd() {
+        assert_eq!(normalize("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(normalize("fluxcd/flux:v2"), "docker.io/fluxcd/flux:v2");
+        assert_eq!(normalize("ghcr.io/a/b"), "ghcr.io/a/b:latest");
+        assert_eq!(normalize("localhost:5000/x:1"), "localhost:5000/x:1");
+        assert_eq!(
+            normalize("busybox@sha256:ab"),
+            "docker.io/library/busybox@sha256:ab"
+        );
+    }
+
+    #[test]
+    fn classification_uses_the_profile_patterns() {
+        let r = ImageRegistry::new(&Profile::instant());
+        assert_eq!(r.classify("ghcr.io/x/podinfo:broken"), ImageClass::Missing);
+        assert_eq!(r.classify("nginx:does-not-exist"), ImageClass::Missing);
+        assert_eq!(r.classify("busybox:crashloop"), ImageClass::Failing);
+        assert_eq!(r.classify("nginx:1.27"), ImageClass::Available);
+        assert_eq!(r.classify(""), ImageClass::Missing);
+        let custom = Profile::instant()
+            .to_builder()
+            .missing_images(["docker.io/library/*"])
+            .build();
+        assert_eq!(
+            ImageRegistry::new(&custom).classify("nginx"),
+            ImageClass::Missing
+        );
+    }
+
+    #[test]
+    fn a_node_pulls_each_image_once() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut c = NodeImages::default();
+        let ready = c.pull("n1", "img", t0, Duration::from_secs(5));
+        assert_eq!(ready, add(t0, Duration::from_secs(5)));
+        // A second pod asking one second later waits for the same pull.
+        let later = add(t0, Duration::from_secs(1));
+        assert_eq!(c.pull("n1", "img", later, Duration::from_secs(9)), ready);
+        assert!(!c.has("n1", "img", later));
+        assert!(c.has("n1", "img", ready));
+        // Another node pulls on its own.
+        assert_eq!(
+            c.pull("n2", "img", later, Duration::from_secs(2)),
+            add(later, Duration::from_secs(2))
+        );
+        c.forget_node("n1");
+        assert!(!c.has("n1", "img", ready));
+    }
+
+    #[test]
+    fn messages_name_the_image() {
+        assert!(pull_error_message("x:broken").contains("docker.io/library/x:broken: not found"));
+        assert_eq!(
+            backoff_message("x:broken"),
+            "Back-off pulling image \"x:broken\""
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! `kubectl` and kube-rs see rollouts as on a real cluster: `rollout
+//! status` and `wait` succeed once pods are Ready and report an exceeded
+//! progress deadline; `await_condition(is_deployment_completed)` resolves.
+//! The clock runs 200 times faster than wall time, so the kind profile's
+//! latencies take milliseconds.
+
+use std::time::Duration;
+
+use gameday::clock::Clock;
+use gameday::sim::profile::Profile;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use kube::runtime::wait::{await_condition, conditions};
+use serde_json::json;
+
+use super::*;
+
+const SPEED: f64 = 200.0;
+
+async fn fixture_with_app(profile: Profile) -> crate::common::Fixture {
+    let f = fixture(profile, 3, Clock::scaled(SPEED)).await;
+    namespace(f.cluster.store(), "app");
+    f
+}
+
+fn write_manifest(f: &crate::common::Fixture, name: &str, body: &serde_json::Value) -> String {
+    let path = f.dir.path().join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(body).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn kubectl_rollout_status_and_wait_succeed_once_pods_are_ready() {
+    let f = fixture_with_app(Profile::kind()).await;
+    let mut d = deployment("web", 3, "nginx:1.27");
+    d["metadata"]["namespace"] = json!("app");
+    let file = write_manifest(&f, "web.json", &d);
+    let out = f.kubectl(&["apply", "-f", &file]).await;
+    assert_eq!(out.trim(), "deployment.apps/web created");
+    let out = f
+        .kubectl(&[
+            "rollout",
+            "status",
+            "deployment/web",
+            "-n",
+            "app",
+            "--timeout=60s",
+        ])
+        .await;
+    assert!(
+        out.trim_end()
+            .ends_with("deployment \"web\" successfully rolled out"),
+        "{out}"
+    );
+    let out = f
+        .kubectl(&[
+            "wait",
+            "--for=condition=Available",
+            "deploy/web",
+            "-n",
+            "app",
+            "--timeout=60s",
+        ])
+        .await;
+    assert_eq!(out.trim(), "deployment.apps/web condition met");
+    let ready = f
+        .kubectl(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "app",
+            "-o",
+            "jsonpath={.status.readyReplicas}",
+        ])
+        .await;
+    assert_eq!(ready.trim(), "3");
+    let nodes = f
+        .kubectl(&[
+            "get",
+            "nodes",
+            "-o",
+            "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}",
+        ])
+        .await;
+    assert_eq!(nodes.trim(), "True True True");
+}
+
+#[tokio::test]
+async fn kubectl_rollout_status_reports_an_exceeded_progress_deadline() {
+    let f = fixture_with_app(Profile::kind()).await;
+    let mut d = deployment("web", 2, "ghcr.io/acme/web:broken");
+    d["metadata"]["namespace"] = json!("app");
+    d["spec"]["progressDeadlineSeconds"] = json!(30);
+    let file = write_manifest(&f, "web.json", &d);
+    f.kubectl(&["apply", "-f", &file]).await;
+    let out = f
+        .kubectl_unchecked(&[
+            "rollout",
+            "status",
+            "deployment/web",
+            "-n",
+            "app",
+            "--timeout=60s",
+        ])
+        .await;
+    assert!(!out.status.success(), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("deployment \"web\" exceeded its progress deadline"),
+        "{}",
+        out.stderr
+    );
+    let reason = f
+        .kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            "app",
+            "-o",
+            "jsonpath={.items[0].status.containerStatuses[0].state.waiting.reason}",
+        ])
+        .await;
+    assert!(
+        ["ErrImagePull", "ImagePullBackOff"].contains(&reason.trim()),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn kube_rs_await_condition_sees_the_deployment_complete() {
+    let f = fixture_with_app(Profile::kind()).await;
+    let client = f.client().await;
+    let api: Api<Deployment> = Api::namespaced(client, "app");
+    let d: Deployment = serde_json::from_value(deployment("web", 2, "nginx:1.27")).unwrap();
+    api.create(&Default::default(), &d).await.unwrap();
+    let done = tokio::time::timeout(
+        Duration::from_secs(30),
+        await_condition(api.clone(), "web", conditions::is_deployment_completed()),
+    )
+    .await
+    .expect("rollout completes within 30 s of wall time")
+    .unwrap()
+    .unwrap();
+    let status = done.status.unwrap();
+    assert_eq!(status.available_replicas, Some(2));
+    assert_eq!(status.observed_generation, done.metadata.generation);
+}
