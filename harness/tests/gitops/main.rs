@@ -7,6 +7,7 @@
 mod common;
 
 mod apply;
+mod flux;
 mod render;
 mod repo;
 mod serve;

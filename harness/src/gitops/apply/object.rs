@@ -86,6 +86,16 @@ impl Manifest {
     }
 }
 
+impl From<crate::gitops::render::Object> for Manifest {
+    /// A rendered object, with its file and document as origin.
+    fn from(o: crate::gitops::render::Object) -> Manifest {
+        Manifest {
+            origin: Some(o.source.to_string()),
+            object: o.manifest,
+        }
+    }
+}
+
 /// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
 pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
