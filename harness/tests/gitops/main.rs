@@ -7,6 +7,7 @@
 mod common;
 
 mod apply;
+mod direct;
 mod flux;
 mod render;
 mod repo;

@@ -160,7 +160,10 @@ pub async fn checkout(
                         };
                         format!("unable to clone '{shown}': couldn't find remote ref \"{wanted}\"")
                     }
-                    other => format!("unable to list remote for '{shown}': {}", chain(&other)),
+                    other => format!(
+                        "unable to list remote for '{shown}': {}",
+                        crate::gitops::apply::error::chain(&other)
+                    ),
                 })?;
             if !has_commit(settings, bare, &listed.sha, timeout).await {
                 let refname = match &reference {
@@ -195,17 +198,6 @@ pub async fn checkout(
             Ok(reference.revision(listed.sha))
         }
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 async fn has_commit(settings: &GitSettings, bare: &Path, sha: &str, timeout: Duration) -> bool {

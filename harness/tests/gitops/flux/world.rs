@@ -7,13 +7,15 @@ use std::time::Duration;
 use gameday::clock::Clock;
 use gameday::gitops::apply::{Applier, ApplyOptions};
 use gameday::gitops::bootstrap::SyncSource;
+use gameday::gitops::bootstrap::direct::{self, DirectConfig, DirectReconciler};
 use gameday::gitops::bootstrap::flux::{self, FluxBootstrap, FluxReport};
 use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
 use gameday::gitops::serve::{GitServer, ServeOptions};
-use gameday::scenario::model::FluxSettings;
+use gameday::scenario::model::{DirectSettings, FluxSettings};
 use gameday::sim::SimOptions;
 use gameday::sim::flux::{FluxEmulation, FluxOptions};
 use gameday::sim::profile::Profile;
+use gameday::sim::store::{Gvr, ObjectRef};
 use kube::api::{Api, DynamicObject};
 use kube::core::discovery::ApiResource;
 use serde_json::Value;
@@ -106,6 +108,87 @@ impl World {
         flux::bootstrap(&self.applier, &cfg, &self.source(path), &self.head().await).await
     }
 
+    /// Bootstraps with the direct method (interval `interval`, prune on).
+    pub async fn direct(
+        &self,
+        path: &str,
+        interval: Duration,
+    ) -> Result<DirectReconciler, gameday::gitops::bootstrap::Error> {
+        let config = DirectConfig {
+            interval,
+            ..DirectConfig::from_settings(&DirectSettings {
+                interval,
+                prune: true,
+                concurrency: 16,
+            })
+        };
+        direct::bootstrap(
+            &self.applier,
+            self.source(path),
+            config,
+            &[],
+            Duration::from_secs(300),
+        )
+        .await
+    }
+
+    /// Whether an object exists (through the store).
+    pub fn exists(&self, gvr: &Gvr, namespace: &str, name: &str) -> bool {
+        self.tb
+            .cluster
+            .store()
+            .get(&ObjectRef::namespaced(gvr.clone(), namespace, name))
+            .is_ok()
+    }
+
+    /// Deletes an object (through the API, as a person would).
+    pub async fn delete(&self, gvr: &Gvr, namespace: &str, name: &str) {
+        self.tb
+            .kubectl(&[
+                "delete",
+                &resource_arg(gvr),
+                name,
+                "-n",
+                namespace,
+                "--wait=false",
+            ])
+            .await;
+    }
+
+    /// Waits (cluster clock) until an object exists; returns the simulated
+    /// time that took.
+    pub async fn wait_exists(
+        &self,
+        gvr: &Gvr,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> Duration {
+        let clock = self.tb.clock();
+        let start = clock.now();
+        let store = self.tb.cluster.store().clone();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        if self.exists(gvr, namespace, name) {
+            return Duration::ZERO;
+        }
+        let r = ObjectRef::namespaced(gvr.clone(), namespace, name);
+        let found = clock
+            .timeout(timeout, async {
+                while let Some(d) = sub.recv().await {
+                    if store.get(&r).is_ok() {
+                        return;
+                    }
+                    drop(d.busy);
+                }
+            })
+            .await;
+        assert!(
+            found.is_ok(),
+            "{namespace}/{name} did not come back within {timeout:?}"
+        );
+        clock.since(start)
+    }
+
     pub async fn kustomization(&self, name: &str) -> Value {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.tb.client().await, "flux-system", &kustomizations());
@@ -121,31 +204,44 @@ impl World {
     /// Waits (cluster clock) until every named Kustomization is Ready at
     /// the head revision.
     pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) {
+        use gameday::drill::probe::health::{Health, kustomization};
         let head = self.head().await;
-        let targets: Vec<_> = names
-            .iter()
-            .map(|n| gameday::gitops::apply::Versioned {
-                id: gameday::gitops::apply::ObjectId::namespaced(
-                    "kustomize.toolkit.fluxcd.io",
-                    "Kustomization",
-                    "flux-system",
-                    n,
-                ),
-                version: "v1".into(),
+        let store = self.tb.cluster.store().clone();
+        let clock = self.tb.clock();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let gvr = Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations");
+        let pending = |store: &gameday::sim::Store| -> Vec<String> {
+            names
+                .iter()
+                .filter_map(|n| {
+                    match store.get(&ObjectRef::namespaced(gvr.clone(), "flux-system", n)) {
+                        Ok(k) => match kustomization(&k, Some(&head)) {
+                            Health::Ready => None,
+                            other => Some(format!("{n}: {other:?}")),
+                        },
+                        Err(_) => Some(format!("{n}: missing")),
+                    }
+                })
+                .collect()
+        };
+        let done = clock
+            .timeout(timeout, async {
+                loop {
+                    if pending(&store).is_empty() {
+                        return;
+                    }
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => return,
+                    }
+                }
             })
-            .collect();
-        self.applier
-            .wait_healthy_patiently(&targets, timeout)
-            .await
-            .unwrap_or_else(|e| panic!("Kustomizations not ready: {e}"));
-        for n in names {
-            let k = self.kustomization(n).await;
-            assert_eq!(
-                k["status"]["lastAppliedRevision"],
-                head.as_str(),
-                "{n}: {k:#}"
-            );
-        }
+            .await;
+        assert!(
+            done.is_ok(),
+            "Kustomizations not ready at {head}: {:?}",
+            pending(&store)
+        );
     }
 }
 
@@ -158,4 +254,21 @@ pub fn ready(obj: &Value) -> (String, String, String) {
         .unwrap_or_default();
     let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
     (s("status"), s("reason"), s("message"))
+}
+
+/// `configmaps`, `deployments.apps`… for kubectl.
+pub fn resource_arg(gvr: &Gvr) -> String {
+    if gvr.group.is_empty() {
+        gvr.resource.clone()
+    } else {
+        format!("{}.{}", gvr.resource, gvr.group)
+    }
+}
+
+pub fn configmaps() -> Gvr {
+    Gvr::core("configmaps")
+}
+
+pub fn deployments() -> Gvr {
+    Gvr::new("apps", "v1", "deployments")
 }

@@ -50,17 +50,6 @@ fn owner_labels(ns: &str, name: &str) -> BTreeMap<String, String> {
     ])
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}
-
 fn set_finalizer(store: &Store, r: &ObjectRef, present: bool) {
     let _ = store.mutate(r, false, &WriteOptions::manager(MANAGER), |o| {
         let has = o
@@ -280,7 +269,10 @@ pub(super) async fn reconcile(
     let rendered = match render::render_with(&tree, &spec.path, &ctl.render).await {
         Ok(r) => r,
         Err(e) => {
-            let msg = format!("kustomize build failed: {}", chain(&e));
+            let msg = format!(
+                "kustomize build failed: {}",
+                crate::gitops::apply::error::chain(&e)
+            );
             return finish(w, reasons::BUILD_FAILED, &msg, retry, busy);
         }
     };

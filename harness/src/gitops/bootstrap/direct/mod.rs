@@ -5,12 +5,17 @@
 //! clock and whenever [`DirectReconciler::trigger`] asks (like `flux
 //! reconcile`), so deleted objects come back the GitOps way.
 //!
+//! Flux Kustomizations of the same repository are followed rather than
+//! applied ([`plan`]), so a repository laid out for Flux works unchanged.
+//!
 //! Its state is published through a `tokio::sync::watch` channel
 //! ([`DirectStatus`]): the last attempted and applied revisions, the
 //! cluster-clock time of the last success — "the desired state was applied
 //! after time T" — the last error and the inventory. [`DirectReconciler::stop`]
 //! is the `controller-loss` fault; a new [`DirectReconciler::start`] with the
 //! old inventory restarts it.
+
+mod plan;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,9 +26,9 @@ use tokio::task::JoinHandle;
 
 use super::{Error, Result, SyncSource, secrets};
 use crate::clock::{Busy, Clock};
-use crate::gitops::apply::{Applier, ApplyOptions, Inventory, Manifest};
+use crate::gitops::apply::{Applier, ApplyOptions, Inventory};
 use crate::gitops::fetch::{self, Follow};
-use crate::gitops::render::{self, RenderOptions};
+use crate::gitops::render::RenderOptions;
 use crate::gitops::repo::GitSettings;
 use crate::scenario::model::{DirectSettings, SecretSource};
 
@@ -83,8 +88,10 @@ pub struct Changes {
 pub struct DirectStatus {
     /// False once stopped.
     pub running: bool,
-    /// Reconciliations attempted.
+    /// Reconciliations attempted (the number of the last one).
     pub runs: u64,
+    /// The number of the last successful reconciliation (0: none yet).
+    pub last_success_run: u64,
     /// Revision of the last attempt (`main@sha1:…`).
     pub last_attempted_revision: Option<String>,
     /// Revision last applied successfully.
@@ -178,6 +185,7 @@ impl Worker {
                 s.last_attempted_revision = Some(revision.clone());
                 s.last_applied_revision = Some(revision);
                 s.last_success_at = Some(now);
+                s.last_success_run = s.runs;
                 s.last_error = None;
                 s.inventory = inventory;
                 s.last_changes = changes;
@@ -204,30 +212,37 @@ impl Worker {
     > {
         let (revision, tree) = self.fetch().await.map_err(|e| (None, e, None))?;
         let fail = |m: String| (Some(revision.clone()), m, None);
-        let rendered = render::render_with(&tree, &self.source.path, &self.config.render)
+        let units = plan::plan(&tree, &self.source.path, &self.config.render)
             .await
-            .map_err(|e| {
-                fail(format!(
-                    "rendering {} at {revision}: {}",
-                    self.source.flux_path(),
-                    chain(&e)
-                ))
-            })?;
-        let manifests: Vec<Manifest> = rendered.objects.into_iter().map(Manifest::from).collect();
-        let report = self.applier.apply(manifests).await;
-        let mut changes = Changes {
-            created: report.count("created"),
-            configured: report.count("configured"),
-            unchanged: report.count("unchanged"),
-            pruned: 0,
-        };
-        let report = report.check().map_err(|e| {
-            fail(format!(
-                "applying {} at {revision}: {e}",
-                self.source.flux_path()
-            ))
-        })?;
-        let mut inventory = report.inventory();
+            .map_err(|e| fail(format!("rendering at {revision}: {e}")))?;
+        let mut changes = Changes::default();
+        let mut applied = Vec::new();
+        let mut failures = Vec::new();
+        for unit in units {
+            let applier = self.applier.with_options(ApplyOptions {
+                target_namespace: unit.target_namespace.clone(),
+                ..self.applier.options().clone()
+            });
+            let report = applier.apply(unit.manifests).await;
+            changes.created += report.count("created");
+            changes.configured += report.count("configured");
+            changes.unchanged += report.count("unchanged");
+            applied.extend(report.applied().cloned());
+            if let Err(e) = report.check() {
+                failures.push(format!("{}: {e}", unit.label));
+                // Later units may depend on this one: stop here, as Flux's
+                // dependsOn would.
+                break;
+            }
+        }
+        if !failures.is_empty() {
+            return Err(fail(format!(
+                "applying at {revision}: {}",
+                failures.join("\n")
+            )));
+        }
+        let report_inventory = Inventory::from_objects(applied.iter());
+        let mut inventory = report_inventory;
         if self.config.prune {
             let previous = self.status.borrow().inventory.clone();
             let pruned = self.applier.prune(&previous.stale(&inventory)).await;
@@ -251,17 +266,6 @@ impl Worker {
         }
         Ok((revision, inventory, changes))
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 async fn run(
@@ -350,9 +354,13 @@ impl DirectReconciler {
         })
     }
 
-    /// Asks for a reconciliation now (as `flux reconcile` does).
-    pub fn trigger(&self) {
+    /// Asks for a reconciliation now (as `flux reconcile` does); returns
+    /// the number the reconciliation that handles it will have at least
+    /// (see [`DirectReconciler::wait_applied_since`]).
+    pub fn trigger(&self) -> u64 {
+        let next = self.status.borrow().runs + 1;
         let _ = self.trigger.send(self.clock.busy());
+        next
     }
 
     /// The status channel (clone it to observe from elsewhere).
@@ -365,27 +373,27 @@ impl DirectReconciler {
         self.status.borrow().clone()
     }
 
-    /// Waits until a reconciliation that started at or after `after`
-    /// succeeded, at most `timeout` on the cluster's clock. Call without
-    /// holding a `Busy` guard.
+    /// Waits until a reconciliation numbered above `run` succeeded (take
+    /// `current().runs` before a fault: the next success is a recovery), at
+    /// most `timeout` on the cluster's clock. Call without holding a `Busy`
+    /// guard.
     ///
     /// # Errors
     /// [`Error::Timeout`] with the last error seen.
-    pub async fn wait_applied(&self, after: Timestamp, timeout: Duration) -> Result<DirectStatus> {
+    pub async fn wait_applied_since(&self, run: u64, timeout: Duration) -> Result<DirectStatus> {
         let mut rx = self.status.clone();
         let done = self
             .clock
-            .timeout(
-                timeout,
-                rx.wait_for(|s| s.last_success_at.is_some_and(|t| t >= after)),
-            )
+            .timeout(timeout, rx.wait_for(|s| s.last_success_run > run))
             .await;
         match done {
             Ok(Ok(s)) => Ok(s.clone()),
             _ => {
                 let s = self.current();
                 Err(Error::Timeout {
-                    what: format!("the direct reconciler to apply the source after {after}"),
+                    what: format!(
+                        "the direct reconciler to apply the source (a reconciliation after #{run})"
+                    ),
                     after: timeout,
                     last: s
                         .last_error
