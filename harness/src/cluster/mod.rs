@@ -30,6 +30,14 @@ pub enum Error {
         #[source]
         source: crate::sim::Error,
     },
+    /// The Flux emulation could not start.
+    #[error("simulated cluster {name}: Flux emulation: {message}")]
+    Flux {
+        /// Cluster name.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// A node fault failed.
     #[error("cluster {name}: {source}")]
     Node {
@@ -107,7 +115,8 @@ impl std::fmt::Debug for Cluster {
 
 #[derive(Debug)]
 enum Backend {
-    Sim(crate::sim::SimCluster),
+    /// The simulator and its Flux emulation.
+    Sim(crate::sim::SimCluster, Option<crate::sim::flux::FluxEmulation>),
 }
 
 impl Cluster {
@@ -159,14 +168,14 @@ impl Cluster {
     /// Where observed event times come from.
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
-            Backend::Sim(s) => TimeSource::Sim(s.clone()),
+            Backend::Sim(s, _) => TimeSource::Sim(s.clone()),
         }
     }
 
     /// The simulator behind this cluster, if it is one.
     pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
         match &self.backend {
-            Backend::Sim(s) => Some(s),
+            Backend::Sim(s, _) => Some(s),
         }
     }
 
@@ -181,7 +190,7 @@ impl Cluster {
     /// When the provider cannot.
     pub async fn stop_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => {
+            Backend::Sim(s, _) => {
                 s.stop_api().await;
                 Ok(())
             }
@@ -194,7 +203,7 @@ impl Cluster {
     /// When it cannot be restarted.
     pub async fn start_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => s.start_api().await.map_err(|source| Error::Sim {
+            Backend::Sim(s, _) => s.start_api().await.map_err(|source| Error::Sim {
                 name: self.name.clone(),
                 source,
             }),
@@ -207,7 +216,7 @@ impl Cluster {
     /// Not enough workers, or the provider cannot.
     pub async fn lose_workers(&self, count: u32) -> Result<Vec<String>> {
         match &self.backend {
-            Backend::Sim(s) => s
+            Backend::Sim(s, _) => s
                 .lose_workers(count as usize)
                 .await
                 .map_err(|source| Error::Node {
@@ -226,7 +235,10 @@ impl Cluster {
             cleanup.forget(t);
         }
         match self.backend {
-            Backend::Sim(s) => {
+            Backend::Sim(s, flux) => {
+                if let Some(f) = flux {
+                    f.stop();
+                }
                 sim::destroy(&s).await;
                 Ok(())
             }

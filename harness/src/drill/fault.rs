@@ -97,6 +97,7 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
             let _acting = d.clock().busy();
             let names = d.cluster()?.lose_workers(*count).await?;
             t.operation(&format!("node(s) lost: {}", names.join(", ")));
+            d.lost_nodes.extend(names);
         }
         Fault::BadCommit { file, change, message } => {
             let _acting = d.clock().busy();

@@ -89,6 +89,8 @@ pub(super) struct Drill {
     pub(super) revision: String,
     /// The bad commit's revision, for git-revert.
     pub(super) bad_commit: Option<String>,
+    /// Nodes the disaster stopped.
+    pub(super) lost_nodes: BTreeSet<String>,
 }
 
 impl Drill {
@@ -121,6 +123,7 @@ impl Drill {
             source_namespaces: self.source.namespaces().clone(),
             desired: self.tooling.as_ref().map(Tooling::desired).unwrap_or_default(),
             baseline: self.baseline.clone(),
+            lost_nodes: self.lost_nodes.clone(),
         }
     }
 
@@ -210,6 +213,7 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         baseline: None,
         revision,
         bad_commit: None,
+        lost_nodes: BTreeSet::new(),
     };
 
     // Preparation.
@@ -217,11 +221,9 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
     d.provision(clock.now(), s.steady_state.timeout).await?;
 
     t.begin("bootstrap", PhaseGroup::Preparation, None);
-    let acting = clock.busy();
-    let tooling = super::gitops::bootstrap(&d).await?;
+    let (tooling, ready_at) = super::gitops::bootstrap(&mut d).await?;
     d.tooling = Some(tooling);
-    drop(acting);
-    t.end();
+    t.end_at(ready_at, None);
 
     t.begin("steady-state", PhaseGroup::Preparation, None);
     let mut healthy = checks::Healthy(d.check_context());
