@@ -52,7 +52,12 @@ async fn wait(store: &Store, r: &ObjectRef, pred: impl Fn(&Value) -> bool) {
 fn setup(store: &Store) {
     let w = WriteOptions::manager("bench");
     store
-        .create(&Gvr::core("namespaces"), None, json!({"metadata": {"name": "app"}}), &w)
+        .create(
+            &Gvr::core("namespaces"),
+            None,
+            json!({"metadata": {"name": "app"}}),
+            &w,
+        )
         .unwrap();
     let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
         "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
@@ -68,7 +73,11 @@ fn setup(store: &Store) {
 async fn drill(profile: &Profile, seed: u64) -> Duration {
     let start: jiff::Timestamp = "2026-03-01T09:00:00Z".parse().unwrap();
     let clock = Clock::simulated(start);
-    drop(clock.sleep(profile.cluster_create_duration(seed, "bench", 3)).await);
+    drop(
+        clock
+            .sleep(profile.cluster_create_duration(seed, "bench", 3))
+            .await,
+    );
     let c = SimCluster::start(SimOptions {
         tls: false,
         profile: profile.clone(),
@@ -80,7 +89,10 @@ async fn drill(profile: &Profile, seed: u64) -> Duration {
     .unwrap();
     let s = c.store().clone();
     for n in ["bench-control-plane", "bench-worker", "bench-worker2"] {
-        wait(&s, &ObjectRef::cluster(Gvr::core("nodes"), n), |n| ready(n, "Ready")).await;
+        wait(&s, &ObjectRef::cluster(Gvr::core("nodes"), n), |n| {
+            ready(n, "Ready")
+        })
+        .await;
     }
     let d = ObjectRef::namespaced(Gvr::new("apps", "v1", "deployments"), "app", "web");
     setup(&s);

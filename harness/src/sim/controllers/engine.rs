@@ -27,7 +27,9 @@ use crate::sim::nodes::TAINT_UNREACHABLE;
 use crate::sim::profile::Profile;
 use crate::sim::registry_images::{ImageClass, ImageRegistry, NodeImages, add};
 use crate::sim::stages::{Facts, StageKind, Stages};
-use crate::sim::store::{Event, EventFilter, EventType, GroupResource, Gvr, Store, Subscription};
+use crate::sim::store::{
+    DeleteOptions, Event, EventFilter, EventType, GroupResource, Gvr, Store, Subscription,
+};
 
 /// How long after a write the controllers it concerns react: one simulated
 /// millisecond, so that every write of one instant is seen before anyone
@@ -425,6 +427,18 @@ impl Engine {
             self.images.forget_node(key);
             self.pod_ips.forget_node(key);
             self.forget(StageKind::Node, key);
+            // The pod garbage collector deletes pods bound to a node that
+            // no longer exists; their controllers replace them.
+            let orphans: Vec<String> = self
+                .node_pods
+                .remove(key)
+                .map(|s| s.into_iter().collect())
+                .unwrap_or_default();
+            for p in orphans {
+                let _ = self
+                    .store
+                    .delete(&pods::ref_of(pods::gvr(), &p), &DeleteOptions::default());
+            }
         } else {
             match self.nodes.get_mut(key) {
                 Some(info) => info.obj = obj.clone(),
