@@ -129,6 +129,12 @@ struct Inner {
     handle: ControllerHandle,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.lifecycle.abort();
+    }
+}
+
 impl std::fmt::Debug for SimCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
