@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint fmt bench build clean help
+.PHONY: run test lint fmt bench build clean help report-screenshot
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ bench: ## criterion benchmarks (release build).
 
 build: ## Release build of the gameday binary (target/release/gameday).
 	$(CARGO) build --release
+
+report-screenshot: ## Render the sample report.html with headless Chromium to target/report-screenshot/report.png.
+	GAMEDAY_SCREENSHOT_DIR=$(CURDIR)/target/report-screenshot $(CARGO) test -p gameday --test report --quiet -- --ignored --exact screenshot::sample_report_renders_in_headless_chromium
+	@echo "pages: target/report-screenshot/*.html  screenshots: target/report-screenshot/*.png"
 
 clean: ## Remove build output and reports.
 	$(CARGO) clean

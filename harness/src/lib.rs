@@ -8,11 +8,16 @@
 //! - [`scenario`]: the scenario file format, its validation and JSON Schema;
 //! - [`clock`]: wall and simulated time;
 //! - [`process`]: the one place that starts external programs;
-//! - [`sim`]: the embedded Kubernetes API simulator.
+//! - [`sim`]: the embedded Kubernetes API simulator;
+//! - [`report`]: the report tree, its statistics and one sink per format;
+//! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic
+//!   repositories.
 
 pub mod clock;
+pub mod cluster;
 pub mod drill;
 pub mod exit;
+pub mod gitops;
 pub mod process;
 pub mod report;
 pub mod scenario;

@@ -113,6 +113,18 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// The captured result of a program whose standard output is kept as raw
+/// bytes (see [`Cmd::output_raw`]).
+#[derive(Debug, Clone)]
+pub struct RawOutput {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Standard output, as the program wrote it.
+    pub stdout: Vec<u8>,
+    /// Standard error, lossily decoded as UTF-8 and redacted.
+    pub stderr: String,
+}
+
 /// A command to run: program, arguments, working directory, environment,
 /// standard input and a timeout.
 #[derive(Clone)]
@@ -290,6 +302,47 @@ impl Cmd {
     /// [`ProcessError::Spawn`], [`ProcessError::TimedOut`] or
     /// [`ProcessError::Io`].
     pub async fn output_unchecked(&self) -> Result<Output, ProcessError> {
+        let raw = self.output_raw_unchecked().await?;
+        Ok(Output {
+            status: raw.status,
+            stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
+            stderr: raw.stderr,
+        })
+    }
+
+    /// Like [`Cmd::output`], but keeps standard output as raw bytes, for
+    /// programs whose output is binary (`git http-backend` sends packfiles).
+    ///
+    /// # Errors
+    /// As [`Cmd::output`].
+    pub async fn output_raw(&self) -> Result<RawOutput, ProcessError> {
+        let out = self.output_raw_unchecked().await?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let tail_source = if out.stderr.trim().is_empty() {
+                redact(&stdout)
+            } else {
+                out.stderr.clone()
+            };
+            Err(ProcessError::Failed {
+                command: self.display(),
+                status: render_status(out.status),
+                code: out.status.code(),
+                output_tail: tail(&tail_source, TAIL_LINES),
+                stdout: redact(&stdout),
+                stderr: out.stderr,
+            })
+        }
+    }
+
+    /// Like [`Cmd::output_unchecked`], but keeps standard output as raw bytes.
+    ///
+    /// # Errors
+    /// [`ProcessError::Spawn`], [`ProcessError::TimedOut`] or
+    /// [`ProcessError::Io`].
+    pub async fn output_raw_unchecked(&self) -> Result<RawOutput, ProcessError> {
         tracing::debug!(command = %self.display(), "running");
         let mut cmd = self.command();
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -328,10 +381,10 @@ impl Cmd {
                 o.map_err(io)?;
                 e.map_err(io)?;
                 let status = status.map_err(io)?;
-                let stdout = out_buf.text();
+                let stdout = out_buf.bytes();
                 let stderr = redact(&err_buf.text());
                 tracing::debug!(command = %self.display(), status = %render_status(status), "finished");
-                Ok(Output {
+                Ok(RawOutput {
                     status,
                     stdout,
                     stderr,
@@ -383,6 +436,10 @@ impl SharedBuf {
     fn text(&self) -> String {
         let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner());
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -537,6 +594,16 @@ mod tests {
             err.to_string().contains("started"),
             "keeps what it printed: {err}"
         );
+    }
+
+    #[tokio::test]
+    async fn raw_output_keeps_binary_bytes() {
+        let out = Cmd::new("printf")
+            .arg(r"\377\000\376")
+            .output_raw()
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, vec![0xff, 0x00, 0xfe]);
     }
 
     #[tokio::test]

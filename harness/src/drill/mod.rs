@@ -3,3 +3,4 @@
 pub mod events;
 pub mod probe;
 pub mod snapshot;
+pub mod timeline;

@@ -215,6 +215,18 @@ pub struct PhaseReport {
     pub message: Option<String>,
 }
 
+impl PhaseGroup {
+    /// Lower-case name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseGroup::Preparation => "preparation",
+            PhaseGroup::Disaster => "disaster",
+            PhaseGroup::Recovery => "recovery",
+            PhaseGroup::Verification => "verification",
+        }
+    }
+}
+
 impl PhaseReport {
     /// Duration, ms, when the phase ended.
     pub fn duration_ms(&self) -> Option<u64> {

@@ -1,4 +1,6 @@
 //! Probes: watch-based observation of the cluster's state, and the pure
 //! judgements they apply to objects.
 
+pub mod checks;
 pub mod health;
+pub mod observer;

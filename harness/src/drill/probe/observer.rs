@@ -1,0 +1,579 @@
+//! Watch-based waiting: every phase boundary of a drill is a condition over
+//! a set of objects, observed through kube-runtime watchers — never sleeps
+//! or polling loops — and timed on the cluster's clock.
+//!
+//! An [`Observer::wait`] call starts one watcher per kind the condition
+//! needs (resolved through discovery; kinds whose CRD does not exist yet are
+//! resolved when a CRD becomes established), keeps every watched object in a
+//! [`World`], and re-judges the condition after each event. The moment a
+//! condition became true is the time of the write that made it true: on the
+//! simulator, the clock time of that event's resourceVersion
+//! ([`TimeSource::Sim`]), so the harness's own reaction time never enters a
+//! measured duration; elsewhere, the wall time the event arrived.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::{BoxStream, SelectAll};
+use jiff::Timestamp;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::discovery::Discovery;
+use kube::runtime::utils::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::sim::SimCluster;
+
+/// Errors of a wait.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The condition did not hold within the timeout.
+    #[error("timed out after {} waiting for {what}: {last}", humantime::format_duration(*.after))]
+    TimedOut {
+        /// What was awaited.
+        what: String,
+        /// The timeout.
+        after: Duration,
+        /// The condition's last judgement.
+        last: String,
+    },
+    /// Discovery failed (the API server did not answer).
+    #[error("discovering the cluster's API resources failed")]
+    Discovery(#[source] kube::Error),
+}
+
+/// `Result` of this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A kind, without version: what conditions talk about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKind {
+    /// API group (empty for core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+}
+
+impl GroupKind {
+    /// A kind in a group (`""` for core).
+    pub fn new(group: &str, kind: &str) -> GroupKind {
+        GroupKind {
+            group: group.to_owned(),
+            kind: kind.to_owned(),
+        }
+    }
+
+    /// The kind of an `apiVersion` (`apps/v1`) and `kind`.
+    pub fn of(api_version: &str, kind: &str) -> GroupKind {
+        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        GroupKind::new(group, kind)
+    }
+}
+
+impl fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            f.write_str(&self.kind)
+        } else {
+            write!(f, "{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+/// Every watched object, by kind then `(namespace, name)`.
+#[derive(Debug, Default)]
+pub struct World {
+    objects: BTreeMap<GroupKind, BTreeMap<(String, String), Arc<Value>>>,
+    synced: BTreeSet<GroupKind>,
+    unknown: BTreeSet<GroupKind>,
+}
+
+impl World {
+    /// Objects of a kind (empty when not watched or not synced).
+    pub fn objects(&self, gk: &GroupKind) -> impl Iterator<Item = &Value> {
+        self.objects
+            .get(gk)
+            .into_iter()
+            .flat_map(|m| m.values().map(|v| v.as_ref()))
+    }
+
+    /// One object.
+    pub fn get(&self, gk: &GroupKind, namespace: &str, name: &str) -> Option<&Value> {
+        self.objects
+            .get(gk)?
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .map(|v| v.as_ref())
+    }
+
+    /// True once the kind's initial list has been received.
+    pub fn is_synced(&self, gk: &GroupKind) -> bool {
+        self.synced.contains(gk)
+    }
+
+    /// True when the API server does not (yet) serve the kind.
+    pub fn is_unknown(&self, gk: &GroupKind) -> bool {
+        self.unknown.contains(gk)
+    }
+
+    /// A world holding these objects, every kind synced: for judging
+    /// conditions offline (tests, reports).
+    pub fn from_objects(
+        objects: impl IntoIterator<Item = Value>,
+        synced: impl IntoIterator<Item = GroupKind>,
+    ) -> World {
+        let mut w = World::default();
+        for gk in synced {
+            w.synced.insert(gk.clone());
+            w.objects.entry(gk).or_default();
+        }
+        for o in objects {
+            let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let gk = GroupKind::of(api, kind);
+            let key = (
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+            w.synced.insert(gk.clone());
+            w.objects.entry(gk).or_default().insert(key, Arc::new(o));
+        }
+        w
+    }
+
+    fn max_rv(&self) -> Option<u64> {
+        self.objects
+            .values()
+            .flat_map(|m| m.values())
+            .filter_map(|o| rv_of(o))
+            .max()
+    }
+}
+
+/// The judgement of a condition over the world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// The condition holds.
+    Met,
+    /// It does not hold yet; what is missing, one line.
+    Pending(String),
+}
+
+/// A condition: the kinds it reads, and its judgement.
+pub trait Condition: Send {
+    /// Kinds to watch. May grow as the world is discovered (e.g. the kinds
+    /// listed in Kustomization inventories).
+    fn needs(&self, world: &World) -> BTreeSet<GroupKind>;
+    /// Judges the world. Called after every event once every needed kind is
+    /// synced.
+    fn judge(&mut self, world: &World) -> Judgement;
+}
+
+/// Where event times come from.
+#[derive(Debug, Clone)]
+pub enum TimeSource {
+    /// The simulator: the clock time each revision was written.
+    Sim(SimCluster),
+    /// A real cluster: the clock's time when the event arrived.
+    Arrival(Clock),
+}
+
+impl TimeSource {
+    fn clock(&self) -> &Clock {
+        match self {
+            TimeSource::Sim(c) => c.clock(),
+            TimeSource::Arrival(c) => c,
+        }
+    }
+
+    fn time_of(&self, rv: Option<u64>) -> Timestamp {
+        match (self, rv) {
+            (TimeSource::Sim(c), Some(rv)) => {
+                c.revision_time(rv).unwrap_or_else(|| c.clock().now())
+            }
+            _ => self.clock().now(),
+        }
+    }
+}
+
+/// When and how a condition was met.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// When it became true (cluster clock), never before `not_before`.
+    pub at: Timestamp,
+    /// Wall time between the triggering event's write and the harness
+    /// recording it (simulator only).
+    pub lag: Option<Duration>,
+    /// The resourceVersion of the event that made it true.
+    pub rv: Option<u64>,
+    /// Events processed while waiting.
+    pub events: u64,
+}
+
+/// Options of one wait.
+pub struct WaitOptions<'a> {
+    /// What is awaited, for messages (`podinfo Kustomizations Ready`).
+    pub what: String,
+    /// Give up after this long on the cluster's clock.
+    pub timeout: Duration,
+    /// The condition cannot have become true before this (e.g. the disaster).
+    pub not_before: Timestamp,
+    /// Called with the condition's judgement when it changes.
+    pub progress: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+}
+
+impl fmt::Debug for WaitOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("what", &self.what)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Waits for conditions on one cluster.
+#[derive(Clone)]
+pub struct Observer {
+    client: kube::Client,
+    times: TimeSource,
+}
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Observer")
+            .field("times", &self.times)
+            .finish_non_exhaustive()
+    }
+}
+
+type Tagged = (
+    GroupKind,
+    std::result::Result<Event<DynamicObject>, watcher::Error>,
+);
+
+impl Observer {
+    /// An observer using `client`, timing events with `times`.
+    pub fn new(client: kube::Client, times: TimeSource) -> Observer {
+        Observer { client, times }
+    }
+
+    /// The cluster's clock.
+    pub fn clock(&self) -> &Clock {
+        self.times.clock()
+    }
+
+    /// The client.
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// Waits until `condition` holds.
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`] (naming what was awaited and the last judgement)
+    /// or [`Error::Discovery`].
+    pub async fn wait(
+        &self,
+        condition: &mut dyn Condition,
+        opts: WaitOptions<'_>,
+    ) -> Result<Observed> {
+        let clock = self.clock().clone();
+        let mut last = String::from("nothing observed yet");
+        let result = clock
+            .timeout(opts.timeout, self.watch_until(condition, &opts, &mut last))
+            .await;
+        match result {
+            Ok(r) => r,
+            Err(_) => Err(Error::TimedOut {
+                what: opts.what.clone(),
+                after: opts.timeout,
+                last,
+            }),
+        }
+    }
+
+    async fn watch_until(
+        &self,
+        condition: &mut dyn Condition,
+        opts: &WaitOptions<'_>,
+        last: &mut String,
+    ) -> Result<Observed> {
+        let mut world = World::default();
+        let mut streams: SelectAll<BoxStream<'static, Tagged>> = SelectAll::new();
+        let mut watching: BTreeSet<GroupKind> = BTreeSet::new();
+        let mut discovery: Option<Discovery> = None;
+        let crd = GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition");
+        let mut events = 0u64;
+        let mut last_rv: Option<u64> = None;
+        // While starting watchers the observer is acting, not waiting: hold
+        // the clock so simulated time cannot run ahead between discovery,
+        // the initial lists and the first judgement. Dropped once every
+        // needed kind is synced, and on a watch error (an unreachable API
+        // server must not freeze time, or an outage would never end).
+        let mut acting: Option<crate::clock::Busy> = Some(self.clock().busy());
+        loop {
+            // Start watchers for newly needed kinds. Kinds the server does
+            // not serve (yet) may be served once their CRD is established,
+            // so CRDs are watched while any kind is unknown.
+            let mut needs = condition.needs(&world);
+            for _round in 0..2 {
+                let mut wanted = needs.clone();
+                if !world.unknown.is_empty() {
+                    wanted.insert(crd.clone());
+                }
+                let missing: Vec<GroupKind> = wanted.difference(&watching).cloned().collect();
+                if missing.is_empty() {
+                    break;
+                }
+                if acting.is_none() {
+                    acting = Some(self.clock().busy());
+                }
+                if discovery.is_none() || missing.iter().any(|gk| world.unknown.contains(gk)) {
+                    discovery = Some(
+                        Discovery::new(self.client.clone())
+                            .run()
+                            .await
+                            .map_err(Error::Discovery)?,
+                    );
+                }
+                let disc = discovery.as_ref().expect("discovery just ran");
+                for gk in missing {
+                    match resolve(disc, &gk) {
+                        Some(ar) => {
+                            world.unknown.remove(&gk);
+                            watching.insert(gk.clone());
+                            streams.push(self.watch_kind(gk, ar));
+                        }
+                        None => {
+                            tracing::debug!(kind = %gk, "not served (yet)");
+                            world.unknown.insert(gk);
+                        }
+                    }
+                }
+            }
+            if !world.unknown.is_empty() {
+                needs.insert(crd.clone());
+            }
+            // Judge once every needed, known kind is synced.
+            let ready = needs
+                .iter()
+                .all(|gk| world.synced.contains(gk) || world.unknown.contains(gk));
+            if ready {
+                acting = None;
+                match condition.judge(&world) {
+                    Judgement::Met => {
+                        let rv = last_rv.or_else(|| world.max_rv());
+                        let at = self.times.time_of(rv).max(opts.not_before);
+                        return Ok(Observed {
+                            at,
+                            lag: None,
+                            rv,
+                            events,
+                        });
+                    }
+                    Judgement::Pending(why) => {
+                        if *last != why {
+                            if let Some(p) = opts.progress {
+                                p(&why);
+                            }
+                            *last = why;
+                        }
+                    }
+                }
+            }
+            // The next event.
+            let Some((gk, ev)) = streams.next().await else {
+                // No watcher at all (every needed kind unknown): wait for the
+                // timeout; a CRD watcher is normally running in that case.
+                futures::future::pending::<()>().await;
+                continue;
+            };
+            events += 1;
+            match ev {
+                Ok(ev) => {
+                    if let Some(rv) = apply_event(&mut world, &gk, ev) {
+                        last_rv = Some(last_rv.map_or(rv, |l| l.max(rv)));
+                    }
+                    if gk == crd {
+                        // A CRD changed: unknown kinds may now be served.
+                        let newly: Vec<GroupKind> = world.unknown.iter().cloned().collect();
+                        if !newly.is_empty() && crd_established_for(&world, &newly) {
+                            discovery = None;
+                            for gk in newly {
+                                world.unknown.remove(&gk);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    // The watcher retries with back-off; the stream goes on.
+                    acting = None;
+                    tracing::debug!(kind = %gk, error = %e, "watch error");
+                }
+            }
+        }
+    }
+
+    fn watch_kind(&self, gk: GroupKind, ar: ApiResource) -> BoxStream<'static, Tagged> {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
+        watcher::watcher(api, watcher::Config::default())
+            .backoff(QuickBackoff::default())
+            .map(move |ev| (gk.clone(), ev))
+            .boxed()
+    }
+}
+
+/// Applies a watcher event to the world; returns the event's resourceVersion.
+fn apply_event(world: &mut World, gk: &GroupKind, ev: Event<DynamicObject>) -> Option<u64> {
+    let objects = world.objects.entry(gk.clone()).or_default();
+    match ev {
+        Event::Init => {
+            world.synced.remove(gk);
+            objects.clear();
+            None
+        }
+        Event::InitApply(obj) | Event::Apply(obj) => {
+            let value = serde_json::to_value(&obj).ok()?;
+            let rv = rv_of(&value);
+            let key = (
+                obj.metadata.namespace.clone().unwrap_or_default(),
+                obj.metadata.name.clone().unwrap_or_default(),
+            );
+            objects.insert(key, Arc::new(value));
+            rv
+        }
+        Event::Delete(obj) => {
+            let key = (
+                obj.metadata.namespace.clone().unwrap_or_default(),
+                obj.metadata.name.clone().unwrap_or_default(),
+            );
+            objects.remove(&key);
+            obj.metadata
+                .resource_version
+                .as_deref()
+                .and_then(|r| r.parse().ok())
+        }
+        Event::InitDone => {
+            world.synced.insert(gk.clone());
+            None
+        }
+    }
+}
+
+fn rv_of(v: &Value) -> Option<u64> {
+    v.get("metadata")?
+        .get("resourceVersion")?
+        .as_str()?
+        .parse()
+        .ok()
+}
+
+/// True when some established CRD serves one of `kinds`.
+fn crd_established_for(world: &World, kinds: &[GroupKind]) -> bool {
+    let crd = GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition");
+    world.objects(&crd).any(|c| {
+        let group = c
+            .pointer("/spec/group")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let kind = c
+            .pointer("/spec/names/kind")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let established = super::health::condition_status(c, "Established") == Some("True");
+        established && kinds.iter().any(|gk| gk.group == group && gk.kind == kind)
+    })
+}
+
+/// The preferred version's resource for a kind.
+fn resolve(discovery: &Discovery, gk: &GroupKind) -> Option<ApiResource> {
+    let group = discovery.get(&gk.group)?;
+    group.recommended_kind(&gk.kind).map(|(ar, _)| ar)
+}
+
+/// Watch back-off: short, because a drill measures recovery and a watcher
+/// sleeping 30 s after an API outage would measure itself.
+#[derive(Debug, Clone)]
+struct QuickBackoff {
+    next: Duration,
+}
+
+impl Default for QuickBackoff {
+    fn default() -> Self {
+        QuickBackoff {
+            next: Duration::from_millis(20),
+        }
+    }
+}
+
+impl Iterator for QuickBackoff {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let d = self.next;
+        self.next = (self.next * 2).min(Duration::from_millis(500));
+        Some(d)
+    }
+}
+
+impl kube::runtime::utils::Backoff for QuickBackoff {
+    fn reset(&mut self) {
+        *self = QuickBackoff::default();
+    }
+}
+
+/// A condition from a closure, for simple cases and tests.
+pub struct FnCondition<F> {
+    needs: BTreeSet<GroupKind>,
+    judge: F,
+}
+
+impl<F> fmt::Debug for FnCondition<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnCondition")
+            .field("needs", &self.needs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: FnMut(&World) -> Judgement + Send> FnCondition<F> {
+    /// Watches `needs`, judges with `judge`.
+    pub fn new(needs: impl IntoIterator<Item = GroupKind>, judge: F) -> Self {
+        FnCondition {
+            needs: needs.into_iter().collect(),
+            judge,
+        }
+    }
+}
+
+impl<F: FnMut(&World) -> Judgement + Send> Condition for FnCondition<F> {
+    fn needs(&self, _: &World) -> BTreeSet<GroupKind> {
+        self.needs.clone()
+    }
+    fn judge(&mut self, world: &World) -> Judgement {
+        (self.judge)(world)
+    }
+}
+
+/// Wall-clock stopwatch for the harness's own overhead figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    pub fn start() -> Stopwatch {
+        Stopwatch(Instant::now())
+    }
+    /// Milliseconds since start.
+    pub fn ms(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}

@@ -1,0 +1,27 @@
+//! The GitOps layer: source repositories, rendering, serving, synthetic
+//! repositories (and, later, the apply engine and bootstrap).
+//!
+//! - [`repo`]: a source repository driven through the `git` CLI — made from
+//!   a fixture folder (reproducible commit SHAs), cloned from a URL, read in
+//!   Flux's revision format, changed by commits (set a YAML field, replace or
+//!   delete a file, revert), pushed back.
+//! - [`mod@render`]: a path of a source turned into Kubernetes objects, with
+//!   `kubectl kustomize` when the path has a `kustomization.yaml`, or as
+//!   plain YAML files otherwise, as Flux's kustomize-controller does.
+//! - [`serve`]: a local repository served read-only over Git smart HTTP
+//!   (`git http-backend`), so that real Flux and the simulator's emulated
+//!   source controller can fetch it from an `http://` URL.
+//! - [`synth`]: synthetic repositories of N objects and K Flux
+//!   Kustomizations, for tests and benchmarks.
+//! - [`yaml`]: multi-document YAML files: splitting, parsing with locations,
+//!   and setting a field by path.
+
+pub mod render;
+pub mod repo;
+pub mod serve;
+pub mod synth;
+pub mod yaml;
+
+pub use render::{Object, Provenance, Rendered, render};
+pub use repo::{Change, GitRef, Repo, Revision};
+pub use serve::GitServer;

@@ -1,0 +1,6 @@
+//! Drill machinery against the simulator over HTTP: probes, faults, the runner.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod observer;
