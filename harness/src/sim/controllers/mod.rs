@@ -29,6 +29,7 @@ mod daemonset;
 mod delays;
 pub(crate) mod deployment;
 mod engine;
+mod events;
 mod ips;
 mod job;
 mod kubelet;
@@ -37,6 +38,7 @@ pub(crate) mod pods;
 mod replicaset;
 mod scheduler;
 pub mod service;
+mod stage_runner;
 mod statefulset;
 
 use std::collections::BTreeMap;
