@@ -73,19 +73,25 @@ pub(crate) fn template_hash(template: &Value, collisions: Option<i64>) -> String
         .collect()
 }
 
-/// The template without the hash label (to compare with the Deployment's).
+/// A template as compared between a Deployment and its ReplicaSets: without
+/// the hash label, and without `labels`/`metadata` left empty.
 fn without_hash(template: &Value) -> Value {
     let mut t = template.clone();
-    if let Some(l) = t
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        l.remove(HASH_LABEL);
-        if l.is_empty()
-            && let Some(m) = t.pointer_mut("/metadata").and_then(Value::as_object_mut)
+    if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(l) = m.get_mut("labels").and_then(Value::as_object_mut) {
+            l.remove(HASH_LABEL);
+        }
+        if m.get("labels")
+            .is_some_and(|l| l.as_object().is_some_and(|l| l.is_empty()))
         {
             m.remove("labels");
         }
+    }
+    if let Some(o) = t.as_object_mut()
+        && o.get("metadata")
+            .is_some_and(|m| m.as_object().is_some_and(|m| m.is_empty()))
+    {
+        o.remove("metadata");
     }
     t
 }
@@ -108,15 +114,21 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     if pods::deleting(&d) {
         return;
     }
+    // The API server would have refused these; nothing sensible to do.
+    if !d.pointer("/spec/template").is_some_and(Value::is_object)
+        || !d.pointer("/spec/selector").is_some_and(Value::is_object)
+    {
+        return;
+    }
     let desired = pods::int_at(&d, "/spec/replicas").unwrap_or(1).max(0);
     let template = d
         .pointer("/spec/template")
         .cloned()
         .unwrap_or_else(|| json!({}));
     let mut all = owned_replicasets(e, pods::uid(&d));
-    let new_idx = all
-        .iter()
-        .position(|rs| rs.pointer("/spec/template").map(without_hash).as_ref() == Some(&template));
+    let new_idx = all.iter().position(|rs| {
+        rs.pointer("/spec/template").map(without_hash) == Some(without_hash(&template))
+    });
     let max_old_rev = all
         .iter()
         .enumerate()
@@ -294,7 +306,11 @@ mod tests {
             without_hash(&t),
             json!({"metadata": {"labels": {"app": "web"}}})
         );
-        let only = json!({"metadata": {"labels": {HASH_LABEL: "abc"}}});
-        assert_eq!(without_hash(&only), json!({"metadata": {}}));
+        let only = json!({"metadata": {"labels": {HASH_LABEL: "abc"}}, "spec": {}});
+        assert_eq!(without_hash(&only), json!({"spec": {}}));
+        assert_eq!(
+            without_hash(&json!({"metadata": {"labels": {}}, "spec": {}})),
+            json!({"spec": {}})
+        );
     }
 }

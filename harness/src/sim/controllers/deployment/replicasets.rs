@@ -45,6 +45,7 @@ pub(super) fn create_rs(
     let collisions = pods::int_at(d, "/status/collisionCount");
     let hash = template_hash(template, collisions);
     let mut tpl = template.clone();
+    pods::ensure_object(&mut tpl);
     if !tpl.get("metadata").is_some_and(Value::is_object) {
         tpl["metadata"] = json!({});
     }
@@ -56,6 +57,7 @@ pub(super) fn create_rs(
         .pointer("/spec/selector")
         .cloned()
         .unwrap_or_else(|| json!({}));
+    pods::ensure_object(&mut selector);
     if !selector.get("matchLabels").is_some_and(Value::is_object) {
         selector["matchLabels"] = json!({});
     }
@@ -153,6 +155,7 @@ pub(super) fn resize(e: &mut Engine, d: &Value, rs_key: &str, size: i64) {
     let (surge, _) = rollout::fenceposts(d, desired);
     let r = pods::ref_of(replicaset::gvr(), rs_key);
     let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
+        pods::ensure_object(&mut o["spec"]);
         o["spec"]["replicas"] = json!(size);
         if !o["metadata"]
             .get("annotations")
