@@ -303,6 +303,11 @@ impl SimCluster {
         self.inner.store.revision_time(rv)
     }
 
+    /// The wall-clock instant a recent revision was written.
+    pub fn revision_wall(&self, rv: u64) -> Option<std::time::Instant> {
+        self.inner.store.revision_wall(rv)
+    }
+
     /// Creates a Ready Node named `name` (a convenience for tests and start
     /// hooks; the simulated controllers own node lifecycle).
     ///

@@ -488,6 +488,36 @@ impl Condition for Converged {
     }
 }
 
+/// Every node Ready (and at least one node): the end of provisioning.
+#[derive(Debug, Clone, Default)]
+pub struct NodesReady;
+
+impl Condition for NodesReady {
+    fn needs(&self, _: &World) -> BTreeSet<GroupKind> {
+        BTreeSet::from([GroupKind::new("", "Node")])
+    }
+
+    fn judge(&mut self, world: &World) -> Judgement {
+        let nodes: Vec<&Value> = world.objects(&GroupKind::new("", "Node")).collect();
+        if nodes.is_empty() {
+            return Judgement::Pending("no node registered yet".into());
+        }
+        let not_ready: Vec<&str> = nodes
+            .iter()
+            .filter(|n| health::condition_status(n, "Ready") != Some("True"))
+            .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
+            .collect();
+        match not_ready.first() {
+            None => Judgement::Met,
+            Some(first) => Judgement::Pending(format!(
+                "{}/{} nodes Ready; waiting for {first}",
+                nodes.len() - not_ready.len(),
+                nodes.len()
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,7 @@ impl fmt::Display for GroupKind {
 }
 
 /// Every watched object, by kind then `(namespace, name)`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct World {
     objects: BTreeMap<GroupKind, BTreeMap<(String, String), Arc<Value>>>,
     synced: BTreeSet<GroupKind>,
@@ -217,6 +217,8 @@ pub struct Observed {
     pub rv: Option<u64>,
     /// Events processed while waiting.
     pub events: u64,
+    /// Every watched object at that moment.
+    pub world: World,
 }
 
 /// Options of one wait.
@@ -373,11 +375,18 @@ impl Observer {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
+                        let lag = match &self.times {
+                            TimeSource::Sim(c) => {
+                                rv.and_then(|rv| c.revision_wall(rv)).map(|w| w.elapsed())
+                            }
+                            TimeSource::Arrival(_) => None,
+                        };
                         return Ok(Observed {
                             at,
-                            lag: None,
+                            lag,
                             rv,
                             events,
+                            world,
                         });
                     }
                     Judgement::Pending(why) => {

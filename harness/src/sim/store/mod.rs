@@ -262,6 +262,14 @@ impl Store {
         st.times.time_of(rev, st.rev)
     }
 
+    /// The wall-clock instant a recent revision was written (None when it
+    /// is too old or was never written): the reference for measuring how
+    /// long a watcher took to notice it.
+    pub fn revision_wall(&self, rev: u64) -> Option<std::time::Instant> {
+        let st = self.lock();
+        st.times.wall_of(rev)
+    }
+
     /// The oldest revision a watch can still resume from.
     pub fn oldest_revision(&self) -> u64 {
         self.lock().history.oldest()
