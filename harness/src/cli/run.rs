@@ -24,7 +24,12 @@ pub struct Args {
     #[arg(long, default_value = "gameday-report", value_name = "DIR")]
     out: PathBuf,
     /// Report formats, comma-separated: json, junit, md, html.
-    #[arg(long, value_delimiter = ',', default_value = "json,junit,md,html", value_name = "FORMATS")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "json,junit,md,html",
+        value_name = "FORMATS"
+    )]
     format: Vec<Format>,
     /// Run every scenario this many times (overrides `spec.repeat`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -49,7 +54,9 @@ fn parse_provider(s: &str) -> Result<Provider, String> {
         "kind" => Ok(Provider::Kind),
         "terraform" => Ok(Provider::Terraform),
         "existing" => Ok(Provider::Existing),
-        _ => Err(format!("unknown provider {s:?}; choose one of: sim, kind, terraform, existing")),
+        _ => Err(format!(
+            "unknown provider {s:?}; choose one of: sim, kind, terraform, existing"
+        )),
     }
 }
 
@@ -77,7 +84,10 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
         return exit::INVALID_INPUT;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
@@ -89,7 +99,8 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
     tokio::spawn(watch_signals(cancel.clone()));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let reporter = tokio::spawn(async move {
-        let events = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
+        let events =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
         report::terminal::LiveReporter::stderr().drive(events).await
     });
     let mut options = RunOptions::new();
@@ -102,7 +113,11 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
     drop(runner);
     let _ = reporter.await;
 
-    let formats = if args.format.is_empty() { Format::ALL.to_vec() } else { args.format.clone() };
+    let formats = if args.format.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
     let written = match report::write_all(&report, &args.out, &formats) {
         Ok(w) => w,
         Err(e) => {
@@ -110,11 +125,21 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
             Vec::new()
         }
     };
-    print!("{}", report::terminal::summary(&report, std::io::IsTerminal::is_terminal(&std::io::stdout())));
+    print!(
+        "{}",
+        report::terminal::summary(
+            &report,
+            std::io::IsTerminal::is_terminal(&std::io::stdout())
+        )
+    );
     if !written.is_empty() {
         println!(
             "reports: {}",
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     match report.status {
@@ -129,14 +154,19 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
 /// A second one: leave at once (cleanup skipped; `gameday gc` finds leftovers).
 async fn watch_signals(cancel: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return;
     };
     tokio::select! {
         _ = int.recv() => {}
         _ = term.recv() => {}
     }
-    eprintln!("\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)");
+    eprintln!(
+        "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
+    );
     cancel.cancel();
     tokio::select! {
         _ = int.recv() => {}

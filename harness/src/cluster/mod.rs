@@ -116,7 +116,10 @@ impl std::fmt::Debug for Cluster {
 #[derive(Debug)]
 enum Backend {
     /// The simulator and its Flux emulation.
-    Sim(crate::sim::SimCluster, Option<crate::sim::flux::FluxEmulation>),
+    Sim(
+        crate::sim::SimCluster,
+        Option<crate::sim::flux::FluxEmulation>,
+    ),
 }
 
 impl Cluster {
@@ -216,13 +219,14 @@ impl Cluster {
     /// Not enough workers, or the provider cannot.
     pub async fn lose_workers(&self, count: u32) -> Result<Vec<String>> {
         match &self.backend {
-            Backend::Sim(s, _) => s
-                .lose_workers(count as usize)
-                .await
-                .map_err(|source| Error::Node {
-                    name: self.name.clone(),
-                    source,
-                }),
+            Backend::Sim(s, _) => {
+                s.lose_workers(count as usize)
+                    .await
+                    .map_err(|source| Error::Node {
+                        name: self.name.clone(),
+                        source,
+                    })
+            }
         }
     }
 

@@ -6,8 +6,8 @@
 //! API server starts with its nodes, controllers and Flux emulation.
 
 use crate::scenario::model::{Scenario, SimProfile};
-use crate::sim::profile::Profile;
 use crate::sim::flux::FluxOptions;
+use crate::sim::profile::Profile;
 use crate::sim::{SimCluster, SimOptions};
 
 use super::{Backend, Cluster, Context, Error, Result};
@@ -25,7 +25,15 @@ pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Res
     let settings = &scenario.cluster.sim;
     let profile = profile(settings.profile);
     // Provisioning time passes on the drill's clock before the API exists.
-    let provisioning = profile.cluster_create_duration(cx.seed, name, settings.nodes);
+    // Keyed by the scenario, not the cluster name (which carries the run
+    // id): the same seed gives the same durations in every run.
+    let base = super::cluster_name(&scenario.name, &cx.run_id, 0);
+    let identity = format!(
+        "{}{}",
+        scenario.name,
+        name.strip_prefix(&base).unwrap_or("")
+    );
+    let provisioning = profile.cluster_create_duration(cx.seed, &identity, settings.nodes);
     drop(cx.clock.sleep(provisioning).await);
     let _acting = cx.clock.busy();
     let mut options = SimOptions::new(name, cx.clock.clone());

@@ -35,7 +35,9 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
                     tooling.shutdown().await;
                 }
                 cluster.destroy(&d.cx.cleanup).await?;
-                t.operation(&format!("cluster {name} destroyed: every object, node and controller is gone"));
+                t.operation(&format!(
+                    "cluster {name} destroyed: every object, node and controller is gone"
+                ));
             }
         }
         Fault::NamespaceLoss { namespace } => {
@@ -55,11 +57,16 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
             let _acting = d.clock().busy();
             let client = d.cluster()?.client();
             let gvk = gvk(api_version, kind);
-            let (ar, caps) = kube::discovery::pinned_kind(&client, &gvk)
-                .await
-                .map_err(kube_err(format!("finding the resource of {api_version} {kind}")))?;
+            let (ar, caps) =
+                kube::discovery::pinned_kind(&client, &gvk)
+                    .await
+                    .map_err(kube_err(format!(
+                        "finding the resource of {api_version} {kind}"
+                    )))?;
             let api: Api<DynamicObject> = match (namespace, caps.scope) {
-                (Some(ns), kube::discovery::Scope::Namespaced) => Api::namespaced_with(client, ns, &ar),
+                (Some(ns), kube::discovery::Scope::Namespaced) => {
+                    Api::namespaced_with(client, ns, &ar)
+                }
                 _ => Api::all_with(client, &ar),
             };
             let names: Vec<String> = match target {
@@ -81,7 +88,10 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
             t.operation(&format!(
                 "{} {kind}(s) deleted{}: {}",
                 names.len(),
-                namespace.as_ref().map(|n| format!(" in {n}")).unwrap_or_default(),
+                namespace
+                    .as_ref()
+                    .map(|n| format!(" in {n}"))
+                    .unwrap_or_default(),
                 names.join(", ")
             ));
         }
@@ -99,10 +109,17 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
             t.operation(&format!("node(s) lost: {}", names.join(", ")));
             d.lost_nodes.extend(names);
         }
-        Fault::BadCommit { file, change, message } => {
+        Fault::BadCommit {
+            file,
+            change,
+            message,
+        } => {
             let _acting = d.clock().busy();
             let rev = d.source.commit_change(file, change, message).await?;
-            t.operation(&format!("committed {} to {file}: {message}", rev.short_sha()));
+            t.operation(&format!(
+                "committed {} to {file}: {message}",
+                rev.short_sha()
+            ));
             d.bad_commit = Some(rev.sha.clone());
             d.revision = rev.to_string();
         }

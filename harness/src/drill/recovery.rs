@@ -31,12 +31,15 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
     let kinds: Vec<_> = s.disaster.iter().map(Fault::kind).collect();
     let phases = capabilities::recovery_phases(&s.recovery.method, &kinds, s.cluster.provider);
     let deadline = t0
-        .checked_add(jiff::SignedDuration::try_from(s.recovery.timeout).unwrap_or(jiff::SignedDuration::MAX))
+        .checked_add(
+            jiff::SignedDuration::try_from(s.recovery.timeout).unwrap_or(jiff::SignedDuration::MAX),
+        )
         .unwrap_or(Timestamp::MAX);
     let mut at = t0;
     for phase in phases {
         let budget = s.rto.phases.get(&phase).copied();
-        d.timeline().begin_at(phase.name(), PhaseGroup::Recovery, budget, at);
+        d.timeline()
+            .begin_at(phase.name(), PhaseGroup::Recovery, budget, at);
         let left = duration_between(d.clock().now(), deadline).max(Duration::from_millis(1));
         at = match phase {
             Phase::Provision => {
@@ -67,11 +70,13 @@ async fn bootstrap(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Times
     let (tooling, ready_at) = match bootstrapped {
         Ok(r) => r?,
         Err(_) => {
-            return Err(Error::NotRecovered(super::probe::observer::Error::TimedOut {
-                what: "the GitOps tooling bootstrapped".into(),
-                after: left,
-                last: "bootstrap still running".into(),
-            }));
+            return Err(Error::NotRecovered(
+                super::probe::observer::Error::TimedOut {
+                    what: "the GitOps tooling bootstrapped".into(),
+                    after: left,
+                    last: "bootstrap still running".into(),
+                },
+            ));
         }
     };
     d.tooling = Some(tooling);
@@ -105,15 +110,24 @@ async fn detect(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Timestam
     Ok(seen.at)
 }
 
-async fn converge(d: &mut Drill, method: &RecoveryMethod, at: Timestamp, left: Duration) -> Result<Timestamp> {
+async fn converge(
+    d: &mut Drill,
+    method: &RecoveryMethod,
+    at: Timestamp,
+    left: Duration,
+) -> Result<Timestamp> {
     if let RecoveryMethod::Reconcile { trigger: true } = method {
         let _acting = d.clock().busy();
         if let (Some(tooling), Some(cluster)) = (&d.tooling, &d.cluster) {
             tooling.trigger(cluster).await?;
-            d.timeline().operation("reconciliation requested (as `flux reconcile` does)");
+            d.timeline()
+                .operation("reconciliation requested (as `flux reconcile` does)");
         }
     }
-    let flux = d.tooling.as_ref().is_some_and(super::gitops::Tooling::is_flux);
+    let flux = d
+        .tooling
+        .as_ref()
+        .is_some_and(super::gitops::Tooling::is_flux);
     let mut converged = Converged {
         cx: d.check_context(),
         flux,
@@ -126,7 +140,12 @@ async fn converge(d: &mut Drill, method: &RecoveryMethod, at: Timestamp, left: D
     Ok(seen.at)
 }
 
-async fn healthy(d: &mut Drill, method: &RecoveryMethod, at: Timestamp, left: Duration) -> Result<Timestamp> {
+async fn healthy(
+    d: &mut Drill,
+    method: &RecoveryMethod,
+    at: Timestamp,
+    left: Duration,
+) -> Result<Timestamp> {
     if let RecoveryMethod::Manual { instructions } = method {
         let text = manual_notice(d, instructions.as_deref(), left);
         d.timeline().events().send(super::events::Event::Notice {
@@ -159,10 +178,15 @@ fn manual_notice(d: &Drill, instructions: Option<&str>, left: Duration) -> Strin
         .checks
         .iter()
         .map(|c| match c {
-            crate::scenario::model::Check::Kustomizations(None) => "every Flux Kustomization Ready at the head revision".to_owned(),
+            crate::scenario::model::Check::Kustomizations(None) => {
+                "every Flux Kustomization Ready at the head revision".to_owned()
+            }
             crate::scenario::model::Check::Kustomizations(Some(n)) => format!(
                 "Kustomizations {} Ready",
-                n.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                n.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             crate::scenario::model::Check::Workloads(ns) => match ns {
                 Some(ns) => format!("every workload ready in {}", ns.join(", ")),
@@ -189,7 +213,9 @@ fn manual_notice(d: &Drill, instructions: Option<&str>, left: Duration) -> Strin
         name = s.name,
         broke = broke.join("\n  "),
         checks = checks.join("\n  "),
-        instructions = instructions.map(|i| format!("Instructions:\n  {i}\n")).unwrap_or_default(),
+        instructions = instructions
+            .map(|i| format!("Instructions:\n  {i}\n"))
+            .unwrap_or_default(),
         rto = crate::scenario::duration::format_duration(s.rto.total),
         left = crate::scenario::duration::format_duration(Duration::from_secs(left.as_secs())),
     )

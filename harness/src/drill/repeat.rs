@@ -107,7 +107,9 @@ impl Drill {
     }
 
     pub(super) fn cluster(&self) -> Result<&Cluster> {
-        self.cluster.as_ref().ok_or(Error::Bootstrap("the cluster is gone".into()))
+        self.cluster
+            .as_ref()
+            .ok_or(Error::Bootstrap("the cluster is gone".into()))
     }
 
     pub(super) fn observer(&self) -> Result<Observer> {
@@ -121,7 +123,11 @@ impl Drill {
             checks: self.scenario().steady_state.checks.clone(),
             revision: Some(self.revision.clone()),
             source_namespaces: self.source.namespaces().clone(),
-            desired: self.tooling.as_ref().map(Tooling::desired).unwrap_or_default(),
+            desired: self
+                .tooling
+                .as_ref()
+                .map(Tooling::desired)
+                .unwrap_or_default(),
             baseline: self.baseline.clone(),
             lost_nodes: self.lost_nodes.clone(),
         }
@@ -135,11 +141,13 @@ impl Drill {
         timeout: Duration,
         not_before: Timestamp,
     ) -> std::result::Result<Observed, super::probe::observer::Error> {
-        let observer = self.observer().map_err(|_| super::probe::observer::Error::TimedOut {
-            what: what.to_owned(),
-            after: Duration::ZERO,
-            last: "no cluster".into(),
-        })?;
+        let observer = self
+            .observer()
+            .map_err(|_| super::probe::observer::Error::TimedOut {
+                what: what.to_owned(),
+                after: Duration::ZERO,
+                last: "no cluster".into(),
+            })?;
         let timeline = self.timeline().clone();
         let progress = move |why: &str| timeline.progress(why);
         observer
@@ -157,11 +165,16 @@ impl Drill {
 
     /// Creates a cluster and waits until the API answers and every node
     /// is Ready (ends the running phase at that moment).
-    pub(super) async fn provision(&mut self, not_before: Timestamp, timeout: Duration) -> Result<Timestamp> {
+    pub(super) async fn provision(
+        &mut self,
+        not_before: Timestamp,
+        timeout: Duration,
+    ) -> Result<Timestamp> {
         let cluster = Cluster::create(self.scenario(), &self.cx, self.generation).await?;
-        self.timeline().operation(&format!("cluster {} created", cluster.name()));
+        self.timeline()
+            .operation(&format!("cluster {} created", cluster.name()));
         self.cluster = Some(cluster);
-        let mut nodes = checks::NodesReady::default();
+        let mut nodes = checks::NodesReady;
         let seen = self
             .wait(&mut nodes, "every node Ready", timeout, not_before)
             .await
@@ -228,7 +241,12 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
     t.begin("steady-state", PhaseGroup::Preparation, None);
     let mut healthy = checks::Healthy(d.check_context());
     let seen = d
-        .wait(&mut healthy, "the steady state", s.steady_state.timeout, clock.now())
+        .wait(
+            &mut healthy,
+            "the steady state",
+            s.steady_state.timeout,
+            clock.now(),
+        )
         .await
         .map_err(Error::NotSteady)?;
     d.baseline = Some(Baseline::capture(&seen.world, &d.check_context().desired));
@@ -246,7 +264,11 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
     let acting = clock.busy();
     let namespaces = watched_namespaces(&d);
     let before = snapshot::collect(&d.cluster()?.client(), &namespaces).await?;
-    t.operation(&format!("{} objects in {} namespaces", before.len(), namespaces.len()));
+    t.operation(&format!(
+        "{} objects in {} namespaces",
+        before.len(),
+        namespaces.len()
+    ));
     drop(acting);
     t.end();
 
@@ -258,7 +280,8 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
 
     // Recovery, timed from the disaster.
     let recovered_at = recovery::recover(&mut d, t0).await?;
-    let recovery_ms = u64::try_from(duration_between(t0, recovered_at).as_millis()).unwrap_or(u64::MAX);
+    let recovery_ms =
+        u64::try_from(duration_between(t0, recovered_at).as_millis()).unwrap_or(u64::MAX);
 
     // Is Git really the backup?
     t.begin("verify", PhaseGroup::Verification, None);
@@ -324,7 +347,10 @@ async fn setup_step(d: &Drill, step: &SetupStep) -> Result<()> {
         SetupStep::Apply(path) => {
             let _acting = d.clock().busy();
             let n = super::gitops::apply_by_hand(d.cluster()?, path).await?;
-            t.operation(&format!("applied {n} object(s) from {} by hand", path.display()));
+            t.operation(&format!(
+                "applied {n} object(s) from {} by hand",
+                path.display()
+            ));
         }
         SetupStep::Delete(o) => {
             let _acting = d.clock().busy();
@@ -333,7 +359,10 @@ async fn setup_step(d: &Drill, step: &SetupStep) -> Result<()> {
         }
         SetupStep::Sleep(dur) => {
             drop(d.clock().sleep(*dur).await);
-            t.operation(&format!("slept {}", crate::scenario::duration::format_duration(*dur)));
+            t.operation(&format!(
+                "slept {}",
+                crate::scenario::duration::format_duration(*dur)
+            ));
         }
     }
     Ok(())

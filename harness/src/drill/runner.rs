@@ -102,19 +102,20 @@ impl Runner {
             parallel: self.options.parallel.max(1),
         });
         let run_dir = self.options.run_dir();
-        let results: Vec<Option<ScenarioReport>> = futures::stream::iter(scenarios.into_iter().map(|s| {
-            let this = self.clone();
-            let run_dir = run_dir.clone();
-            async move {
-                if this.cancel.is_cancelled() {
-                    return None;
+        let results: Vec<Option<ScenarioReport>> =
+            futures::stream::iter(scenarios.into_iter().map(|s| {
+                let this = self.clone();
+                let run_dir = run_dir.clone();
+                async move {
+                    if this.cancel.is_cancelled() {
+                        return None;
+                    }
+                    Some(this.scenario(s, &run_dir).await)
                 }
-                Some(this.scenario(s, &run_dir).await)
-            }
-        }))
-        .buffered(self.options.parallel.max(1))
-        .collect()
-        .await;
+            }))
+            .buffered(self.options.parallel.max(1))
+            .collect()
+            .await;
         let scenarios: Vec<ScenarioReport> = results.into_iter().flatten().collect();
         // The run folder is empty unless something was retained.
         let _ = std::fs::remove_dir(&run_dir);
@@ -179,7 +180,12 @@ impl Runner {
         report
     }
 
-    async fn repeat(&self, s: Arc<Scenario>, index: u32, run_dir: &std::path::Path) -> RepeatReport {
+    async fn repeat(
+        &self,
+        s: Arc<Scenario>,
+        index: u32,
+        run_dir: &std::path::Path,
+    ) -> RepeatReport {
         let base_seed = self.options.seed.unwrap_or(s.cluster.sim.seed);
         // Repeats differ in seed (so percentiles mean something); the
         // same base seed always gives the same sequence.
@@ -202,12 +208,14 @@ impl Runner {
             seed,
             run_id: self.options.run_id.clone(),
             dir: dir.clone(),
-            clock,
+            clock: clock.clone(),
             timeline: timeline.clone(),
             cleanup: cleanup.clone(),
         };
         let wall = Instant::now();
-        let task = tokio::spawn(repeat::run(setup));
+        // The repeat acts on its clock: simulated time passes only while
+        // it waits for the cluster.
+        let task = tokio::spawn(async move { clock.act(repeat::run(setup)).await });
         let abort = task.abort_handle();
         let outcome = tokio::select! {
             joined = task => match joined {
@@ -221,7 +229,10 @@ impl Runner {
             }
         };
         if timeline.is_open() {
-            timeline.fail(outcome.status, outcome.error.as_deref().unwrap_or("stopped"));
+            timeline.fail(
+                outcome.status,
+                outcome.error.as_deref().unwrap_or("stopped"),
+            );
         }
         // Delete (or keep) everything the repeat created, on every path.
         let cleaned = cleanup.run(self.options.retain).await;
@@ -239,7 +250,11 @@ impl Runner {
         if !cleaned.failed.is_empty() {
             self.events.send(Event::Notice {
                 scenario: Some(s.name.clone()),
-                text: format!("{} #{index}: could not delete:\n  {}", s.name, cleaned.failed.join("\n  ")),
+                text: format!(
+                    "{} #{index}: could not delete:\n  {}",
+                    s.name,
+                    cleaned.failed.join("\n  ")
+                ),
             });
         }
         let phases = timeline.phases();
@@ -292,7 +307,12 @@ fn start_of_repeat() -> jiff::Timestamp {
 pub fn objective(s: &Scenario) -> Objective {
     Objective {
         total_ms: ms(s.rto.total),
-        phases_ms: s.rto.phases.iter().map(|(p, d)| (p.name().to_owned(), ms(*d))).collect(),
+        phases_ms: s
+            .rto
+            .phases
+            .iter()
+            .map(|(p, d)| (p.name().to_owned(), ms(*d)))
+            .collect(),
         quantile: s.rto.quantile.name().to_owned(),
     }
 }

@@ -183,7 +183,10 @@ impl SimCluster {
         let lifecycle = lifecycle::spawn(store.clone());
         let sim = Controllers::start(
             store.clone(),
-            ControllerConfig::new(options.profile.clone(), options.seed),
+            ControllerConfig {
+                cluster: options.name.clone(),
+                ..ControllerConfig::new(options.profile.clone(), options.seed)
+            },
         );
         let handle = sim.handle();
         let creds = if options.tls {

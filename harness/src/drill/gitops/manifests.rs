@@ -61,9 +61,12 @@ pub fn read_manifests(path: &Path) -> Result<Vec<Value>, Error> {
             if doc.value.is_null() {
                 continue;
             }
-            let complete = ["/apiVersion", "/kind", "/metadata/name"]
-                .iter()
-                .all(|p| doc.value.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.is_empty()));
+            let complete = ["/apiVersion", "/kind", "/metadata/name"].iter().all(|p| {
+                doc.value
+                    .pointer(p)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            });
             if !complete {
                 return Err(Error::Incomplete {
                     path: file.clone(),
@@ -78,7 +81,9 @@ pub fn read_manifests(path: &Path) -> Result<Vec<Value>, Error> {
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -101,7 +106,8 @@ mod tests {
 
     #[test]
     fn reads_the_hand_made_fixture() {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/manual/hand-made-configmap.yaml");
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/manual/hand-made-configmap.yaml");
         let docs = read_manifests(&p).unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0]["metadata"]["name"], "hand-made-config");
@@ -113,7 +119,11 @@ mod tests {
         let f = dir.path().join("x.yaml");
         std::fs::write(&f, "apiVersion: v1\nkind: ConfigMap\n---\n").unwrap();
         let e = read_manifests(&f).unwrap_err();
-        assert!(e.to_string().contains("document 0 needs apiVersion, kind and metadata.name"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("document 0 needs apiVersion, kind and metadata.name"),
+            "{e}"
+        );
         assert!(read_manifests(&dir.path().join("missing.yaml")).is_err());
     }
 }

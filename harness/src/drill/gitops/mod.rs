@@ -21,8 +21,8 @@ use super::probe::checks::Entry;
 use super::probe::observer::GroupKind;
 use super::repeat::Drill;
 use crate::cluster::Cluster;
-use crate::gitops::apply::{Applier, ApplyOptions, Manifest};
 use crate::gitops::apply::inventory::Inventory;
+use crate::gitops::apply::{Applier, ApplyOptions, Manifest};
 use crate::gitops::bootstrap::direct::{DirectConfig, DirectReconciler};
 use crate::gitops::bootstrap::flux::{self as flux_bootstrap, FluxBootstrap};
 use crate::gitops::bootstrap::{SyncSource, secrets};
@@ -86,17 +86,25 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
             let report = flux_bootstrap::bootstrap(&applier, &cfg, &sync_source(d), &d.revision)
                 .await
                 .map_err(bootstrap_err)?;
-            d.timeline().operation(&format!("Flux installed ({})", report.install));
+            d.timeline()
+                .operation(&format!("Flux installed ({})", report.install));
             Ok((Tooling::Flux, report.source_ready_at))
         }
         BootstrapMethod::Direct(settings) => {
             let _acting = clock.busy();
             let restored = secrets::manifests(&s.bootstrap.secrets).map_err(bootstrap_err)?;
             if !restored.is_empty() {
-                applier.apply(restored).await.check().map_err(bootstrap_err)?;
+                applier
+                    .apply(restored)
+                    .await
+                    .check()
+                    .map_err(bootstrap_err)?;
             }
             let inventory = match d.tooling.take() {
-                Some(Tooling::Direct { inventory, reconciler }) => match reconciler {
+                Some(Tooling::Direct {
+                    inventory,
+                    reconciler,
+                }) => match reconciler {
                     Some(r) => r.stop().await.inventory,
                     None => inventory,
                 },
@@ -133,7 +141,8 @@ impl Tooling {
         let inventory = match self {
             Tooling::Flux => return BTreeSet::new(),
             Tooling::Direct {
-                reconciler: Some(r), ..
+                reconciler: Some(r),
+                ..
             } => r.current().inventory,
             Tooling::Direct { inventory, .. } => inventory.clone(),
         };
@@ -155,7 +164,8 @@ impl Tooling {
         match self {
             Tooling::Flux => {
                 let now = cluster.now().strftime("%Y-%m-%dT%H:%M:%S%.9fZ").to_string();
-                let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
+                let patch =
+                    json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
                 for (group, version, plural) in [
                     ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
                     ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
@@ -168,15 +178,21 @@ impl Tooling {
                         plural: plural.into(),
                     };
                     let api: Api<DynamicObject> = Api::all_with(cluster.client(), &ar);
-                    let list = api.list(&Default::default()).await.map_err(|source| Error::Kube {
-                        what: format!("listing {plural} to request reconciliation"),
-                        source,
-                    })?;
+                    let list =
+                        api.list(&Default::default())
+                            .await
+                            .map_err(|source| Error::Kube {
+                                what: format!("listing {plural} to request reconciliation"),
+                                source,
+                            })?;
                     for o in list.items {
-                        let (Some(ns), Some(name)) = (o.metadata.namespace.clone(), o.metadata.name.clone()) else {
+                        let (Some(ns), Some(name)) =
+                            (o.metadata.namespace.clone(), o.metadata.name.clone())
+                        else {
                             continue;
                         };
-                        let api: Api<DynamicObject> = Api::namespaced_with(cluster.client(), &ns, &ar);
+                        let api: Api<DynamicObject> =
+                            Api::namespaced_with(cluster.client(), &ns, &ar);
                         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
                             .await
                             .map_err(|source| Error::Kube {
@@ -223,11 +239,15 @@ impl Tooling {
                         kind: String::new(),
                         plural: plural.into(),
                     };
-                    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), FLUX_NAMESPACE, &ar);
-                    let list = api.list(&Default::default()).await.map_err(|source| Error::Kube {
-                        what: format!("listing {plural} in {FLUX_NAMESPACE}"),
-                        source,
-                    })?;
+                    let api: Api<DynamicObject> =
+                        Api::namespaced_with(client.clone(), FLUX_NAMESPACE, &ar);
+                    let list =
+                        api.list(&Default::default())
+                            .await
+                            .map_err(|source| Error::Kube {
+                                what: format!("listing {plural} in {FLUX_NAMESPACE}"),
+                                source,
+                            })?;
                     for o in list.items {
                         if let Some(name) = o.metadata.name {
                             api.patch(&name, &PatchParams::default(), &Patch::Merge(&unfinalize))
@@ -250,7 +270,10 @@ impl Tooling {
                     "namespace {FLUX_NAMESPACE} deleted (Flux controllers, sources and Kustomizations gone; applied workloads left running)"
                 ))
             }
-            Tooling::Direct { reconciler, inventory } => {
+            Tooling::Direct {
+                reconciler,
+                inventory,
+            } => {
                 if let Some(r) = reconciler.take() {
                     *inventory = r.stop().await.inventory;
                 }
@@ -262,7 +285,8 @@ impl Tooling {
     /// Stops what runs in this process.
     pub async fn shutdown(self) {
         if let Tooling::Direct {
-            reconciler: Some(r), ..
+            reconciler: Some(r),
+            ..
         } = self
         {
             r.stop().await;
@@ -277,7 +301,11 @@ impl Tooling {
 /// When the manifests cannot be read or applied.
 pub(super) async fn apply_by_hand(cluster: &Cluster, path: &Path) -> Result<usize> {
     let docs = manifests::read_manifests(path).map_err(|e| Error::Apply(format!("setup: {e}")))?;
-    let applier = Applier::new(cluster.client(), cluster.clock().clone(), ApplyOptions::manager("kubectl"));
+    let applier = Applier::new(
+        cluster.client(),
+        cluster.clock().clone(),
+        ApplyOptions::manager("kubectl"),
+    );
     let n = docs.len();
     let manifests: Vec<Manifest> = docs
         .into_iter()
@@ -298,7 +326,10 @@ pub(super) async fn apply_by_hand(cluster: &Cluster, path: &Path) -> Result<usiz
 pub(super) async fn delete_by_hand(cluster: &Cluster, o: &ObjectRef) -> Result<()> {
     let api_version = o.api_version.clone().unwrap_or_else(|| "v1".into());
     let gk = GroupKind::of(&api_version, &o.kind);
-    let version = api_version.rsplit_once('/').map(|(_, v)| v).unwrap_or(&api_version);
+    let version = api_version
+        .rsplit_once('/')
+        .map(|(_, v)| v)
+        .unwrap_or(&api_version);
     let gvk = kube::api::GroupVersionKind::gvk(&gk.group, version, &gk.kind);
     let client = cluster.client();
     let (ar, caps) = kube::discovery::pinned_kind(&client, &gvk)

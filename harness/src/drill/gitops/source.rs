@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::cluster::cleanup::Cleanup;
-use crate::gitops::repo::{CloneOptions, Change, FixtureOptions, GitRef, Repo, Revision};
+use crate::gitops::repo::{Change, CloneOptions, FixtureOptions, GitRef, Repo, Revision};
 use crate::gitops::serve::{GitServer, ServeOptions};
 use crate::gitops::yaml::edit::DocSelector;
 use crate::gitops::yaml::path::FieldPath;
@@ -141,13 +141,19 @@ impl Source {
     ///
     /// # Errors
     /// When the file or field does not exist, or git fails.
-    pub async fn commit_change(&mut self, file: &str, change: &FileChange, message: &str) -> Result<Revision> {
+    pub async fn commit_change(
+        &mut self,
+        file: &str,
+        change: &FileChange,
+        message: &str,
+    ) -> Result<Revision> {
         let change = match change {
             FileChange::Set { document, fields } => {
                 let mut parsed = Vec::new();
                 for (path, value) in fields {
-                    let fp = FieldPath::parse(path)
-                        .map_err(|e| Error::Bootstrap(format!("bad-commit: field path {path:?}: {e}")))?;
+                    let fp = FieldPath::parse(path).map_err(|e| {
+                        Error::Bootstrap(format!("bad-commit: field path {path:?}: {e}"))
+                    })?;
                     parsed.push((fp, value.clone()));
                 }
                 Change::SetFields {

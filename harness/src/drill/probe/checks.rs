@@ -348,11 +348,18 @@ fn short_of_live_pods(cx: &Context, e: &Entry, workload: &Value, world: &World) 
     if cx.lost_nodes.is_empty() || !matches!(e.kind.kind.as_str(), "Deployment" | "StatefulSet") {
         return None;
     }
-    let want = workload.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-    let selector = workload.pointer("/spec/selector/matchLabels").and_then(Value::as_object)?;
+    let want = workload
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let selector = workload
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)?;
     let live = world
         .objects(&pod_kind())
-        .filter(|p| p.pointer("/metadata/namespace").and_then(Value::as_str) == Some(e.namespace.as_str()))
+        .filter(|p| {
+            p.pointer("/metadata/namespace").and_then(Value::as_str) == Some(e.namespace.as_str())
+        })
         .filter(|p| {
             let labels = p.pointer("/metadata/labels").and_then(Value::as_object);
             selector
@@ -361,7 +368,10 @@ fn short_of_live_pods(cx: &Context, e: &Entry, workload: &Value, world: &World) 
         })
         .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
         .filter(|p| {
-            let node = p.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+            let node = p
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             !cx.lost_nodes.contains(node)
         })
         .filter(|p| health::condition_status(p, "Ready") == Some("True"))
@@ -656,11 +666,19 @@ mod tests {
         d["status"]["replicas"] = json!(2);
         d["status"]["updatedReplicas"] = json!(2);
         d["status"]["availableReplicas"] = json!(2);
-        let pod = |name: &str, node: &str| json!({"apiVersion": "v1", "kind": "Pod",
+        let pod = |name: &str, node: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "podinfo", "labels": {"app": "podinfo"}},
             "spec": {"nodeName": node},
-            "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
-        let ks = ks("apps", REV, "True", "x", &["podinfo_podinfo_apps_Deployment"]);
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        };
+        let ks = ks(
+            "apps",
+            REV,
+            "True",
+            "x",
+            &["podinfo_podinfo_apps_Deployment"],
+        );
         let world = World::from_objects([ks, d, pod("a", "w1"), pod("b", "w2")], synced());
         let mut context = cx(None);
         assert_eq!(Healthy(context.clone()).judge(&world), Judgement::Met);

@@ -44,7 +44,7 @@ fn term_delay(
 ) -> Option<Duration> {
     let label = format!("{}/{term:?}", stage.name);
     let p = &e.profile;
-    let j = e.jitter;
+    let j = e.jitter.clone();
     let sample = |l| j.sample(l, key, &label, attempt);
     Some(match term {
         DelayTerm::NodeReady => sample(p.node_ready),

@@ -99,7 +99,7 @@ impl Engine {
         let clock = store.clock().clone();
         Engine {
             registry: ImageRegistry::new(&config.profile),
-            jitter: Jitter::new(config.seed),
+            jitter: Jitter::for_cluster(config.seed, &config.cluster),
             stages: Arc::new(config.stages),
             profile: config.profile,
             clock,

@@ -62,6 +62,9 @@ pub struct ControllerConfig {
     pub seed: u64,
     /// The lifecycle stages (default: [`Stages::defaults`]).
     pub stages: Stages,
+    /// The cluster's name, left out of jitter identities (see
+    /// [`crate::sim::jitter::Jitter::for_cluster`]).
+    pub cluster: String,
 }
 
 impl ControllerConfig {
@@ -71,6 +74,7 @@ impl ControllerConfig {
             profile,
             seed,
             stages: Stages::defaults(),
+            cluster: String::new(),
         }
     }
 }
