@@ -279,15 +279,24 @@ pub async fn collect(
                 continue;
             }
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-            let list = api.list(&ListParams::default()).await.map_err(|source| Error::Api {
-                what: format!("listing {}", ar.plural),
-                source,
-            })?;
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|source| Error::Api {
+                    what: format!("listing {}", ar.plural),
+                    source,
+                })?;
             for obj in list.items {
                 let keep = if is_namespace {
-                    obj.metadata.name.as_ref().is_some_and(|n| namespaces.contains(n))
+                    obj.metadata
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| namespaces.contains(n))
                 } else {
-                    obj.metadata.namespace.as_ref().is_some_and(|n| namespaces.contains(n))
+                    obj.metadata
+                        .namespace
+                        .as_ref()
+                        .is_some_and(|n| namespaces.contains(n))
                 };
                 if keep {
                     let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);

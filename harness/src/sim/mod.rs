@@ -12,6 +12,7 @@
 //! - [`resource`]: type and object identity.
 
 pub mod cluster;
+pub mod control;
 pub mod controllers;
 pub mod crd;
 pub mod defaults;
@@ -81,6 +82,9 @@ pub enum Error {
     /// An API call failed (e.g. in a start hook).
     #[error("simulator API call failed")]
     Api(#[from] ApiError),
+    /// The control socket could not be served.
+    #[error(transparent)]
+    Control(#[from] control::Error),
     /// Waiting for a shutdown signal failed.
     #[error("could not install the signal handler")]
     Signal(#[source] std::io::Error),

@@ -7,6 +7,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tracing::info;
 
 use super::cluster::{SimCluster, SimOptions};
+use super::control::ControlServer;
 use super::{Error, Result};
 
 /// The kubeconfig path used when none is given: `./sim-<name>.kubeconfig`.
@@ -18,19 +19,33 @@ pub fn default_kubeconfig(name: &str) -> PathBuf {
 ///
 /// Once the API accepts requests and the kubeconfig (mode 0600) is
 /// written, `on_ready` is called once with its path (the CLI prints
-/// `ready: kubeconfig written to PATH`). On exit the kubeconfig is removed.
+/// `ready: kubeconfig written to PATH`). With `control`, fault commands are
+/// also served on that unix socket (see [`super::control`]). On exit the
+/// kubeconfig and the socket are removed.
 ///
 /// # Errors
-/// The cluster could not start (e.g. the port is taken), the kubeconfig
-/// could not be written, or the signal handlers could not be installed.
+/// The cluster could not start (e.g. the port is taken), the kubeconfig or
+/// the control socket could not be written, or the signal handlers could
+/// not be installed.
 pub async fn serve(
     options: SimOptions,
     kubeconfig: &Path,
+    control: Option<&Path>,
     on_ready: impl FnOnce(&Path),
 ) -> Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(Error::Signal)?;
     let cluster = SimCluster::start(options).await?;
+    let server = match control {
+        Some(path) => match ControlServer::start(cluster.clone(), path) {
+            Ok(server) => Some(server),
+            Err(e) => {
+                cluster.shutdown().await;
+                return Err(Error::Control(e));
+            }
+        },
+        None => None,
+    };
     let result = run(&cluster, kubeconfig, on_ready, async {
         tokio::select! {
             _ = interrupt.recv() => "SIGINT",
@@ -38,6 +53,7 @@ pub async fn serve(
         }
     })
     .await;
+    drop(server);
     cluster.shutdown().await;
     result
 }

@@ -375,7 +375,13 @@ impl Observer {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
-                        return Ok(Observed { at, lag: None, rv, events, world });
+                        return Ok(Observed {
+                            at,
+                            lag: None,
+                            rv,
+                            events,
+                            world,
+                        });
                     }
                     Judgement::Pending(why) => {
                         if *last != why {
