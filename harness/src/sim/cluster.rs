@@ -129,6 +129,12 @@ struct Inner {
     handle: ControllerHandle,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.lifecycle.abort();
+    }
+}
+
 impl std::fmt::Debug for SimCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -295,6 +301,11 @@ impl SimCluster {
     /// The clock time at which revision `rv` was written.
     pub fn revision_time(&self, rv: u64) -> Option<jiff::Timestamp> {
         self.inner.store.revision_time(rv)
+    }
+
+    /// The wall-clock instant a recent revision was written.
+    pub fn revision_wall(&self, rv: u64) -> Option<std::time::Instant> {
+        self.inner.store.revision_wall(rv)
     }
 
     /// Creates a Ready Node named `name` (a convenience for tests and start

@@ -1,7 +1,7 @@
 //! Decoding of the Kubernetes protobuf envelope for request bodies.
 //!
 //! kubectl's typed `create` subcommands (`kubectl create namespace`,
-//! `configmap`, `secret`, `serviceaccount`) send
+//! `configmap`, `secret`, `serviceaccount`, `deployment`) send
 //! `application/vnd.kubernetes.protobuf` bodies. The simulator stores JSON,
 //! so it decodes the envelope (`k8s\0` + `runtime.Unknown`) and the object
 //! with a small field table of those kinds. Responses are always JSON
@@ -15,11 +15,16 @@ use super::status::{ApiError, ApiResult, Reason};
 /// The protobuf media type.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
 
+/// Field kinds. Go's generated code writes zero values of non-pointer
+/// fields (which JSON omits), so `Str`, `Int`, `Bool` and `Time` drop
+/// them; `OptInt`/`OptBool` are pointer fields whose zero is meaningful.
 #[derive(Clone, Copy)]
 enum F {
     Str,
     Int,
+    OptInt,
     Bool,
+    OptBool,
     Time,
     Msg(&'static [Field]),
     RepStr,
@@ -35,8 +40,8 @@ const OWNER_REF: &[Field] = &[
     (3, "name", F::Str),
     (4, "uid", F::Str),
     (5, "apiVersion", F::Str),
-    (6, "controller", F::Bool),
-    (7, "blockOwnerDeletion", F::Bool),
+    (6, "controller", F::OptBool),
+    (7, "blockOwnerDeletion", F::OptBool),
 ];
 const OBJECT_META: &[Field] = &[
     (1, "name", F::Str),
@@ -61,6 +66,59 @@ const OBJECT_REF: &[Field] = &[
     (7, "fieldPath", F::Str),
 ];
 const LOCAL_REF: &[Field] = &[(1, "name", F::Str)];
+const LABEL_REQ: &[Field] = &[
+    (1, "key", F::Str),
+    (2, "operator", F::Str),
+    (3, "values", F::RepStr),
+];
+const LABEL_SELECTOR: &[Field] = &[
+    (1, "matchLabels", F::MapStr),
+    (2, "matchExpressions", F::RepMsg(LABEL_REQ)),
+];
+const CONTAINER_PORT: &[Field] = &[
+    (1, "name", F::Str),
+    (2, "hostPort", F::Int),
+    (3, "containerPort", F::Int),
+    (4, "protocol", F::Str),
+    (5, "hostIP", F::Str),
+];
+const ENV_VAR: &[Field] = &[(1, "name", F::Str), (2, "value", F::Str)];
+const CONTAINER: &[Field] = &[
+    (1, "name", F::Str),
+    (2, "image", F::Str),
+    (3, "command", F::RepStr),
+    (4, "args", F::RepStr),
+    (5, "workingDir", F::Str),
+    (6, "ports", F::RepMsg(CONTAINER_PORT)),
+    (7, "env", F::RepMsg(ENV_VAR)),
+    (14, "imagePullPolicy", F::Str),
+];
+const POD_SPEC: &[Field] = &[
+    (2, "containers", F::RepMsg(CONTAINER)),
+    (3, "restartPolicy", F::Str),
+    (7, "nodeSelector", F::MapStr),
+    (8, "serviceAccountName", F::Str),
+    (20, "initContainers", F::RepMsg(CONTAINER)),
+];
+const POD_TEMPLATE: &[Field] = &[
+    (1, "metadata", F::Msg(OBJECT_META)),
+    (2, "spec", F::Msg(POD_SPEC)),
+];
+const DEPLOYMENT_SPEC: &[Field] = &[
+    (1, "replicas", F::OptInt),
+    (2, "selector", F::Msg(LABEL_SELECTOR)),
+    (3, "template", F::Msg(POD_TEMPLATE)),
+    (4, "strategy", F::Msg(&[(1, "type", F::Str)])),
+    (5, "minReadySeconds", F::Int),
+    (6, "revisionHistoryLimit", F::OptInt),
+    (7, "paused", F::Bool),
+    (9, "progressDeadlineSeconds", F::OptInt),
+];
+const DEPLOYMENT: &[Field] = &[
+    (1, "metadata", F::Msg(OBJECT_META)),
+    (2, "spec", F::Msg(DEPLOYMENT_SPEC)),
+    (3, "status", F::Msg(&[])),
+];
 const NAMESPACE: &[Field] = &[
     (1, "metadata", F::Msg(OBJECT_META)),
     (2, "spec", F::Msg(&[(1, "finalizers", F::RepStr)])),
@@ -70,20 +128,20 @@ const CONFIG_MAP: &[Field] = &[
     (1, "metadata", F::Msg(OBJECT_META)),
     (2, "data", F::MapStr),
     (3, "binaryData", F::MapBytes),
-    (4, "immutable", F::Bool),
+    (4, "immutable", F::OptBool),
 ];
 const SECRET: &[Field] = &[
     (1, "metadata", F::Msg(OBJECT_META)),
     (2, "data", F::MapBytes),
     (3, "type", F::Str),
     (4, "stringData", F::MapStr),
-    (5, "immutable", F::Bool),
+    (5, "immutable", F::OptBool),
 ];
 const SERVICE_ACCOUNT: &[Field] = &[
     (1, "metadata", F::Msg(OBJECT_META)),
     (2, "secrets", F::RepMsg(OBJECT_REF)),
     (3, "imagePullSecrets", F::RepMsg(LOCAL_REF)),
-    (4, "automountServiceAccountToken", F::Bool),
+    (4, "automountServiceAccountToken", F::OptBool),
 ];
 
 fn bad(msg: &str) -> ApiError {
@@ -170,8 +228,8 @@ fn message(b: &[u8], schema: &'static [Field]) -> ApiResult<Value> {
         };
         let v = match (kind, wire) {
             (F::Str, 2) => json!(utf8(r.bytes()?)?),
-            (F::Int, 0) => json!(r.varint()? as i64),
-            (F::Bool, 0) => json!(r.varint()? != 0),
+            (F::Int | F::OptInt, 0) => json!(r.varint()? as i64),
+            (F::Bool | F::OptBool, 0) => json!(r.varint()? != 0),
             (F::Time, 2) => time(r.bytes()?)?,
             (F::Msg(s), 2) => message(r.bytes()?, s)?,
             (F::RepStr, 2) => {
@@ -204,7 +262,16 @@ fn message(b: &[u8], schema: &'static [Field]) -> ApiResult<Value> {
             }
             _ => return Err(bad(&format!("unexpected wire type for {name}"))),
         };
-        out.insert(name.to_owned(), v);
+        let zero = match kind {
+            F::Str => v == json!(""),
+            F::Int => v == json!(0),
+            F::Bool => v == json!(false),
+            F::Time => v.is_null(),
+            _ => false,
+        };
+        if !zero {
+            out.insert(name.to_owned(), v);
+        }
         Ok(true)
     })?;
     Ok(Value::Object(out))
@@ -225,6 +292,9 @@ fn time(b: &[u8]) -> ApiResult<Value> {
         }
         Ok(false)
     })?;
+    if secs == 0 {
+        return Ok(Value::Null);
+    }
     let ts = jiff::Timestamp::from_second(secs).map_err(|_| bad("time out of range"))?;
     Ok(json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
 }
@@ -261,11 +331,12 @@ pub fn decode(body: &[u8]) -> ApiResult<Value> {
         ("v1", "ConfigMap") => CONFIG_MAP,
         ("v1", "Secret") => SECRET,
         ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
+        ("apps/v1", "Deployment") => DEPLOYMENT,
         _ => {
             return Err(ApiError::new(
                 Reason::UnsupportedMediaType,
                 format!(
-                    "the simulator decodes protobuf bodies only for Namespace, ConfigMap, Secret and ServiceAccount (got {api_version} {kind}); send application/json"
+                    "the simulator decodes protobuf bodies only for Namespace, ConfigMap, Secret, ServiceAccount and Deployment (got {api_version} {kind}); send application/json"
                 ),
             ));
         }

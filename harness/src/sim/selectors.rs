@@ -70,6 +70,60 @@ impl Selector {
         })
     }
 
+    /// The selector of a `metav1.LabelSelector` object (`matchLabels` and
+    /// `matchExpressions` with In/NotIn/Exists/DoesNotExist), as workload
+    /// specs carry it (`spec.selector` of a Deployment).
+    ///
+    /// # Errors
+    /// 400 BadRequest on an unknown operator or a malformed object.
+    pub fn from_label_selector(sel: &Value) -> ApiResult<Self> {
+        let mut labels = Vec::new();
+        if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
+            for (k, v) in m {
+                labels.push(LabelReq::Eq(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+        for e in sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = e
+                .get("key")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("matchExpressions entry without key".into()))?
+                .to_owned();
+            let values: Vec<String> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            labels.push(match e.get("operator").and_then(Value::as_str) {
+                Some("In") => LabelReq::In(key, values),
+                Some("NotIn") => LabelReq::NotIn(key, values),
+                Some("Exists") => LabelReq::Exists(key),
+                Some("DoesNotExist") => LabelReq::NotExists(key),
+                other => {
+                    return Err(bad(format!(
+                        "{other:?} is not a valid label selector operator"
+                    )));
+                }
+            });
+        }
+        Ok(Selector {
+            labels,
+            fields: Vec::new(),
+        })
+    }
+
     /// True when the selector has no requirement.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty() && self.fields.is_empty()
@@ -278,6 +332,20 @@ mod tests {
             let e = Selector::labels(bad).unwrap_err();
             assert_eq!(e.code, 400, "{bad}");
         }
+    }
+
+    #[test]
+    fn label_selector_objects() {
+        let s = Selector::from_label_selector(&json!({"matchLabels": {"app": "web"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}, {"key": "x", "operator": "DoesNotExist"}]})).unwrap();
+        assert!(s.matches(&obj(json!({"app": "web", "tier": "a"}))));
+        assert!(!s.matches(&obj(json!({"app": "web", "tier": "c"}))));
+        assert!(
+            Selector::from_label_selector(
+                &json!({"matchExpressions": [{"key": "k", "operator": "Near"}]})
+            )
+            .is_err()
+        );
     }
 
     #[test]

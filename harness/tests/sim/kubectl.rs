@@ -284,3 +284,74 @@ async fn version_and_health() {
     let out = f.kubectl(&["get", "--raw", "/readyz"]).await;
     assert_eq!(out.trim(), "ok");
 }
+
+#[tokio::test]
+async fn create_subcommands_with_protobuf_bodies() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    f.kubectl(&["create", "configmap", "c", "-n", "t", "--from-literal=a=b"])
+        .await;
+    f.kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "s",
+        "-n",
+        "t",
+        "--from-literal=x=y",
+    ])
+    .await;
+    f.kubectl(&["create", "serviceaccount", "bot", "-n", "t"])
+        .await;
+    f.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "-n",
+        "t",
+        "--image=nginx",
+        "--port=80",
+        "--replicas=0",
+    ])
+    .await;
+    let store = f.cluster.store();
+    let get = |gvr: Gvr, name: &str| store.get(&ObjectRef::namespaced(gvr, "t", name)).unwrap();
+    assert_eq!(get(Gvr::core("configmaps"), "c")["data"], json!({"a": "b"}));
+    assert_eq!(get(Gvr::core("secrets"), "s")["data"], json!({"x": "eQ=="}));
+    assert!(get(Gvr::core("serviceaccounts"), "bot")["metadata"]["uid"].is_string());
+    let d = get(Gvr::new("apps", "v1", "deployments"), "web");
+    assert_eq!(
+        d["spec"]["replicas"], 0,
+        "an explicit zero survives the protobuf decoding"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0],
+        json!({"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80}]})
+    );
+    let job = f
+        .kubectl_unchecked(&["create", "job", "j", "-n", "t", "--image=busybox"])
+        .await;
+    assert!(
+        job.stderr.contains("send application/json"),
+        "unsupported kinds say what to do: {}",
+        job.stderr
+    );
+}
+
+#[tokio::test]
+async fn get_watch_prints_rows_as_they_change() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    let watch = f.kubectl_unchecked(&["get", "cm", "-n", "t", "-w", "--request-timeout=8s"]);
+    let create = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        f.kubectl(&["create", "configmap", "late", "-n", "t"]).await;
+    };
+    let (out, ()) = tokio::join!(watch, create);
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("late")),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+}

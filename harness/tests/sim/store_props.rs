@@ -76,6 +76,7 @@ proptest! {
             };
             let r = ObjectRef::namespaced(gvr.clone(), ns, &name);
             let k = (ns.to_owned(), name.clone());
+            let before = store.revision();
             let written: Option<Arc<Value>> = match op {
                 Op::Create(_, _, v) => {
                     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"v": v.to_string()}});
@@ -96,11 +97,15 @@ proptest! {
                 },
             };
             if let Some(o) = written {
-                let now = rv(&o);
-                // A no-op update keeps the revision; anything else moves it forward.
-                prop_assert!(now > last_rv || now == store.revision());
-                last_rv = last_rv.max(now);
-                snapshots.push((store.revision(), listed(&store)));
+                let after = store.revision();
+                // A no-op update writes nothing; any other write gets the
+                // next revision, strictly above every earlier one.
+                if after != before {
+                    prop_assert_eq!(rv(&o), after);
+                    prop_assert!(after > last_rv);
+                    last_rv = after;
+                }
+                snapshots.push((after, listed(&store)));
             }
         }
         // No acknowledged write is lost.

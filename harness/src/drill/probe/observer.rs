@@ -375,9 +375,15 @@ impl Observer {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
+                        let lag = match &self.times {
+                            TimeSource::Sim(c) => {
+                                rv.and_then(|rv| c.revision_wall(rv)).map(|w| w.elapsed())
+                            }
+                            TimeSource::Arrival(_) => None,
+                        };
                         return Ok(Observed {
                             at,
-                            lag: None,
+                            lag,
                             rv,
                             events,
                             world,

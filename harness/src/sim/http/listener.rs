@@ -119,6 +119,20 @@ impl Listener {
     }
 }
 
+impl Drop for Listener {
+    /// A dropped cluster stops serving: the accept loop and connections end.
+    fn drop(&mut self) {
+        if let Some(r) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            r.cancel.cancel();
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<ApiState>,

@@ -87,6 +87,21 @@ impl Watch {
         if self.out == Output::Metadata {
             return Some(line(kind, &metadata_only(obj)));
         }
+        if let Output::Table { full } = self.out {
+            // `kubectl get -w`: one Table with one row per event.
+            let version = self.api_version.rsplit('/').next().unwrap_or("v1");
+            let now = self.store.clock().now();
+            let t = crate::sim::table::table(
+                &self.rt,
+                version,
+                std::slice::from_ref(&ev.object),
+                ev.revision,
+                None,
+                full,
+                now,
+            );
+            return Some(line(kind, &t));
+        }
         if self.rt.custom
             && obj.get("apiVersion").and_then(Value::as_str) != Some(self.api_version.as_str())
         {
@@ -202,6 +217,7 @@ pub fn serve(
     let filter = EventFilter {
         resource: Some(rt.group_resource()),
         namespace: ns.map(str::to_owned),
+        deletions_only: false,
     };
     let mut w = Watch {
         store: store.clone(),

@@ -14,7 +14,7 @@ use super::store::{Event, EventFilter, EventType, Store};
 
 /// Starts the controllers on the current tokio runtime.
 pub fn spawn(store: Store) -> JoinHandle<()> {
-    let mut sub = store.subscribe(EventFilter::all());
+    let mut sub = store.subscribe(EventFilter::all().deletions());
     tokio::spawn(async move {
         while let Some(d) = sub.recv().await {
             handle(&store, &d.event);

@@ -198,13 +198,27 @@ pub fn record_update(
     builtin: bool,
 ) {
     let new_set = fields_of(new, scope, builtin);
-    let mut changed = FieldSet::default();
-    for path in new_set.paths() {
-        let before = old.and_then(|o| value_at(o, &path));
-        if before != value_at(new, &path) {
-            insert_path(&mut changed, &path);
+    let changed = match old {
+        // A create owns everything it wrote, and nothing else exists yet.
+        None => {
+            if !manager.is_empty() && !new_set.is_empty() {
+                let sub = (scope == Scope::Status).then_some("status");
+                entry_mut(entries, manager, Operation::Update, sub, api_version, time)
+                    .fields
+                    .union(&new_set);
+            }
+            return;
         }
-    }
+        Some(old) => {
+            let mut changed = FieldSet::default();
+            for path in new_set.paths() {
+                if value_at(old, &path) != value_at(new, &path) {
+                    insert_path(&mut changed, &path);
+                }
+            }
+            changed
+        }
+    };
     for e in entries.iter_mut() {
         if e.manager != manager || e.operation != Operation::Update {
             e.fields.subtract(&changed);

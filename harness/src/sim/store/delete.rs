@@ -156,8 +156,12 @@ impl State {
                 m.insert("generation".into(), json!(generation));
             }
         }
-        if is_ns {
-            new["status"]["phase"] = json!("Terminating");
+        if is_ns && let Some(m) = new.as_object_mut() {
+            let status = m.entry("status").or_insert_with(|| json!({}));
+            if !status.is_object() {
+                *status = json!({});
+            }
+            status["phase"] = json!("Terminating");
         }
         if opts.dry_run {
             return Ok(Deleted::Pending(Arc::new(new)));

@@ -14,6 +14,10 @@ pub struct EventFilter {
     pub resource: Option<GroupResource>,
     /// Only this namespace (all when None).
     pub namespace: Option<String>,
+    /// Only deletions: DELETED events and writes of objects that carry a
+    /// `deletionTimestamp` (what finalizing controllers need; saves a
+    /// wake-up per ordinary write).
+    pub deletions_only: bool,
 }
 
 impl EventFilter {
@@ -26,8 +30,14 @@ impl EventFilter {
     pub fn resource(gr: GroupResource) -> Self {
         EventFilter {
             resource: Some(gr),
-            namespace: None,
+            ..EventFilter::default()
         }
+    }
+
+    /// Only deletions (see [`EventFilter::deletions_only`]).
+    pub fn deletions(mut self) -> Self {
+        self.deletions_only = true;
+        self
     }
 
     /// Narrows to one namespace.
@@ -38,6 +48,15 @@ impl EventFilter {
 
     pub(crate) fn matches(&self, ev: &Event) -> bool {
         if self.resource.as_ref().is_some_and(|r| r != &ev.resource) {
+            return false;
+        }
+        if self.deletions_only
+            && ev.kind != super::EventType::Deleted
+            && ev
+                .object
+                .pointer("/metadata/deletionTimestamp")
+                .is_none_or(|v| v.is_null())
+        {
             return false;
         }
         match &self.namespace {

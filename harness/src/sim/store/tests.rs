@@ -311,3 +311,54 @@ fn revision_time_follows_the_clock() {
     assert!(s.revision_time(rev).is_some());
     assert!(s.revision_time(rev + 10).is_none());
 }
+
+#[test]
+fn odd_shapes_never_panic() {
+    let s = store();
+    s.create(
+        &Gvr::core("namespaces"),
+        None,
+        json!({"metadata": {"name": "odd"}, "spec": "x", "status": 7}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let r = ObjectRef::cluster(Gvr::core("namespaces"), "odd");
+    s.update_status(
+        &r,
+        json!({"metadata": {"name": "odd"}, "status": "weird"}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        s.delete(&r, &DeleteOptions::default()).unwrap(),
+        Deleted::Pending(_)
+    ));
+    let e = s
+        .create(
+            &Gvr::core("configmaps"),
+            Some("default"),
+            json!({"metadata": "nope"}),
+            &WriteOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.code, 422,
+        "metadata replaced by an empty object: name missing"
+    );
+    let p = Patch::Merge(json!({"metadata": {"labels": ["not", "a", "map"]}}));
+    s.create(
+        &Gvr::core("configmaps"),
+        Some("default"),
+        cm("shape", json!({})),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let _ = s.patch(&cm_ref("shape"), &p, &PatchOptions::default());
+    let _ = s
+        .list(
+            &Gvr::core("configmaps"),
+            None,
+            &crate::sim::selectors::Selector::labels("a=b").unwrap(),
+        )
+        .unwrap();
+}
