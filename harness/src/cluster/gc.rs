@@ -301,7 +301,7 @@ mod tests {
         let opts = GcOptions {
             dry_run: true,
             work_dir: tmp.path().to_owned(),
-            kind: KindCli::new("gameday-test-no-such-kind"),
+            kind: KindCli::new("gameday-test-no-such-kind", Default::default()),
         };
         let dry = gc(&opts).await;
         assert!(

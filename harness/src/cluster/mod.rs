@@ -17,6 +17,7 @@ pub mod gc;
 pub mod kind;
 pub mod ownership;
 pub mod sim;
+pub mod tools;
 
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -101,6 +102,8 @@ pub struct Context {
     /// The user confirmed destructive faults on a cluster gameday does not
     /// own (`gameday run --yes`, or the prompt on a terminal).
     pub confirmed: bool,
+    /// How provider programs (kind, docker…) are started.
+    pub tools: tools::Tools,
 }
 
 /// Cluster names: `gameday-<scenario>-<run id>[-<n>]` (n counts rebuilds).

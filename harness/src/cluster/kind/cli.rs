@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cluster::tools::Tools;
 use crate::process::{Cmd, ProcessError};
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -31,24 +32,32 @@ pub struct CreateRequest {
 #[derive(Debug, Clone)]
 pub struct KindCli {
     program: PathBuf,
+    tools: Tools,
 }
 
 impl Default for KindCli {
     fn default() -> Self {
-        KindCli::new("kind")
+        KindCli::new("kind", Tools::default())
     }
 }
 
 impl KindCli {
-    /// `kind` at `program` (a name looked up on `PATH`, or a path).
-    pub fn new(program: impl Into<PathBuf>) -> KindCli {
+    /// `kind` at `program` (a name looked up on `PATH`, or a path), run with
+    /// the environment overlay of `tools`.
+    pub fn new(program: impl Into<PathBuf>, tools: Tools) -> KindCli {
         KindCli {
             program: program.into(),
+            tools,
         }
     }
 
+    /// The environment overlay.
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
     fn cmd(&self) -> Cmd {
-        Cmd::new(&self.program)
+        self.tools.cmd(&self.program)
     }
 
     /// `kind version`: is kind installed?

@@ -11,6 +11,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::cluster::tools::Tools;
 use crate::process::{Cmd, ProcessError};
 
 /// The variable kind reads to choose its engine.
@@ -69,13 +70,16 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Engine {
     program: String,
+    tools: Tools,
 }
 
 impl Engine {
-    /// An engine run as `program` (`docker`, `podman`, `nerdctl`, `finch`…).
-    pub fn new(program: impl Into<String>) -> Engine {
+    /// An engine run as `program` (`docker`, `podman`, `nerdctl`, `finch`…)
+    /// with the environment overlay of `tools`.
+    pub fn new(program: impl Into<String>, tools: Tools) -> Engine {
         Engine {
             program: program.into(),
+            tools,
         }
     }
 
@@ -88,11 +92,11 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::UnknownProvider`] for a value kind does not know.
-    pub fn from_env() -> Result<Option<Engine>, Error> {
-        match std::env::var(PROVIDER_VAR) {
-            Ok(v) if !v.trim().is_empty() => match v.trim() {
+    pub fn from_env(tools: &Tools) -> Result<Option<Engine>, Error> {
+        match tools.var(PROVIDER_VAR) {
+            Some(v) if !v.trim().is_empty() => match v.trim() {
                 p @ ("docker" | "podman" | "nerdctl" | "finch" | "nerdctl.lima") => {
-                    Ok(Some(Engine::new(p)))
+                    Ok(Some(Engine::new(p, tools.clone())))
                 }
                 other => Err(Error::UnknownProvider {
                     value: other.to_owned(),
@@ -106,8 +110,8 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::NoEngine`] naming every engine looked for and what happened.
-    pub async fn detect() -> Result<Engine, Error> {
-        if let Some(engine) = Engine::from_env()? {
+    pub async fn detect(tools: &Tools) -> Result<Engine, Error> {
+        if let Some(engine) = Engine::from_env(tools)? {
             return match engine.info().await {
                 Ok(()) => Ok(engine),
                 Err(e) => Err(Error::NoEngine {
@@ -123,7 +127,7 @@ impl Engine {
         }
         let mut tried = Vec::new();
         for program in AUTO_DETECTED {
-            let engine = Engine::new(*program);
+            let engine = Engine::new(*program, tools.clone());
             match engine.info().await {
                 Ok(()) => return Ok(engine),
                 // kind uses the first engine installed even when it does not
@@ -145,7 +149,7 @@ impl Engine {
     }
 
     fn cmd(&self) -> Cmd {
-        Cmd::new(&self.program)
+        self.tools.cmd(&self.program)
     }
 
     /// `<engine> info`: does it answer?

@@ -162,7 +162,7 @@ pub async fn detect(cli: &KindCli) -> Result<Engine, Error> {
             }
         }
     })?;
-    Ok(Engine::detect().await?)
+    Ok(Engine::detect(cli.tools()).await?)
 }
 
 pub(super) async fn create(
@@ -170,7 +170,7 @@ pub(super) async fn create(
     cx: &Context,
     name: &str,
 ) -> Result<Cluster, super::Error> {
-    let cli = KindCli::default();
+    let cli = KindCli::new("kind", cx.tools.clone());
     let engine = detect(&cli).await?;
     std::fs::create_dir_all(&cx.dir).map_err(|source| super::Error::Io {
         path: cx.dir.clone(),
