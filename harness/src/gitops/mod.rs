@@ -1,5 +1,5 @@
 //! The GitOps layer: source repositories, rendering, serving, synthetic
-//! repositories (and, later, the apply engine and bootstrap).
+//! repositories, the apply engine and bootstrap.
 //!
 //! - [`repo`]: a source repository driven through the `git` CLI — made from
 //!   a fixture folder (reproducible commit SHAs), cloned from a URL, read in
@@ -15,7 +15,19 @@
 //!   Kustomizations, for tests and benchmarks.
 //! - [`yaml`]: multi-document YAML files: splitting, parsing with locations,
 //!   and setting a field by path.
+//! - [`fetch`]: a reference of a remote fetched and stored as a source
+//!   controller does (the emulated source-controller and the direct
+//!   reconciler use it).
+//! - [`bootstrap`]: bringing a cluster to the state of its repository —
+//!   with Flux (installed, or emulated in the simulator) or with gameday's
+//!   own reconciler (`direct`).
+//! - [`apply`]: server-side apply of a set of objects in dependency order,
+//!   with pruning by inventory and watch-based health waits; used by both
+//!   bootstrap methods and by the simulator's emulated Flux.
 
+pub mod apply;
+pub mod bootstrap;
+pub mod fetch;
 pub mod render;
 pub mod repo;
 pub mod serve;

@@ -34,6 +34,7 @@ pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod faults;
+pub mod flux;
 pub mod http;
 pub mod jitter;
 pub mod jsonpath;

@@ -1,14 +1,19 @@
 //! Integration tests of the GitOps layer: source repositories through the
 //! real `git`, rendering with the real `kubectl kustomize`, Git over HTTP
-//! with real `git clone`, and synthetic repositories.
+//! with real `git clone`, synthetic repositories; the apply engine, the
+//! bootstrap methods and the emulated Flux against the simulator over HTTPS.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod apply;
+mod direct;
+mod flux;
 mod render;
 mod repo;
 mod serve;
 mod synth;
+mod testbed;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,484 @@
+//! The `direct` bootstrap method: gameday applies the source path itself —
+//! fetch the followed reference, render the path, apply it with the apply
+//! engine (field manager `gameday`), prune what left the source — and keeps
+//! doing so for the rest of the drill, every `interval` on the cluster's
+//! clock and whenever [`DirectReconciler::trigger`] asks (like `flux
+//! reconcile`), so deleted objects come back the GitOps way.
+//!
+//! Flux Kustomizations of the same repository are followed rather than
+//! applied ([`plan`]), so a repository laid out for Flux works unchanged.
+//!
+//! Its state is published through a `tokio::sync::watch` channel
+//! ([`DirectStatus`]): the last attempted and applied revisions, the
+//! cluster-clock time of the last success — "the desired state was applied
+//! after time T" — the last error and the inventory. [`DirectReconciler::stop`]
+//! is the `controller-loss` fault; a new [`DirectReconciler::start`] with the
+//! old inventory restarts it.
+
+mod plan;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::{Error, Result, SyncSource, secrets};
+use crate::clock::{Busy, Clock};
+use crate::gitops::apply::{Applier, ApplyOptions, Inventory};
+use crate::gitops::fetch::{self, Follow};
+use crate::gitops::render::RenderOptions;
+use crate::gitops::repo::GitSettings;
+use crate::scenario::model::{DirectSettings, SecretSource};
+
+/// The label the direct reconciler puts on what it applies; prune deletes
+/// only objects that still carry it.
+pub const OWNER_LABEL: &str = "gameday.dev/reconciler";
+
+/// How the reconciler runs.
+#[derive(Debug, Clone)]
+pub struct DirectConfig {
+    /// Time between reconciliations (cluster clock).
+    pub interval: Duration,
+    /// Delete objects that left the source.
+    pub prune: bool,
+    /// Requests in flight per apply.
+    pub concurrency: usize,
+    /// How `kubectl kustomize` runs.
+    pub render: RenderOptions,
+    /// How `git` runs.
+    pub git: GitSettings,
+    /// Timeout of one git operation (wall).
+    pub fetch_timeout: Duration,
+    /// Where fetched revisions are kept (a temporary directory when None).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl DirectConfig {
+    /// The configuration of a scenario's `bootstrap.direct`.
+    pub fn from_settings(s: &DirectSettings) -> DirectConfig {
+        DirectConfig {
+            interval: s.interval,
+            prune: s.prune,
+            concurrency: usize::try_from(s.concurrency).unwrap_or(16).max(1),
+            render: RenderOptions::default(),
+            git: GitSettings::default(),
+            fetch_timeout: Duration::from_secs(120),
+            cache_dir: None,
+        }
+    }
+}
+
+/// What one reconciliation changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Objects created.
+    pub created: usize,
+    /// Objects changed.
+    pub configured: usize,
+    /// Objects already as in the source.
+    pub unchanged: usize,
+    /// Objects deleted by prune.
+    pub pruned: usize,
+}
+
+/// The reconciler's published state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DirectStatus {
+    /// False once stopped.
+    pub running: bool,
+    /// Reconciliations attempted (the number of the last one).
+    pub runs: u64,
+    /// The number of the last successful reconciliation (0: none yet).
+    pub last_success_run: u64,
+    /// Revision of the last attempt (`main@sha1:…`).
+    pub last_attempted_revision: Option<String>,
+    /// Revision last applied successfully.
+    pub last_applied_revision: Option<String>,
+    /// Cluster-clock time the last attempt started.
+    pub last_attempt_at: Option<Timestamp>,
+    /// Cluster-clock time the last successful apply (and prune) finished.
+    pub last_success_at: Option<Timestamp>,
+    /// Why the last attempt failed (None after a success).
+    pub last_error: Option<String>,
+    /// What the reconciler owns (prune deletes what leaves it).
+    pub inventory: Inventory,
+    /// What the last successful run changed.
+    pub last_changes: Changes,
+}
+
+/// A running direct reconciler (see the module docs).
+#[derive(Debug)]
+pub struct DirectReconciler {
+    clock: Clock,
+    trigger: mpsc::UnboundedSender<Busy>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    status: watch::Receiver<DirectStatus>,
+}
+
+struct Worker {
+    applier: Applier,
+    source: SyncSource,
+    follow: Follow,
+    config: DirectConfig,
+    cache: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    status: watch::Sender<DirectStatus>,
+}
+
+impl Worker {
+    async fn fetch(&self) -> std::result::Result<(String, PathBuf), String> {
+        let bare = self.cache.join("source.git");
+        let rev = fetch::checkout(
+            &self.config.git,
+            &bare,
+            &self.source.url,
+            &self.follow,
+            self.config.fetch_timeout,
+        )
+        .await
+        .map_err(|e| format!("fetching {}: {e}", crate::process::redact(&self.source.url)))?;
+        let tree = self.cache.join("trees").join(&rev.sha);
+        if !tree.is_dir() {
+            let tarball = self.cache.join("trees").join(format!("{}.tar.gz", rev.sha));
+            fetch::store(
+                &self.config.git,
+                &bare,
+                &rev.sha,
+                &tarball,
+                &tree,
+                self.config.fetch_timeout,
+            )
+            .await
+            .map_err(|e| format!("storing {rev}: {e}"))?;
+            // Keep only the current revision.
+            if let Ok(entries) = std::fs::read_dir(self.cache.join("trees")) {
+                for e in entries.flatten() {
+                    let keep = e.file_name().to_string_lossy().starts_with(&rev.sha);
+                    if !keep {
+                        let p = e.path();
+                        let _ = if p.is_dir() {
+                            std::fs::remove_dir_all(&p)
+                        } else {
+                            std::fs::remove_file(&p)
+                        };
+                    }
+                }
+            }
+        }
+        Ok((rev.to_string(), tree))
+    }
+
+    /// One reconciliation; updates the published status.
+    async fn run_once(&self) {
+        let clock = self.applier.clock().clone();
+        self.status.send_modify(|s| {
+            s.runs += 1;
+            s.last_attempt_at = Some(clock.now());
+        });
+        let result = self.reconcile().await;
+        let now = clock.now();
+        self.status.send_modify(|s| match result {
+            Ok((revision, inventory, changes)) => {
+                s.last_attempted_revision = Some(revision.clone());
+                s.last_applied_revision = Some(revision);
+                s.last_success_at = Some(now);
+                s.last_success_run = s.runs;
+                s.last_error = None;
+                s.inventory = inventory;
+                s.last_changes = changes;
+            }
+            Err((revision, message, inventory)) => {
+                if revision.is_some() {
+                    s.last_attempted_revision = revision;
+                }
+                if let Some(inv) = inventory {
+                    s.inventory = inv;
+                }
+                tracing::debug!(error = %message, "direct reconciliation failed");
+                s.last_error = Some(message);
+            }
+        });
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn reconcile(
+        &self,
+    ) -> std::result::Result<
+        (String, Inventory, Changes),
+        (Option<String>, String, Option<Inventory>),
+    > {
+        let (revision, tree) = self.fetch().await.map_err(|e| (None, e, None))?;
+        let fail = |m: String| (Some(revision.clone()), m, None);
+        let units = plan::plan(&tree, &self.source.path, &self.config.render)
+            .await
+            .map_err(|e| fail(format!("rendering at {revision}: {e}")))?;
+        let mut changes = Changes::default();
+        let mut applied = Vec::new();
+        let mut failures = Vec::new();
+        for unit in units {
+            let applier = self.applier.with_options(ApplyOptions {
+                target_namespace: unit.target_namespace.clone(),
+                ..self.applier.options().clone()
+            });
+            let report = applier.apply(unit.manifests).await;
+            changes.created += report.count("created");
+            changes.configured += report.count("configured");
+            changes.unchanged += report.count("unchanged");
+            applied.extend(report.applied().cloned());
+            if let Err(e) = report.check() {
+                failures.push(format!("{}: {e}", unit.label));
+                // Later units may depend on this one: stop here, as Flux's
+                // dependsOn would.
+                break;
+            }
+        }
+        if !failures.is_empty() {
+            return Err(fail(format!(
+                "applying at {revision}: {}",
+                failures.join("\n")
+            )));
+        }
+        let report_inventory = Inventory::from_objects(applied.iter());
+        let mut inventory = report_inventory;
+        if self.config.prune {
+            let previous = self.status.borrow().inventory.clone();
+            let pruned = self.applier.prune(&previous.stale(&inventory)).await;
+            changes.pruned = pruned.deleted.len();
+            if !pruned.failed.is_empty() {
+                let left = Inventory {
+                    entries: previous
+                        .stale(&inventory)
+                        .entries
+                        .into_iter()
+                        .filter(|e| pruned.failed.iter().any(|f| f.id.inventory_id() == e.id))
+                        .collect(),
+                };
+                inventory.merge(&left);
+                let msg = pruned
+                    .check()
+                    .map(|_| String::new())
+                    .unwrap_or_else(|e| e.to_string());
+                return Err((Some(revision), format!("pruning: {msg}"), Some(inventory)));
+            }
+        }
+        Ok((revision, inventory, changes))
+    }
+}
+
+async fn run(
+    worker: Worker,
+    mut triggers: mpsc::UnboundedReceiver<Busy>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let clock = worker.applier.clock().clone();
+    // The guard held while working: taken before the previous one is let go.
+    let mut busy = clock.busy();
+    loop {
+        worker.run_once().await;
+        let next = clock.sleep(worker.config.interval);
+        drop(busy);
+        tokio::select! {
+            _ = &mut stop => break,
+            t = triggers.recv() => match t {
+                Some(b) => busy = b,
+                None => break,
+            },
+            b = next => busy = b,
+        }
+        // Several triggers at once make one reconciliation.
+        while triggers.try_recv().is_ok() {}
+    }
+    worker.status.send_modify(|s| s.running = false);
+}
+
+impl DirectReconciler {
+    /// Starts reconciling `source` through `applier` (whose options are
+    /// replaced by the reconciler's: field manager `gameday`, its owner
+    /// label, `config.concurrency`), owning `inventory` from a previous run.
+    /// The first reconciliation starts at once.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] when the cache directory cannot be created;
+    /// [`Error::Direct`] for a malformed reference.
+    pub fn start(
+        applier: &Applier,
+        source: SyncSource,
+        config: DirectConfig,
+        inventory: Inventory,
+    ) -> Result<DirectReconciler> {
+        let (cache, temp) = match &config.cache_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(Error::Cache)?;
+                (d.clone(), None)
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("gameday-direct-")
+                    .tempdir()
+                    .map_err(Error::Cache)?;
+                (t.path().to_owned(), Some(t))
+            }
+        };
+        let applier = applier.with_options(ApplyOptions {
+            concurrency: config.concurrency,
+            labels: [(OWNER_LABEL.to_owned(), "direct".to_owned())].into(),
+            ..ApplyOptions::default()
+        });
+        let clock = applier.clock().clone();
+        let (status_tx, status_rx) = watch::channel(DirectStatus {
+            running: true,
+            inventory,
+            ..DirectStatus::default()
+        });
+        let worker = Worker {
+            follow: Follow::Ref(source.reference.clone()),
+            applier,
+            source,
+            config,
+            cache,
+            _temp: temp,
+            status: status_tx,
+        };
+        let (trigger, triggers) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(worker, triggers, stopped));
+        Ok(DirectReconciler {
+            clock,
+            trigger,
+            stop: Some(stop),
+            task: Some(task),
+            status: status_rx,
+        })
+    }
+
+    /// Asks for a reconciliation now (as `flux reconcile` does); returns
+    /// the number the reconciliation that handles it will have at least
+    /// (see [`DirectReconciler::wait_applied_since`]).
+    pub fn trigger(&self) -> u64 {
+        let next = self.status.borrow().runs + 1;
+        let _ = self.trigger.send(self.clock.busy());
+        next
+    }
+
+    /// The status channel (clone it to observe from elsewhere).
+    pub fn status(&self) -> watch::Receiver<DirectStatus> {
+        self.status.clone()
+    }
+
+    /// The current status.
+    pub fn current(&self) -> DirectStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until a reconciliation numbered above `run` succeeded (take
+    /// `current().runs` before a fault: the next success is a recovery), at
+    /// most `timeout` on the cluster's clock. Call without holding a `Busy`
+    /// guard.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] with the last error seen.
+    pub async fn wait_applied_since(&self, run: u64, timeout: Duration) -> Result<DirectStatus> {
+        let mut rx = self.status.clone();
+        let done = self
+            .clock
+            .timeout(timeout, rx.wait_for(|s| s.last_success_run > run))
+            .await;
+        match done {
+            Ok(Ok(s)) => Ok(s.clone()),
+            _ => {
+                let s = self.current();
+                Err(Error::Timeout {
+                    what: format!(
+                        "the direct reconciler to apply the source (a reconciliation after #{run})"
+                    ),
+                    after: timeout,
+                    last: s
+                        .last_error
+                        .unwrap_or_else(|| "no reconciliation finished".to_owned()),
+                })
+            }
+        }
+    }
+
+    /// Stops reconciling (the `controller-loss` fault) and returns the
+    /// final status; its inventory restarts a new reconciler.
+    pub async fn stop(mut self) -> DirectStatus {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        let mut s = self.current();
+        s.running = false;
+        s
+    }
+}
+
+impl Drop for DirectReconciler {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// Bootstraps with the direct method: restores `secrets`, starts the
+/// reconciler and waits for its first reconciliation (at most `timeout` on
+/// the cluster's clock). Call without holding a `Busy` guard.
+///
+/// # Errors
+/// [`Error::SecretFile`]/[`Error::Apply`] for the secrets; [`Error::Direct`]
+/// with the reason when the first reconciliation fails (the reconciler is
+/// stopped); [`Error::Timeout`].
+pub async fn bootstrap(
+    applier: &Applier,
+    source: SyncSource,
+    config: DirectConfig,
+    secrets_to_restore: &[SecretSource],
+    timeout: Duration,
+) -> Result<DirectReconciler> {
+    let restored = secrets::manifests(secrets_to_restore)?;
+    if !restored.is_empty() {
+        applier
+            .apply(restored)
+            .await
+            .check()
+            .map_err(|source| Error::Apply {
+                step: "restoring bootstrap.secrets",
+                source,
+            })?;
+    }
+    let reconciler = DirectReconciler::start(applier, source, config, Inventory::default())?;
+    let mut rx = reconciler.status();
+    let first = reconciler
+        .clock
+        .timeout(
+            timeout,
+            rx.wait_for(|s| s.runs > 0 && (s.last_success_at.is_some() || s.last_error.is_some())),
+        )
+        .await;
+    let status = match first {
+        Ok(Ok(s)) => s.clone(),
+        _ => {
+            let last = reconciler
+                .current()
+                .last_error
+                .unwrap_or_else(|| "no reconciliation finished".to_owned());
+            reconciler.stop().await;
+            return Err(Error::Timeout {
+                what: "the first direct reconciliation".to_owned(),
+                after: timeout,
+                last,
+            });
+        }
+    };
+    if let Some(message) = status.last_error {
+        reconciler.stop().await;
+        return Err(Error::Direct { message });
+    }
+    Ok(reconciler)
+}

@@ -1,0 +1,102 @@
+//! The sync objects `flux bootstrap` creates: a GitRepository and a
+//! Kustomization, both named `flux-system` in namespace `flux-system`, so
+//! that repositories written for Flux — whose nested Kustomizations say
+//! `sourceRef: {kind: GitRepository, name: flux-system}` — work unchanged.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::gitops::apply::Manifest;
+use crate::gitops::bootstrap::SyncSource;
+use crate::gitops::repo::GitRef;
+use crate::sim::flux::duration;
+
+/// The name of both sync objects (and of the credentials Secret).
+pub const NAME: &str = "flux-system";
+
+/// `spec.ref` of a GitRepository following `reference`.
+pub fn git_ref(reference: &GitRef) -> Value {
+    match reference {
+        GitRef::Branch(b) => json!({"branch": b}),
+        GitRef::Tag(t) => json!({"tag": t}),
+        GitRef::Commit { sha, branch: None } => json!({"commit": sha}),
+        GitRef::Commit {
+            sha,
+            branch: Some(b),
+        } => json!({"branch": b, "commit": sha}),
+        GitRef::Name(n) => json!({"name": n}),
+    }
+}
+
+/// The GitRepository and the Kustomization, in this order.
+pub fn manifests(
+    namespace: &str,
+    source: &SyncSource,
+    interval: Duration,
+    kustomization_interval: Duration,
+    secret: bool,
+) -> Vec<Manifest> {
+    let mut repo = json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": NAME, "namespace": namespace},
+        "spec": {
+            "interval": duration::format(interval),
+            "ref": git_ref(&source.reference),
+            "url": source.url,
+        },
+    });
+    if secret {
+        repo["spec"]["secretRef"] = json!({"name": NAME});
+    }
+    let kustomization = json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": NAME, "namespace": namespace},
+        "spec": {
+            "interval": duration::format(kustomization_interval),
+            "path": source.flux_path(),
+            "prune": true,
+            "sourceRef": {"kind": "GitRepository", "name": NAME},
+        },
+    });
+    vec![
+        Manifest::new(repo).with_origin("gotk-sync.yaml, document 1"),
+        Manifest::new(kustomization).with_origin("gotk-sync.yaml, document 2"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_objects_are_named_as_flux_bootstrap_names_them() {
+        let source = SyncSource {
+            url: "http://127.0.0.1:8080/podinfo.git".into(),
+            reference: GitRef::branch("main"),
+            path: "clusters/staging".into(),
+        };
+        let m = manifests(
+            "flux-system",
+            &source,
+            Duration::from_secs(60),
+            Duration::from_secs(600),
+            false,
+        );
+        assert_eq!(
+            m[0].object,
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"interval": "1m0s", "ref": {"branch": "main"}, "url": "http://127.0.0.1:8080/podinfo.git"}})
+        );
+        assert_eq!(
+            m[1].object["spec"],
+            json!({"interval": "10m0s", "path": "./clusters/staging", "prune": true,
+                "sourceRef": {"kind": "GitRepository", "name": "flux-system"}})
+        );
+        assert_eq!(git_ref(&GitRef::commit("abc")), json!({"commit": "abc"}));
+        assert_eq!(git_ref(&GitRef::tag("v1")), json!({"tag": "v1"}));
+    }
+}

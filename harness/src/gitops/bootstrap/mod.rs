@@ -1,0 +1,66 @@
+//! Bootstrap: bringing a cluster to the state its repository describes.
+//!
+//! - [`flux`]: install Flux (its CLI, its install manifests, or — on the
+//!   simulator — the simulator's generated manifests, all through one code
+//!   path), restore the secrets Git cannot hold, create the `flux-system`
+//!   GitRepository and Kustomization as `flux bootstrap` does, and wait
+//!   until both are Ready at the head revision.
+//! - [`direct`]: gameday applies the source path itself and keeps
+//!   reconciling it on an interval and on demand, publishing its status
+//!   through a `tokio::sync::watch` channel.
+//! - [`secrets`]: the `bootstrap.secrets` as Secret manifests.
+
+pub mod direct;
+mod error;
+pub mod flux;
+pub mod secrets;
+
+use std::time::Duration;
+
+pub use self::error::{Error, Result};
+use crate::gitops::repo::GitRef;
+
+/// Where a cluster's desired state lives, as both methods read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSource {
+    /// The repository URL the cluster side fetches (for a local repository,
+    /// the `http://` URL it is served at, see [`crate::gitops::serve`]).
+    pub url: String,
+    /// What to follow (a branch by default).
+    pub reference: GitRef,
+    /// The path in the repository (`clusters/staging`; empty for the root).
+    pub path: String,
+}
+
+impl SyncSource {
+    /// The path as Flux writes it: `./clusters/staging`, `./` for the root.
+    pub fn flux_path(&self) -> String {
+        let p = self.path.trim_start_matches("./").trim_matches('/');
+        if p.is_empty() || p == "." {
+            "./".to_owned()
+        } else {
+            format!("./{p}")
+        }
+    }
+}
+
+/// The default time allowed for a bootstrap to become Ready.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flux_paths_start_with_dot_slash() {
+        let s = |p: &str| SyncSource {
+            url: "http://127.0.0.1:1/r.git".into(),
+            reference: GitRef::branch("main"),
+            path: p.into(),
+        };
+        assert_eq!(s("clusters/staging").flux_path(), "./clusters/staging");
+        assert_eq!(s("./clusters/staging/").flux_path(), "./clusters/staging");
+        assert_eq!(s("").flux_path(), "./");
+        assert_eq!(s(".").flux_path(), "./");
+    }
+}

@@ -1,0 +1,145 @@
+//! The emulated source-controller's artifact storage, shared with the
+//! emulated kustomize-controller (which, on a real cluster, downloads the
+//! tarball from the source-controller's Service).
+//!
+//! An artifact is a `git archive` tarball at
+//! `gitrepository/<namespace>/<name>/<commit>.tar.gz` (the `path` Flux
+//! reports) and its extracted tree next to it, in a directory of the
+//! emulation (a temporary one by default).
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+/// Host of the URLs artifacts are reported at, as Flux advertises them.
+pub const STORAGE_HOST: &str = "source-controller.flux-system.svc.cluster.local.";
+
+/// Where artifacts live.
+#[derive(Debug)]
+pub struct Artifacts {
+    root: PathBuf,
+    _temp: Option<TempDir>,
+}
+
+impl Artifacts {
+    /// Storage in `root`, or in a temporary directory deleted with it.
+    ///
+    /// # Errors
+    /// When the directory cannot be created.
+    pub fn new(root: Option<PathBuf>) -> std::io::Result<Artifacts> {
+        match root {
+            Some(root) => {
+                std::fs::create_dir_all(&root)?;
+                Ok(Artifacts { root, _temp: None })
+            }
+            None => {
+                let temp = tempfile::Builder::new().prefix("gameday-flux-").tempdir()?;
+                Ok(Artifacts {
+                    root: temp.path().to_owned(),
+                    _temp: Some(temp),
+                })
+            }
+        }
+    }
+
+    /// The storage directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The relative path of a GitRepository artifact.
+    pub fn git_path(namespace: &str, name: &str, sha: &str) -> String {
+        format!("gitrepository/{namespace}/{name}/{sha}.tar.gz")
+    }
+
+    /// The URL Flux reports for an artifact path.
+    pub fn url(path: &str) -> String {
+        format!("http://{STORAGE_HOST}/{path}")
+    }
+
+    /// The tarball of an artifact path (None for a path leaving storage).
+    pub fn tarball(&self, path: &str) -> Option<PathBuf> {
+        safe(path).then(|| self.root.join(path))
+    }
+
+    /// The extracted tree of an artifact path.
+    pub fn tree(&self, path: &str) -> Option<PathBuf> {
+        let stem = path.strip_suffix(".tar.gz").unwrap_or(path);
+        safe(stem).then(|| self.root.join(stem))
+    }
+
+    /// The directory of one GitRepository's artifacts.
+    pub fn object_dir(&self, namespace: &str, name: &str) -> PathBuf {
+        self.root.join("gitrepository").join(namespace).join(name)
+    }
+
+    /// Where the source-controller keeps its clones.
+    pub fn git_cache(&self, namespace: &str, name: &str) -> PathBuf {
+        self.root
+            .join("git")
+            .join(namespace)
+            .join(format!("{name}.git"))
+    }
+
+    /// Deletes every artifact of a GitRepository except `keep` (Flux's
+    /// garbage collection keeps the current artifact only), or all of them.
+    pub fn collect_garbage(&self, namespace: &str, name: &str, keep: Option<&str>) {
+        let dir = self.object_dir(namespace, name);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let keep_stem = keep.map(|k| {
+            Path::new(k)
+                .file_name()
+                .map(|f| f.to_string_lossy().trim_end_matches(".tar.gz").to_owned())
+                .unwrap_or_default()
+        });
+        for e in entries.flatten() {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let stem = file.trim_end_matches(".tar.gz");
+            if keep_stem.as_deref() == Some(stem) {
+                continue;
+            }
+            let p = e.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(self.git_cache(namespace, name));
+        }
+    }
+}
+
+/// A relative path that stays inside storage.
+fn safe(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty()
+        && p.is_relative()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_flux_and_stay_inside() {
+        let a = Artifacts::new(None).unwrap();
+        let p = Artifacts::git_path("flux-system", "flux-system", "abc");
+        assert_eq!(p, "gitrepository/flux-system/flux-system/abc.tar.gz");
+        assert_eq!(
+            Artifacts::url(&p),
+            "http://source-controller.flux-system.svc.cluster.local./gitrepository/flux-system/flux-system/abc.tar.gz"
+        );
+        assert_eq!(
+            a.tree(&p).unwrap(),
+            a.root().join("gitrepository/flux-system/flux-system/abc")
+        );
+        assert!(a.tarball("../etc/passwd").is_none());
+        assert!(a.tree("/abs").is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! The emulated kustomize-controller: reconciles `Kustomization` objects
+//! (`kustomize.toolkit.fluxcd.io/v1`) — builds `spec.path` of the source's
+//! artifact, applies it with the apply engine as `kustomize-controller`,
+//! prunes by inventory, runs health checks and reports Flux's status (see
+//! [`reconcile`]) at `spec.interval` (`retryInterval` after a failure), on
+//! `reconcile.fluxcd.io/requestedAt`, when the source has a new revision
+//! and when a dependency becomes ready.
+
+mod deps;
+pub mod health;
+mod reconcile;
+
+/// The field manager the emulated kustomize-controller applies with.
+pub fn reconcile_manager() -> &'static str {
+    reconcile::MANAGER
+}
+pub mod spec;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::artifacts::Artifacts;
+use super::runner::{Controller, Key, Requeue, key_of, needs_reconcile};
+use crate::clock::Busy;
+use crate::gitops::apply::Applier;
+use crate::gitops::render::RenderOptions;
+use crate::sim::selectors::Selector;
+use crate::sim::store::{Event, EventType, Gvr, Store, conditions};
+
+/// `kustomizations.kustomize.toolkit.fluxcd.io/v1`.
+pub fn gvr() -> Gvr {
+    Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
+}
+
+/// The emulated kustomize-controller.
+#[derive(Debug)]
+pub struct KustomizeController {
+    store: Store,
+    artifacts: Arc<Artifacts>,
+    applier: Applier,
+    render: RenderOptions,
+    dependency_requeue: Duration,
+    apply_concurrency: usize,
+}
+
+impl KustomizeController {
+    /// A controller for `store`, reading artifacts from `artifacts` and
+    /// applying through `applier` (a client of the same cluster).
+    pub fn new(
+        store: Store,
+        artifacts: Arc<Artifacts>,
+        applier: Applier,
+        render: RenderOptions,
+        dependency_requeue: Duration,
+        apply_concurrency: usize,
+    ) -> KustomizeController {
+        KustomizeController {
+            store,
+            artifacts,
+            applier,
+            render,
+            dependency_requeue,
+            apply_concurrency,
+        }
+    }
+
+    fn all(&self) -> Vec<Arc<Value>> {
+        self.store
+            .list(&gvr(), None, &Selector::default())
+            .map(|l| l.items)
+            .unwrap_or_default()
+    }
+}
+
+fn rev_of(o: &Value, ptr: &str) -> Option<String> {
+    o.pointer(ptr).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl Controller for KustomizeController {
+    fn name(&self) -> &'static str {
+        "kustomize-controller"
+    }
+
+    fn resource(&self) -> Gvr {
+        gvr()
+    }
+
+    fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
+        let mut out = Vec::new();
+        if ev.resource == gvr().group_resource() {
+            if needs_reconcile(ev) {
+                out.extend(key_of(&ev.object));
+            }
+            // A dependency became ready (or applied a new revision):
+            // its dependents need not wait for their requeue.
+            let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+            let newly_ready = ev.kind == EventType::Modified
+                && ready(&ev.object)
+                && ev.old.as_ref().is_none_or(|old| {
+                    !ready(old)
+                        || rev_of(old, "/status/lastAppliedRevision")
+                            != rev_of(&ev.object, "/status/lastAppliedRevision")
+                });
+            if newly_ready && let Some(dep) = key_of(&ev.object) {
+                for k in self.all() {
+                    if let Ok(s) = spec::Spec::read(&k)
+                        && s.depends_on.contains(&dep)
+                    {
+                        out.extend(key_of(&k));
+                    }
+                }
+            }
+        } else if ev.resource == super::source::gvr().group_resource() {
+            let path = "/status/artifact/revision";
+            let changed = ev.kind != EventType::Deleted
+                && ev.old.as_ref().and_then(|o| rev_of(o, path)) != rev_of(&ev.object, path);
+            if changed && let Some((ns, name)) = key_of(&ev.object) {
+                for k in self.all() {
+                    if let Ok(s) = spec::Spec::read(&k)
+                        && s.source.kind == "GitRepository"
+                        && s.source.name == name
+                        && s.source.namespace == ns
+                    {
+                        out.extend(key_of(&k));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn reconcile(
+        &self,
+        key: Key,
+        busy: Busy,
+    ) -> impl std::future::Future<Output = (Requeue, Busy)> + Send {
+        reconcile::reconcile(self, key, busy)
+    }
+}

@@ -1,0 +1,179 @@
+//! The parts of a Kustomization's spec the emulation reads, with Flux's
+//! defaults.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::sim::flux::duration;
+
+/// `spec.sourceRef`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    /// `GitRepository` (others are not emulated).
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace (the Kustomization's when omitted).
+    pub namespace: String,
+}
+
+/// A `spec.healthChecks` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// `apiVersion` (may be empty).
+    pub api_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace (may be empty).
+    pub namespace: String,
+}
+
+/// What a reconcile needs from `spec`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// `sourceRef`.
+    pub source: SourceRef,
+    /// `path` (`./clusters/x`; empty for the root).
+    pub path: String,
+    /// `interval`.
+    pub interval: Duration,
+    /// `retryInterval` (default: `interval`).
+    pub retry_interval: Duration,
+    /// `timeout` (default: `interval`).
+    pub timeout: Duration,
+    /// `prune`.
+    pub prune: bool,
+    /// `wait`.
+    pub wait: bool,
+    /// `healthChecks`.
+    pub health_checks: Vec<HealthCheck>,
+    /// `dependsOn` as (namespace, name).
+    pub depends_on: Vec<(String, String)>,
+    /// `targetNamespace`.
+    pub target_namespace: Option<String>,
+    /// `deletionPolicy` (`MirrorPrune` by default).
+    pub deletion_policy: String,
+}
+
+fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .filter(|x| !x.is_empty())
+}
+
+fn dur(obj: &Value, ptr: &str) -> Result<Option<Duration>, String> {
+    match s(obj, ptr) {
+        None => Ok(None),
+        Some(text) => duration::parse(text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", ptr.trim_start_matches('/').replace('/', "."))),
+    }
+}
+
+impl Spec {
+    /// Reads the spec of a Kustomization.
+    ///
+    /// # Errors
+    /// A message naming the field when a duration is malformed or
+    /// `sourceRef` is missing.
+    pub fn read(obj: &Value) -> Result<Spec, String> {
+        let own_ns = s(obj, "/metadata/namespace").unwrap_or("default");
+        let interval = dur(obj, "/spec/interval")?.unwrap_or(Duration::from_secs(600));
+        let source = SourceRef {
+            kind: s(obj, "/spec/sourceRef/kind")
+                .unwrap_or("GitRepository")
+                .to_owned(),
+            name: s(obj, "/spec/sourceRef/name")
+                .ok_or("spec.sourceRef.name: Required value")?
+                .to_owned(),
+            namespace: s(obj, "/spec/sourceRef/namespace")
+                .unwrap_or(own_ns)
+                .to_owned(),
+        };
+        let list = |ptr: &str| {
+            obj.pointer(ptr)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(Spec {
+            source,
+            path: s(obj, "/spec/path").unwrap_or("").to_owned(),
+            interval,
+            retry_interval: dur(obj, "/spec/retryInterval")?.unwrap_or(interval),
+            timeout: dur(obj, "/spec/timeout")?.unwrap_or(interval),
+            prune: obj
+                .pointer("/spec/prune")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            wait: obj
+                .pointer("/spec/wait")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            health_checks: list("/spec/healthChecks")
+                .iter()
+                .map(|h| HealthCheck {
+                    api_version: s(h, "/apiVersion").unwrap_or("").to_owned(),
+                    kind: s(h, "/kind").unwrap_or("").to_owned(),
+                    name: s(h, "/name").unwrap_or("").to_owned(),
+                    namespace: s(h, "/namespace").unwrap_or("").to_owned(),
+                })
+                .collect(),
+            depends_on: list("/spec/dependsOn")
+                .iter()
+                .filter_map(|d| {
+                    let name = s(d, "/name")?;
+                    Some((
+                        s(d, "/namespace").unwrap_or(own_ns).to_owned(),
+                        name.to_owned(),
+                    ))
+                })
+                .collect(),
+            target_namespace: s(obj, "/spec/targetNamespace").map(str::to_owned),
+            deletion_policy: s(obj, "/spec/deletionPolicy")
+                .unwrap_or("MirrorPrune")
+                .to_owned(),
+        })
+    }
+
+    /// Whether deleting the Kustomization deletes what it applied.
+    pub fn deletes_on_finalize(&self) -> bool {
+        match self.deletion_policy.as_str() {
+            "Delete" | "WaitForTermination" => true,
+            "Orphan" => false,
+            _ => self.prune,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_follow_flux() {
+        let k = json!({"metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"interval": "10m", "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                "path": "./apps", "prune": true, "dependsOn": [{"name": "infrastructure"}]}});
+        let s = Spec::read(&k).unwrap();
+        assert_eq!(s.interval, Duration::from_secs(600));
+        assert_eq!(s.retry_interval, s.interval);
+        assert_eq!(s.timeout, s.interval);
+        assert_eq!(s.source.namespace, "flux-system");
+        assert_eq!(
+            s.depends_on,
+            vec![("flux-system".to_owned(), "infrastructure".to_owned())]
+        );
+        assert!(s.deletes_on_finalize());
+        let bad = json!({"metadata": {"namespace": "x"}, "spec": {"interval": "10", "sourceRef": {"name": "s"}}});
+        assert!(
+            Spec::read(&bad)
+                .unwrap_err()
+                .starts_with("spec.interval: time: missing unit")
+        );
+    }
+}

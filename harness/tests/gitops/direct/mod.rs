@@ -1,0 +1,3 @@
+//! The direct bootstrap method against the simulator.
+
+mod reconciler;

@@ -1,0 +1,8 @@
+//! Bootstrap with Flux against the simulator's emulated Flux, and the
+//! emulation itself.
+
+mod drift;
+mod podinfo;
+mod prune;
+mod shop;
+pub mod world;
