@@ -29,6 +29,10 @@ enum SimCommand {
     /// `api start`, `nodes`, `help`. Prints the answer's data lines; exits
     /// 0 when the simulator answered `ok`, 3 otherwise.
     Control(ControlArgs),
+    /// Print the Flux install manifests the simulator's Flux emulation
+    /// understands (apply them to a cluster served with `--flux`, as
+    /// `flux install` applies Flux's).
+    FluxManifests,
 }
 
 /// Arguments of `gameday sim control`.
@@ -77,6 +81,10 @@ pub struct ServeArgs {
     /// unix socket; send them with `gameday sim control --socket PATH`.
     #[arg(long, value_name = "PATH")]
     control: Option<PathBuf>,
+    /// Emulate Flux: GitRepository and Kustomization objects are reconciled
+    /// once the install manifests (`gameday sim flux-manifests`) are applied.
+    #[arg(long)]
+    flux: bool,
 }
 
 fn parse_profile(s: &str) -> Result<String, String> {
@@ -99,6 +107,10 @@ pub fn run(args: &Args) -> u8 {
     match &args.command {
         SimCommand::Serve(a) => serve_cmd(a),
         SimCommand::Control(a) => control_cmd(a),
+        SimCommand::FluxManifests => {
+            print!("{}", gameday::sim::flux::install::manifests_yaml());
+            exit::SUCCESS
+        }
     }
 }
 
@@ -123,8 +135,12 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
         seed: a.seed,
         ..SimOptions::new(&a.name, Clock::scaled(a.speed))
     };
-    let control = a.control.as_deref();
-    let result = runtime.block_on(serve::serve(options, &kubeconfig, control, |path| {
+    let serving = serve::Serving {
+        kubeconfig: &kubeconfig,
+        control: a.control.as_deref(),
+        flux: a.flux,
+    };
+    let result = runtime.block_on(serve::serve(options, serving, |path| {
         println!("ready: kubeconfig written to {}", path.display());
     }));
     match result {

@@ -99,6 +99,9 @@ pub enum Error {
     /// An API call failed (e.g. in a start hook).
     #[error("simulator API call failed")]
     Api(#[from] ApiError),
+    /// The Flux emulation could not start.
+    #[error("could not start the Flux emulation")]
+    Flux(#[source] Box<flux::Error>),
     /// The control socket could not be served.
     #[error(transparent)]
     Control(#[from] control::Error),

@@ -9,6 +9,7 @@ mod common;
 
 mod existing;
 mod fakes;
+mod flux_on_kind;
 mod gc;
 mod kind;
 mod real_tools;
