@@ -7,6 +7,7 @@
 mod gc;
 mod list;
 mod render;
+mod run;
 mod schema;
 mod sim;
 mod validate;
@@ -41,6 +42,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run drills: break clusters on purpose and time their recovery.
+    Run(run::Args),
     /// Check scenario files and report every problem.
     Validate(validate::Args),
     /// List scenarios: name, provider, disaster, recovery, RTO.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),

@@ -39,6 +39,14 @@ pub enum Error {
         #[source]
         source: crate::sim::Error,
     },
+    /// The Flux emulation could not start.
+    #[error("simulated cluster {name}: Flux emulation: {message}")]
+    Flux {
+        /// Cluster name.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// A node fault failed.
     #[error("cluster {name}: {source}")]
     Node {
@@ -137,7 +145,11 @@ impl std::fmt::Debug for Cluster {
 
 #[derive(Debug)]
 enum Backend {
-    Sim(crate::sim::SimCluster),
+    /// The simulator and its Flux emulation.
+    Sim(
+        crate::sim::SimCluster,
+        Option<crate::sim::flux::FluxEmulation>,
+    ),
     Kind(kind::KindCluster),
     Existing(existing::ExistingCluster),
 }
@@ -187,7 +199,7 @@ impl Cluster {
     /// Where observed event times come from.
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
-            Backend::Sim(s) => TimeSource::Sim(s.clone()),
+            Backend::Sim(s, _) => TimeSource::Sim(s.clone()),
             Backend::Kind(_) | Backend::Existing(_) => TimeSource::Arrival(self.clock.clone()),
         }
     }
@@ -195,7 +207,7 @@ impl Cluster {
     /// The simulator behind this cluster, if it is one.
     pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
         match &self.backend {
-            Backend::Sim(s) => Some(s),
+            Backend::Sim(s, _) => Some(s),
             Backend::Kind(_) | Backend::Existing(_) => None,
         }
     }
@@ -203,7 +215,7 @@ impl Cluster {
     /// The provider's name, as in scenario files.
     pub fn provider(&self) -> &'static str {
         match &self.backend {
-            Backend::Sim(_) => "sim",
+            Backend::Sim(..) => "sim",
             Backend::Kind(_) => "kind",
             Backend::Existing(_) => "existing",
         }
@@ -218,7 +230,7 @@ impl Cluster {
     /// [`Error::Existing`] saying why the fault is refused.
     pub fn check_fault(&self, fault: &crate::scenario::model::Fault) -> Result<()> {
         match &self.backend {
-            Backend::Sim(_) | Backend::Kind(_) => Ok(()),
+            Backend::Sim(..) | Backend::Kind(_) => Ok(()),
             Backend::Existing(e) => Ok(e.check_fault(fault)?),
         }
     }
@@ -236,7 +248,7 @@ impl Cluster {
     pub async fn git_serve_options(&self) -> Result<crate::gitops::serve::ServeOptions> {
         use crate::gitops::serve::ServeOptions;
         match &self.backend {
-            Backend::Sim(_) => Ok(ServeOptions::default()),
+            Backend::Sim(..) => Ok(ServeOptions::default()),
             Backend::Kind(k) => {
                 let gateway = k
                     .engine()
@@ -271,7 +283,7 @@ impl Cluster {
     /// When the provider cannot.
     pub async fn stop_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => {
+            Backend::Sim(s, _) => {
                 s.stop_api().await;
                 Ok(())
             }
@@ -286,7 +298,7 @@ impl Cluster {
     /// When it cannot be restarted.
     pub async fn start_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => s.start_api().await.map_err(|source| Error::Sim {
+            Backend::Sim(s, _) => s.start_api().await.map_err(|source| Error::Sim {
                 name: self.name.clone(),
                 source,
             }),
@@ -301,13 +313,14 @@ impl Cluster {
     /// Not enough workers, or the provider cannot.
     pub async fn lose_workers(&self, count: u32) -> Result<Vec<String>> {
         match &self.backend {
-            Backend::Sim(s) => s
-                .lose_workers(count as usize)
-                .await
-                .map_err(|source| Error::Node {
-                    name: self.name.clone(),
-                    source,
-                }),
+            Backend::Sim(s, _) => {
+                s.lose_workers(count as usize)
+                    .await
+                    .map_err(|source| Error::Node {
+                        name: self.name.clone(),
+                        source,
+                    })
+            }
             Backend::Kind(k) => Ok(k.lose_workers(count).await?),
             Backend::Existing(_) => Err(unsupported_on_existing("lose nodes")),
         }
@@ -321,8 +334,13 @@ impl Cluster {
     /// # Errors
     /// When the provider refuses or fails to delete it.
     pub async fn destroy(self, cleanup: &Cleanup) -> Result<()> {
-        match &self.backend {
-            Backend::Sim(s) => sim::destroy(s).await,
+        match self.backend {
+            Backend::Sim(s, flux) => {
+                if let Some(f) = flux {
+                    f.stop();
+                }
+                sim::destroy(&s).await;
+            }
             Backend::Kind(k) => k.destroy().await?,
             Backend::Existing(_) => return Err(unsupported_on_existing("destroy the cluster")),
         }

@@ -7,6 +7,7 @@
 
 use crate::scenario::model::{Scenario, SimProfile};
 use crate::sim::profile::Profile;
+use crate::sim::flux::FluxOptions;
 use crate::sim::{SimCluster, SimOptions};
 
 use super::{Backend, Cluster, Context, Error, Result};
@@ -47,6 +48,18 @@ pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Res
         name: name.to_owned(),
         source,
     })?;
+    // Emulated Flux controllers: idle until Flux is installed, stopped
+    // again when its controller Deployments are deleted.
+    let flux = sim
+        .enable_flux(FluxOptions {
+            artifact_dir: Some(cx.dir.join(format!("{name}-flux-artifacts"))),
+            ..FluxOptions::default()
+        })
+        .await
+        .map_err(|e| Error::Flux {
+            name: name.to_owned(),
+            message: e.to_string(),
+        })?;
     let handle = sim.clone();
     let token = cx.cleanup.register(
         format!("simulated cluster {name}"),
@@ -67,7 +80,7 @@ pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Res
         client,
         clock: cx.clock.clone(),
         cleanup: Some(token),
-        backend: Backend::Sim(sim),
+        backend: Backend::Sim(sim, Some(flux)),
     })
 }
 

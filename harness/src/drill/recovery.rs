@@ -62,19 +62,22 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
 }
 
 async fn bootstrap(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Timestamp> {
-    {
-        let _acting = d.clock().busy();
-        let tooling = super::gitops::bootstrap(d).await?;
-        d.tooling = Some(tooling);
-    }
-    d.timeline().operation("GitOps tooling installed and pointed at the source");
-    let mut ready = super::gitops::SourceReady::new(d);
-    let seen = d
-        .wait(&mut ready, "the GitOps source Ready at the head revision", left, at)
-        .await
-        .map_err(Error::NotRecovered)?;
-    d.timeline().end_at(seen.at, seen.lag);
-    Ok(seen.at)
+    let clock = d.clock().clone();
+    let bootstrapped = clock.timeout(left, super::gitops::bootstrap(d)).await;
+    let (tooling, ready_at) = match bootstrapped {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(Error::NotRecovered(super::probe::observer::Error::TimedOut {
+                what: "the GitOps tooling bootstrapped".into(),
+                after: left,
+                last: "bootstrap still running".into(),
+            }));
+        }
+    };
+    d.tooling = Some(tooling);
+    let done = ready_at.max(at);
+    d.timeline().end_at(done, None);
+    Ok(done)
 }
 
 async fn detect(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Timestamp> {

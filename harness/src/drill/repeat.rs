@@ -47,6 +47,9 @@ pub struct RepeatSetup {
     pub timeline: Timeline,
     /// Its cleanup registry (the runner runs it).
     pub cleanup: Cleanup,
+    /// The user confirmed destructive faults on clusters gameday does not
+    /// own (`--yes`, or the prompt).
+    pub confirmed: bool,
 }
 
 /// How a repeat ended.
@@ -89,6 +92,8 @@ pub(super) struct Drill {
     pub(super) revision: String,
     /// The bad commit's revision, for git-revert.
     pub(super) bad_commit: Option<String>,
+    /// Nodes the disaster stopped.
+    pub(super) lost_nodes: BTreeSet<String>,
 }
 
 impl Drill {
@@ -121,6 +126,7 @@ impl Drill {
             source_namespaces: self.source.namespaces().clone(),
             desired: self.tooling.as_ref().map(Tooling::desired).unwrap_or_default(),
             baseline: self.baseline.clone(),
+            lost_nodes: self.lost_nodes.clone(),
         }
     }
 
@@ -157,6 +163,9 @@ impl Drill {
     pub(super) async fn provision(&mut self, not_before: Timestamp, timeout: Duration) -> Result<Timestamp> {
         let cluster = Cluster::create(self.scenario(), &self.cx, self.generation).await?;
         self.timeline().operation(&format!("cluster {} created", cluster.name()));
+        // Served where this cluster's nodes reach it (kind: the `kind`
+        // network's gateway), before the tooling is pointed at it.
+        self.source.serve_for(&cluster).await?;
         self.cluster = Some(cluster);
         let mut nodes = checks::NodesReady::default();
         let seen = self
@@ -193,6 +202,8 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         clock: clock.clone(),
         seed: setup.seed,
         cleanup: setup.cleanup.clone(),
+        confirmed: setup.confirmed,
+        tools: cluster::tools::Tools::default(),
     };
 
     // The Git source: a fresh repository from the fixture, or a clone.
@@ -210,6 +221,7 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         baseline: None,
         revision,
         bad_commit: None,
+        lost_nodes: BTreeSet::new(),
     };
 
     // Preparation.
@@ -217,11 +229,9 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
     d.provision(clock.now(), s.steady_state.timeout).await?;
 
     t.begin("bootstrap", PhaseGroup::Preparation, None);
-    let acting = clock.busy();
-    let tooling = super::gitops::bootstrap(&d).await?;
+    let (tooling, ready_at) = super::gitops::bootstrap(&mut d).await?;
     d.tooling = Some(tooling);
-    drop(acting);
-    t.end();
+    t.end_at(ready_at, None);
 
     t.begin("steady-state", PhaseGroup::Preparation, None);
     let mut healthy = checks::Healthy(d.check_context());
