@@ -167,7 +167,7 @@ impl Drill {
         // network's gateway), before the tooling is pointed at it.
         self.source.serve_for(&cluster).await?;
         self.cluster = Some(cluster);
-        let mut nodes = checks::NodesReady::default();
+        let mut nodes = checks::NodesReady;
         let seen = self
             .wait(&mut nodes, "every node Ready", timeout, not_before)
             .await

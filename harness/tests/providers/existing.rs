@@ -208,3 +208,69 @@ fn destructive_faults_are_refused_or_checked_at_validation() {
         assert!(e.contains(message), "{disaster}: {e}");
     }
 }
+
+/// A scenario file on the existing provider, against `kubeconfig`.
+fn scenario_file(
+    dir: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    contexts: &str,
+) -> std::path::PathBuf {
+    let path = dir.join("staging.yaml");
+    let text = format!(
+        "apiVersion: gameday/v1alpha1\nkind: Scenario\nmetadata:\n  name: staging\nspec:\n  cluster:\n{}\n  source:\n    fixture: {}\n    path: clusters/staging\n  disaster:\n{NAMESPACE_LOSS}\n  recovery: {{ method: reconcile }}\n  rto:\n    total: 10m\n",
+        block(kubeconfig, contexts),
+        super::common::fixtures().join("repos/podinfo").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(fakes: &Fakes, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .arg("run")
+        .args(args)
+        .env("TMPDIR", fakes.tmp())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gameday_run_needs_yes_off_a_terminal_and_then_checks_the_context_first() {
+    let st = staging().await;
+    let fakes = Fakes::new();
+    let out = fakes.root().join("report");
+    let out = out.display().to_string();
+    let before = st.sim.store().revision();
+
+    let allowed = scenario_file(fakes.root(), &st.kubeconfig, "sim-staging");
+    let (code, err) = run(&fakes, &["--out", &out, allowed.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("staging: delete namespace podinfo"),
+        "the plan is shown: {err}"
+    );
+    assert!(
+        err.contains("pass --yes to go ahead; nothing was run"),
+        "{err}"
+    );
+
+    let refused = scenario_file(fakes.root(), &st.kubeconfig, "prod-eu");
+    let (code, err) = run(&fakes, &["--yes", "--out", &out, refused.to_str().unwrap()]);
+    assert_eq!(code, Some(3), "{err}");
+    let report = std::fs::read_to_string(fakes.root().join("report/report.json")).unwrap();
+    assert!(
+        report.contains("refusing to touch context \\\"sim-staging\\\""),
+        "{report}"
+    );
+    assert_eq!(
+        st.sim.store().revision(),
+        before,
+        "nothing was written to the cluster"
+    );
+    st.sim.shutdown().await;
+}

@@ -184,7 +184,12 @@ impl Fakes {
         let text = std::fs::read_to_string(self.log()).unwrap_or_default();
         let _ = std::fs::remove_file(self.log());
         let text = text.replace(&self.root().display().to_string(), "<tmp>");
-        super::common::redact_paths(&text).replace(run_id, "<run>")
+        let text = super::common::redact_paths(&text);
+        if run_id.is_empty() {
+            text
+        } else {
+            text.replace(run_id, "<run>")
+        }
     }
 }
 

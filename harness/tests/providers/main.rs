@@ -13,3 +13,4 @@ mod flux_on_kind;
 mod gc;
 mod kind;
 mod real_tools;
+mod run;
