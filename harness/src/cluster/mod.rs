@@ -256,7 +256,7 @@ impl Cluster {
                     .await
                     .map_err(|e| Error::SourceUnreachable {
                         provider: "kind",
-                        why: error_text(&e),
+                        why: one_line(&e),
                     })?;
                 Ok(ServeOptions {
                     bind: std::net::SocketAddr::new(gateway, 0),
@@ -358,14 +358,10 @@ fn unsupported_on_existing(what: &'static str) -> Error {
     }
 }
 
-/// An error and its causes on one line.
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+/// An error and its causes on one line (command output included).
+fn one_line(e: &dyn std::error::Error) -> String {
+    crate::gitops::apply::error::chain(e)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -38,7 +38,7 @@ pub enum Error {
         value: String,
     },
     /// No engine answered.
-    #[error("no container engine answers for kind: {}. {hint}", tried.join("; "))]
+    #[error("no container engine answers for kind ({}): {hint}", tried.join("; "))]
     NoEngine {
         /// What was tried, each with what happened.
         tried: Vec<String>,
