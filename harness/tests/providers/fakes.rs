@@ -92,20 +92,7 @@ impl Fakes {
 
     /// A provider context for run `run_id`, files under this test's folder.
     pub fn context(&self, run_id: &str, scenario: &str) -> Context {
-        let dir = self
-            .tmp()
-            .join(format!("gameday-{run_id}"))
-            .join(format!("{scenario}-1"));
-        std::fs::create_dir_all(&dir).unwrap();
-        Context {
-            run_id: run_id.to_owned(),
-            dir,
-            clock: Clock::wall(),
-            seed: 1,
-            cleanup: Cleanup::default(),
-            confirmed: false,
-            tools: self.tools(),
-        }
+        context_in(&self.tmp(), run_id, scenario, self.tools())
     }
 
     /// Runs a program (the fake kind, gameday…) with the fakes' environment.
@@ -206,6 +193,40 @@ impl Drop for Fakes {
                 );
             }
         }
+    }
+}
+
+/// A provider context whose repeat folder is
+/// `<work_dir>/gameday-<run id>/<scenario>-1`, as the runner makes it.
+pub fn context_in(work_dir: &Path, run_id: &str, scenario: &str, tools: Tools) -> Context {
+    let dir = work_dir
+        .join(format!("gameday-{run_id}"))
+        .join(format!("{scenario}-1"));
+    std::fs::create_dir_all(&dir).unwrap();
+    Context {
+        run_id: run_id.to_owned(),
+        dir,
+        clock: Clock::wall(),
+        seed: 1,
+        cleanup: Cleanup::default(),
+        confirmed: false,
+        tools,
+    }
+}
+
+/// Waits (polling, no timing assertion) until `ready`, failing the test
+/// after `limit`.
+pub async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    limit: std::time::Duration,
+    mut ready: impl FnMut() -> F,
+) {
+    let step = std::time::Duration::from_millis(100);
+    let mut waited = std::time::Duration::ZERO;
+    while !ready().await {
+        assert!(waited < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(step).await;
+        waited += step;
     }
 }
 

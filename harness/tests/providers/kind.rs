@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
 
 use super::common;
-use super::fakes::{Fakes, kind_scenario};
+use super::fakes::{Fakes, kind_scenario, wait_until};
 
 const RUN: &str = "abc123";
 
@@ -189,12 +189,11 @@ async fn an_interrupted_create_is_deleted_by_the_cleanup() {
     // Wait (no timing assertion) until kind is halfway: its simulated
     // control plane runs but create has not returned.
     let pid_file = fakes.state().join("clusters/gameday-slow-abc123/pid");
-    let mut waited = Duration::ZERO;
-    while !(pid_file.exists() && fakes.sim_ready("gameday-slow-abc123")) {
-        assert!(waited < Duration::from_secs(60), "kind never got halfway");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    }
+    wait_until("kind gets halfway", Duration::from_secs(60), || {
+        let halfway = pid_file.exists() && fakes.sim_ready("gameday-slow-abc123");
+        async move { halfway }
+    })
+    .await;
     assert!(!task.is_finished());
     task.abort(); // as the runner does on Ctrl-C
     let pid: i32 = std::fs::read_to_string(&pid_file)

@@ -6,35 +6,20 @@
 
 use std::time::Duration;
 
-use gameday::clock::Clock;
-use gameday::cluster::cleanup::Cleanup;
 use gameday::cluster::kind::KindCli;
 use gameday::cluster::tools::Tools;
 use gameday::cluster::{Cluster, Context};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 
-use super::fakes::kind_scenario;
+use super::fakes::{context_in, kind_scenario, wait_until};
 
 fn run_id() -> String {
     format!("{:06x}", rand::random::<u32>() & 0xff_ffff)
 }
 
 fn context(tmp: &tempfile::TempDir, run: &str, scenario: &str) -> Context {
-    let dir = tmp
-        .path()
-        .join(format!("gameday-{run}"))
-        .join(format!("{scenario}-1"));
-    std::fs::create_dir_all(&dir).unwrap();
-    Context {
-        run_id: run.to_owned(),
-        dir,
-        clock: Clock::wall(),
-        seed: 1,
-        cleanup: Cleanup::default(),
-        confirmed: false,
-        tools: Tools::default(),
-    }
+    context_in(tmp.path(), run, scenario, Tools::default())
 }
 
 async fn listed(name: &str) -> bool {
@@ -104,15 +89,10 @@ async fn real_interrupted_create_leaves_no_cluster() {
         let (s, cx) = (s.clone(), cx.clone());
         tokio::spawn(async move { Cluster::create(&s, &cx, 0).await.map(|_| ()) })
     };
-    let mut waited = Duration::ZERO;
-    while !listed(&name).await {
-        assert!(
-            waited < Duration::from_secs(300),
-            "kind never started the cluster"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        waited += Duration::from_millis(500);
-    }
+    wait_until("kind starts the cluster", Duration::from_secs(300), || {
+        listed(&name)
+    })
+    .await;
     task.abort();
     let out = cx.cleanup.run(false).await;
     assert!(out.failed.is_empty(), "{out:?}");

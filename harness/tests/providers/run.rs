@@ -126,6 +126,17 @@ fn the_catalogue_runs_end_to_end_on_kind_through_the_fakes() {
     );
 }
 
+/// `gameday run --provider kind` of one scenario, in the background.
+fn spawn_run(fakes: &Fakes, out_dir: &Path, scenario: &str) -> Child {
+    gameday_run(fakes, &["--provider", "kind", "--format", "json", "--out"])
+        .arg(out_dir)
+        .arg(scenario)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gameday run")
+}
+
 /// Sends SIGINT once `ready` holds, and returns the exit code.
 fn interrupt_when(mut child: Child, ready: impl Fn() -> bool) -> Option<i32> {
     let mut waited = Duration::ZERO;
@@ -148,28 +159,28 @@ fn interrupt_when(mut child: Child, ready: impl Fn() -> bool) -> Option<i32> {
     output.status.code()
 }
 
-#[test]
-fn ctrl_c_while_the_cluster_is_created_leaves_no_cluster() {
-    let fakes = Fakes::new().with("FAKE_KIND_CREATE_DELAY", "120");
-    let out_dir = fakes.root().join("report");
-    let child = gameday_run(&fakes, &["--provider", "kind", "--format", "json", "--out"])
-        .arg(&out_dir)
-        .arg("scenarios/node-loss.yaml")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gameday run");
-    let code = interrupt_when(child, || {
-        fakes.clusters().len() == 1 && fakes.sim_ready(&fakes.clusters()[0])
-    });
+/// Exit 130, no cluster in the fake kind's state, no run folder, and the
+/// partial report marked aborted.
+fn assert_interrupted_and_clean(fakes: &Fakes, code: Option<i32>, out_dir: &Path) {
     assert_eq!(code, Some(130));
     assert!(
         fakes.clusters().is_empty(),
         "no cluster left: {:?}",
         fakes.clusters()
     );
-    assert!(run_dirs(&fakes).is_empty(), "{:?}", run_dirs(&fakes));
-    assert_eq!(report(&out_dir)["status"], "aborted");
+    assert!(run_dirs(fakes).is_empty(), "{:?}", run_dirs(fakes));
+    assert_eq!(report(out_dir)["status"], "aborted");
+}
+
+#[test]
+fn ctrl_c_while_the_cluster_is_created_leaves_no_cluster() {
+    let fakes = Fakes::new().with("FAKE_KIND_CREATE_DELAY", "120");
+    let out_dir = fakes.root().join("report");
+    let child = spawn_run(&fakes, &out_dir, "scenarios/node-loss.yaml");
+    let code = interrupt_when(child, || {
+        fakes.clusters().len() == 1 && fakes.sim_ready(&fakes.clusters()[0])
+    });
+    assert_interrupted_and_clean(&fakes, code, &out_dir);
 }
 
 #[test]
@@ -178,26 +189,12 @@ fn ctrl_c_during_recovery_leaves_no_cluster() {
     // interruption lands in the recovery.
     let fakes = Fakes::new().with("FAKE_KIND_SIM_SPEED", "1");
     let out_dir = fakes.root().join("report");
-    let child = gameday_run(&fakes, &["--provider", "kind", "--format", "json", "--out"])
-        .arg(&out_dir)
-        .arg("scenarios/node-loss.yaml")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gameday run");
+    let child = spawn_run(&fakes, &out_dir, "scenarios/node-loss.yaml");
     let log = fakes.log();
     let code = interrupt_when(child, || {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("docker stop "))
     });
-    assert_eq!(code, Some(130));
-    assert!(
-        fakes.clusters().is_empty(),
-        "no cluster left: {:?}",
-        fakes.clusters()
-    );
-    assert!(run_dirs(&fakes).is_empty(), "{:?}", run_dirs(&fakes));
-    let r = report(&out_dir);
-    assert_eq!(r["status"], "aborted");
+    assert_interrupted_and_clean(&fakes, code, &out_dir);
     let calls = fakes.take_transcript("");
     assert!(
         calls.contains("\nkind delete cluster --name gameday-node-loss-"),
