@@ -52,9 +52,12 @@ enum Command {
     Schema(schema::Args),
     /// The embedded Kubernetes API simulator.
     Sim(sim::Args),
-    /// Delete what gameday runs left behind: `gameday-*` kind clusters that
-    /// carry gameday's ownership marker, and `gameday-<run id>` folders in
-    /// the temp dir ($TMPDIR). Nothing else is touched.
+    /// Delete what gameday runs left behind (kind clusters, run folders).
+    ///
+    /// Deletes `gameday-*` kind clusters that carry gameday's ownership
+    /// marker (refusing, and saying so, those without it) and
+    /// `gameday-<run id>` folders in the temp dir ($TMPDIR), except those of
+    /// runs still going. Nothing else is touched.
     Gc(gc::Args),
 }
 
