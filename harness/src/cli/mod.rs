@@ -4,6 +4,7 @@
 // The binary is where output is rendered; the library never prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod gc;
 mod list;
 mod render;
 mod run;
@@ -51,6 +52,13 @@ enum Command {
     Schema(schema::Args),
     /// The embedded Kubernetes API simulator.
     Sim(sim::Args),
+    /// Delete what gameday runs left behind (kind clusters, run folders).
+    ///
+    /// Deletes `gameday-*` kind clusters that carry gameday's ownership
+    /// marker (refusing, and saying so, those without it) and
+    /// `gameday-<run id>` folders in the temp dir ($TMPDIR), except those of
+    /// runs still going. Nothing else is touched.
+    Gc(gc::Args),
 }
 
 /// Parses the command line, runs the subcommand and returns its exit code.
@@ -67,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Gc(args) => gc::run(&args),
     };
     ExitCode::from(code)
 }

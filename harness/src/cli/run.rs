@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use gameday::cluster::existing;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
 use gameday::report::tree::Status;
@@ -43,6 +44,10 @@ pub struct Args {
     /// Keep clusters and repositories for inspection and print how to reach them.
     #[arg(long)]
     retain: bool,
+    /// Go ahead with destructive faults on clusters gameday does not own
+    /// (provider existing) without asking; needed where there is no terminal.
+    #[arg(long)]
+    yes: bool,
     /// Scenarios run at once.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     parallel: u16,
@@ -84,6 +89,14 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
         return exit::INVALID_INPUT;
     }
+    let plan: Vec<String> = scenarios
+        .iter()
+        .flat_map(existing::destructive_plan)
+        .collect();
+    let confirmed = match confirm(&plan, args.yes) {
+        Ok(confirmed) => confirmed,
+        Err(code) => return code,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,10 +104,37 @@ pub fn run(args: &Args) -> u8 {
         Ok(rt) => rt,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
-    runtime.block_on(drive(args, scenarios))
+    runtime.block_on(drive(args, scenarios, confirmed))
 }
 
-async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
+/// Destructive faults on clusters gameday does not own go ahead with
+/// `--yes`, or when the person at the terminal types `yes`; elsewhere
+/// nothing runs (exit 2).
+fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
+    use std::io::IsTerminal;
+    if plan.is_empty() || yes {
+        return Ok(yes);
+    }
+    eprintln!("These drills break things in clusters gameday did not create:");
+    for line in plan {
+        eprintln!("  - {line}");
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        eprintln!(
+            "error: not on a terminal, so gameday cannot ask: pass --yes to go ahead; nothing was run"
+        );
+        return Err(exit::INVALID_INPUT);
+    }
+    eprint!("Type `yes` to go ahead: ");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+        eprintln!("not confirmed; nothing was run");
+        return Err(exit::INVALID_INPUT);
+    }
+    Ok(true)
+}
+
+async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -108,6 +148,7 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>) -> u8 {
     options.seed = args.seed;
     options.retain = args.retain;
     options.parallel = usize::from(args.parallel);
+    options.confirmed = confirmed;
     let runner = Runner::new(options, Events::new(tx), cancel.clone());
     let report = runner.run(scenarios).await;
     drop(runner);

@@ -1,14 +1,23 @@
 //! Clusters: creating them, reaching them, breaking them, deleting them.
 //!
 //! One [`Cluster`] handle per cluster a drill uses, whatever provides it;
-//! the provider-specific work lives in one file per provider ([`sim`], …)
-//! behind a closed enum, so every operation is an exhaustive `match` and a
-//! provider that cannot do something says so in one place
-//! ([`crate::scenario::capabilities`] is the table the scenario validation
-//! already checked).
+//! the provider-specific work lives in one module per provider ([`sim`],
+//! [`kind`], [`existing`]) behind a closed enum, so every operation is an
+//! exhaustive `match` and a provider that cannot do something says so in
+//! one place ([`crate::scenario::capabilities`] is the table the scenario
+//! validation already checked).
+//!
+//! What gameday creates it registers in the run's [`cleanup`] registry and
+//! deletes only after [`ownership`] proves it is its own; [`gc`] finds
+//! what runs left behind.
 
 pub mod cleanup;
+pub mod existing;
+pub mod gc;
+pub mod kind;
+pub mod ownership;
 pub mod sim;
+pub mod tools;
 
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -55,6 +64,22 @@ pub enum Error {
         /// The operation.
         what: &'static str,
     },
+    /// The kind provider failed.
+    #[error(transparent)]
+    Kind(#[from] kind::Error),
+    /// The existing provider refused or failed.
+    #[error(transparent)]
+    Existing(#[from] existing::Error),
+    /// The cluster's nodes cannot reach a Git server on this machine.
+    #[error(
+        "the {provider} cluster cannot fetch a repository served from this machine: {why}; give spec.source.url (a Git remote the cluster can reach) instead of spec.source.fixture"
+    )]
+    SourceUnreachable {
+        /// The provider.
+        provider: &'static str,
+        /// Why.
+        why: String,
+    },
     /// Writing the kubeconfig or run files failed.
     #[error("cannot write {path}")]
     Io {
@@ -82,6 +107,11 @@ pub struct Context {
     pub seed: u64,
     /// Where created resources are registered for cleanup.
     pub cleanup: Cleanup,
+    /// The user confirmed destructive faults on a cluster gameday does not
+    /// own (`gameday run --yes`, or the prompt on a terminal).
+    pub confirmed: bool,
+    /// How provider programs (kind, docker…) are started.
+    pub tools: tools::Tools,
 }
 
 /// Cluster names: `gameday-<scenario>-<run id>[-<n>]` (n counts rebuilds).
@@ -120,31 +150,29 @@ enum Backend {
         crate::sim::SimCluster,
         Option<crate::sim::flux::FluxEmulation>,
     ),
+    Kind(kind::KindCluster),
+    Existing(existing::ExistingCluster),
 }
 
 impl Cluster {
-    /// Creates a cluster for `scenario` with its provider. Returns once the
+    /// Creates a cluster for `scenario` with its provider (for `existing`:
+    /// connects to it, after the `allowContexts` check). Returns once the
     /// API answers; waiting for the nodes is the caller's (watch-based)
-    /// business.
+    /// business. A kind cluster carries its ownership marker by then and is
+    /// registered in `cx.cleanup` (from before `kind create` ran).
     ///
     /// # Errors
-    /// When the provider fails.
+    /// When the provider fails or refuses.
     pub async fn create(scenario: &Scenario, cx: &Context, generation: u32) -> Result<Cluster> {
         let name = cluster_name(&scenario.name, &cx.run_id, generation);
         match scenario.cluster.provider {
             Provider::Sim => sim::create(scenario, cx, &name).await,
-            Provider::Kind => Err(Error::Unsupported {
-                provider: "kind",
-                what: "create clusters in this build",
-            }),
+            Provider::Kind => kind::create(scenario, cx, &name).await,
             Provider::Terraform => Err(Error::Unsupported {
                 provider: "terraform",
                 what: "create clusters in this build",
             }),
-            Provider::Existing => Err(Error::Unsupported {
-                provider: "existing",
-                what: "create clusters in this build",
-            }),
+            Provider::Existing => existing::connect(scenario, cx).await,
         }
     }
 
@@ -172,6 +200,7 @@ impl Cluster {
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
             Backend::Sim(s, _) => TimeSource::Sim(s.clone()),
+            Backend::Kind(_) | Backend::Existing(_) => TimeSource::Arrival(self.clock.clone()),
         }
     }
 
@@ -179,6 +208,67 @@ impl Cluster {
     pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
         match &self.backend {
             Backend::Sim(s, _) => Some(s),
+            Backend::Kind(_) | Backend::Existing(_) => None,
+        }
+    }
+
+    /// The provider's name, as in scenario files.
+    pub fn provider(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sim(..) => "sim",
+            Backend::Kind(_) => "kind",
+            Backend::Existing(_) => "existing",
+        }
+    }
+
+    /// Checks a fault against the provider's guard rails right before it is
+    /// injected (the scenario validation checked the file; this checks the
+    /// cluster actually in use). Only `existing` has rails: allowed
+    /// namespaces, refused faults, the user's confirmation.
+    ///
+    /// # Errors
+    /// [`Error::Existing`] saying why the fault is refused.
+    pub fn check_fault(&self, fault: &crate::scenario::model::Fault) -> Result<()> {
+        match &self.backend {
+            Backend::Sim(..) | Backend::Kind(_) => Ok(()),
+            Backend::Existing(e) => Ok(e.check_fault(fault)?),
+        }
+    }
+
+    /// Where a Git server for this cluster's GitOps tooling must listen, and
+    /// the host it must put in URLs, for the cluster to fetch from it:
+    /// loopback for the simulator; the `kind` network's gateway for kind
+    /// (call once the cluster exists: kind creates that network with its
+    /// first cluster).
+    ///
+    /// # Errors
+    /// [`Error::SourceUnreachable`] when the cluster cannot reach this
+    /// machine (an existing cluster; a kind network without an IPv4
+    /// gateway): the user must give `spec.source.url`.
+    pub async fn git_serve_options(&self) -> Result<crate::gitops::serve::ServeOptions> {
+        use crate::gitops::serve::ServeOptions;
+        match &self.backend {
+            Backend::Sim(..) => Ok(ServeOptions::default()),
+            Backend::Kind(k) => {
+                let gateway = k
+                    .engine()
+                    .network_gateway(kind::engine::KIND_NETWORK)
+                    .await
+                    .map_err(|e| Error::SourceUnreachable {
+                        provider: "kind",
+                        why: one_line(&e),
+                    })?;
+                Ok(ServeOptions {
+                    bind: std::net::SocketAddr::new(gateway, 0),
+                    advertise_host: Some(gateway.to_string()),
+                    ..ServeOptions::default()
+                })
+            }
+            Backend::Existing(_) => Err(Error::SourceUnreachable {
+                provider: "existing",
+                why: "gameday cannot tell whether a cluster it did not create reaches this machine"
+                    .into(),
+            }),
         }
     }
 
@@ -197,6 +287,8 @@ impl Cluster {
                 s.stop_api().await;
                 Ok(())
             }
+            Backend::Kind(k) => Ok(k.stop_api().await?),
+            Backend::Existing(_) => Err(unsupported_on_existing("stop the API server")),
         }
     }
 
@@ -210,6 +302,8 @@ impl Cluster {
                 name: self.name.clone(),
                 source,
             }),
+            Backend::Kind(k) => Ok(k.start_api().await?),
+            Backend::Existing(_) => Err(unsupported_on_existing("start the API server")),
         }
     }
 
@@ -227,25 +321,47 @@ impl Cluster {
                         source,
                     })
             }
+            Backend::Kind(k) => Ok(k.lose_workers(count).await?),
+            Backend::Existing(_) => Err(unsupported_on_existing("lose nodes")),
         }
     }
 
-    /// Destroys the cluster (`cluster-loss`, and teardown): all state gone.
+    /// Destroys the cluster (`cluster-loss`): all state gone. A kind
+    /// cluster is deleted only after the ownership check; when that or the
+    /// deletion fails it stays registered for cleanup. An existing cluster
+    /// is never destroyed.
     ///
     /// # Errors
-    /// When the provider fails to delete it.
+    /// When the provider refuses or fails to delete it.
     pub async fn destroy(self, cleanup: &Cleanup) -> Result<()> {
-        if let Some(t) = self.cleanup {
-            cleanup.forget(t);
-        }
         match self.backend {
             Backend::Sim(s, flux) => {
                 if let Some(f) = flux {
                     f.stop();
                 }
                 sim::destroy(&s).await;
-                Ok(())
             }
+            Backend::Kind(k) => k.destroy().await?,
+            Backend::Existing(_) => return Err(unsupported_on_existing("destroy the cluster")),
         }
+        if let Some(t) = self.cleanup {
+            cleanup.forget(t);
+        }
+        Ok(())
     }
+}
+
+fn unsupported_on_existing(what: &'static str) -> Error {
+    Error::Unsupported {
+        provider: "existing",
+        what,
+    }
+}
+
+/// An error and its causes on one line (command output included).
+fn one_line(e: &dyn std::error::Error) -> String {
+    crate::gitops::apply::error::chain(e)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -26,6 +26,11 @@ fn kube_err(what: String) -> impl FnOnce(kube::Error) -> Error {
 
 async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
     let t = d.timeline().clone();
+    // The provider's guard rails, against the cluster actually in use
+    // (existing: allowed namespaces, the user's confirmation).
+    if let Some(cluster) = &d.cluster {
+        cluster.check_fault(f)?;
+    }
     match f {
         Fault::ClusterLoss => {
             let _acting = d.clock().busy();

@@ -47,6 +47,9 @@ pub struct RepeatSetup {
     pub timeline: Timeline,
     /// Its cleanup registry (the runner runs it).
     pub cleanup: Cleanup,
+    /// The user confirmed destructive faults on clusters gameday does not
+    /// own (`--yes`, or the prompt).
+    pub confirmed: bool,
 }
 
 /// How a repeat ended.
@@ -173,6 +176,9 @@ impl Drill {
         let cluster = Cluster::create(self.scenario(), &self.cx, self.generation).await?;
         self.timeline()
             .operation(&format!("cluster {} created", cluster.name()));
+        // Served where this cluster's nodes reach it (kind: the `kind`
+        // network's gateway), before the tooling is pointed at it.
+        self.source.serve_for(&cluster).await?;
         self.cluster = Some(cluster);
         let mut nodes = checks::NodesReady;
         let seen = self
@@ -209,6 +215,8 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         clock: clock.clone(),
         seed: setup.seed,
         cleanup: setup.cleanup.clone(),
+        confirmed: setup.confirmed,
+        tools: cluster::tools::Tools::default(),
     };
 
     // The Git source: a fresh repository from the fixture, or a clone.

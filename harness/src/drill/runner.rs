@@ -40,6 +40,10 @@ pub struct RunOptions {
     pub parallel: usize,
     /// Where run files go (a `gameday-<run id>` folder is made inside).
     pub work_dir: PathBuf,
+    /// The user confirmed destructive faults on clusters gameday does not
+    /// own (`--yes`, or the prompt on a terminal); without it the
+    /// `existing` provider refuses every fault.
+    pub confirmed: bool,
 }
 
 impl RunOptions {
@@ -52,12 +56,13 @@ impl RunOptions {
             retain: false,
             parallel: 1,
             work_dir: std::env::temp_dir(),
+            confirmed: false,
         }
     }
 
     /// This run's folder.
     pub fn run_dir(&self) -> PathBuf {
-        self.work_dir.join(format!("gameday-{}", self.run_id))
+        crate::cluster::gc::run_dir(&self.work_dir, &self.run_id)
     }
 }
 
@@ -102,6 +107,15 @@ impl Runner {
             parallel: self.options.parallel.max(1),
         });
         let run_dir = self.options.run_dir();
+        // Held for the whole run: `gameday gc` leaves this run's folder and
+        // clusters alone while it lasts.
+        let _lock = match crate::cluster::gc::lock_run_dir(&run_dir) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                tracing::warn!(dir = %run_dir.display(), error = %e, "could not lock the run folder; `gameday gc` may take it for a leftover");
+                None
+            }
+        };
         let results: Vec<Option<ScenarioReport>> =
             futures::stream::iter(scenarios.into_iter().map(|s| {
                 let this = self.clone();
@@ -211,6 +225,7 @@ impl Runner {
             clock: clock.clone(),
             timeline: timeline.clone(),
             cleanup: cleanup.clone(),
+            confirmed: self.options.confirmed,
         };
         let wall = Instant::now();
         // The repeat acts on its clock: simulated time passes only while

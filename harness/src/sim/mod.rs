@@ -28,6 +28,7 @@
 //! - [`tls`], [`kubeconfig`], [`cluster`], [`faults`], [`serve`].
 
 pub mod cluster;
+pub mod control;
 pub mod controllers;
 pub mod crd;
 pub mod defaults;
@@ -98,6 +99,12 @@ pub enum Error {
     /// An API call failed (e.g. in a start hook).
     #[error("simulator API call failed")]
     Api(#[from] ApiError),
+    /// The Flux emulation could not start.
+    #[error("could not start the Flux emulation")]
+    Flux(#[source] Box<flux::Error>),
+    /// The control socket could not be served.
+    #[error(transparent)]
+    Control(#[from] control::Error),
     /// Waiting for a shutdown signal failed.
     #[error("could not install the signal handler")]
     Signal(#[source] std::io::Error),

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::cluster::Cluster;
 use crate::cluster::cleanup::Cleanup;
 use crate::gitops::repo::{Change, CloneOptions, FixtureOptions, GitRef, Repo, Revision};
 use crate::gitops::serve::{GitServer, ServeOptions};
@@ -20,6 +21,10 @@ use super::super::error::{Error, Result};
 pub struct Source {
     repo: Repo,
     server: GitServer,
+    /// The name the repository is served as.
+    name: String,
+    /// The scenario's remote, for a `url` source.
+    remote: Option<String>,
     url: String,
     path: String,
     reference: GitRef,
@@ -76,11 +81,55 @@ impl Source {
         Ok(Source {
             repo,
             server,
+            name: s.name.clone(),
+            remote: match &s.source.location {
+                SourceLocation::Url(u) => Some(u.clone()),
+                SourceLocation::Fixture(_) => None,
+            },
             url,
             path: s.source.path.clone(),
             reference,
             namespaces,
         })
+    }
+
+    /// Serves the repository where `cluster`'s nodes reach it
+    /// ([`Cluster::git_serve_options`]): a new server when that address
+    /// differs from the current one (kind: the `kind` network's gateway).
+    /// A cluster that cannot reach this machine fetches a `url` source from
+    /// its remote (changes are pushed there); with a `fixture` source that
+    /// is an error asking for `spec.source.url`.
+    ///
+    /// # Errors
+    /// [`crate::cluster::Error::SourceUnreachable`], or the server cannot
+    /// listen there.
+    pub async fn serve_for(&mut self, cluster: &Cluster) -> Result<()> {
+        let options = match cluster.git_serve_options().await {
+            Ok(o) => o,
+            Err(e) => {
+                return match &self.remote {
+                    Some(remote) => {
+                        self.url = remote.clone();
+                        Ok(())
+                    }
+                    None => Err(e.into()),
+                };
+            }
+        };
+        let host = options
+            .advertise_host
+            .clone()
+            .unwrap_or_else(|| options.bind.ip().to_string());
+        let served_there = options.bind.ip() == self.server.local_addr().ip()
+            && self.server.url().starts_with(&format!("http://{host}:"));
+        if served_there {
+            self.url = self.server.url();
+            return Ok(());
+        }
+        let server = GitServer::serve(self.repo.path(), &self.name, options).await?;
+        self.url = server.url();
+        self.server = server;
+        Ok(())
     }
 
     /// The repository.
