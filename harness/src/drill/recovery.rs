@@ -4,7 +4,7 @@
 //!
 //! | method | phases |
 //! |---|---|
-//! | rebuild | provision (when the cluster was lost), bootstrap, converge, healthy |
+//! | rebuild | provision (when the cluster was lost; with Terraform: infra, cluster-ready), bootstrap, converge, healthy |
 //! | reconcile | converge, healthy |
 //! | git-revert | detect, converge (the reverting revision applied), healthy |
 //! | manual | healthy |
@@ -49,12 +49,11 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
                     other => other,
                 })?
             }
-            Phase::Infra | Phase::ClusterReady => {
-                return Err(Error::Cluster(crate::cluster::Error::Unsupported {
-                    provider: super::runner::provider_name(s.cluster.provider),
-                    what: "rebuild Terraform infrastructure in this build",
-                }));
-            }
+            Phase::Infra => infra(d, left).await?,
+            Phase::ClusterReady => d.cluster_ready(at, left).await.map_err(|e| match e {
+                Error::NotSteady(w) => Error::NotRecovered(w),
+                other => other,
+            })?,
             Phase::Bootstrap => bootstrap(d, at, left).await?,
             Phase::Detect => detect(d, at, left).await?,
             Phase::Converge => converge(d, &s.recovery.method, at, left).await?,
@@ -62,6 +61,31 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
         };
     }
     Ok(at)
+}
+
+/// `terraform apply` of the module from its folder (the module in Git is
+/// the source of truth): a new cluster after `cluster-loss`, the same state
+/// applied again after `infra-loss`.
+async fn infra(d: &mut Drill, left: Duration) -> Result<Timestamp> {
+    if d.cluster.is_none() {
+        d.generation += 1;
+    }
+    let clock = d.clock().clone();
+    match clock.timeout(left, d.create_cluster()).await {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(Error::NotRecovered(
+                super::probe::observer::Error::TimedOut {
+                    what: "the infrastructure applied again".into(),
+                    after: left,
+                    last: "terraform apply still running".into(),
+                },
+            ));
+        }
+    }
+    let done = clock.now();
+    d.timeline().end_at(done, None);
+    Ok(done)
 }
 
 async fn bootstrap(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Timestamp> {

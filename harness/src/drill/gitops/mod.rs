@@ -24,7 +24,7 @@ use crate::cluster::Cluster;
 use crate::gitops::apply::inventory::Inventory;
 use crate::gitops::apply::{Applier, ApplyOptions, Manifest};
 use crate::gitops::bootstrap::direct::{DirectConfig, DirectReconciler};
-use crate::gitops::bootstrap::flux::{self as flux_bootstrap, FluxBootstrap};
+use crate::gitops::bootstrap::flux::{self as flux_bootstrap, FluxBootstrap, Install};
 use crate::gitops::bootstrap::{SyncSource, secrets};
 use crate::scenario::capabilities::FLUX_NAMESPACE;
 use crate::scenario::model::{BootstrapMethod, ObjectRef};
@@ -71,9 +71,18 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
     let s = d.setup.scenario.clone();
     match &s.bootstrap.method {
         BootstrapMethod::Flux(settings) => {
-            let cfg = match cluster.sim() {
-                Some(_) => FluxBootstrap::simulated(settings, &s.bootstrap.secrets),
-                None => FluxBootstrap::real(
+            let cfg = match (cluster.sim(), cluster.flux_manifests()) {
+                (Some(_), _) => FluxBootstrap::simulated(settings, &s.bootstrap.secrets),
+                // The module knows what its cluster runs; the scenario's
+                // own manifests still win.
+                (None, Some(m)) if settings.manifests.is_none() => FluxBootstrap {
+                    install: Install::Manifests {
+                        location: m.display().to_string(),
+                    },
+                    kubeconfig: Some(cluster.kubeconfig().to_owned()),
+                    ..FluxBootstrap::simulated(settings, &s.bootstrap.secrets)
+                },
+                (None, _) => FluxBootstrap::real(
                     settings,
                     &s.bootstrap.secrets,
                     Some(cluster.kubeconfig().to_owned()),
