@@ -3,10 +3,11 @@
 //! `terraform` command line ([`crate::terraform`]).
 //!
 //! Creating a cluster, in order:
-//! 1. the module (`spec.cluster.terraform.dir`) is copied into the repeat's
-//!    folder (`<repeat dir>/<cluster>.terraform/`), where its state then
-//!    lives; `terraform init`, and `terraform workspace select
-//!    -or-create=true` when a workspace is set;
+//! 1. the module (`spec.cluster.terraform.dir`, with the local modules it
+//!    calls) is copied into the repeat's folder
+//!    (`<repeat dir>/<cluster>.terraform/`), where its state then lives;
+//!    `terraform init`, and `terraform workspace select -or-create=true`
+//!    when a workspace is set;
 //! 2. the cluster is registered for cleanup, *then* `terraform apply
 //!    -auto-approve` runs with the scenario's `-var`s, so an apply that
 //!    fails halfway or is interrupted is destroyed too (unless `--retain`);
@@ -110,6 +111,8 @@ pub enum Error {
 struct Shared {
     name: String,
     settings: TerraformSettings,
+    /// The working copy (the module and the local modules it calls).
+    root: PathBuf,
     /// Terraform in the working copy, interruptible by `interrupt`.
     tf: Terraform,
     interrupt: CancellationToken,
@@ -160,13 +163,15 @@ pub(super) async fn create(
         .terraform
         .clone()
         .ok_or(Error::NoSettings)?;
-    let dir = cx.dir.join(format!("{name}.terraform"));
+    let root = cx.dir.join(format!("{name}.terraform"));
+    let dir = tf::module::copy(&settings.dir, &root).map_err(Error::from)?;
     let interrupt = CancellationToken::new();
     let shared = Arc::new(Shared {
         name: name.to_owned(),
         tf: Terraform::new(&dir, &settings.dir, tools_for(cx, name))
             .interruptible(interrupt.clone()),
         settings,
+        root,
         interrupt,
         ops: tokio::sync::Mutex::new(()),
         applied: AtomicBool::new(false),
@@ -207,10 +212,8 @@ pub(super) async fn create(
     })
 }
 
-/// Copies the module (again: the module folder is the source of truth),
 /// `terraform init`, and selects the workspace.
 async fn prepare(s: &Shared) -> Result<(), Error> {
-    tf::module::copy(&s.settings.dir, s.tf.dir())?;
     s.tf.init().await?;
     if let Some(ws) = &s.settings.workspace {
         s.tf.select_workspace(ws).await?;
@@ -330,14 +333,15 @@ async fn teardown(s: &Shared) -> Result<(), Error> {
         Ok(()) => Ok(()),
         Err(source) => Err(Error::NotDestroyed {
             module: s.settings.dir.clone(),
-            kept: keep(tf.dir()),
+            kept: keep(&s.root),
             source,
         }),
     }
 }
 
-/// Moves a working copy whose state could not be destroyed out of the run
-/// folder (which the cleanup deletes), next to it.
+/// Moves a working copy (`<work dir>/gameday-<run>/<repeat>/<name>.terraform`)
+/// whose state could not be destroyed out of the run folder, which the
+/// cleanup deletes, next to it.
 fn keep(dir: &Path) -> PathBuf {
     let run_parent = dir.parent().and_then(Path::parent).and_then(Path::parent);
     let (Some(parent), Some(name)) = (run_parent, dir.file_name()) else {
@@ -389,7 +393,12 @@ impl TerraformCluster {
     /// `infra-loss`): fresh copy of the module's files, same state.
     async fn reapply(&mut self, files: &Path) -> Result<Applied, Error> {
         let s = self.shared.clone();
-        detached(&self.shared, async move { prepare(&s).await }).await?;
+        detached(&self.shared, async move {
+            // Copied again: the module folder is the source of truth.
+            tf::module::copy(&s.settings.dir, &s.root)?;
+            prepare(&s).await
+        })
+        .await?;
         let applied = apply(&self.shared, files).await?;
         self.flux_manifests = applied.flux_manifests.clone();
         Ok(applied)

@@ -49,6 +49,22 @@ pub fn why_not(provider: Provider, fault: FaultKind) -> &'static str {
     }
 }
 
+/// Why `provider` cannot run scenario `s` at all — a fault it cannot
+/// inject — or None. What `gameday run --provider` skips.
+pub fn first_impossible(s: &super::model::Scenario, provider: Provider) -> Option<String> {
+    s.disaster
+        .iter()
+        .map(Fault::kind)
+        .find(|f| !provider_faults(provider).contains(f))
+        .map(|f| {
+            format!(
+                "provider {} cannot inject {f}: {}",
+                provider.name(),
+                why_not(provider, f)
+            )
+        })
+}
+
 /// The recovery methods that make sense after a fault.
 pub fn fault_recoveries(fault: FaultKind) -> &'static [&'static str] {
     match fault {

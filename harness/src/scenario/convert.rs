@@ -227,12 +227,7 @@ fn join_faults(faults: &[FaultKind]) -> String {
 }
 
 fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Sim => "sim",
-        Provider::Kind => "kind",
-        Provider::Terraform => "terraform",
-        Provider::Existing => "existing",
-    }
+    p.name()
 }
 
 fn check_name(c: &mut Collector, name: &str) {

@@ -129,6 +129,18 @@ pub enum ProviderName {
     Existing,
 }
 
+impl ProviderName {
+    /// The name as written in files (`sim`, `kind`, `terraform`, `existing`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderName::Sim => "sim",
+            ProviderName::Kind => "kind",
+            ProviderName::Terraform => "terraform",
+            ProviderName::Existing => "existing",
+        }
+    }
+}
+
 /// Simulator settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

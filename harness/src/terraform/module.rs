@@ -2,8 +2,13 @@
 //! `.terraform` folder where it runs, so gameday never runs it in the
 //! user's module folder (nor in a source artifact): it copies the module's
 //! files into a folder of the run, where the state then lives.
+//!
+//! Local modules the module calls (`source = "../modules/vpc"`) are copied
+//! too, at the same relative place, so relative sources still resolve;
+//! other files outside the module's folder are not.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use super::{Error, Result};
 
@@ -15,18 +20,77 @@ fn skipped(name: &str) -> bool {
         || name == ".terraform.tfstate.lock.info"
 }
 
-/// Copies the module `src` into `dst` (created), leaving out Terraform's
-/// working files (`.terraform/`, state files). Files already in `dst` are
-/// overwritten; other files there (the state of an earlier apply) stay.
+/// Copies the module `src`, and the local modules it calls, into `dst`
+/// (created), leaving out Terraform's working files (`.terraform/`, state
+/// files); returns the folder of the copy where Terraform must run (`dst`
+/// itself unless the module calls modules outside its folder). Files
+/// already there are overwritten; other files (the state of an earlier
+/// apply) stay.
 ///
 /// # Errors
 /// [`Error::Copy`] naming the module.
-pub fn copy(src: &Path, dst: &Path) -> Result<()> {
-    copy_dir(src, dst).map_err(|source| Error::Copy {
+pub fn copy(src: &Path, dst: &Path) -> Result<PathBuf> {
+    let err = |source| Error::Copy {
         module: src.to_owned(),
         dir: dst.to_owned(),
         source,
-    })
+    };
+    let src = src.canonicalize().map_err(err)?;
+    let dirs = local_modules(&src).map_err(err)?;
+    let ancestor = dirs.iter().fold(src.clone(), |a, d| common_ancestor(&a, d));
+    for d in &dirs {
+        let rel = d.strip_prefix(&ancestor).unwrap_or(Path::new(""));
+        copy_dir(d, &dst.join(rel)).map_err(err)?;
+    }
+    Ok(dst.join(src.strip_prefix(&ancestor).unwrap_or(Path::new(""))))
+}
+
+/// The module's folder and those of every local module it calls,
+/// transitively (canonical paths).
+fn local_modules(root: &Path) -> std::io::Result<BTreeSet<PathBuf>> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(dir) = todo.pop() {
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_none_or(|e| e != "tf") {
+                continue;
+            }
+            for source in local_sources(&std::fs::read_to_string(&path)?) {
+                if let Ok(d) = dir.join(source).canonicalize() {
+                    todo.push(d);
+                }
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// The `source = "./…"` and `source = "../…"` values of a `.tf` file.
+fn local_sources(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l
+                .trim()
+                .strip_prefix("source")?
+                .trim_start()
+                .strip_prefix('=')?;
+            let value = rest.trim().strip_prefix('"')?;
+            let value = &value[..value.find('"')?];
+            (value.starts_with("./") || value.starts_with("../")).then_some(value)
+        })
+        .collect()
+}
+
+fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
+    a.components()
+        .zip(b.components())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect()
 }
 
 fn copy_dir(src: &Path, dst: &Path) -> std::io::Result<()> {
@@ -65,7 +129,7 @@ mod tests {
         std::fs::write(src.path().join("terraform.tfstate"), "{}").unwrap();
         std::fs::write(src.path().join("terraform.tfstate.backup"), "{}").unwrap();
         std::fs::write(dst.path().join("terraform.tfstate"), "kept").unwrap();
-        copy(src.path(), dst.path()).unwrap();
+        assert_eq!(copy(src.path(), dst.path()).unwrap(), dst.path());
         assert!(dst.path().join("main.tf").is_file());
         assert!(dst.path().join("scripts/start.sh").is_file());
         assert!(!dst.path().join(".terraform").exists());
@@ -75,6 +139,42 @@ mod tests {
             "kept",
             "the state of the run is not overwritten"
         );
+    }
+
+    #[test]
+    fn local_modules_outside_the_folder_keep_their_relative_place() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path().join("envs/staging");
+        let vpc = repo.path().join("modules/vpc");
+        let subnet = repo.path().join("modules/subnet");
+        for d in [&root, &vpc, &subnet] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(
+            root.join("main.tf"),
+            "module \"vpc\" {\n  source = \"../../modules/vpc\"\n}\nmodule \"remote\" {\n  source  = \"hashicorp/consul/aws\"\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            vpc.join("main.tf"),
+            "module \"s\" { source = \"../subnet\" }\n",
+        )
+        .unwrap();
+        std::fs::write(subnet.join("main.tf"), "# leaf").unwrap();
+        std::fs::write(repo.path().join("unrelated.txt"), "no").unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let work = copy(&root, dst.path()).unwrap();
+        assert_eq!(work, dst.path().join("envs/staging"));
+        assert!(work.join("main.tf").is_file());
+        assert!(dst.path().join("modules/vpc/main.tf").is_file());
+        assert!(dst.path().join("modules/subnet/main.tf").is_file());
+        assert!(!dst.path().join("unrelated.txt").exists());
+    }
+
+    #[test]
+    fn local_sources_are_found() {
+        let text = "module \"a\" {\n  source = \"./a\"\n  version = \"1\"\n}\n  source=\"../b\" # x\nsource = \"git::https://x\"\n";
+        assert_eq!(local_sources(text), ["./a", "../b"]);
     }
 
     #[test]
