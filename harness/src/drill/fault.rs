@@ -143,6 +143,11 @@ async fn inject(d: &mut Drill, f: &Fault) -> Result<()> {
             drop(acting);
             t.operation("API server reachable again");
         }
+        Fault::InfraDrift { terraform, vars } => {
+            let _acting = d.clock().busy();
+            let what = super::drift::inject(d, terraform, vars).await?;
+            t.operation(&what);
+        }
         Fault::InfraLoss { targets } => {
             let _acting = d.clock().busy();
             if d.cluster()?.terraform().is_none() {

@@ -5,7 +5,7 @@
 //! | method | phases |
 //! |---|---|
 //! | rebuild | provision (when the cluster was lost; with Terraform: infra, cluster-ready), bootstrap, converge, healthy |
-//! | reconcile | converge, healthy |
+//! | reconcile | converge (after `infra-drift`: the Terraform controller applied Git's values again), healthy |
 //! | git-revert | detect, converge (the reverting revision applied), healthy |
 //! | manual | healthy |
 
@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use super::error::{Error, Result};
 use super::probe::checks::{self, Broken, Converged, Healthy};
+use super::probe::infra::InfraRestored;
 use super::repeat::Drill;
 use crate::clock::duration_between;
 use crate::report::tree::PhaseGroup;
@@ -147,6 +148,22 @@ async fn converge(
             d.timeline()
                 .operation("reconciliation requested (as `flux reconcile` does)");
         }
+    }
+    // Drifted infrastructure first: the Terraform controller applies Git's
+    // values again at its next reconciliation.
+    let mut at = at;
+    if !d.drifted.is_empty() {
+        let mut restored = InfraRestored(d.drifted.clone());
+        let seen = d
+            .wait(
+                &mut restored,
+                "the drifted infrastructure applied again from Git",
+                left,
+                at,
+            )
+            .await
+            .map_err(Error::NotRecovered)?;
+        at = seen.at;
     }
     let flux = d
         .tooling

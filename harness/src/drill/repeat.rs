@@ -95,6 +95,8 @@ pub(super) struct Drill {
     pub(super) bad_commit: Option<String>,
     /// Nodes the disaster stopped.
     pub(super) lost_nodes: BTreeSet<String>,
+    /// Terraform objects whose infrastructure the disaster changed.
+    pub(super) drifted: Vec<super::probe::infra::Drifted>,
 }
 
 impl Drill {
@@ -277,6 +279,7 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         revision,
         bad_commit: None,
         lost_nodes: BTreeSet::new(),
+        drifted: Vec::new(),
     };
 
     // Preparation. A Terraform-made cluster shows its two halves, as its

@@ -536,19 +536,7 @@ impl Cx<'_> {
                         Check::Kustomizations(match sel {
                             file::Selection::All => None,
                             file::Selection::Names(names) => Some(
-                                names
-                                    .iter()
-                                    .map(|n| match n.split_once('/') {
-                                        Some((ns, name)) => NamespacedName {
-                                            namespace: ns.into(),
-                                            name: name.into(),
-                                        },
-                                        None => NamespacedName {
-                                            namespace: FLUX_NAMESPACE.into(),
-                                            name: n.clone(),
-                                        },
-                                    })
-                                    .collect(),
+                                names.iter().map(|n| namespaced_name(n)).collect(),
                             ),
                         })
                     }
@@ -712,6 +700,40 @@ fn fault(c: &mut Collector, i: usize, f: &FaultSpec) -> Fault {
         }
         FaultSpec::InfraLoss { targets } => Fault::InfraLoss {
             targets: targets.clone(),
+        },
+        FaultSpec::InfraDrift { terraform, vars } => {
+            if vars.is_empty() {
+                c.field_help(
+                    at("vars"),
+                    "infra-drift needs the values applied by hand (nothing would drift)",
+                    "e.g. `vars: {cidr: 10.99.0.0/16}`: variables of the Terraform object's module",
+                );
+            }
+            let terraform = namespaced_name(terraform);
+            if !is_dns_label(&terraform.name) || !is_dns_label(&terraform.namespace) {
+                c.field(
+                    at("terraform"),
+                    format!("{terraform:?} is not `name` or `namespace/name` of a Terraform object"),
+                );
+            }
+            Fault::InfraDrift {
+                terraform,
+                vars: vars.clone(),
+            }
+        }
+    }
+}
+
+/// `namespace/name`, or a bare name in Flux's namespace.
+fn namespaced_name(n: &str) -> NamespacedName {
+    match n.split_once('/') {
+        Some((ns, name)) => NamespacedName {
+            namespace: ns.into(),
+            name: name.into(),
+        },
+        None => NamespacedName {
+            namespace: FLUX_NAMESPACE.into(),
+            name: n.to_owned(),
         },
     }
 }

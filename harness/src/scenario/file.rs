@@ -538,6 +538,17 @@ pub enum FaultSpec {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         targets: Vec<String>,
     },
+    /// Infrastructure a Flux `Terraform` object manages is changed by hand,
+    /// outside Git: `terraform apply` of its module with other variable
+    /// values, against the state its controller keeps.
+    InfraDrift {
+        /// The `Terraform` object (`infra.contrib.fluxcd.io`): `name` (in
+        /// `flux-system`) or `namespace/name`.
+        terraform: String,
+        /// The variable values applied by hand instead of the object's
+        /// (`-var name=value`), e.g. `{cidr: 10.99.0.0/16}`.
+        vars: BTreeMap<String, String>,
+    },
 }
 
 /// How the cluster recovers.

@@ -18,6 +18,7 @@
 //! does. `TF_CLI_CONFIG_FILE`, `TF_PLUGIN_CACHE_DIR` and the other
 //! variables of the environment (or of the [`Tools`] overlay) pass through.
 
+pub mod backend;
 pub mod module;
 pub mod outputs;
 

@@ -72,7 +72,15 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
     match &s.bootstrap.method {
         BootstrapMethod::Flux(settings) => {
             let cfg = match (cluster.sim(), cluster.flux_manifests()) {
-                (Some(_), _) => FluxBootstrap::simulated(settings, &s.bootstrap.secrets),
+                (Some(_), _) => {
+                    // The simulator emulates Flux's Terraform controller
+                    // too: installed with Flux's components.
+                    let mut cfg = FluxBootstrap::simulated(settings, &s.bootstrap.secrets);
+                    if let Install::Objects(m) = &mut cfg.install {
+                        m.extend(crate::sim::flux::terraform::install::manifests());
+                    }
+                    cfg
+                }
                 // The module knows what its cluster runs; the scenario's
                 // own manifests still win.
                 (None, Some(m)) if settings.manifests.is_none() => FluxBootstrap {
@@ -237,26 +245,31 @@ impl Tooling {
                 };
                 let client = cluster.client();
                 let unfinalize = json!({"metadata": {"finalizers": null}});
-                for (group, plural) in [
-                    ("kustomize.toolkit.fluxcd.io", "kustomizations"),
-                    ("source.toolkit.fluxcd.io", "gitrepositories"),
+                for (group, version, plural) in [
+                    ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+                    ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+                    ("infra.contrib.fluxcd.io", "v1alpha2", "terraforms"),
                 ] {
                     let ar = kube::api::ApiResource {
                         group: group.into(),
-                        version: "v1".into(),
-                        api_version: format!("{group}/v1"),
+                        version: version.into(),
+                        api_version: format!("{group}/{version}"),
                         kind: String::new(),
                         plural: plural.into(),
                     };
                     let api: Api<DynamicObject> =
                         Api::namespaced_with(client.clone(), FLUX_NAMESPACE, &ar);
-                    let list =
-                        api.list(&Default::default())
-                            .await
-                            .map_err(|source| Error::Kube {
+                    let list = match api.list(&Default::default()).await {
+                        Ok(l) => l,
+                        // Not installed (the Terraform controller is optional).
+                        Err(kube::Error::Api(s)) if s.code == 404 => continue,
+                        Err(source) => {
+                            return Err(Error::Kube {
                                 what: format!("listing {plural} in {FLUX_NAMESPACE}"),
                                 source,
-                            })?;
+                            });
+                        }
+                    };
                     for o in list.items {
                         if let Some(name) = o.metadata.name {
                             api.patch(&name, &PatchParams::default(), &Patch::Merge(&unfinalize))
