@@ -62,17 +62,13 @@ pub(super) async fn inject(
     if !module_dir.is_dir() {
         return Err(drift_err(
             object,
-            format!(
-                "its module {} is not in the source repository",
-                spec.path
-            ),
+            format!("its module {} is not in the source repository", spec.path),
         ));
     }
     // A working copy of the module, as a person would check it out.
-    let root = d
-        .cx
-        .dir
-        .join(format!("drift-{}-{}", object.namespace, object.name));
+    let root =
+        d.cx.dir
+            .join(format!("drift-{}-{}", object.namespace, object.name));
     let _ = std::fs::remove_dir_all(&root);
     let dir = module::copy(&module_dir, &root).map_err(|e| drift_err(object, e))?;
     backend::write_kubernetes_backend(

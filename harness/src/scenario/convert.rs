@@ -535,9 +535,9 @@ impl Cx<'_> {
                         }
                         Check::Kustomizations(match sel {
                             file::Selection::All => None,
-                            file::Selection::Names(names) => Some(
-                                names.iter().map(|n| namespaced_name(n)).collect(),
-                            ),
+                            file::Selection::Names(names) => {
+                                Some(names.iter().map(|n| namespaced_name(n)).collect())
+                            }
                         })
                     }
                     file::CheckSpec::Workloads(w) => Check::Workloads(w.namespaces.clone()),
@@ -711,9 +711,13 @@ fn fault(c: &mut Collector, i: usize, f: &FaultSpec) -> Fault {
             }
             let terraform = namespaced_name(terraform);
             if !is_dns_label(&terraform.name) || !is_dns_label(&terraform.namespace) {
-                c.field(
+                c.field_help(
                     at("terraform"),
-                    format!("{terraform:?} is not `name` or `namespace/name` of a Terraform object"),
+                    format!(
+                        "{:?} is not the name of a Terraform object",
+                        terraform.to_string()
+                    ),
+                    "give `name` (in flux-system) or `namespace/name`, in lower case, e.g. `network`",
                 );
             }
             Fault::InfraDrift {

@@ -68,17 +68,32 @@ mod tests {
     #[test]
     fn backend_and_vars_files() {
         let d = tempfile::tempdir().unwrap();
-        write_kubernetes_backend(d.path(), "network", "flux-system", Path::new("/k/config")).unwrap();
-        let v: Value =
-            serde_json::from_str(&std::fs::read_to_string(d.path().join(BACKEND_OVERRIDE)).unwrap())
-                .unwrap();
-        assert_eq!(v["terraform"]["backend"]["kubernetes"]["secret_suffix"], "network");
-        assert_eq!(v["terraform"]["backend"]["kubernetes"]["config_path"], "/k/config");
-        write_vars(d.path(), &BTreeMap::from([("cidr".to_owned(), json!("10.0.0.0/16"))])).unwrap();
+        write_kubernetes_backend(d.path(), "network", "flux-system", Path::new("/k/config"))
+            .unwrap();
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join(BACKEND_OVERRIDE)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            v["terraform"]["backend"]["kubernetes"]["secret_suffix"],
+            "network"
+        );
+        assert_eq!(
+            v["terraform"]["backend"]["kubernetes"]["config_path"],
+            "/k/config"
+        );
+        write_vars(
+            d.path(),
+            &BTreeMap::from([("cidr".to_owned(), json!("10.0.0.0/16"))]),
+        )
+        .unwrap();
         let v: Value =
             serde_json::from_str(&std::fs::read_to_string(d.path().join(VARS_FILE)).unwrap())
                 .unwrap();
         assert_eq!(v["cidr"], "10.0.0.0/16");
-        assert_eq!(state_secret("default", "network"), "tfstate-default-network");
+        assert_eq!(
+            state_secret("default", "network"),
+            "tfstate-default-network"
+        );
     }
 }

@@ -11,6 +11,7 @@
 mod common;
 
 mod bad_input;
+mod controller;
 mod env;
 mod provider;
 mod run;

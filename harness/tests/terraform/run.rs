@@ -196,3 +196,49 @@ fn ctrl_c_during_terraform_apply_destroys_what_it_created() {
         "interrupted during the apply"
     );
 }
+
+#[test]
+fn infra_drift_is_applied_away_by_the_terraform_controller() {
+    let env = Env::new();
+    let out_dir = env.root().join("report");
+    let out = env
+        .gameday_run(&["--format", "json", "--out"])
+        .arg(&out_dir)
+        .arg("scenarios/infra-drift.yaml")
+        .output()
+        .expect("gameday run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = report(&out_dir);
+    let s = &r["scenarios"][0];
+    assert_eq!(s["provider"], "sim");
+    assert_eq!(s["time_base"], "simulated");
+    let repeat = &s["repeats"][0];
+    assert_eq!(repeat["status"], "passed", "{repeat}");
+    let disaster = group(repeat, "disaster");
+    let what = disaster[0]["operations"][0]["what"].as_str().unwrap();
+    assert!(
+        what.starts_with("terraform apply by hand of Terraform flux-system/network")
+            && what.contains("cidr=10.99.0.0/16"),
+        "{what}"
+    );
+    let rec = group(repeat, "recovery");
+    assert_eq!(names(&rec), ["converge", "healthy"]);
+    // Drift is found at the Terraform object's next interval (1m).
+    let converge = duration(rec[0]);
+    assert!(converge > 0 && converge <= 60_000, "{converge}");
+    assert_eq!(
+        repeat["recovery_ms"].as_u64(),
+        Some(rec.iter().map(|p| duration(p)).sum())
+    );
+    // Git is the backup: the state moved on, nothing was lost.
+    assert_eq!(repeat["diff"]["lost"], serde_json::json!([]));
+    let changed: Vec<&str> = repeat["diff"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["Secret/flux-system/tfstate-default-network"]);
+    assert!(env.run_dirs().is_empty(), "{:?}", env.run_dirs());
+}

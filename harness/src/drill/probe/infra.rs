@@ -54,7 +54,11 @@ impl Condition for InfraRestored {
                 ));
             }
             if ready != Some("True") {
-                return Judgement::Pending(format!("Terraform {o}: Ready={} ({})", ready.unwrap_or("?"), reason(t)));
+                return Judgement::Pending(format!(
+                    "Terraform {o}: Ready={} ({})",
+                    ready.unwrap_or("?"),
+                    reason(t)
+                ));
             }
         }
         Judgement::Met
@@ -102,7 +106,10 @@ mod tests {
 
     #[test]
     fn restored_only_after_a_new_drift_apply_and_ready() {
-        assert!(matches!(judge(tf(None, "True"), None), Judgement::Pending(_)));
+        assert!(matches!(
+            judge(tf(None, "True"), None),
+            Judgement::Pending(_)
+        ));
         assert!(matches!(
             judge(tf(Some("t1"), "True"), Some("t1")),
             Judgement::Pending(_)

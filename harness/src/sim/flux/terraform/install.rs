@@ -80,12 +80,18 @@ mod tests {
     #[test]
     fn the_crd_is_the_real_one() {
         let crd = TERRAFORM.crd();
-        assert_eq!(crd["metadata"]["name"], "terraforms.infra.contrib.fluxcd.io");
+        assert_eq!(
+            crd["metadata"]["name"],
+            "terraforms.infra.contrib.fluxcd.io"
+        );
         assert_eq!(crd["spec"]["versions"][0]["name"], "v1alpha2");
         assert_eq!(crd["spec"]["versions"][0]["storage"], true);
         assert_eq!(crd["spec"]["names"]["shortNames"][0], "tf");
         assert!(crd["spec"]["versions"][0]["subresources"]["status"].is_object());
-        let d = objects().into_iter().find(|o| o["kind"] == "Deployment").unwrap();
+        let d = objects()
+            .into_iter()
+            .find(|o| o["kind"] == "Deployment")
+            .unwrap();
         assert_eq!(d["metadata"]["name"], CONTROLLER);
         assert_eq!(d["metadata"]["namespace"], "flux-system");
     }

@@ -130,16 +130,19 @@ struct Run<'a> {
 impl Run<'_> {
     fn write(&mut self) {
         self.w.now = self.ctl.store.now_rfc3339();
-        let status = self.w.obj.get("status").cloned().unwrap_or_else(|| json!({}));
-        let _ = self.ctl.store.mutate(
-            &self.r,
-            true,
-            &WriteOptions::manager(STATUS_MANAGER),
-            |o| {
+        let status = self
+            .w
+            .obj
+            .get("status")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let _ = self
+            .ctl
+            .store
+            .mutate(&self.r, true, &WriteOptions::manager(STATUS_MANAGER), |o| {
                 o["status"] = status;
                 Ok(())
-            },
-        );
+            });
     }
 
     /// `Ready` with the real controller's bookkeeping: the observed
@@ -277,7 +280,13 @@ pub(super) async fn reconcile(
     let spec = match Spec::read(&obj) {
         Ok(s) => s,
         Err(e) => {
-            return run.fail(reasons::VARS_GENERATION_FAILED, &e, None, Requeue::Never, busy);
+            return run.fail(
+                reasons::VARS_GENERATION_FAILED,
+                &e,
+                None,
+                Requeue::Never,
+                busy,
+            );
         }
     };
     let retry = Requeue::After(spec.retry_interval);
@@ -330,7 +339,12 @@ pub(super) async fn reconcile(
         }
     }
 
-    run.ready("Unknown", reasons::PROGRESSING, "Reconciliation in progress", None);
+    run.ready(
+        "Unknown",
+        reasons::PROGRESSING,
+        "Reconciliation in progress",
+        None,
+    );
     run.write();
     let tf = match workdir(ctl, &tree, &spec, &ns, &name) {
         Ok(t) => t,
@@ -344,7 +358,13 @@ pub(super) async fn reconcile(
         && let Err(e) = tf.select_workspace(&spec.workspace).await
     {
         let msg = format!("error selecting the workspace: {}", text(&e));
-        return run.fail(reasons::WORKSPACE_FAILED, &msg, Some(&revision), retry, busy);
+        return run.fail(
+            reasons::WORKSPACE_FAILED,
+            &msg,
+            Some(&revision),
+            retry,
+            busy,
+        );
     }
 
     // Drift detection.
@@ -353,13 +373,24 @@ pub(super) async fn reconcile(
         match tf.plan("tfdrift", COMMAND_TIMEOUT).await {
             Err(e) => {
                 let msg = format!("error running Plan: {}", text(&e));
-                return run.fail(reasons::DRIFT_DETECTION_FAILED, &msg, Some(&revision), retry, busy);
+                return run.fail(
+                    reasons::DRIFT_DETECTION_FAILED,
+                    &msg,
+                    Some(&revision),
+                    retry,
+                    busy,
+                );
             }
             Ok(plan) if plan.changes => {
                 drifted = true;
                 let now = run.ctl.store.now_rfc3339();
                 run.w.set("lastDriftDetectedAt", json!(now));
-                run.ready("False", reasons::DRIFT_DETECTED, &plan.summary, Some(&revision));
+                run.ready(
+                    "False",
+                    reasons::DRIFT_DETECTED,
+                    &plan.summary,
+                    Some(&revision),
+                );
                 run.write();
                 tracing::debug!(terraform = %format!("{ns}/{name}"), drift = %plan.summary, "drift detected");
                 if !spec.auto_apply() {
@@ -396,7 +427,12 @@ pub(super) async fn reconcile(
     let last_applied = run.plan_field("lastApplied");
     run.w.set("lastPlannedRevision", json!(revision));
     if !plan.changes {
-        run.condition("Plan", "False", reasons::PLANNED_NO_CHANGES, "Plan no changes");
+        run.condition(
+            "Plan",
+            "False",
+            reasons::PLANNED_NO_CHANGES,
+            "Plan no changes",
+        );
         run.set_plan(&last_applied, "", false);
         let msg = format!("Plan no changes: {revision}");
         run.ready("True", reasons::PLANNED_NO_CHANGES, &msg, Some(&revision));
@@ -405,7 +441,12 @@ pub(super) async fn reconcile(
         return (Requeue::After(spec.interval), busy);
     }
     let plan_id = format!("plan-{}", revision.replacen('/', "-", 1));
-    run.condition("Plan", "True", reasons::PLANNED_WITH_CHANGES, "Plan generated");
+    run.condition(
+        "Plan",
+        "True",
+        reasons::PLANNED_WITH_CHANGES,
+        "Plan generated",
+    );
     run.set_plan(&last_applied, &plan_id, drifted);
     let approved = spec.auto_apply()
         || (!spec.approve_plan.is_empty() && plan_id.starts_with(&spec.approve_plan));
@@ -414,7 +455,12 @@ pub(super) async fn reconcile(
     } else {
         format!("Plan generated: set approvePlan: \"{plan_id}\" to approve this plan.")
     };
-    run.ready("Unknown", reasons::PLANNED_WITH_CHANGES, &message, Some(&revision));
+    run.ready(
+        "Unknown",
+        reasons::PLANNED_WITH_CHANGES,
+        &message,
+        Some(&revision),
+    );
     run.write();
     if !approved {
         run.w.finalize();
@@ -453,15 +499,31 @@ pub(super) async fn reconcile(
     };
     if !outputs.is_empty() {
         run.w.set("availableOutputs", json!(outputs.names()));
-        run.condition("Output", "True", "TerraformOutputsAvailable", "Outputs available");
+        run.condition(
+            "Output",
+            "True",
+            "TerraformOutputsAvailable",
+            "Outputs available",
+        );
     }
     if let Some(wots) = &spec.write_outputs
         && !outputs.is_empty()
     {
         if let Err(e) = write_outputs(ctl, &obj, wots, &outputs).await {
-            return run.fail(reasons::OUTPUTS_WRITING_FAILED, &e, Some(&revision), retry, busy);
+            return run.fail(
+                reasons::OUTPUTS_WRITING_FAILED,
+                &e,
+                Some(&revision),
+                retry,
+                busy,
+            );
         }
-        run.condition("Output", "True", reasons::OUTPUTS_WRITTEN, "Outputs written");
+        run.condition(
+            "Output",
+            "True",
+            reasons::OUTPUTS_WRITTEN,
+            "Outputs written",
+        );
         let msg = format!("Outputs written: {revision}");
         run.ready("True", reasons::OUTPUTS_WRITTEN, &msg, Some(&revision));
     }
@@ -494,7 +556,10 @@ async fn write_outputs(
             base64::engine::general_purpose::STANDARD.encode(v.secret_text()),
         );
     }
-    let ns = obj.pointer("/metadata/namespace").cloned().unwrap_or(Value::Null);
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .cloned()
+        .unwrap_or(Value::Null);
     let owner = json!({"apiVersion": "infra.contrib.fluxcd.io/v1alpha2", "kind": "Terraform",
         "name": obj.pointer("/metadata/name"), "uid": obj.pointer("/metadata/uid"),
         "controller": true});

@@ -118,7 +118,10 @@ impl Spec {
                     "spec.vars[{i}].valueFrom: not supported by gameday's emulated Terraform controller; give `value`"
                 ));
             }
-            vars.insert(name.to_owned(), v.get("value").cloned().unwrap_or(Value::Null));
+            vars.insert(
+                name.to_owned(),
+                v.get("value").cloned().unwrap_or(Value::Null),
+            );
         }
         if obj
             .pointer("/spec/varsFrom")
@@ -127,16 +130,23 @@ impl Spec {
         {
             return Err("spec.varsFrom: not supported by gameday's emulated Terraform controller; give `vars`".into());
         }
-        let write_outputs = obj.pointer("/spec/writeOutputsToSecret").map(|w| WriteOutputs {
-            name: s(w, "/name").unwrap_or_default().to_owned(),
-            outputs: w
-                .get("outputs")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
-            labels: strings(w.get("labels")),
-            annotations: strings(w.get("annotations")),
-        });
+        let write_outputs = obj
+            .pointer("/spec/writeOutputsToSecret")
+            .map(|w| WriteOutputs {
+                name: s(w, "/name").unwrap_or_default().to_owned(),
+                outputs: w
+                    .get("outputs")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                labels: strings(w.get("labels")),
+                annotations: strings(w.get("annotations")),
+            });
         if write_outputs.as_ref().is_some_and(|w| w.name.is_empty()) {
             return Err("spec.writeOutputsToSecret.name: Required value".into());
         }
@@ -212,7 +222,11 @@ mod tests {
         let t = json!({"metadata": {"name": "x", "namespace": "ns"},
             "spec": {"interval": "1m", "sourceRef": {"name": "s"},
                 "vars": [{"name": "a", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}});
-        assert!(Spec::read(&t).unwrap_err().starts_with("spec.vars[0].valueFrom: not supported"));
+        assert!(
+            Spec::read(&t)
+                .unwrap_err()
+                .starts_with("spec.vars[0].valueFrom: not supported")
+        );
         let t = json!({"metadata": {"name": "x"}, "spec": {"sourceRef": {"name": "s"}}});
         assert_eq!(Spec::read(&t).unwrap_err(), "spec.interval: Required value");
     }
