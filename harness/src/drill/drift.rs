@@ -22,6 +22,8 @@ use crate::terraform::{Terraform, backend, module};
 
 /// Longest the hand-made apply may take.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long it waits for the controller's state lock.
+const LOCK_WAIT: Duration = Duration::from_secs(120);
 
 fn terraform_resource() -> ApiResource {
     ApiResource {
@@ -84,7 +86,9 @@ pub(super) async fn inject(
             .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
     );
     backend::write_vars(&dir, &values).map_err(|e| drift_err(object, e))?;
-    let tf = Terraform::new(&dir, &module_dir, d.cx.tools.clone());
+    // The controller may hold the state lock (a reconcile in flight): wait
+    // for it, as a person would.
+    let tf = Terraform::new(&dir, &module_dir, d.cx.tools.clone()).lock_timeout(LOCK_WAIT);
     let ran = async {
         tf.init().await?;
         if spec.workspace != "default" {

@@ -97,6 +97,7 @@ pub struct Terraform {
     /// The module as the user knows it, for messages.
     module: PathBuf,
     interrupt: Option<CancellationToken>,
+    lock_timeout: Option<Duration>,
 }
 
 /// What `terraform plan` found.
@@ -119,6 +120,7 @@ impl Terraform {
             dir: dir.into(),
             module: module.into(),
             interrupt: None,
+            lock_timeout: None,
         }
     }
 
@@ -133,6 +135,21 @@ impl Terraform {
     pub fn interruptible(mut self, token: CancellationToken) -> Terraform {
         self.interrupt = Some(token);
         self
+    }
+
+    /// Commands that take the state lock wait for it this long
+    /// (`-lock-timeout`) instead of failing at once: for state another
+    /// process may be using (a controller's).
+    pub fn lock_timeout(mut self, wait: Duration) -> Terraform {
+        self.lock_timeout = Some(wait);
+        self
+    }
+
+    fn lock_args(&self) -> Vec<String> {
+        self.lock_timeout
+            .map(|d| format!("-lock-timeout={}s", d.as_secs()))
+            .into_iter()
+            .collect()
     }
 
     /// The working directory.
@@ -246,6 +263,7 @@ impl Terraform {
         let cmd = self
             .cmd(timeout)
             .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+            .args(self.lock_args())
             .args(var_args(vars))
             .args(targets.iter().map(|t| format!("-target={t}")));
         self.run("apply", cmd).await.map(|_| ())
@@ -265,6 +283,7 @@ impl Terraform {
         let cmd = self
             .cmd(timeout)
             .args(["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .args(self.lock_args())
             .args(var_args(vars))
             .args(targets.iter().map(|t| format!("-target={t}")));
         self.run("destroy", cmd).await.map(|_| ())
@@ -283,6 +302,7 @@ impl Terraform {
             "-detailed-exitcode",
             &format!("-out={out}"),
         ]);
+        let cmd = cmd.args(self.lock_args());
         let output = cmd.output_unchecked().await.map_err(self.fail("plan"))?;
         match output.status.code() {
             Some(0) | Some(2) => Ok(Plan {
@@ -300,7 +320,9 @@ impl Terraform {
     pub async fn apply_plan(&self, plan: &str, timeout: Duration) -> Result<()> {
         let cmd = self
             .cmd(timeout)
-            .args(["apply", "-input=false", "-no-color", plan]);
+            .args(["apply", "-input=false", "-no-color"])
+            .args(self.lock_args())
+            .arg(plan);
         self.run("apply", cmd).await.map(|_| ())
     }
 

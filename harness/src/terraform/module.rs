@@ -69,20 +69,35 @@ fn local_modules(root: &Path) -> std::io::Result<BTreeSet<PathBuf>> {
     Ok(seen)
 }
 
-/// The `source = "./…"` and `source = "../…"` values of a `.tf` file.
+/// The `source = "./…"` and `source = "../…"` values of a `.tf` file
+/// (one-line blocks included: `module "x" { source = "../x" }`).
 fn local_sources(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter_map(|l| {
-            let rest = l
-                .trim()
-                .strip_prefix("source")?
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split('#').next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("source") {
+            let before = rest[..at].chars().next_back();
+            let after = &rest[at + "source".len()..];
+            rest = after;
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let Some(value) = after
                 .trim_start()
-                .strip_prefix('=')?;
-            let value = rest.trim().strip_prefix('"')?;
-            let value = &value[..value.find('"')?];
-            (value.starts_with("./") || value.starts_with("../")).then_some(value)
-        })
-        .collect()
+                .strip_prefix('=')
+                .and_then(|v| v.trim_start().strip_prefix('"'))
+            else {
+                continue;
+            };
+            let Some(end) = value.find('"') else { continue };
+            let value = &value[..end];
+            if value.starts_with("./") || value.starts_with("../") {
+                out.push(value);
+            }
+        }
+    }
+    out
 }
 
 fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
@@ -173,8 +188,8 @@ mod tests {
 
     #[test]
     fn local_sources_are_found() {
-        let text = "module \"a\" {\n  source = \"./a\"\n  version = \"1\"\n}\n  source=\"../b\" # x\nsource = \"git::https://x\"\n";
-        assert_eq!(local_sources(text), ["./a", "../b"]);
+        let text = "module \"a\" {\n  source = \"./a\"\n  version = \"1\"\n}\n  source=\"../b\" # x\nsource = \"git::https://x\"\nmodule \"c\" { source = \"../c\" }\n  # source = \"../commented\"\n  data_source = \"../not-a-source\"\n";
+        assert_eq!(local_sources(text), ["./a", "../b", "../c"]);
     }
 
     #[test]
