@@ -22,7 +22,6 @@ struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
-    out: PathBuf,
     tmp: tempfile::TempDir,
 }
 
@@ -42,7 +41,6 @@ fn gameday_run(args: &[&str], out: &Path) -> Run {
         code: o.status.code(),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        out: out.to_owned(),
         tmp,
     }
 }
