@@ -10,9 +10,8 @@ NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: ## The main job: validate and list the scenario catalogue.
-	$(CARGO) run --release --quiet -- validate scenarios
-	$(CARGO) run --release --quiet -- list scenarios
+run: ## The main job: every scenario of the catalogue as a drill on the embedded simulator.
+	$(CARGO) run --release --quiet -- run scenarios --out gameday-report
 
 test: lint ## The whole test suite (formatting and clippy first). CI runs exactly this.
 ifeq ($(NEXTEST),yes)

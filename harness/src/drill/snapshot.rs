@@ -85,11 +85,14 @@ const VOLATILE_KINDS: [(&str, &str); 11] = [
 ];
 
 /// Metadata annotations written by controllers, not by people or Git.
-const VOLATILE_ANNOTATIONS: [&str; 4] = [
+const VOLATILE_ANNOTATIONS: [&str; 6] = [
     "deployment.kubernetes.io/revision",
     "kubectl.kubernetes.io/last-applied-configuration",
     "control-plane.alpha.kubernetes.io/leader",
     "kubernetes.io/service-account.uid",
+    // Requests for reconciliation (`flux reconcile`, a drill's trigger).
+    "reconcile.fluxcd.io/requestedAt",
+    "reconcile.fluxcd.io/forceAt",
 ];
 
 /// Labels the Job controller adds with the (per-cluster) uid.

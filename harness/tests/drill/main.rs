@@ -6,3 +6,4 @@ mod common;
 mod catalogue;
 mod observer;
 mod support;
+mod verdicts;

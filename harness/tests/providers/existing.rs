@@ -274,3 +274,78 @@ async fn gameday_run_needs_yes_off_a_terminal_and_then_checks_the_context_first(
     );
     st.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flux_is_never_installed_on_an_existing_cluster_that_has_none() {
+    let st = staging().await;
+    let fakes = Fakes::new();
+    let out = fakes.root().join("report");
+    // A real repository (a fixture would need serving, which an existing
+    // cluster cannot be trusted to reach).
+    let repo = fakes.root().join("fleet");
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    copy_dir(&super::common::fixtures().join("repos/podinfo"), &repo);
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "fleet"]);
+    let file = scenario_file(fakes.root(), &st.kubeconfig, "sim-staging");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        &format!(
+            "fixture: {}",
+            super::common::fixtures().join("repos/podinfo").display()
+        ),
+        &format!("url: {}", repo.display()),
+    );
+    std::fs::write(&file, text).unwrap();
+    let before = st.sim.store().revision();
+    let (code, err) = run(
+        &fakes,
+        &[
+            "--yes",
+            "--out",
+            out.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(3), "{err}");
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(
+        report.contains("gameday does not install Flux on a cluster it did not create"),
+        "{report}"
+    );
+    assert_eq!(
+        st.sim.store().revision(),
+        before,
+        "nothing was written to the cluster"
+    );
+    st.sim.shutdown().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

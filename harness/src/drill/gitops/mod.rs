@@ -70,43 +70,26 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
     let applier = Applier::new(cluster.client(), clock.clone(), ApplyOptions::default());
     let s = d.setup.scenario.clone();
     match &s.bootstrap.method {
-        BootstrapMethod::Flux(settings) => {
-            let cfg = match (cluster.sim(), cluster.flux_manifests()) {
-                (Some(_), _) => {
-                    // The simulator emulates Flux's Terraform controller
-                    // too: installed with Flux's components.
-                    let mut cfg = FluxBootstrap::simulated(settings, &s.bootstrap.secrets);
-                    if let Install::Objects(m) = &mut cfg.install {
-                        m.extend(crate::sim::flux::terraform::install::manifests());
-                    }
-                    cfg
-                }
-                // The module knows what its cluster runs; the scenario's
-                // own manifests still win.
-                (None, Some(m)) if settings.manifests.is_none() => FluxBootstrap {
-                    install: Install::Manifests {
-                        location: m.display().to_string(),
-                    },
-                    kubeconfig: Some(cluster.kubeconfig().to_owned()),
-                    ..FluxBootstrap::simulated(settings, &s.bootstrap.secrets)
-                },
-                (None, _) => FluxBootstrap::real(
-                    settings,
-                    &s.bootstrap.secrets,
-                    Some(cluster.kubeconfig().to_owned()),
-                    None,
-                )
-                .map_err(bootstrap_err)?,
-            };
-            let timeout = s.steady_state.timeout;
-            let cfg = FluxBootstrap { timeout, ..cfg };
-            let report = flux_bootstrap::bootstrap(&applier, &cfg, &sync_source(d), &d.revision)
-                .await
-                .map_err(bootstrap_err)?;
-            d.timeline()
-                .operation(&format!("Flux installed ({})", report.install));
-            Ok((Tooling::Flux, report.source_ready_at))
+        BootstrapMethod::Flux(_)
+            if s.cluster.provider == crate::scenario::model::Provider::Existing =>
+        {
+            // A cluster gameday did not create keeps its own Flux: adopt it.
+            // Flux is installed only where this drill removed it
+            // (controller-loss, then rebuild).
+            if flux_is_bootstrapped(cluster).await? {
+                d.timeline()
+                    .operation("existing Flux bootstrap adopted (flux-system/flux-system)");
+                return Ok((Tooling::Flux, clock.now()));
+            }
+            if d.tooling.is_none() {
+                return Err(Error::Bootstrap(format!(
+                    "cluster {} has no Flux bootstrap (Kustomization {FLUX_NAMESPACE}/flux-system): gameday does not install Flux on a cluster it did not create; run `flux bootstrap` there first, or use bootstrap.method: direct",
+                    cluster.name()
+                )));
+            }
+            install_flux(d, &applier).await
         }
+        BootstrapMethod::Flux(_) => install_flux(d, &applier).await,
         BootstrapMethod::Direct(settings) => {
             let _acting = clock.busy();
             let restored = secrets::manifests(&s.bootstrap.secrets).map_err(bootstrap_err)?;
@@ -143,6 +126,75 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
                 clock.now(),
             ))
         }
+    }
+}
+
+/// Installs Flux and points it at the source (the real way on real
+/// clusters, the simulator's manifests on the simulator).
+async fn install_flux(d: &mut Drill, applier: &Applier) -> Result<(Tooling, Timestamp)> {
+    let cluster = d.cluster()?;
+    let s = d.setup.scenario.clone();
+    let BootstrapMethod::Flux(settings) = &s.bootstrap.method else {
+        return Err(Error::Bootstrap("the bootstrap method is not flux".into()));
+    };
+    let cfg = match (cluster.sim(), cluster.flux_manifests()) {
+        (Some(_), _) => {
+            // The simulator emulates Flux's Terraform controller too:
+            // installed with Flux's components.
+            let mut cfg = FluxBootstrap::simulated(settings, &s.bootstrap.secrets);
+            if let Install::Objects(m) = &mut cfg.install {
+                m.extend(crate::sim::flux::terraform::install::manifests());
+            }
+            cfg
+        }
+        // The module that made the cluster knows what it runs; the
+        // scenario's own manifests still win.
+        (None, Some(m)) if settings.manifests.is_none() => FluxBootstrap {
+            install: Install::Manifests {
+                location: m.display().to_string(),
+            },
+            kubeconfig: Some(cluster.kubeconfig().to_owned()),
+            ..FluxBootstrap::simulated(settings, &s.bootstrap.secrets)
+        },
+        (None, _) => FluxBootstrap::real(
+            settings,
+            &s.bootstrap.secrets,
+            Some(cluster.kubeconfig().to_owned()),
+            None,
+        )
+        .map_err(bootstrap_err)?,
+    };
+    let timeout = s.steady_state.timeout;
+    let cfg = FluxBootstrap { timeout, ..cfg };
+    let report = flux_bootstrap::bootstrap(applier, &cfg, &sync_source(d), &d.revision)
+        .await
+        .map_err(bootstrap_err)?;
+    d.timeline()
+        .operation(&format!("Flux installed ({})", report.install));
+    Ok((Tooling::Flux, report.source_ready_at))
+}
+
+/// True when `flux-system/flux-system` exists (a `flux bootstrap`ped cluster).
+async fn flux_is_bootstrapped(cluster: &Cluster) -> Result<bool> {
+    let ar = kube::api::ApiResource {
+        group: "kustomize.toolkit.fluxcd.io".into(),
+        version: "v1".into(),
+        api_version: "kustomize.toolkit.fluxcd.io/v1".into(),
+        kind: "Kustomization".into(),
+        plural: "kustomizations".into(),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(cluster.client(), FLUX_NAMESPACE, &ar);
+    match api.get_opt("flux-system").await {
+        Ok(found) => Ok(found.is_some()),
+        // No Flux CRDs at all.
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(source) => Err(Error::Kube {
+            what: format!(
+                "looking for the Flux bootstrap of cluster {}",
+                cluster.name()
+            ),
+            source,
+        }),
     }
 }
 
