@@ -12,7 +12,7 @@
 //! 5. drift detection, once this revision was applied: `terraform plan`;
 //!    changes → `Ready=False` `DriftDetected` (the plan's summary) and
 //!    `lastDriftDetectedAt`, then on to 6 with `approvePlan: auto`; none →
-//!    `Ready=True` `NoDrift` "No drift: <rev>", done;
+//!    `Ready=True` `NoDrift` `"No drift: <rev>"`, done;
 //! 6. plan → `TFExecPlanFailed`; with changes `Plan=True`
 //!    `TerraformPlannedWithChanges` "Plan generated", `plan.pending`
 //!    `plan-<rev>`; without `Ready=True` `TerraformPlannedNoChanges`;
@@ -24,7 +24,7 @@
 //!    `TerraformAppliedSucceed`; outputs → `Output=True`
 //!    `TerraformOutputsAvailable`, `availableOutputs`;
 //! 8. `writeOutputsToSecret` → `OutputsWritingFailed`; `Ready=True`
-//!    `TerraformOutputsWritten` "Outputs written: <rev>".
+//!    `TerraformOutputsWritten` `"Outputs written: <rev>"`.
 //!
 //! Failures requeue at `retryInterval`, success at `interval`.
 
