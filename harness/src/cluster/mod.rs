@@ -84,6 +84,17 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// The cluster's API never answered.
+    #[error("the API server of cluster {name} did not answer within {}", humantime::format_duration(*.after))]
+    Unreachable {
+        /// The cluster.
+        name: String,
+        /// How long gameday waited.
+        after: std::time::Duration,
+        /// The last error.
+        #[source]
+        source: kube::Error,
+    },
     /// Writing the kubeconfig or run files failed.
     #[error("cannot write {path}")]
     Io {
@@ -296,6 +307,32 @@ impl Cluster {
                 why: "gameday cannot tell whether a cluster it did not create reaches this machine"
                     .into(),
             }),
+        }
+    }
+
+    /// Waits until the API server answers a request, at most `timeout`
+    /// (retrying transport errors): a cluster a provider reports created
+    /// may still be starting its API (a Terraform module's, typically).
+    ///
+    /// # Errors
+    /// [`Error::Unreachable`] with the last error.
+    pub async fn wait_api(&self, timeout: std::time::Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.client.apiserver_version().await {
+                Ok(_) => return Ok(()),
+                Err(source) if tokio::time::Instant::now() >= deadline => {
+                    return Err(Error::Unreachable {
+                        name: self.name.clone(),
+                        after: timeout,
+                        source,
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(cluster = %self.name, error = %e, "the API does not answer yet");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
         }
     }
 

@@ -33,7 +33,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
@@ -78,17 +77,6 @@ pub enum Error {
         output: String,
         /// Why.
         why: String,
-    },
-    /// The cluster's API never answered.
-    #[error("the API server of cluster {name} did not answer within {}", humantime::format_duration(*.after))]
-    Unreachable {
-        /// The cluster.
-        name: String,
-        /// How long gameday waited.
-        after: Duration,
-        /// The last error.
-        #[source]
-        source: kube::Error,
     },
     /// The state could not be destroyed.
     #[error(
@@ -423,32 +411,5 @@ impl Cluster {
         self.kubeconfig = applied.kubeconfig;
         self.client = applied.client;
         Ok(())
-    }
-
-    /// Waits until the API server answers a request (at most `timeout`):
-    /// the first half of `cluster-ready` for clusters made by a module,
-    /// whose API may still be starting when `terraform apply` returns.
-    ///
-    /// # Errors
-    /// [`Error::Unreachable`] with the last error.
-    pub async fn wait_api(&self, timeout: Duration) -> super::Result<()> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            match self.client.apiserver_version().await {
-                Ok(_) => return Ok(()),
-                Err(e) if tokio::time::Instant::now() >= deadline => {
-                    return Err(Error::Unreachable {
-                        name: self.name.clone(),
-                        after: timeout,
-                        source: e,
-                    }
-                    .into());
-                }
-                Err(e) => {
-                    tracing::debug!(cluster = %self.name, error = %e, "the API does not answer yet");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
     }
 }

@@ -260,13 +260,7 @@ impl Terraform {
         targets: &[String],
         timeout: Duration,
     ) -> Result<()> {
-        let cmd = self
-            .cmd(timeout)
-            .args(["apply", "-auto-approve", "-input=false", "-no-color"])
-            .args(self.lock_args())
-            .args(var_args(vars))
-            .args(targets.iter().map(|t| format!("-target={t}")));
-        self.run("apply", cmd).await.map(|_| ())
+        self.change("apply", vars, targets, timeout).await
     }
 
     /// `terraform destroy -auto-approve -input=false -no-color [-var k=v]…
@@ -280,13 +274,23 @@ impl Terraform {
         targets: &[String],
         timeout: Duration,
     ) -> Result<()> {
+        self.change("destroy", vars, targets, timeout).await
+    }
+
+    async fn change(
+        &self,
+        verb: &'static str,
+        vars: &BTreeMap<String, String>,
+        targets: &[String],
+        timeout: Duration,
+    ) -> Result<()> {
         let cmd = self
             .cmd(timeout)
-            .args(["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .args([verb, "-auto-approve", "-input=false", "-no-color"])
             .args(self.lock_args())
             .args(var_args(vars))
             .args(targets.iter().map(|t| format!("-target={t}")));
-        self.run("destroy", cmd).await.map(|_| ())
+        self.run(verb, cmd).await.map(|_| ())
     }
 
     /// `terraform plan -input=false -no-color -detailed-exitcode -out=FILE`

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use gameday::clock::Clock;
 use gameday::cluster::Context;
-use gameday::cluster::cleanup::Cleanup;
 use gameday::cluster::tools::Tools;
 use gameday::scenario::{self, Scenario};
 
@@ -59,23 +57,9 @@ impl Env {
             .fold(Tools::default(), |t, (k, v)| t.env(k, v))
     }
 
-    /// A provider context whose repeat folder is
-    /// `<tmp>/gameday-<run id>/<scenario>-1`, as the runner makes it.
+    /// A provider context for run `run_id`, files under this test's `$TMPDIR`.
     pub fn context(&self, run_id: &str, scenario: &str, tools: Tools) -> Context {
-        let dir = self
-            .tmp()
-            .join(format!("gameday-{run_id}"))
-            .join(format!("{scenario}-1"));
-        std::fs::create_dir_all(&dir).unwrap();
-        Context {
-            run_id: run_id.to_owned(),
-            dir,
-            clock: Clock::wall(),
-            seed: 1,
-            cleanup: Cleanup::default(),
-            confirmed: false,
-            tools,
-        }
+        super::common::context_in(&self.tmp(), run_id, scenario, tools)
     }
 
     /// `gameday run ARGS…` from the repository root, with this environment.
