@@ -183,9 +183,14 @@ impl<C: Controller> Loop<C> {
         if !self.active {
             return None;
         }
+        // Work already due waits for a free slot (a finished reconcile
+        // dispatches it), not for a timer: a timer in the past would fire
+        // at once, forever.
+        let now = self.clock.now();
+        let slots_free = self.slots.available_permits() > 0;
         self.due
             .iter()
-            .filter(|(k, _)| !self.inflight.contains_key(*k))
+            .filter(|(k, t)| !self.inflight.contains_key(*k) && (slots_free || **t > now))
             .map(|(_, t)| *t)
             .min()
     }

@@ -55,6 +55,14 @@ pub fn git_repositories() -> ApiResource {
 impl World {
     /// A cluster on a virtual clock with `profile`, and `fixture` served.
     pub async fn new(fixture_name: &str, profile: Profile) -> World {
+        let repo = Repo::from_fixture(&fixture(fixture_name), &FixtureOptions::default())
+            .await
+            .expect("fixture repository");
+        World::with_repo(repo, fixture_name, profile).await
+    }
+
+    /// A cluster with `repo` served as `name`.
+    pub async fn with_repo(repo: Repo, name: &str, profile: Profile) -> World {
         let tb = Testbed::with(SimOptions {
             profile,
             ..SimOptions::new("flux", Clock::simulated(epoch()))
@@ -65,10 +73,7 @@ impl World {
             .enable_flux(FluxOptions::default())
             .await
             .expect("flux emulation starts");
-        let repo = Repo::from_fixture(&fixture(fixture_name), &FixtureOptions::default())
-            .await
-            .expect("fixture repository");
-        let server = GitServer::serve(repo.path(), fixture_name, ServeOptions::default())
+        let server = GitServer::serve(repo.path(), name, ServeOptions::default())
             .await
             .expect("git server");
         let applier = tb.applier(ApplyOptions::default()).await;
@@ -187,6 +192,44 @@ impl World {
             "{namespace}/{name} did not come back within {timeout:?}"
         );
         clock.since(start)
+    }
+
+    /// Waits (cluster clock) until the Flux object `gvr` flux-system/`name`
+    /// has `Ready` with `reason`; returns the object.
+    pub async fn wait_reason(
+        &self,
+        gvr: &Gvr,
+        name: &str,
+        reason: &str,
+        timeout: Duration,
+    ) -> Value {
+        let store = self.tb.cluster.store().clone();
+        let clock = self.tb.clock();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let r = ObjectRef::namespaced(gvr.clone(), "flux-system", name);
+        let current = |store: &gameday::sim::Store| store.get(&r).ok().map(|o| (*o).clone());
+        let done = clock
+            .timeout(timeout, async {
+                loop {
+                    if let Some(o) = current(&store)
+                        && ready(&o).1 == reason
+                    {
+                        return o;
+                    }
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => std::future::pending::<()>().await,
+                    }
+                }
+            })
+            .await;
+        match done {
+            Ok(o) => o,
+            Err(_) => panic!(
+                "{name} never got reason {reason}: {:#}",
+                current(&store).unwrap_or_default()
+            ),
+        }
     }
 
     pub async fn kustomization(&self, name: &str) -> Value {
