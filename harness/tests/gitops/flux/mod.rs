@@ -2,7 +2,9 @@
 //! emulation itself.
 
 mod bad_input;
+mod controller_loss;
 mod drift;
+mod install;
 mod podinfo;
 mod prune;
 mod shop;
