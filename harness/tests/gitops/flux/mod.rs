@@ -8,4 +8,5 @@ mod install;
 mod podinfo;
 mod prune;
 mod shop;
+mod timing;
 pub mod world;

@@ -146,8 +146,12 @@ impl World {
             .is_ok()
     }
 
-    /// Deletes an object (through the API, as a person would).
-    pub async fn delete(&self, gvr: &Gvr, namespace: &str, name: &str) {
+    /// Deletes an object (through the API, as a person would) with
+    /// simulated time held still, and returns the simulated time of the
+    /// deletion.
+    pub async fn delete(&self, gvr: &Gvr, namespace: &str, name: &str) -> jiff::Timestamp {
+        let clock = self.tb.clock();
+        let _busy = clock.busy();
         self.tb
             .kubectl(&[
                 "delete",
@@ -158,6 +162,7 @@ impl World {
                 "--wait=false",
             ])
             .await;
+        clock.now()
     }
 
     /// Waits (cluster clock) until an object exists; returns the simulated
@@ -245,8 +250,9 @@ impl World {
     }
 
     /// Waits (cluster clock) until every named Kustomization is Ready at
-    /// the head revision.
-    pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) {
+    /// the head revision; returns the simulated time at which they were
+    /// (read with time held still).
+    pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) -> jiff::Timestamp {
         use gameday::drill::probe::health::{Health, kustomization};
         let head = self.head().await;
         let store = self.tb.cluster.store().clone();
@@ -269,22 +275,29 @@ impl World {
         };
         let done = clock
             .timeout(timeout, async {
+                let _busy = clock.busy();
+                if pending(&store).is_empty() {
+                    return clock.now();
+                }
+                drop(_busy);
                 loop {
+                    // Check while the event's guard holds time still.
+                    let Some(d) = sub.recv().await else {
+                        return std::future::pending().await;
+                    };
                     if pending(&store).is_empty() {
-                        return;
+                        let at = clock.now();
+                        drop(d.busy);
+                        return at;
                     }
-                    match sub.recv().await {
-                        Some(d) => drop(d.busy),
-                        None => return,
-                    }
+                    drop(d.busy);
                 }
             })
             .await;
-        assert!(
-            done.is_ok(),
-            "Kustomizations not ready at {head}: {:?}",
-            pending(&store)
-        );
+        match done {
+            Ok(at) => at,
+            Err(_) => panic!("Kustomizations not ready at {head}: {:?}", pending(&store)),
+        }
     }
 }
 
