@@ -27,10 +27,10 @@
 //! - Health waits ([`health`]), watch-based, with the timeout on the
 //!   cluster's [`Clock`].
 //!
-//! On a virtual clock, [`Applier::apply`] and [`Applier::prune`] never wait
-//! on simulated time, so a caller may hold a `Busy` guard across them (and
-//! should: they are work); [`Applier::wait_healthy`] must be called without
-//! one.
+//! On a virtual clock, [`Applier::apply`] and [`Applier::prune`] hold a
+//! `Busy` guard while they run (they are work, and never wait on simulated
+//! time: the CRD wait is on wall time), so simulated time does not pass
+//! during an apply; [`Applier::wait_healthy`] must be called without one.
 
 pub mod crds;
 pub mod discovery;
@@ -302,6 +302,8 @@ impl Applier {
     /// each object's outcome says what happened to it; use
     /// [`ApplyReport::check`] to turn failures into an [`Error`].
     pub async fn apply(&self, manifests: Vec<Manifest>) -> ApplyReport {
+        // Applying is work: simulated time stands still until it is done.
+        let _busy = self.inner.clock.busy();
         let started = Instant::now();
         let started_at = self.inner.clock.now();
         let o = &self.inner.options;
@@ -439,6 +441,7 @@ impl Applier {
     /// except those with pruning disabled or without this applier's owner
     /// labels. Never fails as a whole; see [`PruneReport::check`].
     pub async fn prune(&self, stale: &Inventory) -> PruneReport {
+        let _busy = self.inner.clock.busy();
         let o = &self.inner.options;
         prune::prune(
             &self.inner.client,

@@ -11,6 +11,7 @@ use super::world::{World, ready};
 /// transition times of the Kustomizations.
 async fn podinfo_timings() -> (Duration, Vec<String>) {
     let w = World::new("podinfo", Profile::kind()).await;
+    w.wait_nodes_ready().await;
     let clock = w.tb.clock();
     let start = clock.now();
     w.bootstrap("clusters/staging").await.expect("bootstrap");

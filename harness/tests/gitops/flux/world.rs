@@ -110,7 +110,43 @@ impl World {
             },
             &[],
         );
-        flux::bootstrap(&self.applier, &cfg, &self.source(path), &self.head().await).await
+        // The harness holds simulated time still while it acts; the
+        // bootstrap lets it run only while it waits.
+        let busy = self.tb.clock().busy();
+        let head = self.head().await;
+        let source = self.source(path);
+        let running = flux::bootstrap(&self.applier, &cfg, &source, &head);
+        drop(busy);
+        running.await
+    }
+
+    /// Waits (cluster clock) until every node is Ready, as `kind create
+    /// cluster --wait` does.
+    pub async fn wait_nodes_ready(&self) {
+        let store = self.tb.cluster.store().clone();
+        let clock = self.tb.clock();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let ready = |store: &gameday::sim::Store| {
+            store
+                .list(&Gvr::core("nodes"), None, &Default::default())
+                .is_ok_and(|l| {
+                    l.items.iter().all(|n| {
+                        gameday::sim::store::conditions::condition_status(n, "Ready")
+                            == Some("True")
+                    })
+                })
+        };
+        let done = clock
+            .timeout(Duration::from_secs(600), async {
+                while !ready(&store) {
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => return,
+                    }
+                }
+            })
+            .await;
+        assert!(done.is_ok(), "nodes not ready");
     }
 
     /// Bootstraps with the direct method (interval `interval`, prune on).
