@@ -5,14 +5,13 @@ CARGO ?= cargo
 # cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint fmt bench build clean help report-screenshot
+.PHONY: run test test-kind lint fmt bench build clean help report-screenshot
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: ## The main job: validate and list the scenario catalogue.
-	$(CARGO) run --release --quiet -- validate scenarios
-	$(CARGO) run --release --quiet -- list scenarios
+run: ## The main job: every scenario of the catalogue as a drill on the embedded simulator.
+	$(CARGO) run --release --quiet -- run scenarios --out gameday-report
 
 test: lint ## The whole test suite (formatting and clippy first). CI runs exactly this.
 ifeq ($(NEXTEST),yes)
@@ -21,6 +20,9 @@ ifeq ($(NEXTEST),yes)
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+test-kind: ## Provider tests against the real kind and a container engine (Docker or Podman).
+	$(CARGO) test -p gameday --test providers -- --ignored --test-threads 1 real_tools
 
 lint: ## rustfmt check and clippy with warnings as errors.
 	$(CARGO) fmt --all -- --check

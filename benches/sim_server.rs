@@ -85,6 +85,44 @@ fn writes(c: &mut Criterion) {
     rt.block_on(cluster.shutdown());
 }
 
+/// The in-process API the simulated controllers use (no HTTP).
+fn store_writes(c: &mut Criterion) {
+    use gameday::sim::Gvr;
+    use gameday::sim::registry::Registry;
+    use gameday::sim::store::{Store, StoreOptions, WriteOptions};
+    let store = Store::new(
+        Registry::with_builtins(),
+        Clock::wall(),
+        StoreOptions::default(),
+    );
+    store
+        .create(
+            &Gvr::core("namespaces"),
+            None,
+            json!({"metadata": {"name": "default"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+    let mut group = c.benchmark_group("sim/store");
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0u64;
+    group.bench_function("create_in_process", |b| {
+        b.iter(|| {
+            i += 1;
+            let body = serde_json::to_value(cm(&format!("s{i}"))).unwrap();
+            store
+                .create(
+                    &Gvr::core("configmaps"),
+                    Some("default"),
+                    body,
+                    &WriteOptions::manager("bench"),
+                )
+                .unwrap()
+        });
+    });
+    group.finish();
+}
+
 fn rss_mb() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: f64 = statm
@@ -132,6 +170,6 @@ fn memory(_: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
-    targets = memory, start, writes
+    targets = memory, start, store_writes, writes
 }
 criterion_main!(benches);

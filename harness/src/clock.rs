@@ -33,6 +33,28 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{Notify, oneshot};
 
+tokio::task_local! {
+    /// The guard of the task acting as the harness (see [`Clock::act`]).
+    static ACTOR: std::cell::RefCell<Option<Busy>>;
+}
+
+/// Drops the acting task's guard (it starts waiting); true when it had one.
+fn release_actor() -> bool {
+    ACTOR
+        .try_with(|a| a.borrow_mut().take().is_some())
+        .unwrap_or(false)
+}
+
+/// Gives the acting task its guard back (it stopped waiting).
+fn reacquire_actor(clock: &Clock) {
+    let _ = ACTOR.try_with(|a| {
+        let mut a = a.borrow_mut();
+        if a.is_none() {
+            *a = Some(clock.busy());
+        }
+    });
+}
+
 /// How long (wall time) the virtual clock waits with no [`Busy`] guard held
 /// before it jumps to the next timer.
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(3);
@@ -203,12 +225,16 @@ impl Clock {
                 let left = duration_between(self.now(), deadline).div_f64(*factor);
                 Sleep {
                     inner: SleepInner::Wall(Box::pin(tokio::time::sleep(left))),
+                    released: None,
+                    clock: None,
                 }
             }
             Kind::Virtual(v) => {
                 if deadline <= *lock(&v.now) {
                     return Sleep {
                         inner: SleepInner::Ready(Some(Busy::acquire(v))),
+                        released: None,
+                        clock: None,
                     };
                 }
                 let (tx, rx) = oneshot::channel();
@@ -221,21 +247,42 @@ impl Clock {
                         key: (deadline, seq),
                         clock: Arc::downgrade(v),
                     },
+                    released: None,
+                    clock: Some(self.clone()),
                 }
             }
         }
     }
 
-    /// Runs `fut` with a deadline `d` on this clock.
+    /// Runs `fut` with a deadline `d` on this clock. Inside an acting task
+    /// ([`Clock::act`]) this is a wait: the task's guard is released
+    /// until `fut` completes or the deadline passes.
     ///
     /// # Errors
     /// [`Elapsed`] when `d` passes first; `fut` is dropped.
     pub async fn timeout<F: Future>(&self, d: Duration, fut: F) -> Result<F::Output, Elapsed> {
-        tokio::select! {
+        let released = release_actor();
+        let out = tokio::select! {
             biased;
             out = fut => Ok(out),
             _expired = self.sleep(d) => Err(Elapsed(d)),
+        };
+        if released {
+            reacquire_actor(self);
         }
+        out
+    }
+
+    /// Runs `fut` as the *actor* of this clock: the task holds a [`Busy`]
+    /// guard all the time, except while it waits on the clock
+    /// ([`Clock::sleep`], [`Clock::timeout`], and everything built on
+    /// them). The drill runner acts this way, so simulated time passes only
+    /// while it waits for the cluster — never while it applies, commits or
+    /// snapshots, however long that takes in wall time.
+    pub async fn act<F: Future>(&self, fut: F) -> F::Output {
+        ACTOR
+            .scope(std::cell::RefCell::new(Some(self.busy())), fut)
+            .await
     }
 }
 
@@ -290,6 +337,10 @@ impl fmt::Debug for Busy {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     inner: SleepInner,
+    /// None until first polled; then whether the acting task's guard was
+    /// released for this wait.
+    released: Option<bool>,
+    clock: Option<Clock>,
 }
 
 enum SleepInner {
@@ -312,6 +363,25 @@ impl Future for Sleep {
     type Output = Busy;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Busy> {
+        if self.released.is_none() {
+            // A real wait: the acting task stops holding the clock.
+            let waits = matches!(self.inner, SleepInner::Virtual { .. });
+            self.released = Some(waits && release_actor());
+        }
+        let out = self.poll_inner(cx);
+        if out.is_ready()
+            && self.released == Some(true)
+            && let Some(clock) = &self.clock
+        {
+            reacquire_actor(clock);
+            self.released = Some(false);
+        }
+        out
+    }
+}
+
+impl Sleep {
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Busy> {
         match &mut self.inner {
             SleepInner::Ready(b) => Poll::Ready(b.take().unwrap_or_else(Busy::none)),
             SleepInner::Wall(s) => s.as_mut().poll(cx).map(|()| Busy::none()),
@@ -327,6 +397,13 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
+        // A wait abandoned halfway (a `select!` picked another branch):
+        // the acting task acts again.
+        if self.released == Some(true)
+            && let Some(clock) = &self.clock
+        {
+            reacquire_actor(clock);
+        }
         // A cancelled timer must not make the clock jump to its deadline.
         if let SleepInner::Virtual { key, clock, .. } = &self.inner
             && let Some(v) = clock.upgrade()
@@ -530,6 +607,46 @@ mod tests {
         assert_eq!(clock.since(start()), Duration::from_secs(300));
         let ok = clock.timeout(Duration::from_secs(300), async { 7 }).await;
         assert_eq!(ok, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn an_actor_holds_the_clock_except_while_it_waits() {
+        let clock = Clock::simulated(start());
+        // Something else would like time to move on.
+        let other = tokio::spawn({
+            let clock = clock.clone();
+            async move {
+                drop(clock.sleep(Duration::from_secs(5)).await);
+                clock.now()
+            }
+        });
+        let actor = clock.clone();
+        clock
+            .act(async move {
+                // Acting (not waiting on the clock) for a while of wall time:
+                // time stays still.
+                tokio::time::sleep(Duration::from_millis(40)).await;
+                assert_eq!(actor.now(), start());
+                // Waiting: time moves, and the other task's timer fires first.
+                drop(actor.sleep(Duration::from_secs(60)).await);
+                assert_eq!(actor.since(start()), Duration::from_secs(60));
+                tokio::time::sleep(Duration::from_millis(40)).await;
+                assert_eq!(
+                    actor.since(start()),
+                    Duration::from_secs(60),
+                    "acting again"
+                );
+                let r = actor
+                    .timeout(Duration::from_secs(30), futures::future::pending::<()>())
+                    .await;
+                assert!(r.is_err());
+                assert_eq!(actor.since(start()), Duration::from_secs(90));
+            })
+            .await;
+        assert_eq!(
+            duration_between(start(), other.await.unwrap()),
+            Duration::from_secs(5)
+        );
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@
 //!   repositories.
 
 pub mod clock;
+pub mod cluster;
 pub mod drill;
 pub mod exit;
 pub mod gitops;

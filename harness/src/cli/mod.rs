@@ -4,8 +4,10 @@
 // The binary is where output is rendered; the library never prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod gc;
 mod list;
 mod render;
+mod run;
 mod schema;
 mod sim;
 mod validate;
@@ -40,6 +42,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run drills: break clusters on purpose and time their recovery.
+    Run(run::Args),
     /// Check scenario files and report every problem.
     Validate(validate::Args),
     /// List scenarios: name, provider, disaster, recovery, RTO.
@@ -48,6 +52,13 @@ enum Command {
     Schema(schema::Args),
     /// The embedded Kubernetes API simulator.
     Sim(sim::Args),
+    /// Delete what gameday runs left behind (kind clusters, run folders).
+    ///
+    /// Deletes `gameday-*` kind clusters that carry gameday's ownership
+    /// marker (refusing, and saying so, those without it) and
+    /// `gameday-<run id>` folders in the temp dir ($TMPDIR), except those of
+    /// runs still going. Nothing else is touched.
+    Gc(gc::Args),
 }
 
 /// Parses the command line, runs the subcommand and returns its exit code.
@@ -59,10 +70,12 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Gc(args) => gc::run(&args),
     };
     ExitCode::from(code)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use gameday::clock::Clock;
 use gameday::exit;
 use gameday::sim::profile::Profile;
-use gameday::sim::{SimOptions, serve};
+use gameday::sim::{SimOptions, control, serve};
 
 use super::render;
 
@@ -23,6 +23,30 @@ enum SimCommand {
     /// Prints `ready: kubeconfig written to PATH` once it accepts requests;
     /// point kubectl at that file. The file is removed on exit.
     Serve(ServeArgs),
+    /// Send one fault command to a cluster served with `--control`.
+    ///
+    /// Commands: `node stop NAME`, `node start NAME`, `api stop`,
+    /// `api start`, `nodes`, `help`. Prints the answer's data lines; exits
+    /// 0 when the simulator answered `ok`, 3 otherwise.
+    Control(ControlArgs),
+    /// Print the Flux install manifests the simulator's Flux emulation
+    /// understands (apply them to a cluster served with `--flux`, as
+    /// `flux install` applies Flux's).
+    FluxManifests,
+}
+
+/// Arguments of `gameday sim control`.
+#[derive(Debug, clap::Args)]
+pub struct ControlArgs {
+    /// The control socket (`gameday sim serve --control PATH`).
+    #[arg(long, value_name = "PATH")]
+    socket: PathBuf,
+    /// How long to wait for the answer, e.g. `10s`.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
+    /// The command, e.g. `node stop gameday-worker2`.
+    #[arg(required = true, num_args = 1.., value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 /// Arguments of `gameday sim serve`.
@@ -53,6 +77,14 @@ pub struct ServeArgs {
     /// Plain HTTP without authentication (debugging only).
     #[arg(long)]
     insecure: bool,
+    /// Also serve fault commands (node stop/start, api stop/start) on this
+    /// unix socket; send them with `gameday sim control --socket PATH`.
+    #[arg(long, value_name = "PATH")]
+    control: Option<PathBuf>,
+    /// Emulate Flux: GitRepository and Kustomization objects are reconciled
+    /// once the install manifests (`gameday sim flux-manifests`) are applied.
+    #[arg(long)]
+    flux: bool,
 }
 
 fn parse_profile(s: &str) -> Result<String, String> {
@@ -74,6 +106,11 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 pub fn run(args: &Args) -> u8 {
     match &args.command {
         SimCommand::Serve(a) => serve_cmd(a),
+        SimCommand::Control(a) => control_cmd(a),
+        SimCommand::FluxManifests => {
+            print!("{}", gameday::sim::flux::install::manifests_yaml());
+            exit::SUCCESS
+        }
     }
 }
 
@@ -98,11 +135,42 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
         seed: a.seed,
         ..SimOptions::new(&a.name, Clock::scaled(a.speed))
     };
-    let result = runtime.block_on(serve::serve(options, &kubeconfig, |path| {
+    let serving = serve::Serving {
+        kubeconfig: &kubeconfig,
+        control: a.control.as_deref(),
+        flux: a.flux,
+    };
+    let result = runtime.block_on(serve::serve(options, serving, |path| {
         println!("ready: kubeconfig written to {}", path.display());
     }));
     match result {
         Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprint!("{}", render::error_chain(&e));
+            exit::INFRASTRUCTURE
+        }
+    }
+}
+
+fn control_cmd(a: &ControlArgs) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprint!("{}", render::error_chain(&e));
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    let command = a.command.join(" ");
+    match runtime.block_on(control::request(&a.socket, &command, a.timeout)) {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            exit::SUCCESS
+        }
         Err(e) => {
             eprint!("{}", render::error_chain(&e));
             exit::INFRASTRUCTURE

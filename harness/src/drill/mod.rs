@@ -1,5 +1,12 @@
 //! Drills: the runner, faults, probes, snapshots and RTO verdicts.
 
+pub mod error;
 pub mod events;
+mod fault;
+pub mod gitops;
 pub mod probe;
+mod recovery;
+pub mod repeat;
+pub mod runner;
 pub mod snapshot;
+pub mod timeline;

@@ -85,11 +85,14 @@ const VOLATILE_KINDS: [(&str, &str); 11] = [
 ];
 
 /// Metadata annotations written by controllers, not by people or Git.
-const VOLATILE_ANNOTATIONS: [&str; 4] = [
+const VOLATILE_ANNOTATIONS: [&str; 6] = [
     "deployment.kubernetes.io/revision",
     "kubectl.kubernetes.io/last-applied-configuration",
     "control-plane.alpha.kubernetes.io/leader",
     "kubernetes.io/service-account.uid",
+    // Requests for reconciliation (`flux reconcile`, a drill's trigger).
+    "reconcile.fluxcd.io/requestedAt",
+    "reconcile.fluxcd.io/forceAt",
 ];
 
 /// Labels the Job controller adds with the (per-cluster) uid.
@@ -227,6 +230,90 @@ impl Snapshot {
 fn is_service_account_token(obj: &Value) -> bool {
     obj.get("kind").and_then(Value::as_str) == Some("Secret")
         && obj.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token")
+}
+
+/// Errors taking a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Discovery or a list call failed.
+    #[error("taking a snapshot of the cluster failed while {what}")]
+    Api {
+        /// What was being listed.
+        what: String,
+        /// Why.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// Lists every object of every namespaced kind in `namespaces` (and those
+/// Namespace objects themselves) through the API, skipping volatile kinds.
+///
+/// # Errors
+/// When discovery or a list call fails.
+pub async fn collect(
+    client: &kube::Client,
+    namespaces: &std::collections::BTreeSet<String>,
+) -> Result<Snapshot, Error> {
+    use kube::api::{Api, DynamicObject, ListParams};
+    use kube::discovery::{Discovery, Scope, verbs};
+
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .map_err(|source| Error::Api {
+            what: "discovering API resources".into(),
+            source,
+        })?;
+    let mut objects: Vec<Value> = Vec::new();
+    for group in discovery.groups() {
+        for (ar, caps) in group.recommended_resources() {
+            let key = ObjectKey {
+                group: ar.group.clone(),
+                kind: ar.kind.clone(),
+                namespace: String::new(),
+                name: String::new(),
+            };
+            if !caps.supports_operation(verbs::LIST) || is_volatile(&key) {
+                continue;
+            }
+            let is_namespace = ar.group.is_empty() && ar.kind == "Namespace";
+            if caps.scope != Scope::Namespaced && !is_namespace {
+                continue;
+            }
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|source| Error::Api {
+                    what: format!("listing {}", ar.plural),
+                    source,
+                })?;
+            for obj in list.items {
+                let keep = if is_namespace {
+                    obj.metadata
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| namespaces.contains(n))
+                } else {
+                    obj.metadata
+                        .namespace
+                        .as_ref()
+                        .is_some_and(|n| namespaces.contains(n))
+                };
+                if keep {
+                    let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);
+                    // Lists may omit the type of their items.
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+                        m.insert("kind".into(), Value::String(ar.kind.clone()));
+                    }
+                    objects.push(v);
+                }
+            }
+        }
+    }
+    Ok(Snapshot::from_objects(&objects))
 }
 
 /// Most differing fields listed per changed object.

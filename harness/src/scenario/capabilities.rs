@@ -2,7 +2,7 @@
 //! recovery methods make sense after each fault, and which timed phases a
 //! recovery has. One table each, so the rules are read in one place.
 
-use super::model::{FaultKind, Phase, Provider, RecoveryMethod};
+use super::model::{BootstrapMethod, Fault, FaultKind, Phase, Provider, RecoveryMethod};
 
 /// The faults a provider can inject.
 pub fn provider_faults(provider: Provider) -> &'static [FaultKind] {
@@ -107,6 +107,43 @@ pub fn recovery_phases(
 
 /// The Flux namespace: what `controller-loss` deletes under Flux.
 pub const FLUX_NAMESPACE: &str = "flux-system";
+
+/// What a fault writes to in the cluster: what the `existing` provider's
+/// `allowNamespaces` is checked against (at validation and again before the
+/// fault is injected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultScope {
+    /// Nothing in the cluster (a commit to the source repository, or the
+    /// in-process direct reconciler).
+    Nothing,
+    /// Objects in one namespace (or the namespace itself).
+    Namespace(String),
+    /// Objects in every namespace, or cluster-scoped objects: a
+    /// `resource-loss` without a namespace.
+    AllNamespaces,
+    /// The cluster itself: its nodes, API server or infrastructure.
+    Cluster,
+}
+
+/// The scope of a fault under a bootstrap method.
+pub fn fault_scope(fault: &Fault, bootstrap: &BootstrapMethod) -> FaultScope {
+    match fault {
+        Fault::ClusterLoss
+        | Fault::NodeLoss { .. }
+        | Fault::ApiOutage { .. }
+        | Fault::InfraLoss { .. } => FaultScope::Cluster,
+        Fault::NamespaceLoss { namespace } => FaultScope::Namespace(namespace.clone()),
+        Fault::ResourceLoss { namespace, .. } => match namespace {
+            Some(ns) => FaultScope::Namespace(ns.clone()),
+            None => FaultScope::AllNamespaces,
+        },
+        Fault::ControllerLoss => match bootstrap {
+            BootstrapMethod::Flux(_) => FaultScope::Namespace(FLUX_NAMESPACE.to_owned()),
+            BootstrapMethod::Direct(_) => FaultScope::Nothing,
+        },
+        Fault::BadCommit { .. } => FaultScope::Nothing,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -195,21 +195,20 @@ pub(crate) fn check_combinations(c: &mut Collector, s: &Scenario) {
     }
     if let (Provider::Existing, Some(existing)) = (provider, &s.cluster.existing) {
         for (i, f) in s.disaster.iter().enumerate() {
-            let touched = match f {
-                Fault::NamespaceLoss { namespace } => Some(namespace.clone()),
-                Fault::ResourceLoss { namespace, .. } => namespace.clone(),
-                Fault::ControllerLoss => matches!(s.bootstrap.method, BootstrapMethod::Flux(_))
-                    .then(|| FLUX_NAMESPACE.to_owned()),
-                _ => None,
-            };
-            if let Some(ns) = touched
-                && !existing.allow_namespaces.contains(&ns)
-            {
-                c.field_help(
-                    format!("spec.disaster[{i}]"),
-                    format!("{} would touch namespace {ns:?}, which spec.cluster.existing.allowNamespaces does not list", f.name()),
-                    format!("add {ns:?} to allowNamespaces if this cluster may really lose it"),
-                );
+            match capabilities::fault_scope(f, &s.bootstrap.method) {
+                capabilities::FaultScope::Namespace(ns) if !existing.allow_namespaces.contains(&ns) => {
+                    c.field_help(
+                        format!("spec.disaster[{i}]"),
+                        format!("{} would touch namespace {ns:?}, which spec.cluster.existing.allowNamespaces does not list", f.name()),
+                        format!("add {ns:?} to allowNamespaces if this cluster may really lose it"),
+                    );
+                }
+                capabilities::FaultScope::AllNamespaces => c.field_help(
+                    format!("spec.disaster[{i}].namespace"),
+                    format!("{} without a namespace would touch every namespace (or cluster-scoped objects) of an existing cluster", f.name()),
+                    "give the namespace to delete from; it must be listed in spec.cluster.existing.allowNamespaces",
+                ),
+                _ => {}
             }
         }
     }

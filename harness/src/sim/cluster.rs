@@ -183,7 +183,10 @@ impl SimCluster {
         let lifecycle = lifecycle::spawn(store.clone());
         let sim = Controllers::start(
             store.clone(),
-            ControllerConfig::new(options.profile.clone(), options.seed),
+            ControllerConfig {
+                cluster: options.name.clone(),
+                ..ControllerConfig::new(options.profile.clone(), options.seed)
+            },
         );
         let handle = sim.handle();
         let creds = if options.tls {
@@ -301,6 +304,11 @@ impl SimCluster {
     /// The clock time at which revision `rv` was written.
     pub fn revision_time(&self, rv: u64) -> Option<jiff::Timestamp> {
         self.inner.store.revision_time(rv)
+    }
+
+    /// The wall-clock instant a recent revision was written.
+    pub fn revision_wall(&self, rv: u64) -> Option<std::time::Instant> {
+        self.inner.store.revision_wall(rv)
     }
 
     /// Creates a Ready Node named `name` (a convenience for tests and start

@@ -16,9 +16,14 @@ use std::time::Duration;
 use super::profile::Latency;
 
 /// A seeded source of deterministic jitter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Identities are hashed without the cluster's name (`gameday-x-1a2b3c-worker`
+/// hashes as `worker`): cluster names carry the run id, and the same seed
+/// must give the same durations in every run.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jitter {
     seed: u64,
+    strip: Option<std::sync::Arc<str>>,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -42,7 +47,16 @@ fn splitmix(mut z: u64) -> u64 {
 impl Jitter {
     /// Jitter from `seed`.
     pub fn new(seed: u64) -> Jitter {
-        Jitter { seed }
+        Jitter { seed, strip: None }
+    }
+
+    /// Jitter from `seed` for the cluster `name`: identities starting with
+    /// `<name>-` hash as if they did not.
+    pub fn for_cluster(seed: u64, name: &str) -> Jitter {
+        Jitter {
+            seed,
+            strip: (!name.is_empty()).then(|| std::sync::Arc::from(format!("{name}-"))),
+        }
     }
 
     /// The seed.
@@ -55,6 +69,10 @@ impl Jitter {
     pub fn hash(&self, parts: &[&str], attempt: u64) -> u64 {
         let mut h = fnv(FNV_OFFSET, &self.seed.to_le_bytes());
         for p in parts {
+            let p = match &self.strip {
+                Some(prefix) => p.strip_prefix(prefix.as_ref()).unwrap_or(p),
+                None => p,
+            };
             h = fnv(h, p.as_bytes());
             h = fnv(h, &[0xff]);
         }

@@ -1,7 +1,19 @@
 //! The embedded Kubernetes API simulator.
 //!
 //! A Kubernetes API server in-process, faithful enough that kube-rs and
-//! `kubectl` work against it unchanged. The pieces, by concept:
+//! `kubectl` work against it unchanged.
+//!
+//! Start one with [`SimCluster::start`] ([`SimOptions`]: name, clock, TLS,
+//! port, version, bookmark interval, seed/profile/nodes for the simulated
+//! controllers, start hooks). It serves HTTPS on 127.0.0.1 with a
+//! per-cluster CA and bearer token ([`SimCluster::kubeconfig_yaml`],
+//! [`SimCluster::write_kubeconfig`], [`SimCluster::client`]); controllers
+//! use the in-process API of [`SimCluster::store`] (see [`store`]). Fault
+//! hooks for drills are in [`faults`]: `stop_api`/`start_api` (outage on
+//! the same port), `inject_error` (429/500/503/504 on route globs),
+//! `compact`, `close_watches`, `destroy`. [`serve`] is `gameday sim serve`.
+//!
+//! The pieces, by concept:
 //!
 //! - [`store`]: objects, revisions, history, events — and the in-process
 //!   API the simulated controllers use (start there);
@@ -9,9 +21,14 @@
 //! - [`selectors`], [`patch`], [`ownership`] (managedFields and
 //!   server-side apply), [`defaults`];
 //! - [`status`]: API errors and their `Status` bodies;
-//! - [`resource`]: type and object identity.
+//! - [`resource`]: type and object identity;
+//! - [`lifecycle`]: namespace finalization, garbage collection, CRD cleanup;
+//! - [`http`]: routing, verbs, list/watch, [`discovery`], [`openapi`],
+//!   [`table`] (with [`jsonpath`]), [`protobuf`] request bodies;
+//! - [`tls`], [`kubeconfig`], [`cluster`], [`faults`], [`serve`].
 
 pub mod cluster;
+pub mod control;
 pub mod controllers;
 pub mod crd;
 pub mod defaults;
@@ -82,6 +99,12 @@ pub enum Error {
     /// An API call failed (e.g. in a start hook).
     #[error("simulator API call failed")]
     Api(#[from] ApiError),
+    /// The Flux emulation could not start.
+    #[error("could not start the Flux emulation")]
+    Flux(#[source] Box<flux::Error>),
+    /// The control socket could not be served.
+    #[error(transparent)]
+    Control(#[from] control::Error),
     /// Waiting for a shutdown signal failed.
     #[error("could not install the signal handler")]
     Signal(#[source] std::io::Error),

@@ -3,4 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod catalogue;
 mod observer;
+mod support;
+mod verdicts;

@@ -154,6 +154,9 @@ pub struct Context {
     pub desired: BTreeSet<Entry>,
     /// What the cluster had when last healthy (None before the first steady state).
     pub baseline: Option<Baseline>,
+    /// Nodes a fault stopped: pods on them serve nothing, whatever their
+    /// status still says (it only changes after the node grace period).
+    pub lost_nodes: BTreeSet<String>,
 }
 
 impl Context {
@@ -290,7 +293,11 @@ fn judge_check(cx: &Context, check: &Check, world: &World) -> Result<(), (bool, 
                 match world.get(&e.kind, &e.namespace, &e.name) {
                     None => waiting.push(format!("{} missing", e.display())),
                     Some(o) => match health::health(o) {
-                        Health::Ready => {}
+                        Health::Ready => {
+                            if let Some(why) = short_of_live_pods(cx, e, o, world) {
+                                waiting.push(format!("{}: {why}", e.display()));
+                            }
+                        }
                         Health::InProgress(why) => waiting.push(format!("{}: {why}", e.display())),
                         Health::Failed(why) => {
                             return Err((true, format!("{}: {why}", e.display())));
@@ -333,6 +340,44 @@ fn judge_check(cx: &Context, check: &Check, world: &World) -> Result<(), (bool, 
             }
         }
     }
+}
+
+/// With nodes lost, a Deployment or StatefulSet is only really ready when
+/// enough of its ready pods run on live nodes.
+fn short_of_live_pods(cx: &Context, e: &Entry, workload: &Value, world: &World) -> Option<String> {
+    if cx.lost_nodes.is_empty() || !matches!(e.kind.kind.as_str(), "Deployment" | "StatefulSet") {
+        return None;
+    }
+    let want = workload
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let selector = workload
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)?;
+    let live = world
+        .objects(&pod_kind())
+        .filter(|p| {
+            p.pointer("/metadata/namespace").and_then(Value::as_str) == Some(e.namespace.as_str())
+        })
+        .filter(|p| {
+            let labels = p.pointer("/metadata/labels").and_then(Value::as_object);
+            selector
+                .iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        })
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .filter(|p| {
+            let node = p
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            !cx.lost_nodes.contains(node)
+        })
+        .filter(|p| health::condition_status(p, "Ready") == Some("True"))
+        .count();
+    let live = i64::try_from(live).unwrap_or(i64::MAX);
+    (live < want).then(|| format!("{live}/{want} ready pods on live nodes"))
 }
 
 fn summarize(waiting: &[String], total: usize, what: &str) -> Result<(), (bool, String)> {
@@ -488,6 +533,36 @@ impl Condition for Converged {
     }
 }
 
+/// Every node Ready (and at least one node): the end of provisioning.
+#[derive(Debug, Clone, Default)]
+pub struct NodesReady;
+
+impl Condition for NodesReady {
+    fn needs(&self, _: &World) -> BTreeSet<GroupKind> {
+        BTreeSet::from([GroupKind::new("", "Node")])
+    }
+
+    fn judge(&mut self, world: &World) -> Judgement {
+        let nodes: Vec<&Value> = world.objects(&GroupKind::new("", "Node")).collect();
+        if nodes.is_empty() {
+            return Judgement::Pending("no node registered yet".into());
+        }
+        let not_ready: Vec<&str> = nodes
+            .iter()
+            .filter(|n| health::condition_status(n, "Ready") != Some("True"))
+            .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
+            .collect();
+        match not_ready.first() {
+            None => Judgement::Met,
+            Some(first) => Judgement::Pending(format!(
+                "{}/{} nodes Ready; waiting for {first}",
+                nodes.len() - not_ready.len(),
+                nodes.len()
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +593,7 @@ mod tests {
             source_namespaces: BTreeSet::new(),
             desired: BTreeSet::new(),
             baseline,
+            lost_nodes: BTreeSet::new(),
         }
     }
 
@@ -580,6 +656,37 @@ mod tests {
             Judgement::Pending("no Kustomization exists yet".into())
         );
         assert_eq!(Healthy(cx(Some(baseline))).judge(&healthy), Judgement::Met);
+    }
+
+    #[test]
+    fn pods_on_lost_nodes_do_not_count() {
+        let mut d = deploy("podinfo", "podinfo", true);
+        d["spec"]["selector"] = json!({"matchLabels": {"app": "podinfo"}});
+        d["spec"]["replicas"] = json!(2);
+        d["status"]["replicas"] = json!(2);
+        d["status"]["updatedReplicas"] = json!(2);
+        d["status"]["availableReplicas"] = json!(2);
+        let pod = |name: &str, node: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "podinfo", "labels": {"app": "podinfo"}},
+            "spec": {"nodeName": node},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        };
+        let ks = ks(
+            "apps",
+            REV,
+            "True",
+            "x",
+            &["podinfo_podinfo_apps_Deployment"],
+        );
+        let world = World::from_objects([ks, d, pod("a", "w1"), pod("b", "w2")], synced());
+        let mut context = cx(None);
+        assert_eq!(Healthy(context.clone()).judge(&world), Judgement::Met);
+        context.lost_nodes.insert("w2".into());
+        assert_eq!(
+            Healthy(context).judge(&world),
+            Judgement::Pending("0/1 workloads ready; waiting for Deployment/podinfo/podinfo: 1/2 ready pods on live nodes".into())
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl fmt::Display for GroupKind {
 }
 
 /// Every watched object, by kind then `(namespace, name)`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct World {
     objects: BTreeMap<GroupKind, BTreeMap<(String, String), Arc<Value>>>,
     synced: BTreeSet<GroupKind>,
@@ -217,6 +217,8 @@ pub struct Observed {
     pub rv: Option<u64>,
     /// Events processed while waiting.
     pub events: u64,
+    /// Every watched object at that moment.
+    pub world: World,
 }
 
 /// Options of one wait.
@@ -255,10 +257,87 @@ impl fmt::Debug for Observer {
     }
 }
 
-type Tagged = (
-    GroupKind,
-    std::result::Result<Event<DynamicObject>, watcher::Error>,
-);
+/// What the merged streams deliver: a watch event from the API, or — on
+/// the simulator — the token of a write the watch will deliver.
+enum Item {
+    Watch(Box<std::result::Result<Event<DynamicObject>, watcher::Error>>),
+    Token(u64, crate::clock::Busy),
+}
+
+type Tagged = (GroupKind, Item);
+
+/// Tokens of writes the simulator made that this observer's watches have
+/// not delivered yet. Each holds the virtual clock: simulated time cannot
+/// move on while an event is on its way to the harness, however slowly the
+/// machine delivers it (without this, a loaded machine could let the clock
+/// jump to a timeout with the event that met the condition still in flight).
+#[derive(Default)]
+struct InFlight {
+    tokens: BTreeMap<GroupKind, std::collections::VecDeque<(u64, Instant, crate::clock::Busy)>>,
+    /// The highest revision each watch has delivered (a token may arrive
+    /// after its event: it is then already done with).
+    through: BTreeMap<GroupKind, u64>,
+    /// Kinds whose watch is broken (API unreachable): their tokens are
+    /// dropped, or an outage would freeze time forever.
+    disconnected: BTreeSet<GroupKind>,
+}
+
+impl InFlight {
+    fn token(&mut self, gk: &GroupKind, rev: u64, busy: crate::clock::Busy) {
+        let done = self.through.get(gk).is_some_and(|t| *t >= rev);
+        if !done && !self.disconnected.contains(gk) {
+            self.tokens
+                .entry(gk.clone())
+                .or_default()
+                .push_back((rev, Instant::now(), busy));
+        }
+    }
+
+    fn delivered(&mut self, gk: &GroupKind, rev: u64) {
+        let t = self.through.entry(gk.clone()).or_insert(0);
+        *t = (*t).max(rev);
+        if let Some(q) = self.tokens.get_mut(gk) {
+            while q.front().is_some_and(|(r, _, _)| *r <= rev) {
+                q.pop_front();
+            }
+        }
+    }
+
+    fn clear(&mut self, gk: &GroupKind) {
+        self.tokens.remove(gk);
+    }
+
+    fn disconnect(&mut self, gk: &GroupKind) {
+        self.clear(gk);
+        self.disconnected.insert(gk.clone());
+    }
+
+    fn connect(&mut self, gk: &GroupKind) {
+        self.clear(gk);
+        self.disconnected.remove(gk);
+    }
+
+    /// Drops tokens older than [`TOKEN_TTL`] (a write whose event the watch
+    /// will never deliver, such as a deletion just before a relist); returns
+    /// when the next one expires.
+    fn expire(&mut self) -> Option<Instant> {
+        let now = Instant::now();
+        let mut next: Option<Instant> = None;
+        for q in self.tokens.values_mut() {
+            q.retain(|(_, at, _)| now.duration_since(*at) < TOKEN_TTL);
+            if let Some((_, at, _)) = q.front() {
+                let due = *at + TOKEN_TTL;
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        next
+    }
+}
+
+/// How long (wall time) a write may hold the clock waiting for its watch
+/// event: far above any delivery delay, and a bound on the stall when an
+/// event is never delivered.
+const TOKEN_TTL: Duration = Duration::from_millis(250);
 
 impl Observer {
     /// An observer using `client`, timing events with `times`.
@@ -314,6 +393,13 @@ impl Observer {
         let crd = GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition");
         let mut events = 0u64;
         let mut last_rv: Option<u64> = None;
+        let mut in_flight = InFlight::default();
+        // While starting watchers the observer is acting, not waiting: hold
+        // the clock so simulated time cannot run ahead between discovery,
+        // the initial lists and the first judgement. Dropped once every
+        // needed kind is synced, and on a watch error (an unreachable API
+        // server must not freeze time, or an outage would never end).
+        let mut acting: Option<crate::clock::Busy> = Some(self.clock().busy());
         loop {
             // Start watchers for newly needed kinds. Kinds the server does
             // not serve (yet) may be served once their CRD is established,
@@ -327,6 +413,9 @@ impl Observer {
                 let missing: Vec<GroupKind> = wanted.difference(&watching).cloned().collect();
                 if missing.is_empty() {
                     break;
+                }
+                if acting.is_none() {
+                    acting = Some(self.clock().busy());
                 }
                 if discovery.is_none() || missing.iter().any(|gk| world.unknown.contains(gk)) {
                     discovery = Some(
@@ -359,15 +448,23 @@ impl Observer {
                 .iter()
                 .all(|gk| world.synced.contains(gk) || world.unknown.contains(gk));
             if ready {
+                acting = None;
                 match condition.judge(&world) {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
+                        let lag = match &self.times {
+                            TimeSource::Sim(c) => {
+                                rv.and_then(|rv| c.revision_wall(rv)).map(|w| w.elapsed())
+                            }
+                            TimeSource::Arrival(_) => None,
+                        };
                         return Ok(Observed {
                             at,
-                            lag: None,
+                            lag,
                             rv,
                             events,
+                            world,
                         });
                     }
                     Judgement::Pending(why) => {
@@ -380,18 +477,42 @@ impl Observer {
                     }
                 }
             }
-            // The next event.
-            let Some((gk, ev)) = streams.next().await else {
+            // The next event (or the next token expiry).
+            let expiry = in_flight.expire();
+            let next = tokio::select! {
+                next = streams.next() => next,
+                () = async {
+                    match expiry {
+                        Some(at) => tokio::time::sleep_until(at.into()).await,
+                        None => futures::future::pending().await,
+                    }
+                } => continue,
+            };
+            let Some((gk, ev)) = next else {
                 // No watcher at all (every needed kind unknown): wait for the
                 // timeout; a CRD watcher is normally running in that case.
                 futures::future::pending::<()>().await;
                 continue;
             };
+            let ev = match ev {
+                Item::Token(rev, busy) => {
+                    in_flight.token(&gk, rev, busy);
+                    continue;
+                }
+                Item::Watch(ev) => *ev,
+            };
             events += 1;
             match ev {
                 Ok(ev) => {
+                    tracing::trace!(kind = %gk, event = ?event_summary(&ev), "watch event");
+                    let done = matches!(ev, Event::InitDone);
                     if let Some(rv) = apply_event(&mut world, &gk, ev) {
                         last_rv = Some(last_rv.map_or(rv, |l| l.max(rv)));
+                        in_flight.delivered(&gk, rv);
+                    }
+                    if done {
+                        // A fresh list reflects every earlier write.
+                        in_flight.connect(&gk);
                     }
                     if gk == crd {
                         // A CRD changed: unknown kinds may now be served.
@@ -406,6 +527,8 @@ impl Observer {
                 }
                 Err(e) => {
                     // The watcher retries with back-off; the stream goes on.
+                    acting = None;
+                    in_flight.disconnect(&gk);
                     tracing::debug!(kind = %gk, error = %e, "watch error");
                 }
             }
@@ -414,10 +537,27 @@ impl Observer {
 
     fn watch_kind(&self, gk: GroupKind, ar: ApiResource) -> BoxStream<'static, Tagged> {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
-        watcher::watcher(api, watcher::Config::default())
+        let tag = gk.clone();
+        let watch = watcher::watcher(api, watcher::Config::default())
             .backoff(QuickBackoff::default())
-            .map(move |ev| (gk.clone(), ev))
-            .boxed()
+            .map(move |ev| (tag.clone(), Item::Watch(Box::new(ev))));
+        match &self.times {
+            TimeSource::Sim(sim) => {
+                // Subscribed before the watch lists, so no write is missed.
+                let sub = sim
+                    .store()
+                    .subscribe(crate::sim::store::EventFilter::resource(
+                        crate::sim::resource::GroupResource::new(&ar.group, &ar.plural),
+                    ));
+                let tokens = futures::stream::unfold((sub, gk), |(mut sub, gk)| async move {
+                    let d = sub.recv().await?;
+                    let item = (gk.clone(), Item::Token(d.event.revision, d.busy));
+                    Some((item, (sub, gk)))
+                });
+                futures::stream::select(watch, tokens).boxed()
+            }
+            TimeSource::Arrival(_) => watch.boxed(),
+        }
     }
 }
 
@@ -455,6 +595,23 @@ fn apply_event(world: &mut World, gk: &GroupKind, ev: Event<DynamicObject>) -> O
             world.synced.insert(gk.clone());
             None
         }
+    }
+}
+
+fn event_summary(ev: &Event<DynamicObject>) -> String {
+    let name = |o: &DynamicObject| {
+        format!(
+            "{}@{}",
+            o.metadata.name.as_deref().unwrap_or("?"),
+            o.metadata.resource_version.as_deref().unwrap_or("?")
+        )
+    };
+    match ev {
+        Event::Init => "init".into(),
+        Event::InitDone => "init-done".into(),
+        Event::InitApply(o) => format!("init-apply {}", name(o)),
+        Event::Apply(o) => format!("apply {}", name(o)),
+        Event::Delete(o) => format!("delete {}", name(o)),
     }
 }
 

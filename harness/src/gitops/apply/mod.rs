@@ -302,8 +302,9 @@ impl Applier {
     /// each object's outcome says what happened to it; use
     /// [`ApplyReport::check`] to turn failures into an [`Error`].
     pub async fn apply(&self, manifests: Vec<Manifest>) -> ApplyReport {
-        // Applying is work: simulated time stands still until it is done.
-        let _busy = self.inner.clock.busy();
+        // Applying is acting, not waiting: on a virtual clock, simulated
+        // time must not pass between the requests of one apply.
+        let _acting = self.inner.clock.busy();
         let started = Instant::now();
         let started_at = self.inner.clock.now();
         let o = &self.inner.options;
@@ -441,7 +442,7 @@ impl Applier {
     /// except those with pruning disabled or without this applier's owner
     /// labels. Never fails as a whole; see [`PruneReport::check`].
     pub async fn prune(&self, stale: &Inventory) -> PruneReport {
-        let _busy = self.inner.clock.busy();
+        let _acting = self.inner.clock.busy();
         let o = &self.inner.options;
         prune::prune(
             &self.inner.client,

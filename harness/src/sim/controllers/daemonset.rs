@@ -87,7 +87,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let Ok(ds) = e.store.get(&pods::ref_of(gvr(), key)) else {
         return;
     };
-    if pods::deleting(&ds) {
+    if pods::deleting(&ds) || !ds.pointer("/spec/template").is_some_and(Value::is_object) {
         return;
     }
     let template = ds
@@ -232,7 +232,11 @@ fn create_pod(
         pods::name(ds),
     );
     let mut tpl = template.clone();
+    pods::ensure_object(&mut tpl);
     tpl["spec"] = spec.clone();
+    pods::ensure_object(&mut tpl["spec"]);
+    pods::ensure_object(&mut tpl["spec"]["affinity"]);
+    pods::ensure_object(&mut tpl["spec"]["affinity"]["nodeAffinity"]);
     tpl["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = json!({
         "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]
     });

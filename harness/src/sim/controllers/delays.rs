@@ -29,7 +29,7 @@ pub(crate) fn total(
 ) -> Option<Duration> {
     let mut sum = Duration::ZERO;
     for term in &stage.delay {
-        sum += term_delay(e, *term, stage, obj, key, attempt)?;
+        sum = sum.saturating_add(term_delay(e, *term, stage, obj, key, attempt)?);
     }
     Some(sum)
 }
@@ -44,7 +44,7 @@ fn term_delay(
 ) -> Option<Duration> {
     let label = format!("{}/{term:?}", stage.name);
     let p = &e.profile;
-    let j = e.jitter;
+    let j = e.jitter.clone();
     let sample = |l| j.sample(l, key, &label, attempt);
     Some(match term {
         DelayTerm::NodeReady => sample(p.node_ready),
@@ -154,8 +154,8 @@ fn readiness(e: &Engine, pod: &Value, key: &str, label: &str, attempt: u64) -> D
         Duration::ZERO
     };
     let d = Duration::from_secs(initial)
-        + tick
-        + e.jitter.sample(e.profile.readiness, key, label, attempt);
+        .saturating_add(tick)
+        .saturating_add(e.jitter.sample(e.profile.readiness, key, label, attempt));
     Duration::from_millis(d.as_millis().min(u128::from(u64::MAX)) as u64)
 }
 

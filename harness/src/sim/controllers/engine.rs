@@ -19,15 +19,15 @@ use tokio::sync::mpsc;
 
 use super::agenda::{Agenda, Ctl, StageKindOrd, Task};
 use super::pods::{self, Taint};
-use super::{Command, ControllerConfig, delays, ips::Ips, kubelet, node_lifecycle};
+use super::{Command, ControllerConfig, ips::Ips, node_lifecycle};
 use super::{daemonset, deployment, job, replicaset, scheduler, service, statefulset};
 use crate::clock::{Busy, Clock, Sleep};
 use crate::sim::jitter::Jitter;
 use crate::sim::nodes::TAINT_UNREACHABLE;
 use crate::sim::profile::Profile;
-use crate::sim::registry_images::{ImageClass, ImageRegistry, NodeImages, add};
-use crate::sim::stages::{Facts, StageKind, Stages};
-use crate::sim::store::{Event, EventFilter, EventType, GroupResource, Gvr, Store, Subscription};
+use crate::sim::registry_images::{ImageRegistry, NodeImages, add};
+use crate::sim::stages::Stages;
+use crate::sim::store::{EventFilter, Store, Subscription};
 
 /// How long after a write the controllers it concerns react: one simulated
 /// millisecond, so that every write of one instant is seen before anyone
@@ -94,17 +94,12 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// The resources the engine reacts to.
-fn gr(group: &str, resource: &str) -> GroupResource {
-    GroupResource::new(group, resource)
-}
-
 impl Engine {
     pub(crate) fn new(store: Store, config: ControllerConfig) -> Engine {
         let clock = store.clock().clone();
         Engine {
             registry: ImageRegistry::new(&config.profile),
-            jitter: Jitter::new(config.seed),
+            jitter: Jitter::for_cluster(config.seed, &config.cluster),
             stages: Arc::new(config.stages),
             profile: config.profile,
             clock,
@@ -175,123 +170,11 @@ impl Engine {
             .unwrap_or(0)
     }
 
-    fn applied(&self, identity: &str) -> u64 {
+    pub(crate) fn applied(&self, identity: &str) -> u64 {
         self.attempts
             .get(identity)
             .map(|m| m.values().sum())
             .unwrap_or(0)
-    }
-
-    /// The simulator's facts about an object.
-    pub(crate) fn facts(&self, kind: StageKind, obj: &Value) -> ObjFacts {
-        match kind {
-            StageKind::Node => ObjFacts {
-                kubelet: self
-                    .nodes
-                    .get(pods::name(obj))
-                    .is_none_or(|n| n.kubelet_running),
-                images: Vec::new(),
-                unreachable: false,
-            },
-            StageKind::Pod => {
-                let node = self.nodes.get(pods::str_at(obj, "/spec/nodeName"));
-                ObjFacts {
-                    kubelet: node.is_some_and(|n| n.kubelet_running && !n.unreachable()),
-                    images: pods::containers(obj)
-                        .iter()
-                        .map(|(_, image)| self.registry.classify(image))
-                        .collect(),
-                    unreachable: node.is_some_and(NodeInfo::unreachable),
-                }
-            }
-        }
-    }
-
-    /// Picks the stage that applies to an object now and schedules it
-    /// (keeping an identical pending stage, so its timer is not reset).
-    pub(crate) fn evaluate(&mut self, kind: StageKind, key: &str, obj: &Value) {
-        let facts = self.facts(kind, obj);
-        let stages = self.stages.clone();
-        let applied = self.applied(key);
-        let chosen = stages.select(kind, obj, &facts, &self.jitter, key, applied);
-        let slot = (StageKindOrd::from(kind), key.to_owned());
-        let task = Task::Stage(slot.0, key.to_owned());
-        let Some(stage) = chosen else {
-            self.pending.remove(&slot);
-            self.agenda.cancel(&task);
-            return;
-        };
-        if self.pending.get(&slot) == Some(&stage.name) && self.agenda.due(&task).is_some() {
-            return;
-        }
-        let attempt = self.attempt(key, &stage.name);
-        match delays::total(self, stage, obj, key, attempt) {
-            Some(d) => {
-                self.pending.insert(slot, stage.name.clone());
-                let at = self.after(d);
-                self.agenda.set(task, at);
-            }
-            None => {
-                self.pending.remove(&slot);
-                self.agenda.cancel(&task);
-            }
-        }
-    }
-
-    /// Applies the pending stage of an object if it still matches.
-    fn run_stage(&mut self, kind: StageKind, key: &str) {
-        let slot = (StageKindOrd::from(kind), key.to_owned());
-        let Some(name) = self.pending.remove(&slot) else {
-            return;
-        };
-        let gvr = match kind {
-            StageKind::Pod => pods::gvr(),
-            StageKind::Node => Gvr::core("nodes"),
-        };
-        let Ok(obj) = self.store.get(&pods::ref_of(gvr, key)) else {
-            return;
-        };
-        let stages = self.stages.clone();
-        let Some(stage) = stages.get(&name) else {
-            return;
-        };
-        let facts = self.facts(kind, &obj);
-        if !stage.matches(&obj, &facts) {
-            self.evaluate(kind, key, &obj);
-            return;
-        }
-        *self
-            .attempts
-            .entry(key.to_owned())
-            .or_default()
-            .entry(name.clone())
-            .or_default() += 1;
-        let after = match kind {
-            StageKind::Pod => kubelet::apply(self, stage.next, key, &obj),
-            StageKind::Node => node_lifecycle::apply(self, stage.next, key, &obj),
-        };
-        match after {
-            Some(now) => self.evaluate(kind, key, &now),
-            None => self.forget(kind, key),
-        }
-    }
-
-    /// Drops the memory of an object that is gone.
-    fn forget(&mut self, kind: StageKind, key: &str) {
-        let slot = (StageKindOrd::from(kind), key.to_owned());
-        self.pending.remove(&slot);
-        self.agenda.cancel(&Task::Stage(slot.0, key.to_owned()));
-        self.attempts.remove(key);
-        if kind == StageKind::Pod {
-            self.incarnation.remove(key);
-            self.pull_failures.remove(key);
-            self.pod_ips.release(key);
-            if let Some(node) = self.pod_node.remove(key)
-                && let Some(set) = self.node_pods.get_mut(&node)
-            {
-                set.remove(key);
-            }
-        }
     }
 
     fn run_task(&mut self, task: Task) {
@@ -316,175 +199,6 @@ impl Engine {
                 return;
             };
             self.run_task(task);
-        }
-    }
-
-    /// Reacts to one store event.
-    pub(crate) fn on_event(&mut self, ev: &Event) {
-        let obj = &ev.object;
-        let key = pods::key_of(obj);
-        let gone = ev.kind == EventType::Deleted;
-        match (ev.resource.group.as_str(), ev.resource.resource.as_str()) {
-            ("", "pods") => self.on_pod(&key, obj, gone),
-            ("", "nodes") => self.on_node(&key, obj, gone),
-            ("", "services") => {
-                // The API server allocates in the create request: no tick.
-                self.service_ips.observe(&key, obj, gone);
-                if !gone {
-                    service::reconcile(self, &key);
-                }
-            }
-            ("apps", "deployments") => self.enqueue(Ctl::Deployment, &key),
-            ("apps", "replicasets") => {
-                self.enqueue(Ctl::ReplicaSet, &key);
-                self.enqueue_owner(obj);
-            }
-            ("apps", "statefulsets") => self.enqueue(Ctl::StatefulSet, &key),
-            ("apps", "daemonsets") => self.enqueue(Ctl::DaemonSet, &key),
-            ("batch", "jobs") => self.enqueue(Ctl::Job, &key),
-            _ => {}
-        }
-    }
-
-    /// Enqueues the workload controlling `obj`.
-    fn enqueue_owner(&mut self, obj: &Value) {
-        let Some((kind, name, _)) = pods::controller_of(obj) else {
-            return;
-        };
-        let ctl = match kind {
-            "Deployment" => Ctl::Deployment,
-            "ReplicaSet" => Ctl::ReplicaSet,
-            "StatefulSet" => Ctl::StatefulSet,
-            "DaemonSet" => Ctl::DaemonSet,
-            "Job" => Ctl::Job,
-            _ => return,
-        };
-        let key = format!("{}/{name}", pods::namespace(obj));
-        self.enqueue(ctl, &key);
-    }
-
-    fn on_pod(&mut self, key: &str, obj: &Value, gone: bool) {
-        self.enqueue_owner(obj);
-        if gone {
-            self.forget(StageKind::Pod, key);
-            self.unscheduled.remove(key);
-            self.schedule_soon();
-            return;
-        }
-        let uid = pods::uid(obj);
-        if self.incarnation.get(key).is_some_and(|u| u != uid) {
-            self.forget(StageKind::Pod, key);
-        }
-        self.incarnation.insert(key.to_owned(), uid.to_owned());
-        let node = pods::str_at(obj, "/spec/nodeName");
-        self.unscheduled.remove(key);
-        if node.is_empty() {
-            if !pods::deleting(obj) && !pods::is_terminal(obj) {
-                self.unscheduled.insert(key.to_owned());
-                let d = self
-                    .jitter
-                    .sample(self.profile.schedule, key, "schedule", 0)
-                    .max(TICK);
-                let at = self.after(d);
-                self.agenda
-                    .at_most(Task::Reconcile(Ctl::Scheduler, String::new()), at);
-            }
-        } else if self.pod_node.get(key).map(String::as_str) != Some(node) {
-            self.pod_node.insert(key.to_owned(), node.to_owned());
-            self.node_pods
-                .entry(node.to_owned())
-                .or_default()
-                .insert(key.to_owned());
-        }
-        self.evaluate(StageKind::Pod, key, obj);
-    }
-
-    /// Runs the scheduler one tick from now if pods wait for it.
-    fn schedule_soon(&mut self) {
-        if !self.unscheduled.is_empty() {
-            self.enqueue(Ctl::Scheduler, "");
-        }
-    }
-
-    fn on_node(&mut self, key: &str, obj: &Arc<Value>, gone: bool) {
-        self.schedule_soon();
-        let ds: Vec<String> = self
-            .store
-            .list(
-                &Gvr::new("apps", "v1", "daemonsets"),
-                None,
-                &Default::default(),
-            )
-            .map(|l| l.items.iter().map(|d| pods::key_of(d)).collect())
-            .unwrap_or_default();
-        for k in ds {
-            self.enqueue(Ctl::DaemonSet, &k);
-        }
-        if gone {
-            self.nodes.remove(key);
-            self.images.forget_node(key);
-            self.pod_ips.forget_node(key);
-            self.forget(StageKind::Node, key);
-        } else {
-            match self.nodes.get_mut(key) {
-                Some(info) => info.obj = obj.clone(),
-                None => {
-                    self.nodes.insert(
-                        key.to_owned(),
-                        NodeInfo {
-                            kubelet_running: true,
-                            obj: obj.clone(),
-                        },
-                    );
-                }
-            }
-            self.evaluate(StageKind::Node, key, obj);
-        }
-        self.reevaluate_pods_on(key);
-    }
-
-    /// Re-evaluates the stages of the pods bound to `node` (their facts
-    /// depend on it).
-    pub(crate) fn reevaluate_pods_on(&mut self, node: &str) {
-        let keys: Vec<String> = self
-            .node_pods
-            .get(node)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default();
-        for k in keys {
-            if let Ok(p) = self.store.get(&pods::ref_of(pods::gvr(), &k)) {
-                self.evaluate(StageKind::Pod, &k, &p);
-            }
-        }
-    }
-
-    /// Processes every existing object as if it had just been added.
-    fn initial_sync(&mut self) {
-        let types = [
-            ("", "nodes"),
-            ("", "services"),
-            ("", "pods"),
-            ("apps", "deployments"),
-            ("apps", "replicasets"),
-            ("apps", "statefulsets"),
-            ("apps", "daemonsets"),
-            ("batch", "jobs"),
-        ];
-        for (group, resource) in types {
-            let gvr = Gvr::new(group, "v1", resource);
-            let Ok(list) = self.store.list(&gvr, None, &Default::default()) else {
-                continue;
-            };
-            for obj in list.items {
-                let ev = Event {
-                    kind: EventType::Added,
-                    resource: gr(group, resource),
-                    object: obj,
-                    old: None,
-                    revision: list.revision,
-                };
-                self.on_event(&ev);
-            }
         }
     }
 
@@ -562,23 +276,4 @@ impl Engine {
 /// nothing falls between the two).
 pub(crate) fn subscribe(store: &Store) -> Subscription {
     store.subscribe(EventFilter::all())
-}
-
-/// The facts about one object (see [`crate::sim::stages`]).
-#[derive(Debug)]
-pub(crate) struct ObjFacts {
-    kubelet: bool,
-    images: Vec<ImageClass>,
-    unreachable: bool,
-}
-
-impl Facts for ObjFacts {
-    fn fact(&self, name: &str) -> Vec<String> {
-        match name {
-            "kubelet" => vec![if self.kubelet { "running" } else { "stopped" }.to_owned()],
-            "images" => self.images.iter().map(|c| format!("{c:?}")).collect(),
-            "nodeUnreachable" if self.unreachable => vec!["true".to_owned()],
-            _ => Vec::new(),
-        }
-    }
 }

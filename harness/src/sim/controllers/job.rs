@@ -48,7 +48,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let Ok(job) = e.store.get(&pods::ref_of(gvr(), key)) else {
         return;
     };
-    if pods::deleting(&job) || finished(&job) {
+    if pods::deleting(&job)
+        || finished(&job)
+        || !job.pointer("/spec/template").is_some_and(Value::is_object)
+    {
         return;
     }
     let ns = pods::namespace(&job).to_owned();
@@ -144,7 +147,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             match wait_until {
                 Some(t) if t > e.now() => e.requeue_at(Ctl::Job, key, t),
                 _ => {
-                    for _ in 0..missing {
+                    if missing > replicaset::BURST as i64 {
+                        e.enqueue(Ctl::Job, key);
+                    }
+                    for _ in 0..missing.min(replicaset::BURST as i64) {
                         if create_pod(e, &job, &ns).is_some() {
                             active_count += 1;
                         }

@@ -97,6 +97,8 @@ fn statuses(status: &mut Value) -> impl Iterator<Item = &mut Value> {
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
+        // Anything a client wrote that is not an object is left alone.
+        .filter(|c| c.is_object())
 }
 
 fn waiting_reason(cs: &Value) -> &str {

@@ -7,24 +7,29 @@
 //!
 //! - Deployment → ReplicaSet → Pods, StatefulSet, DaemonSet, Job (one
 //!   module each; CronJobs are inert), Service cluster IPs ([`service`]);
-//! - the scheduler binds pods to nodes ([`scheduler`]);
+//! - the scheduler binds pods to nodes (`scheduler.rs`);
 //! - pods and nodes move through the lifecycle [`crate::sim::stages`]
 //!   describe (sandbox, image pull via [`crate::sim::registry_images`],
 //!   start, readiness, completion, crash loops, eviction), the kubelet's and
-//!   node lifecycle controller's writes ([`kubelet`], [`node_lifecycle`]);
-//! - the node fault hooks ([`Controllers::lose_node`],
-//!   [`Controllers::restore_node`]) stop and restart a node's kubelet.
+//!   node lifecycle controller's writes (`kubelet.rs`, `node_lifecycle.rs`);
+//! - the node fault hooks ([`ControllerHandle::lose_node`],
+//!   [`ControllerHandle::restore_node`], [`ControllerHandle::lose_workers`])
+//!   stop and restart a node's kubelet.
 //!
 //! Everything runs in one task that reacts to store events and to its own
-//! timers ([`engine`]): decisions happen in a fixed order, one simulated
-//! millisecond after the writes that prompted them, so a seed gives the
-//! same history and the same simulated durations in every run.
+//! timers (`engine.rs`): decisions happen in a fixed order, one simulated
+//! millisecond ([`TICK`]) after the writes that prompted them, so a seed
+//! gives the same history and the same simulated durations in every run.
+//!
+//! A subscriber of the store must drain its subscription: every queued
+//! event holds a `Busy` guard, and the virtual clock waits for them.
 
 mod agenda;
 mod daemonset;
 mod delays;
 pub(crate) mod deployment;
 mod engine;
+mod events;
 mod ips;
 mod job;
 mod kubelet;
@@ -33,6 +38,7 @@ pub(crate) mod pods;
 mod replicaset;
 mod scheduler;
 pub mod service;
+mod stage_runner;
 mod statefulset;
 
 use std::collections::BTreeMap;
@@ -56,6 +62,9 @@ pub struct ControllerConfig {
     pub seed: u64,
     /// The lifecycle stages (default: [`Stages::defaults`]).
     pub stages: Stages,
+    /// The cluster's name, left out of jitter identities (see
+    /// [`crate::sim::jitter::Jitter::for_cluster`]).
+    pub cluster: String,
 }
 
 impl ControllerConfig {
@@ -65,6 +74,7 @@ impl ControllerConfig {
             profile,
             seed,
             stages: Stages::defaults(),
+            cluster: String::new(),
         }
     }
 }

@@ -37,6 +37,7 @@ pub(crate) fn apply(e: &mut Engine, next: Next, key: &str, node: &Value) -> Opti
             let _ = e
                 .store
                 .mutate(&r, true, &WriteOptions::manager("kubelet"), |o| {
+                    pods::ensure_object(&mut o["status"]);
                     o["status"]["conditions"] = status;
                     Ok(())
                 });
@@ -49,6 +50,7 @@ pub(crate) fn apply(e: &mut Engine, next: Next, key: &str, node: &Value) -> Opti
             let _ = e
                 .store
                 .mutate(&r, true, &WriteOptions::manager(NODE_CONTROLLER), |o| {
+                    pods::ensure_object(&mut o["status"]);
                     o["status"]["conditions"] = conds;
                     Ok(())
                 });
@@ -84,11 +86,12 @@ fn effect(taint: &Value) -> &str {
 
 /// Keeps `lastTransitionTime` of conditions whose status did not change.
 fn merge_conditions(node: &Value, mut new: Vec<Value>, now: &str) -> Value {
-    let old = node
+    let mut old = node
         .pointer("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    old.retain(Value::is_object);
     for c in &mut new {
         if let Some(o) = old
             .iter()
@@ -110,6 +113,7 @@ fn unknown_conditions(node: &Value, now: &str) -> Value {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_else(|| nodes::ready_conditions(now));
+    conds.retain(Value::is_object);
     for c in &mut conds {
         c["status"] = json!("Unknown");
         c["reason"] = json!("NodeStatusUnknown");

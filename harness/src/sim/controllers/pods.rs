@@ -85,6 +85,14 @@ pub(crate) fn owner_ref(owner: &Value, api_version: &str, kind: &str) -> Value {
            "controller": true, "blockOwnerDeletion": true})
 }
 
+/// Makes `v` an object (an empty one if it was anything else): for fields
+/// the controllers own and a client may have written badly.
+pub(crate) fn ensure_object(v: &mut Value) {
+    if !v.is_object() {
+        *v = json!({});
+    }
+}
+
 /// The status of a pod's `Ready` condition is `True`.
 pub(crate) fn is_ready(pod: &Value) -> bool {
     condition(pod, "Ready").is_some_and(|c| c.get("status").and_then(Value::as_str) == Some("True"))
@@ -233,7 +241,11 @@ pub(crate) fn from_template(
     if let Some(a) = meta.get("annotations").filter(|a| a.is_object()) {
         metadata["annotations"] = a.clone();
     }
-    let mut spec = template.get("spec").cloned().unwrap_or_else(|| json!({}));
+    let mut spec = template
+        .get("spec")
+        .filter(|s| s.is_object())
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     default_pod_spec(&mut spec, toleration_seconds);
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
 }

@@ -18,6 +18,10 @@ use crate::sim::store::{DeleteOptions, Gvr, WriteOptions};
 /// The field manager of kube-controller-manager writes.
 pub(crate) const KCM: &str = "kube-controller-manager";
 
+/// Pods a controller creates or deletes per reconcile at most (upstream's
+/// `burstReplicas`); the rest follow on the next tick.
+pub(crate) const BURST: usize = 500;
+
 /// The ReplicaSet resource.
 pub(crate) fn gvr() -> Gvr {
     Gvr::new("apps", "v1", "replicasets")
@@ -59,7 +63,7 @@ fn rank(p: &Value) -> (u8, u8, u8, std::cmp::Reverse<String>, String) {
 pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let r = pods::ref_of(gvr(), key);
     let Ok(rs) = e.store.get(&r) else { return };
-    if pods::deleting(&rs) {
+    if pods::deleting(&rs) || !rs.pointer("/spec/template").is_some_and(Value::is_object) {
         return;
     }
     let uid = pods::uid(&rs).to_owned();
@@ -74,7 +78,10 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             .cloned()
             .unwrap_or_else(|| json!({}));
         let owner = pods::owner_ref(&rs, "apps/v1", "ReplicaSet");
-        for _ in active.len()..want {
+        if want - active.len() > BURST {
+            e.enqueue(Ctl::ReplicaSet, key);
+        }
+        for _ in active.len()..want.min(active.len() + BURST) {
             let name = e.pod_name(&format!("rs/{key}"), &ns, pods::name(&rs));
             let pod = pods::from_template(
                 &template,

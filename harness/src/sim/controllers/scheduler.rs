@@ -202,8 +202,13 @@ fn bind(e: &mut Engine, key: &str, node: &str) {
     let r = pods::ref_of(pods::gvr(), key);
     let opts = WriteOptions::manager(SCHEDULER);
     let bound = e.store.mutate(&r, false, &opts, |o| {
-        if pods::str_at(o, "/spec/nodeName").is_empty() {
-            o["spec"]["nodeName"] = json!(node);
+        if let Some(spec) = o.get_mut("spec").and_then(Value::as_object_mut)
+            && spec
+                .get("nodeName")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            spec.insert("nodeName".into(), json!(node));
         }
         Ok(())
     });

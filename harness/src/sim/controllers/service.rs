@@ -163,7 +163,8 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             for i in 0..count {
-                if spec["ports"][i].get("nodePort").is_none()
+                if spec["ports"][i].is_object()
+                    && spec["ports"][i].get("nodePort").is_none()
                     && let Some(p) = e.service_ips.allocate_port(key, i)
                 {
                     spec["ports"][i]["nodePort"] = json!(p);

@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::agenda::Ctl;
 use super::deployment::template_hash;
 use super::engine::Engine;
 use super::pods;
-use super::replicaset::{self, KCM, owned_pods, strip_zeros};
+use super::replicaset::{self, BURST, KCM, owned_pods, strip_zeros};
 use crate::sim::store::{DeleteOptions, Gvr, WriteOptions};
 
 /// Label with the pod's revision.
@@ -40,7 +41,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let Ok(sts) = e.store.get(&pods::ref_of(gvr(), key)) else {
         return;
     };
-    if pods::deleting(&sts) {
+    if pods::deleting(&sts) || !sts.pointer("/spec/template").is_some_and(Value::is_object) {
         return;
     }
     let name = pods::name(&sts).to_owned();
@@ -68,10 +69,16 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             by_ordinal.remove(&o);
         }
     }
-    let mut blocked = false;
+    // OrderedReady: stop at the first pod missing or not yet Running and
+    // Ready. Parallel: create every missing pod (a burst at a time).
+    let mut created = 0;
     for o in 0..replicas {
         match by_ordinal.get(&o) {
-            None if !blocked => {
+            None => {
+                if created == BURST {
+                    e.enqueue(Ctl::StatefulSet, key);
+                    break;
+                }
                 let rev = if o >= partition {
                     &update_rev
                 } else {
@@ -80,14 +87,12 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 if let Some(p) = create_pod(e, &sts, &template, o, rev) {
                     by_ordinal.insert(o, p);
                 }
+                created += 1;
                 if !parallel {
-                    blocked = true;
+                    break;
                 }
             }
-            None => {}
-            Some(p) if !parallel && (!running_and_ready(p) || pods::deleting(p)) => {
-                blocked = true;
-            }
+            Some(p) if !parallel && (!running_and_ready(p) || pods::deleting(p)) => break,
             Some(_) => {}
         }
     }
@@ -208,6 +213,7 @@ fn ensure_pvc(e: &mut Engine, ns: &str, name: &str, claim: &Value, sts: &Value) 
         .pointer("/metadata/labels")
         .cloned()
         .unwrap_or_else(|| json!({}));
+    pods::ensure_object(&mut labels);
     if let Some(sel) = sts
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)
@@ -278,7 +284,7 @@ fn write_status(
         .filter(|t| *t > now)
         .min()
     {
-        e.requeue_at(super::agenda::Ctl::StatefulSet, key, next);
+        e.requeue_at(Ctl::StatefulSet, key, next);
     }
     let status = strip_zeros(
         json!({

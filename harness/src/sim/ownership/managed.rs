@@ -199,8 +199,16 @@ pub fn record_update(
 ) {
     let new_set = fields_of(new, scope, builtin);
     let changed = match old {
-        // A create owns everything it wrote.
-        None => new_set,
+        // A create owns everything it wrote, and nothing else exists yet.
+        None => {
+            if !manager.is_empty() && !new_set.is_empty() {
+                let sub = (scope == Scope::Status).then_some("status");
+                entry_mut(entries, manager, Operation::Update, sub, api_version, time)
+                    .fields
+                    .union(&new_set);
+            }
+            return;
+        }
         Some(old) => {
             let mut changed = FieldSet::default();
             for path in new_set.paths() {

@@ -11,7 +11,12 @@
 //! crash loops and eviction, and Nodes through Ready and Unknown.
 //!
 //! Transitions are a closed set implemented by the controllers; the data
-//! decides *when* each happens and to which objects.
+//! decides *when* each happens and to which objects. The default stages'
+//! selectors are mutually exclusive, so their weights never come into
+//! play; a custom stage file ([`Stages::parse`], passed in
+//! [`crate::sim::controllers::ControllerConfig::stages`]) can offer
+//! alternatives (say, a pod that crashes one time in ten), chosen per object
+//! from the seed.
 
 mod path;
 

@@ -69,6 +69,9 @@ impl History {
 #[derive(Debug)]
 pub(crate) struct RevisionTimes {
     points: VecDeque<(u64, Timestamp)>,
+    /// Wall instant of each recent write: how long the harness took to
+    /// notice a state (its own overhead) is measured against these.
+    walls: VecDeque<(u64, std::time::Instant)>,
     capacity: usize,
 }
 
@@ -78,12 +81,17 @@ impl RevisionTimes {
         points.push_back((0, start));
         RevisionTimes {
             points,
+            walls: VecDeque::new(),
             capacity: 1 << 16,
         }
     }
 
     /// Records that `rev` was written at `at`.
     pub(crate) fn record(&mut self, rev: u64, at: Timestamp) {
+        if self.walls.len() >= self.capacity {
+            self.walls.pop_front();
+        }
+        self.walls.push_back((rev, std::time::Instant::now()));
         if self.points.back().is_some_and(|&(_, t)| t == at) {
             return;
         }
@@ -103,6 +111,15 @@ impl RevisionTimes {
             return None;
         }
         Some(self.points[idx - 1].1)
+    }
+
+    /// The wall instant `rev` was written, while it is among the recent ones.
+    pub(crate) fn wall_of(&self, rev: u64) -> Option<std::time::Instant> {
+        let idx = self.walls.partition_point(|&(r, _)| r < rev);
+        self.walls
+            .get(idx)
+            .filter(|&&(r, _)| r == rev)
+            .map(|&(_, w)| w)
     }
 }
 

@@ -34,7 +34,7 @@ async fn bootstrap_with_the_flux_cli() {
         install: Install::Cli {
             program: fixtures().join("bin/flux"),
             env: vec![
-                ("GAMEDAY_FAKE_FLUX_LOG".into(), log.display().to_string()),
+                ("FAKE_FLUX_LOG".into(), log.display().to_string()),
                 ("KUBECACHEDIR".into(), cache.display().to_string()),
             ],
         },
@@ -54,7 +54,7 @@ async fn bootstrap_with_the_flux_cli() {
     assert_eq!(
         args.trim(),
         format!(
-            "install --namespace flux-system --timeout 300s --kubeconfig {}",
+            "flux install --namespace flux-system --timeout 300s --kubeconfig {}",
             w.tb.kubeconfig().display()
         )
     );

@@ -146,3 +146,85 @@ async fn kube_rs_await_condition_sees_the_deployment_complete() {
     assert_eq!(status.available_replicas, Some(2));
     assert_eq!(status.observed_generation, done.metadata.generation);
 }
+
+#[tokio::test]
+async fn sim_serve_runs_the_chosen_profile_nodes_and_speed() {
+    use gameday::process::Cmd;
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args([
+            "sim",
+            "serve",
+            "--name",
+            "t",
+            "--profile",
+            "kind",
+            "--nodes",
+            "3",
+        ])
+        .args(["--seed", "5", "--speed", "100", "--kubeconfig"])
+        .arg(&kc)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(ready.starts_with("ready: "), "{ready}");
+    let kubectl = |args: &[&str]| {
+        Cmd::new("kubectl")
+            .args(args)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .env("KUBECONFIG", &kc)
+            .timeout(Duration::from_secs(60))
+    };
+    // kind's node readiness (10–25 s) at 100x: a fraction of a second.
+    kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "node",
+        "--all",
+        "--timeout=30s",
+    ])
+    .output()
+    .await
+    .unwrap();
+    let names = kubectl(&["get", "nodes", "-o", "name"])
+        .output()
+        .await
+        .unwrap()
+        .stdout;
+    assert_eq!(
+        names.lines().collect::<Vec<_>>(),
+        vec!["node/t-control-plane", "node/t-worker", "node/t-worker2"]
+    );
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sim_serve_rejects_an_unknown_profile() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["sim", "serve", "--profile", "gke"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown profile \"gke\"") && stderr.contains("instant, kind, eks"),
+        "{stderr}"
+    );
+}

@@ -165,15 +165,17 @@ pub async fn wait_pods(
             .items
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    // The last delivery is held while the list is checked, so the clock
-    // cannot move between the event and the time we report.
-    let mut _held = None;
+    // Each delivery is held while the list is checked (the clock cannot
+    // move between the event and the time we report), then dropped before
+    // waiting for the next one (or the clock could never move at all).
+    let mut held = None;
     loop {
         let now = list();
         if pred(&now) {
             return (now, store.clock().now());
         }
-        let d = tokio::time::timeout_at(deadline, sub.recv())
+        drop(held.take());
+        held = tokio::time::timeout_at(deadline, sub.recv())
             .await
             .unwrap_or_else(|_| {
                 let summary: Vec<String> = list()
@@ -187,7 +189,6 @@ pub async fn wait_pods(
                     .collect();
                 panic!("pods in {ns} never satisfied the condition: {summary:#?}")
             });
-        _held = d;
     }
 }
 

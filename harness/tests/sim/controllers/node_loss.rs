@@ -196,3 +196,27 @@ async fn workers_are_lost_in_a_fixed_order_and_misuse_is_reported() {
         NodeFaultError::Stopped
     );
 }
+
+#[tokio::test]
+async fn pods_of_a_deleted_node_are_replaced_elsewhere() {
+    let c = virtual_cluster(Profile::instant(), 3, 24).await;
+    let s = c.store();
+    namespace(s, "app");
+    create(s, &deployments(), "app", deployment("web", 2, "nginx:1.27"));
+    let d_ref = ObjectRef::namespaced(deployments(), "app", "web");
+    wait_for(s, &d_ref, |d| {
+        rolled_out(d) && d["status"]["availableReplicas"] == 2
+    })
+    .await;
+    s.delete(&node_ref("sim-worker2"), &Default::default())
+        .unwrap();
+    let (pods, _) = wait_pods(s, "app", |p| {
+        p.len() == 2
+            && p.iter().all(|p| {
+                p["spec"]["nodeName"] == "sim-worker"
+                    && cond(p, "Ready").is_some_and(|c| c["status"] == "True")
+            })
+    })
+    .await;
+    assert_eq!(pods.len(), 2);
+}

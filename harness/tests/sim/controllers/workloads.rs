@@ -415,3 +415,62 @@ async fn a_pod_nothing_can_host_says_why() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn malformed_objects_do_not_stop_the_controllers() {
+    let c = virtual_cluster(Profile::instant(), 2, 9).await;
+    let s = c.store();
+    namespace(s, "x");
+    let w = WriteOptions::manager("test");
+    let junk = [
+        (
+            deployments(),
+            json!({"metadata": {"name": "a"}, "spec": {"replicas": 2, "template": "x", "selector": "y"}}),
+        ),
+        (
+            deployments(),
+            json!({"metadata": {"name": "b"}, "spec": "x"}),
+        ),
+        (
+            pods(),
+            json!({"metadata": {"name": "p"}, "spec": {"containers": "nope", "nodeSelector": 3}}),
+        ),
+        (
+            Gvr::new("apps", "v1", "statefulsets"),
+            json!({"metadata": {"name": "s"},
+            "spec": {"replicas": 1, "template": {"spec": "z"}, "volumeClaimTemplates": [{"metadata": {"labels": 1}}]}}),
+        ),
+        (
+            Gvr::new("apps", "v1", "daemonsets"),
+            json!({"metadata": {"name": "d"}, "spec": {"template": 7}}),
+        ),
+        (
+            Gvr::new("batch", "v1", "jobs"),
+            json!({"metadata": {"name": "j"}, "spec": {"template": [], "parallelism": "many"}}),
+        ),
+        (
+            Gvr::core("services"),
+            json!({"metadata": {"name": "v"}, "spec": {"type": "NodePort", "ports": [1, "x"]}}),
+        ),
+    ];
+    for (gvr, body) in junk {
+        // The API may refuse some; whatever it stores must not break anything.
+        let _ = s.create(&gvr, Some("x"), body, &w);
+    }
+    let node = ObjectRef::cluster(Gvr::core("nodes"), "sim-worker");
+    let _ = s.mutate(&node, true, &w, |o| {
+        o["status"] = json!({"conditions": ["garbage", 1]});
+        Ok(())
+    });
+    create(s, &deployments(), "x", deployment("good", 1, "nginx:1.27"));
+    wait_for(
+        s,
+        &ObjectRef::namespaced(deployments(), "x", "good"),
+        rolled_out,
+    )
+    .await;
+    assert!(
+        c.controllers().node_states().await.is_ok(),
+        "the controllers still run"
+    );
+}

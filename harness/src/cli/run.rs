@@ -1,0 +1,219 @@
+//! `gameday run`: run drills, show them live, write the reports, pick the
+//! exit code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gameday::cluster::existing;
+use gameday::drill::runner::{RunOptions, Runner};
+use gameday::drill::timeline::Events;
+use gameday::report::tree::Status;
+use gameday::report::{self, Format};
+use gameday::scenario::model::Provider;
+use gameday::{exit, scenario};
+use tokio_util::sync::CancellationToken;
+
+use super::render;
+
+/// Arguments of `gameday run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files or folders (searched recursively for *.yaml). Default: scenarios/
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Where the reports go.
+    #[arg(long, default_value = "gameday-report", value_name = "DIR")]
+    out: PathBuf,
+    /// Report formats, comma-separated: json, junit, md, html.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "json,junit,md,html",
+        value_name = "FORMATS"
+    )]
+    format: Vec<Format>,
+    /// Run every scenario this many times (overrides `spec.repeat`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: Option<u32>,
+    /// Run every scenario on this provider (sim, kind, terraform, existing).
+    #[arg(long, value_name = "PROVIDER", value_parser = parse_provider)]
+    provider: Option<Provider>,
+    /// Seed of the simulated latencies (overrides `spec.cluster.sim.seed`).
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
+    /// Keep clusters and repositories for inspection and print how to reach them.
+    #[arg(long)]
+    retain: bool,
+    /// Go ahead with destructive faults on clusters gameday does not own
+    /// (provider existing) without asking; needed where there is no terminal.
+    #[arg(long)]
+    yes: bool,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    parallel: u16,
+}
+
+fn parse_provider(s: &str) -> Result<Provider, String> {
+    match s {
+        "sim" => Ok(Provider::Sim),
+        "kind" => Ok(Provider::Kind),
+        "terraform" => Ok(Provider::Terraform),
+        "existing" => Ok(Provider::Existing),
+        _ => Err(format!(
+            "unknown provider {s:?}; choose one of: sim, kind, terraform, existing"
+        )),
+    }
+}
+
+pub fn run(args: &Args) -> u8 {
+    let files = match scenario::discover(&super::default_paths(&args.paths)) {
+        Ok(files) => files,
+        Err(e) => return super::fail(&e, exit::INVALID_INPUT),
+    };
+    let mut scenarios = Vec::new();
+    let mut invalid = 0;
+    for file in &files {
+        let loaded = scenario::load(file).and_then(|s| match args.provider {
+            Some(p) => scenario::with_provider(&s, p),
+            None => Ok(s),
+        });
+        match loaded {
+            Ok(s) => scenarios.push(s),
+            Err(d) => {
+                invalid += 1;
+                eprintln!("{d}");
+            }
+        }
+    }
+    if invalid > 0 {
+        eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
+        return exit::INVALID_INPUT;
+    }
+    let plan: Vec<String> = scenarios
+        .iter()
+        .flat_map(existing::destructive_plan)
+        .collect();
+    let confirmed = match confirm(&plan, args.yes) {
+        Ok(confirmed) => confirmed,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
+    };
+    runtime.block_on(drive(args, scenarios, confirmed))
+}
+
+/// Destructive faults on clusters gameday does not own go ahead with
+/// `--yes`, or when the person at the terminal types `yes`; elsewhere
+/// nothing runs (exit 2).
+fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
+    use std::io::IsTerminal;
+    if plan.is_empty() || yes {
+        return Ok(yes);
+    }
+    eprintln!("These drills break things in clusters gameday did not create:");
+    for line in plan {
+        eprintln!("  - {line}");
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        eprintln!(
+            "error: not on a terminal, so gameday cannot ask: pass --yes to go ahead; nothing was run"
+        );
+        return Err(exit::INVALID_INPUT);
+    }
+    eprint!("Type `yes` to go ahead: ");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+        eprintln!("not confirmed; nothing was run");
+        return Err(exit::INVALID_INPUT);
+    }
+    Ok(true)
+}
+
+async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
+    let cancel = CancellationToken::new();
+    tokio::spawn(watch_signals(cancel.clone()));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let reporter = tokio::spawn(async move {
+        let events =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
+        report::terminal::LiveReporter::stderr().drive(events).await
+    });
+    let mut options = RunOptions::new();
+    options.repeat = args.repeat;
+    options.seed = args.seed;
+    options.retain = args.retain;
+    options.parallel = usize::from(args.parallel);
+    options.confirmed = confirmed;
+    let runner = Runner::new(options, Events::new(tx), cancel.clone());
+    let report = runner.run(scenarios).await;
+    drop(runner);
+    let _ = reporter.await;
+
+    let formats = if args.format.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
+    let written = match report::write_all(&report, &args.out, &formats) {
+        Ok(w) => w,
+        Err(e) => {
+            eprint!("{}", render::error_chain(&e));
+            Vec::new()
+        }
+    };
+    print!(
+        "{}",
+        report::terminal::summary(
+            &report,
+            std::io::IsTerminal::is_terminal(&std::io::stdout())
+        )
+    );
+    if !written.is_empty() {
+        println!(
+            "reports: {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    match report.status {
+        Status::Passed => exit::SUCCESS,
+        Status::Failed => exit::OBJECTIVE_MISSED,
+        Status::Error => exit::INFRASTRUCTURE,
+        Status::Aborted => exit::INTERRUPTED,
+    }
+}
+
+/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report.
+/// A second one: leave at once (cleanup skipped; `gameday gc` finds leftovers).
+async fn watch_signals(cancel: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!(
+        "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
+    );
+    cancel.cancel();
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("interrupted again: quitting without cleanup; `gameday gc` removes what was left");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    std::process::exit(i32::from(exit::INTERRUPTED));
+}

@@ -1,0 +1,82 @@
+//! Why a repeat of a drill stopped.
+
+use crate::report::tree::Status;
+
+/// An error that ends a repeat. [`Error::status`] says whether the drill
+/// *missed its objective* (failed: it ran, the cluster did not recover in
+/// time) or *could not be carried out* (error: a provider or tool failed).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A cluster operation failed.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::Error),
+    /// A wait before the disaster did not end: the drill cannot start from
+    /// a healthy cluster.
+    #[error("the cluster never reached its steady state before the disaster")]
+    NotSteady(#[source] crate::drill::probe::observer::Error),
+    /// A recovery phase did not complete within the recovery timeout.
+    #[error("recovery did not complete")]
+    NotRecovered(#[source] crate::drill::probe::observer::Error),
+    /// A wait failed for another reason (discovery).
+    #[error(transparent)]
+    Wait(crate::drill::probe::observer::Error),
+    /// The Git source could not be prepared or changed.
+    #[error(transparent)]
+    Git(#[from] crate::gitops::repo::Error),
+    /// Serving the source repository failed.
+    #[error(transparent)]
+    Serve(#[from] crate::gitops::serve::Error),
+    /// Rendering manifests failed.
+    #[error(transparent)]
+    Render(#[from] crate::gitops::render::Error),
+    /// Bootstrapping the GitOps tooling failed.
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(String),
+    /// Applying manifests by hand (setup) failed.
+    #[error("{0}")]
+    Apply(String),
+    /// A Kubernetes API call failed.
+    #[error("{what}")]
+    Kube {
+        /// What was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: kube::Error,
+    },
+    /// Taking a snapshot failed.
+    #[error(transparent)]
+    Snapshot(#[from] crate::drill::snapshot::Error),
+    /// The run was interrupted.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// Failed (objective missed) or error (could not be carried out).
+    pub fn status(&self) -> Status {
+        match self {
+            Error::NotRecovered(_) => Status::Failed,
+            Error::Interrupted => Status::Aborted,
+            _ => Status::Error,
+        }
+    }
+
+    /// The message with its causes, on one line.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut src = std::error::Error::source(self);
+        while let Some(e) = src {
+            let s = e.to_string();
+            if !out.contains(&s) {
+                out.push_str(": ");
+                out.push_str(&s);
+            }
+            src = e.source();
+        }
+        out
+    }
+}
+
+/// `Result` of the drill modules.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

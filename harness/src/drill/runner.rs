@@ -1,0 +1,354 @@
+//! The drill runner: scenarios (some at once with `--parallel`), their
+//! repeats one after the other, each repeat in its own task with its own
+//! cleanup registry, and the report tree built as they finish.
+//!
+//! Interruption (Ctrl-C) cancels the [`CancellationToken`]: running repeats
+//! are stopped where they are, everything they created is deleted (unless
+//! retained), their partial timelines go into the report marked `aborted`,
+//! and scenarios not started yet are left out.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::events::Event;
+use super::repeat::{self, RepeatSetup};
+use super::timeline::{Events, Timeline};
+use crate::clock::Clock;
+use crate::cluster::cleanup::Cleanup;
+use crate::report::stats;
+use crate::report::tree::{
+    Objective, REPORT_FORMAT, RepeatReport, RunReport, ScenarioReport, StateDiff, Status, TimeBase,
+};
+use crate::scenario::model::{Provider, Scenario};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Run id (part of cluster names).
+    pub run_id: String,
+    /// Overrides every scenario's `repeat`.
+    pub repeat: Option<u32>,
+    /// Overrides every scenario's seed.
+    pub seed: Option<u64>,
+    /// Keep clusters and repositories instead of deleting them.
+    pub retain: bool,
+    /// Scenarios run at once (≥ 1).
+    pub parallel: usize,
+    /// Where run files go (a `gameday-<run id>` folder is made inside).
+    pub work_dir: PathBuf,
+    /// The user confirmed destructive faults on clusters gameday does not
+    /// own (`--yes`, or the prompt on a terminal); without it the
+    /// `existing` provider refuses every fault.
+    pub confirmed: bool,
+}
+
+impl RunOptions {
+    /// Defaults: a fresh run id, one scenario at a time, the system temp dir.
+    pub fn new() -> RunOptions {
+        RunOptions {
+            run_id: new_run_id(),
+            repeat: None,
+            seed: None,
+            retain: false,
+            parallel: 1,
+            work_dir: std::env::temp_dir(),
+            confirmed: false,
+        }
+    }
+
+    /// This run's folder.
+    pub fn run_dir(&self) -> PathBuf {
+        crate::cluster::gc::run_dir(&self.work_dir, &self.run_id)
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions::new()
+    }
+}
+
+/// A short run id: 6 lower-case hex digits, unique enough for cluster names.
+pub fn new_run_id() -> String {
+    let n: u32 = rand::random();
+    format!("{:06x}", n & 0xff_ffff)
+}
+
+/// Runs scenarios and builds the report.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    options: RunOptions,
+    events: Events,
+    cancel: CancellationToken,
+}
+
+impl Runner {
+    /// A runner sending events to `events`, stopped by `cancel`.
+    pub fn new(options: RunOptions, events: Events, cancel: CancellationToken) -> Runner {
+        Runner {
+            options,
+            events,
+            cancel,
+        }
+    }
+
+    /// Runs every scenario; the report is complete even when interrupted
+    /// (then its status is `aborted`).
+    pub async fn run(&self, scenarios: Vec<Scenario>) -> RunReport {
+        let started = jiff::Timestamp::now();
+        let wall = Instant::now();
+        self.events.send(Event::RunStarted {
+            run_id: self.options.run_id.clone(),
+            scenarios: scenarios.len(),
+            parallel: self.options.parallel.max(1),
+        });
+        let run_dir = self.options.run_dir();
+        // Held for the whole run: `gameday gc` leaves this run's folder and
+        // clusters alone while it lasts.
+        let _lock = match crate::cluster::gc::lock_run_dir(&run_dir) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                tracing::warn!(dir = %run_dir.display(), error = %e, "could not lock the run folder; `gameday gc` may take it for a leftover");
+                None
+            }
+        };
+        let results: Vec<Option<ScenarioReport>> =
+            futures::stream::iter(scenarios.into_iter().map(|s| {
+                let this = self.clone();
+                let run_dir = run_dir.clone();
+                async move {
+                    if this.cancel.is_cancelled() {
+                        return None;
+                    }
+                    Some(this.scenario(s, &run_dir).await)
+                }
+            }))
+            .buffered(self.options.parallel.max(1))
+            .collect()
+            .await;
+        let scenarios: Vec<ScenarioReport> = results.into_iter().flatten().collect();
+        // The run folder is empty unless something was retained.
+        let _ = std::fs::remove_dir(&run_dir);
+        let mut status = stats::run_status(&scenarios);
+        if self.cancel.is_cancelled() {
+            status = Status::Aborted;
+        }
+        let report = RunReport {
+            format: REPORT_FORMAT.to_owned(),
+            run_id: self.options.run_id.clone(),
+            gameday_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: started.to_string(),
+            wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+            status,
+            scenarios,
+        };
+        self.events.send(Event::RunFinished {
+            report: Box::new(report.clone()),
+        });
+        report
+    }
+
+    async fn scenario(&self, s: Scenario, run_dir: &std::path::Path) -> ScenarioReport {
+        let repeats = self.options.repeat.unwrap_or(s.repeat).max(1);
+        self.events.send(Event::ScenarioStarted {
+            scenario: s.name.clone(),
+            repeats,
+        });
+        let s = Arc::new(s);
+        let mut reports = Vec::new();
+        for index in 1..=repeats {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let report = self.repeat(s.clone(), index, run_dir).await;
+            self.events.send(Event::RepeatFinished {
+                scenario: s.name.clone(),
+                report: Box::new(report.clone()),
+            });
+            reports.push(report);
+        }
+        let objective = objective(&s);
+        let verdict = stats::scenario_verdict(&objective, &reports);
+        let status = stats::scenario_status(&reports, &verdict);
+        let report = ScenarioReport {
+            name: s.name.clone(),
+            file: s.file.display().to_string(),
+            description: s.description.clone(),
+            provider: provider_name(s.cluster.provider).to_owned(),
+            time_base: time_base(s.cluster.provider),
+            disaster: s.disaster.iter().map(|f| f.name().to_owned()).collect(),
+            recovery: s.recovery.method.name().to_owned(),
+            objective,
+            stats: stats::scenario_stats(&reports),
+            repeats: reports,
+            verdict,
+            status,
+        };
+        self.events.send(Event::ScenarioFinished {
+            report: Box::new(report.clone()),
+        });
+        report
+    }
+
+    async fn repeat(
+        &self,
+        s: Arc<Scenario>,
+        index: u32,
+        run_dir: &std::path::Path,
+    ) -> RepeatReport {
+        let base_seed = self.options.seed.unwrap_or(s.cluster.sim.seed);
+        // Repeats differ in seed (so percentiles mean something); the
+        // same base seed always gives the same sequence.
+        let seed = base_seed.wrapping_add(u64::from(index) - 1);
+        let clock = match s.cluster.provider {
+            Provider::Sim => Clock::simulated(start_of_repeat()),
+            _ => Clock::wall(),
+        };
+        let timeline = Timeline::new(&s.name, index, clock.clone(), self.events.clone());
+        self.events.send(Event::RepeatStarted {
+            scenario: s.name.clone(),
+            repeat: index,
+            clock: clock.clone(),
+        });
+        let cleanup = Cleanup::default();
+        let dir = run_dir.join(format!("{}-{index}", s.name));
+        let setup = RepeatSetup {
+            scenario: s.clone(),
+            index,
+            seed,
+            run_id: self.options.run_id.clone(),
+            dir: dir.clone(),
+            clock: clock.clone(),
+            timeline: timeline.clone(),
+            cleanup: cleanup.clone(),
+            confirmed: self.options.confirmed,
+        };
+        let wall = Instant::now();
+        // The repeat acts on its clock: simulated time passes only while
+        // it waits for the cluster.
+        let task = tokio::spawn(async move { clock.act(repeat::run(setup)).await });
+        let abort = task.abort_handle();
+        let outcome = tokio::select! {
+            joined = task => match joined {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_panic() => repeat::Outcome::errored(Status::Error, format!("the drill panicked: {}", panic_text(e))),
+                Err(_) => repeat::Outcome::errored(Status::Aborted, "interrupted".to_owned()),
+            },
+            () = self.cancel.cancelled() => {
+                abort.abort();
+                repeat::Outcome::errored(Status::Aborted, "interrupted (Ctrl-C)".to_owned())
+            }
+        };
+        if timeline.is_open() {
+            timeline.fail(
+                outcome.status,
+                outcome.error.as_deref().unwrap_or("stopped"),
+            );
+        }
+        // Delete (or keep) everything the repeat created, on every path.
+        let cleaned = cleanup.run(self.options.retain).await;
+        let _ = std::fs::remove_dir(&dir);
+        if !cleaned.retained.is_empty() {
+            self.events.send(Event::Notice {
+                scenario: Some(s.name.clone()),
+                text: format!(
+                    "{} #{index}: retained (--retain); delete them yourself when done:\n  {}",
+                    s.name,
+                    cleaned.retained.join("\n  ")
+                ),
+            });
+        }
+        if !cleaned.failed.is_empty() {
+            self.events.send(Event::Notice {
+                scenario: Some(s.name.clone()),
+                text: format!(
+                    "{} #{index}: could not delete:\n  {}",
+                    s.name,
+                    cleaned.failed.join("\n  ")
+                ),
+            });
+        }
+        let phases = timeline.phases();
+        let objective = objective(&s);
+        let recovery_ms = outcome.recovery_ms;
+        let diff = outcome.diff.clone().unwrap_or_default();
+        let mut verdict = stats::repeat_verdict(&objective, &phases, recovery_ms, &diff);
+        let status = match outcome.status {
+            Status::Passed if !verdict.passed => Status::Failed,
+            other => other,
+        };
+        if let Some(e) = &outcome.error
+            && status == Status::Failed
+            && !verdict.failures.iter().any(|f| f == e)
+        {
+            verdict.failures.push(e.clone());
+            verdict.passed = false;
+        }
+        RepeatReport {
+            index,
+            seed,
+            status,
+            phases,
+            recovery_ms,
+            verdict,
+            diff: outcome.diff.unwrap_or_else(StateDiff::default),
+            error: outcome.error,
+            wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+fn panic_text(e: tokio::task::JoinError) -> String {
+    let payload = e.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// Simulated repeats start at the current wall time (whole seconds), so
+/// object timestamps look familiar; durations do not depend on it.
+fn start_of_repeat() -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
+/// The scenario's objective in report form.
+pub fn objective(s: &Scenario) -> Objective {
+    Objective {
+        total_ms: ms(s.rto.total),
+        phases_ms: s
+            .rto
+            .phases
+            .iter()
+            .map(|(p, d)| (p.name().to_owned(), ms(*d)))
+            .collect(),
+        quantile: s.rto.quantile.name().to_owned(),
+    }
+}
+
+fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Provider name as in files.
+pub fn provider_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Sim => "sim",
+        Provider::Kind => "kind",
+        Provider::Terraform => "terraform",
+        Provider::Existing => "existing",
+    }
+}
+
+fn time_base(p: Provider) -> TimeBase {
+    match p {
+        Provider::Sim => TimeBase::Simulated,
+        _ => TimeBase::Wall,
+    }
+}

@@ -1,0 +1,196 @@
+//! `gameday run` as users run it: exit codes, the four reports, Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{fixtures, root};
+
+/// A catalogue scenario copied into `dir` (paths made absolute), with
+/// `edit` applied to its text.
+fn scenario_copy(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let text =
+        std::fs::read_to_string(root().join("scenarios").join(format!("{name}.yaml"))).unwrap();
+    let text = text.replace("../fixtures", &fixtures().display().to_string());
+    let file = dir.join(format!("{name}.yaml"));
+    std::fs::write(&file, edit(text)).unwrap();
+    file
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    tmp: tempfile::TempDir,
+}
+
+/// Runs `gameday run` with a private TMPDIR (to check what is left in it).
+fn gameday_run(args: &[&str], out: &Path) -> Run {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .arg("run")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .env("TMPDIR", tmp.path())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    Run {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        tmp,
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn left_in(tmp: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+#[test]
+fn a_passing_drill_exits_0_and_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let r = gameday_run(&["scenarios/controller-loss.yaml"], &out);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("controller-loss  passed"), "{}", r.stdout);
+    for f in ["report.json", "junit.xml", "summary.md", "report.html"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(json["status"], "passed");
+    assert_eq!(json["scenarios"][0]["time_base"], "simulated");
+    let junit = quick_junit::Report::deserialize_from_str(&read(&out.join("junit.xml"))).unwrap();
+    assert_eq!(junit.test_suites.len(), 1);
+    assert_eq!(junit.test_suites[0].test_cases.len(), 1);
+    let html = scraper::Html::parse_document(&read(&out.join("report.html")));
+    let timelines = scraper::Selector::parse("svg.timeline").unwrap();
+    assert_eq!(html.select(&timelines).count(), 1, "one timeline per run");
+    assert!(
+        left_in(r.tmp.path()).is_empty(),
+        "left behind: {:?}",
+        left_in(r.tmp.path())
+    );
+}
+
+#[test]
+fn a_budget_too_tight_exits_1_and_every_report_names_the_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_copy(dir.path(), "cluster-loss", |t| {
+        t.replace(
+            "phases: { provision: 1m, bootstrap: 2m, converge: 3m }",
+            "phases: { provision: 1m, bootstrap: 2m, converge: 1s }",
+        )
+    });
+    let out = dir.path().join("report");
+    let r = gameday_run(&[file.to_str().unwrap(), "--format", "json,junit,md"], &out);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    let needle = regex_like_converge(&read(&out.join("junit.xml")));
+    assert!(
+        needle,
+        "junit.xml names the converge budget:\n{}",
+        read(&out.join("junit.xml"))
+    );
+    let json = read(&out.join("report.json"));
+    assert!(
+        json.contains("\"converge ") && json.contains("> budget 1s"),
+        "{json}"
+    );
+    let md = read(&out.join("summary.md"));
+    assert!(md.contains("converge") && md.contains("budget 1s"), "{md}");
+    assert!(
+        !out.join("report.html").exists(),
+        "--format limits the reports"
+    );
+}
+
+fn regex_like_converge(xml: &str) -> bool {
+    xml.lines()
+        .any(|l| l.contains("<failure") && l.contains("converge ") && l.contains("&gt; budget 1s"))
+}
+
+#[test]
+fn a_wrong_flag_or_provider_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = gameday_run(&["--provider", "vmware"], dir.path());
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains("unknown provider \"vmware\""),
+        "{}",
+        r.stderr
+    );
+    let r = gameday_run(
+        &["--provider", "existing", "scenarios/cluster-loss.yaml"],
+        dir.path(),
+    );
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr
+            .contains("provider existing cannot inject cluster-loss"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn ctrl_c_mid_drill_cleans_up_and_writes_the_partial_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["run", "scenarios/node-loss.yaml", "--out"])
+        .arg(&out)
+        .env("TMPDIR", tmp.path())
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the drill is recovering, then interrupt it.
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let started = Instant::now();
+    loop {
+        let line = lines
+            .next()
+            .expect("the run ended before recovery")
+            .unwrap();
+        if line.contains("healthy started") || line.contains("converge started") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no recovery phase started"
+        );
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", rest.join("\n"));
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(json["status"], "aborted");
+    let repeat = &json["scenarios"][0]["repeats"][0];
+    assert_eq!(repeat["status"], "aborted");
+    assert!(
+        repeat["phases"].as_array().unwrap().len() >= 5,
+        "the partial timeline is kept"
+    );
+    assert!(
+        left_in(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        left_in(tmp.path())
+    );
+}

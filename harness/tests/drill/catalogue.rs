@@ -1,0 +1,177 @@
+//! Every catalogue scenario end to end on the simulator: its phases, their
+//! order, that they are contiguous and add up to the recovery time, and
+//! its verdict.
+
+use gameday::report::tree::{PhaseGroup, Status};
+
+use crate::support::{catalogue, names, recovery, run};
+
+/// Runs a catalogue scenario and checks what every drill must satisfy.
+async fn drill(name: &str, phases: &[&str]) -> gameday::report::tree::RunReport {
+    let report = run(catalogue(name)).await;
+    let s = &report.scenarios[0];
+    let r = &s.repeats[0];
+    assert_eq!(
+        r.status,
+        Status::Passed,
+        "{name}: {:?} {:?}",
+        r.error,
+        r.verdict.failures
+    );
+    assert_eq!(s.status, Status::Passed);
+    // Preparation first, then the disaster, then recovery, then verification.
+    let groups: Vec<PhaseGroup> = r.phases.iter().map(|p| p.group).collect();
+    let first_recovery = groups
+        .iter()
+        .position(|g| *g == PhaseGroup::Recovery)
+        .unwrap();
+    assert!(
+        groups[..first_recovery]
+            .iter()
+            .all(|g| matches!(g, PhaseGroup::Preparation | PhaseGroup::Disaster))
+    );
+    assert_eq!(groups.last(), Some(&PhaseGroup::Verification));
+    let prep: Vec<&str> = r
+        .phases
+        .iter()
+        .filter(|p| p.group == PhaseGroup::Preparation)
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(
+        &prep[..3],
+        ["provision", "bootstrap", "steady-state"],
+        "{name}"
+    );
+    assert!(prep.ends_with(&["snapshot"]));
+    // Recovery: the method's phases, contiguous from the disaster.
+    let rec = recovery(&report);
+    assert_eq!(names(&rec), phases, "{name}");
+    let disaster = r
+        .phases
+        .iter()
+        .find(|p| p.group == PhaseGroup::Disaster)
+        .unwrap();
+    let mut at = disaster.start_ms;
+    for p in &rec {
+        assert_eq!(
+            p.start_ms, at,
+            "{name}: {} starts where the previous phase ended",
+            p.name
+        );
+        let end = p.end_ms.expect("every recovery phase ended");
+        assert!(end >= p.start_ms);
+        at = end;
+    }
+    let total: u64 = rec.iter().map(|p| p.duration_ms().unwrap()).sum();
+    assert_eq!(
+        r.recovery_ms,
+        Some(total),
+        "{name}: phases add up to the recovery time"
+    );
+    assert!(total > 0, "{name}: a disaster takes time to recover from");
+    // Times are on the simulator's clock.
+    assert_eq!(s.time_base, gameday::clock::TimeBase::Simulated);
+    // The provisioned cluster took simulated time.
+    assert!(
+        r.phases[0].duration_ms().unwrap() > 10_000,
+        "{name}: kind-profile provisioning takes seconds"
+    );
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_loss_rebuilds_from_git() {
+    let report = drill(
+        "cluster-loss",
+        &["provision", "bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "{:?}",
+        r.diff
+    );
+    assert!(
+        r.diff.compared > 10,
+        "the snapshot covers the desired state"
+    );
+    let disaster = r.phases.iter().find(|p| p.name == "disaster").unwrap();
+    assert!(disaster.operations[0].what.contains("destroyed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_loss_is_reconciled_at_the_next_interval() {
+    let report = drill("namespace-loss", &["converge", "healthy"]).await;
+    let converge = &crate::support::recovery(&report)[0];
+    // The apps Kustomization reconciles every 10 minutes.
+    assert!(converge.duration_ms().unwrap() >= 60_000, "{converge:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_loss_is_recovered_by_bootstrapping_again() {
+    drill("controller-loss", &["bootstrap", "converge", "healthy"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_loss_waits_for_eviction_and_rescheduling() {
+    let report = drill("node-loss", &["converge", "healthy"]).await;
+    let r = &report.scenarios[0].repeats[0];
+    // Pods of a lost node are evicted after the 300 s toleration.
+    assert!(r.recovery_ms.unwrap() > 300_000, "{:?}", r.recovery_ms);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_outage_recovers_once_the_api_is_back() {
+    let report = drill("api-outage", &["converge", "healthy"]).await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.recovery_ms.unwrap() >= 45_000,
+        "the outage itself lasts 45s: {:?}",
+        r.recovery_ms
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_commit_is_rolled_back_by_git_revert() {
+    let report = drill("bad-commit", &["detect", "converge", "healthy"]).await;
+    let r = &report.scenarios[0].repeats[0];
+    let rec = crate::support::recovery(&report);
+    assert!(rec[0].duration_ms().unwrap() > 0, "detecting takes time");
+    assert!(
+        rec[0]
+            .operations
+            .iter()
+            .any(|o| o.what.starts_with("detected: ")),
+        "{:?}",
+        rec[0].operations
+    );
+    assert!(
+        rec[0]
+            .operations
+            .iter()
+            .any(|o| o.what.starts_with("reverted ")),
+        "{:?}",
+        rec[0].operations
+    );
+    // After recovery the cluster is back on the good image: nothing differs
+    // from the snapshot taken before the bad commit.
+    assert!(
+        r.diff.changed.is_empty() && r.diff.lost.is_empty(),
+        "{:?}",
+        r.diff
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_made_drift_is_lost_and_allowed() {
+    let report = drill(
+        "hand-made-drift",
+        &["provision", "bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert_eq!(r.diff.lost.len(), 1, "{:?}", r.diff);
+    assert_eq!(r.diff.lost[0].object, "ConfigMap/podinfo/hand-made-config");
+    assert!(r.diff.lost[0].allowed);
+}
