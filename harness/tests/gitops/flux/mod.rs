@@ -8,5 +8,6 @@ mod install;
 mod podinfo;
 mod prune;
 mod shop;
+mod source;
 mod timing;
 pub mod world;
