@@ -127,8 +127,9 @@ impl DirectReconciler {
     /// The first reconciliation starts at once.
     ///
     /// # Errors
-    /// [`Error::Cache`] when the cache directory cannot be created;
-    /// [`Error::Direct`] for a malformed reference.
+    /// [`Error::Cache`] when the cache directory cannot be created.
+    /// Failed reconciliations are not errors here: they show in
+    /// [`DirectStatus::last_error`].
     pub fn start(
         applier: &Applier,
         source: SyncSource,
