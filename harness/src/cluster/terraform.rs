@@ -45,6 +45,12 @@ use crate::terraform::{self as tf, Terraform};
 /// The output naming Flux install manifests for the cluster (optional).
 pub const FLUX_MANIFESTS_OUTPUT: &str = "flux_manifests";
 
+/// Written into a working copy before the first apply: the `-var` values
+/// (JSON), so that a later `terraform destroy` — by `gameday gc`, or by a
+/// person — passes the same. Its presence marks a working copy gameday
+/// made.
+pub const VARS_FILE: &str = "gameday-vars.json";
+
 /// Errors of the terraform provider.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -80,7 +86,7 @@ pub enum Error {
     },
     /// The state could not be destroyed.
     #[error(
-        "terraform destroy of module {} failed; the state is kept in {}: run `terraform destroy` there",
+        "terraform destroy of module {} failed; the state is kept in {}: run `terraform destroy` there (with the -var values of gameday-vars.json)",
         .module.display(), .kept.display()
     )]
     NotDestroyed {
@@ -202,6 +208,12 @@ pub(super) async fn create(
 
 /// `terraform init`, and selects the workspace.
 async fn prepare(s: &Shared) -> Result<(), Error> {
+    let vars = serde_json::to_string_pretty(&s.settings.vars).unwrap_or_default();
+    std::fs::write(s.tf.dir().join(VARS_FILE), vars).map_err(|source| tf::Error::Copy {
+        module: s.settings.dir.clone(),
+        dir: s.tf.dir().to_owned(),
+        source,
+    })?;
     s.tf.init().await?;
     if let Some(ws) = &s.settings.workspace {
         s.tf.select_workspace(ws).await?;
@@ -412,4 +424,52 @@ impl Cluster {
         self.client = applied.client;
         Ok(())
     }
+}
+
+/// The working copies of Terraform modules a run left in `run_dir` (those
+/// holding [`VARS_FILE`]), for `gameday gc`.
+pub fn leftover_states(run_dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        if dir.join(VARS_FILE).is_file() {
+            out.push(dir.to_owned());
+            return;
+        }
+        if depth == 0 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            // Folders only, never what a symlink points to; not Terraform's own.
+            if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".terraform" {
+                walk(&e.path(), depth - 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // <run dir>/<repeat>/<cluster>.terraform/[<module path>…]
+    walk(run_dir, 6, &mut out);
+    out.sort();
+    out
+}
+
+/// Destroys what a left-over working copy's state holds (nothing to do
+/// when it holds nothing), with the `-var`s it was applied with.
+///
+/// # Errors
+/// When Terraform fails: the state must then be kept.
+pub async fn destroy_leftover(dir: &Path, tools: Tools) -> Result<(), Error> {
+    let vars: std::collections::BTreeMap<String, String> =
+        std::fs::read_to_string(dir.join(VARS_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+    let tf = Terraform::new(dir, dir, tools);
+    if tf.state_list().await.is_ok_and(|l| l.is_empty()) {
+        return Ok(());
+    }
+    tf.destroy(&vars, &[], std::time::Duration::from_secs(30 * 60))
+        .await?;
+    Ok(())
 }

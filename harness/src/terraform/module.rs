@@ -42,7 +42,10 @@ pub fn copy(src: &Path, dst: &Path) -> Result<PathBuf> {
         let rel = d.strip_prefix(&ancestor).unwrap_or(Path::new(""));
         copy_dir(d, &dst.join(rel)).map_err(err)?;
     }
-    Ok(dst.join(src.strip_prefix(&ancestor).unwrap_or(Path::new(""))))
+    Ok(match src.strip_prefix(&ancestor) {
+        Ok(rel) if !rel.as_os_str().is_empty() => dst.join(rel),
+        _ => dst.to_owned(),
+    })
 }
 
 /// The module's folder and those of every local module it calls,

@@ -13,5 +13,6 @@ mod common;
 mod bad_input;
 mod controller;
 mod env;
+mod gc;
 mod provider;
 mod run;
