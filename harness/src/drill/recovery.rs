@@ -169,10 +169,7 @@ async fn converge(
         .tooling
         .as_ref()
         .is_some_and(super::gitops::Tooling::is_flux);
-    let mut converged = Converged {
-        cx: d.check_context(),
-        flux,
-    };
+    let mut converged = Converged::new(d.check_context(), flux);
     let seen = d
         .wait(&mut converged, "the desired state applied", left, at)
         .await

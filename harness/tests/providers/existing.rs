@@ -4,7 +4,8 @@
 use gameday::clock::Clock;
 use gameday::cluster::{self, Cluster, existing};
 use gameday::scenario::model::{Fault, ResourceTarget};
-use gameday::sim::{SimCluster, SimOptions};
+use gameday::sim::store::{EventFilter, conditions};
+use gameday::sim::{GroupResource, Gvr, SimCluster, SimOptions};
 
 use super::fakes::{Fakes, scenario};
 
@@ -21,10 +22,31 @@ async fn staging() -> Staging {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     sim.write_kubeconfig(&kubeconfig).unwrap();
+    nodes_ready(&sim).await;
     Staging {
         sim,
         kubeconfig,
         _dir: dir,
+    }
+}
+
+/// Waits until the cluster has settled (every node Ready): tests compare
+/// the store's revision before and after a refused run.
+async fn nodes_ready(sim: &SimCluster) {
+    let store = sim.store();
+    let ready = || {
+        store
+            .list(&Gvr::core("nodes"), None, &Default::default())
+            .is_ok_and(|l| {
+                !l.items.is_empty()
+                    && l.items
+                        .iter()
+                        .all(|n| conditions::condition_status(n, "Ready") == Some("True"))
+            })
+    };
+    let mut sub = store.subscribe(EventFilter::resource(GroupResource::new("", "nodes")));
+    while !ready() {
+        drop(sub.recv().await.expect("store alive").busy);
     }
 }
 

@@ -10,7 +10,7 @@
 //! objects the GitOps tooling says it applied (Kustomization inventories, or
 //! the direct applier's inventory).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -77,19 +77,53 @@ impl Entry {
     }
 }
 
+/// One Kustomization's `status.inventory`, parsed once per change (see
+/// [`World::inventories`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Every entry.
+    pub entries: Vec<Entry>,
+    /// The entries that are workloads ([`workload_kinds`]).
+    pub workloads: Vec<Entry>,
+    /// The namespaces of the namespaced entries.
+    pub namespaces: BTreeSet<String>,
+    /// The kinds of the entries.
+    pub kinds: BTreeSet<GroupKind>,
+}
+
+impl Inventory {
+    /// The inventory of a Kustomization (empty when it has none).
+    pub fn of(kustomization: &Value) -> Inventory {
+        let entries: Vec<Entry> = kustomization
+            .pointer("/status/inventory/entries")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("id").and_then(Value::as_str))
+            .filter_map(Entry::from_inventory_id)
+            .collect();
+        Inventory {
+            workloads: entries
+                .iter()
+                .filter(|e| e.is_workload())
+                .cloned()
+                .collect(),
+            namespaces: entries
+                .iter()
+                .filter(|e| !e.namespace.is_empty())
+                .map(|e| e.namespace.clone())
+                .collect(),
+            kinds: entries.iter().map(|e| e.kind.clone()).collect(),
+            entries,
+        }
+    }
+}
+
 /// The entries of every Kustomization's `status.inventory`.
 pub fn inventory_entries(world: &World) -> BTreeSet<Entry> {
     world
-        .objects(&kustomization_kind())
-        .flat_map(|k| {
-            k.pointer("/status/inventory/entries")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.get("id").and_then(Value::as_str))
-                .filter_map(Entry::from_inventory_id)
-                .collect::<Vec<_>>()
-        })
+        .inventories()
+        .flat_map(|i| i.entries.iter().cloned())
         .collect()
 }
 
@@ -168,9 +202,13 @@ impl Context {
                 ns.extend(
                     self.desired
                         .iter()
-                        .chain(&inventory_entries(world))
                         .filter(|e| !e.namespace.is_empty())
                         .map(|e| e.namespace.clone()),
+                );
+                ns.extend(
+                    world
+                        .inventories()
+                        .flat_map(|i| i.namespaces.iter().cloned()),
                 );
                 ns
             }
@@ -272,8 +310,9 @@ fn judge_check(cx: &Context, check: &Check, world: &World) -> Result<(), (bool, 
             expected.extend(
                 cx.desired
                     .iter()
-                    .chain(&inventory_entries(world))
-                    .filter(|e| e.is_workload() && namespaces.contains(&e.namespace))
+                    .filter(|e| e.is_workload())
+                    .chain(world.inventories().flat_map(|i| &i.workloads))
+                    .filter(|e| namespaces.contains(&e.namespace))
                     .cloned(),
             );
             for kind in workload_kinds() {
@@ -453,25 +492,47 @@ pub fn first_failure(cx: &Context, world: &World) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct Converged {
     /// Shared inputs (revision, baseline, desired objects).
-    pub cx: Context,
+    cx: Context,
     /// True when Flux is the GitOps tooling.
-    pub flux: bool,
+    flux: bool,
+    /// What is expected whatever the inventories say: the direct applier's
+    /// objects and the baseline's.
+    fixed: BTreeSet<Entry>,
+    /// Their kinds.
+    fixed_kinds: BTreeSet<GroupKind>,
 }
 
 impl Converged {
-    fn expected(&self, world: &World) -> BTreeSet<Entry> {
-        let mut e = self.cx.desired.clone();
-        if let Some(b) = &self.cx.baseline {
-            e.extend(b.desired.iter().cloned());
+    /// The condition for `cx`; `flux` when Flux is the GitOps tooling.
+    pub fn new(cx: Context, flux: bool) -> Converged {
+        let mut fixed = cx.desired.clone();
+        if let Some(b) = &cx.baseline {
+            fixed.extend(b.desired.iter().cloned());
         }
-        e.extend(inventory_entries(world));
-        e
+        let fixed_kinds = fixed.iter().map(|e| e.kind.clone()).collect();
+        Converged {
+            cx,
+            flux,
+            fixed,
+            fixed_kinds,
+        }
+    }
+
+    /// Entries the inventories name beyond the fixed ones (usually none
+    /// once a baseline exists, so judging costs no copies).
+    fn extra<'w>(&self, world: &'w World) -> BTreeSet<&'w Entry> {
+        world
+            .inventories()
+            .flat_map(|i| &i.entries)
+            .filter(|e| !self.fixed.contains(*e))
+            .collect()
     }
 }
 
 impl Condition for Converged {
     fn needs(&self, world: &World) -> BTreeSet<GroupKind> {
-        let mut n: BTreeSet<GroupKind> = self.expected(world).into_iter().map(|e| e.kind).collect();
+        let mut n = self.fixed_kinds.clone();
+        n.extend(world.inventories().flat_map(|i| i.kinds.iter().cloned()));
         if self.flux {
             n.insert(kustomization_kind());
         }
@@ -511,21 +572,26 @@ impl Condition for Converged {
                 }
             }
         }
-        let expected = self.expected(world);
-        let mut missing: BTreeMap<&GroupKind, Vec<&Entry>> = BTreeMap::new();
-        for e in &expected {
-            if world.is_unknown(&e.kind) || world.get(&e.kind, &e.namespace, &e.name).is_none() {
-                missing.entry(&e.kind).or_default().push(e);
+        let extra = self.extra(world);
+        let missing = |e: &Entry| {
+            world.is_unknown(&e.kind) || world.get(&e.kind, &e.namespace, &e.name).is_none()
+        };
+        let mut first: Option<&Entry> = None;
+        let mut n = 0usize;
+        for e in self.fixed.iter().chain(extra.iter().copied()) {
+            if missing(e) {
+                n += 1;
+                // The first missing one in (kind, namespace, name) order.
+                first = Some(first.map_or(e, |f| f.min(e)));
             }
         }
-        match missing.values().flatten().next() {
+        match first {
             None => Judgement::Met,
             Some(first) => {
-                let n: usize = missing.values().map(Vec::len).sum();
+                let total = self.fixed.len() + extra.len();
                 Judgement::Pending(format!(
-                    "{}/{} desired objects present; waiting for {}",
-                    expected.len() - n,
-                    expected.len(),
+                    "{}/{total} desired objects present; waiting for {}",
+                    total - n,
                     first.display()
                 ))
             }
@@ -755,10 +821,7 @@ mod tests {
             ],
             kinds.clone(),
         );
-        let mut c = Converged {
-            cx: cx(None),
-            flux: true,
-        };
+        let mut c = Converged::new(cx(None), true);
         assert!(
             matches!(c.judge(&old), Judgement::Pending(m) if m.contains("applied main@sha1:0000"))
         );

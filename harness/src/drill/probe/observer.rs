@@ -16,8 +16,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use futures::stream::{BoxStream, SelectAll};
+use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::discovery::Discovery;
@@ -25,6 +25,7 @@ use kube::runtime::utils::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 
+use super::checks::{Inventory, kustomization_kind};
 use crate::clock::Clock;
 use crate::sim::SimCluster;
 
@@ -88,6 +89,9 @@ impl fmt::Display for GroupKind {
 #[derive(Debug, Default, Clone)]
 pub struct World {
     objects: BTreeMap<GroupKind, BTreeMap<(String, String), Arc<Value>>>,
+    /// Every Kustomization's `status.inventory`, parsed when it changes
+    /// (judgements read them after every burst of events).
+    inventories: BTreeMap<(String, String), Arc<Inventory>>,
     synced: BTreeSet<GroupKind>,
     unknown: BTreeSet<GroupKind>,
 }
@@ -107,6 +111,43 @@ impl World {
             .get(gk)?
             .get(&(namespace.to_owned(), name.to_owned()))
             .map(|v| v.as_ref())
+    }
+
+    /// The parsed inventories of the watched Kustomizations.
+    pub fn inventories(&self) -> impl Iterator<Item = &Inventory> {
+        self.inventories.values().map(AsRef::as_ref)
+    }
+
+    fn insert(&mut self, gk: &GroupKind, key: (String, String), value: Value) {
+        if *gk == kustomization_kind() {
+            let inventory = Inventory::of(&value);
+            match self.inventories.get(&key) {
+                Some(old) if **old == inventory => {}
+                _ => {
+                    self.inventories.insert(key.clone(), Arc::new(inventory));
+                }
+            }
+        }
+        self.objects
+            .entry(gk.clone())
+            .or_default()
+            .insert(key, Arc::new(value));
+    }
+
+    fn remove(&mut self, gk: &GroupKind, key: &(String, String)) {
+        if *gk == kustomization_kind() {
+            self.inventories.remove(key);
+        }
+        if let Some(objects) = self.objects.get_mut(gk) {
+            objects.remove(key);
+        }
+    }
+
+    fn clear(&mut self, gk: &GroupKind) {
+        if *gk == kustomization_kind() {
+            self.inventories.clear();
+        }
+        self.objects.entry(gk.clone()).or_default().clear();
     }
 
     /// True once the kind's initial list has been received.
@@ -145,7 +186,7 @@ impl World {
                     .to_owned(),
             );
             w.synced.insert(gk.clone());
-            w.objects.entry(gk).or_default().insert(key, Arc::new(o));
+            w.insert(&gk, key, o);
         }
         w
     }
@@ -339,6 +380,9 @@ impl InFlight {
 /// event is never delivered.
 const TOKEN_TTL: Duration = Duration::from_millis(250);
 
+/// The most watch events applied to the world between two judgements.
+const MAX_BATCH: usize = 4096;
+
 impl Observer {
     /// An observer using `client`, timing events with `times`.
     pub fn new(client: kube::Client, times: TimeSource) -> Observer {
@@ -400,6 +444,7 @@ impl Observer {
         // needed kind is synced, and on a watch error (an unreachable API
         // server must not freeze time, or an outage would never end).
         let mut acting: Option<crate::clock::Busy> = Some(self.clock().busy());
+        let mut judging: Option<crate::clock::Busy>;
         loop {
             // Start watchers for newly needed kinds. Kinds the server does
             // not serve (yet) may be served once their CRD is established,
@@ -477,59 +522,84 @@ impl Observer {
                     }
                 }
             }
-            // The next event (or the next token expiry).
-            let expiry = in_flight.expire();
-            let next = tokio::select! {
-                next = streams.next() => next,
-                () = async {
-                    match expiry {
-                        Some(at) => tokio::time::sleep_until(at.into()).await,
-                        None => futures::future::pending().await,
+            // The next event (or the next token expiry), then every event
+            // already waiting, up to MAX_BATCH: the condition is judged once
+            // per burst, not once per event (a judgement may cost a pass over
+            // every watched object). On the simulator the burst's events
+            // share one simulated instant: their in-flight tokens hold the
+            // clock until they are delivered.
+            // Held from a burst's first event until it is judged: judging is
+            // the observer's work, and simulated time must not run on while
+            // it is done (it would, after the quiet period, on a slow judge).
+            judging = None;
+            let mut applied = 0usize;
+            'burst: loop {
+                let next = if applied == 0 {
+                    let expiry = in_flight.expire();
+                    tokio::select! {
+                        next = streams.next() => next,
+                        () = async {
+                            match expiry {
+                                Some(at) => tokio::time::sleep_until(at.into()).await,
+                                None => futures::future::pending().await,
+                            }
+                        } => break 'burst,
                     }
-                } => continue,
-            };
-            let Some((gk, ev)) = next else {
-                // No watcher at all (every needed kind unknown): wait for the
-                // timeout; a CRD watcher is normally running in that case.
-                futures::future::pending::<()>().await;
-                continue;
-            };
-            let ev = match ev {
-                Item::Token(rev, busy) => {
-                    in_flight.token(&gk, rev, busy);
+                } else if applied >= MAX_BATCH {
+                    break 'burst;
+                } else {
+                    match streams.next().now_or_never() {
+                        Some(Some(next)) => Some(next),
+                        _ => break 'burst,
+                    }
+                };
+                let Some((gk, ev)) = next else {
+                    // No watcher at all (every needed kind unknown): wait for the
+                    // timeout; a CRD watcher is normally running in that case.
+                    futures::future::pending::<()>().await;
                     continue;
+                };
+                let ev = match ev {
+                    Item::Token(rev, busy) => {
+                        in_flight.token(&gk, rev, busy);
+                        continue 'burst;
+                    }
+                    Item::Watch(ev) => *ev,
+                };
+                events += 1;
+                applied += 1;
+                if judging.is_none() {
+                    judging = Some(self.clock().busy());
                 }
-                Item::Watch(ev) => *ev,
-            };
-            events += 1;
-            match ev {
-                Ok(ev) => {
-                    tracing::trace!(kind = %gk, event = ?event_summary(&ev), "watch event");
-                    let done = matches!(ev, Event::InitDone);
-                    if let Some(rv) = apply_event(&mut world, &gk, ev) {
-                        last_rv = Some(last_rv.map_or(rv, |l| l.max(rv)));
-                        in_flight.delivered(&gk, rv);
-                    }
-                    if done {
-                        // A fresh list reflects every earlier write.
-                        in_flight.connect(&gk);
-                    }
-                    if gk == crd {
-                        // A CRD changed: unknown kinds may now be served.
-                        let newly: Vec<GroupKind> = world.unknown.iter().cloned().collect();
-                        if !newly.is_empty() && crd_established_for(&world, &newly) {
-                            discovery = None;
-                            for gk in newly {
-                                world.unknown.remove(&gk);
+                match ev {
+                    Ok(ev) => {
+                        tracing::trace!(kind = %gk, event = ?event_summary(&ev), "watch event");
+                        let done = matches!(ev, Event::InitDone);
+                        if let Some(rv) = apply_event(&mut world, &gk, ev) {
+                            last_rv = Some(last_rv.map_or(rv, |l| l.max(rv)));
+                            in_flight.delivered(&gk, rv);
+                        }
+                        if done {
+                            // A fresh list reflects every earlier write.
+                            in_flight.connect(&gk);
+                        }
+                        if gk == crd {
+                            // A CRD changed: unknown kinds may now be served.
+                            let newly: Vec<GroupKind> = world.unknown.iter().cloned().collect();
+                            if !newly.is_empty() && crd_established_for(&world, &newly) {
+                                discovery = None;
+                                for gk in newly {
+                                    world.unknown.remove(&gk);
+                                }
                             }
                         }
                     }
-                }
-                Err(e) => {
-                    // The watcher retries with back-off; the stream goes on.
-                    acting = None;
-                    in_flight.disconnect(&gk);
-                    tracing::debug!(kind = %gk, error = %e, "watch error");
+                    Err(e) => {
+                        // The watcher retries with back-off; the stream goes on.
+                        acting = None;
+                        in_flight.disconnect(&gk);
+                        tracing::debug!(kind = %gk, error = %e, "watch error");
+                    }
                 }
             }
         }
@@ -563,21 +633,20 @@ impl Observer {
 
 /// Applies a watcher event to the world; returns the event's resourceVersion.
 fn apply_event(world: &mut World, gk: &GroupKind, ev: Event<DynamicObject>) -> Option<u64> {
-    let objects = world.objects.entry(gk.clone()).or_default();
     match ev {
         Event::Init => {
             world.synced.remove(gk);
-            objects.clear();
+            world.clear(gk);
             None
         }
         Event::InitApply(obj) | Event::Apply(obj) => {
-            let value = serde_json::to_value(&obj).ok()?;
-            let rv = rv_of(&value);
             let key = (
                 obj.metadata.namespace.clone().unwrap_or_default(),
                 obj.metadata.name.clone().unwrap_or_default(),
             );
-            objects.insert(key, Arc::new(value));
+            let value = serde_json::to_value(&obj).ok()?;
+            let rv = rv_of(&value);
+            world.insert(gk, key, value);
             rv
         }
         Event::Delete(obj) => {
@@ -585,13 +654,14 @@ fn apply_event(world: &mut World, gk: &GroupKind, ev: Event<DynamicObject>) -> O
                 obj.metadata.namespace.clone().unwrap_or_default(),
                 obj.metadata.name.clone().unwrap_or_default(),
             );
-            objects.remove(&key);
+            world.remove(gk, &key);
             obj.metadata
                 .resource_version
                 .as_deref()
                 .and_then(|r| r.parse().ok())
         }
         Event::InitDone => {
+            world.objects.entry(gk.clone()).or_default();
             world.synced.insert(gk.clone());
             None
         }

@@ -53,9 +53,26 @@ pub fn render_object(
     }
 }
 
-/// `PartialObjectMetadata` of an object.
-pub fn metadata_only(obj: &Value) -> Value {
-    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({}))})
+/// `PartialObjectMetadata` of an object, serialized from a borrow (lists of
+/// thousands of objects are rendered without copying their metadata).
+pub fn metadata_only(obj: &Value) -> PartialMetadata<'_> {
+    PartialMetadata {
+        kind: "PartialObjectMetadata",
+        api_version: "meta.k8s.io/v1",
+        metadata: obj.get("metadata").unwrap_or(&EMPTY_OBJECT),
+    }
+}
+
+static EMPTY_OBJECT: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| Value::Object(serde_json::Map::new()));
+
+/// See [`metadata_only`].
+#[derive(Debug, serde::Serialize)]
+pub struct PartialMetadata<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: &'a Value,
 }
 
 fn content_type_of(out: Output) -> &'static str {

@@ -43,7 +43,7 @@ struct Watch {
     done: bool,
 }
 
-fn line(kind: &str, obj: &Value) -> Bytes {
+fn line(kind: &str, obj: &impl serde::Serialize) -> Bytes {
     let mut buf = Vec::with_capacity(256);
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(kind.as_bytes());
