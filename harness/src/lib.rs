@@ -11,7 +11,9 @@
 //! - [`sim`]: the embedded Kubernetes API simulator;
 //! - [`report`]: the report tree, its statistics and one sink per format;
 //! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic
-//!   repositories.
+//!   repositories;
+//! - [`terraform`]: the Terraform CLI, as the terraform provider, the
+//!   emulated Flux Terraform controller and the infra faults run it.
 
 pub mod clock;
 pub mod cluster;
@@ -22,3 +24,4 @@ pub mod process;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod terraform;

@@ -17,6 +17,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
 
 /// How many trailing lines of stderr (or stdout) an error keeps.
 pub const TAIL_LINES: usize = 20;
@@ -135,6 +136,8 @@ pub struct Cmd {
     env: Vec<(OsString, Option<OsString>)>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
+    own_group: bool,
+    interrupt: Option<(CancellationToken, Duration)>,
 }
 
 impl fmt::Debug for Cmd {
@@ -153,6 +156,8 @@ impl Cmd {
             env: Vec::new(),
             stdin: None,
             timeout: DEFAULT_TIMEOUT,
+            own_group: false,
+            interrupt: None,
         }
     }
 
@@ -204,6 +209,26 @@ impl Cmd {
         self
     }
 
+    /// Starts the program in a process group of its own, so a Ctrl-C at
+    /// the terminal (which signals the whole foreground group) does not
+    /// reach it: gameday decides how it stops (see [`Cmd::interrupt_on`]).
+    /// For programs that must not be interrupted twice, such as
+    /// `terraform` (a second interrupt makes it exit without saving state).
+    pub fn own_process_group(mut self) -> Self {
+        self.own_group = true;
+        self
+    }
+
+    /// When `token` is cancelled while the program runs, sends it SIGINT
+    /// (what Ctrl-C sends) and gives it `grace` to exit on its own before
+    /// it is killed; its output is kept either way. For programs that clean
+    /// up on an interrupt: `terraform` finishes the resource operations in
+    /// flight and saves its state.
+    pub fn interrupt_on(mut self, token: CancellationToken, grace: Duration) -> Self {
+        self.interrupt = Some((token, grace));
+        self
+    }
+
     /// The program name.
     pub fn program(&self) -> &OsStr {
         &self.program
@@ -249,6 +274,9 @@ impl Cmd {
                 None => cmd.env_remove(k),
             };
         }
+        if self.own_group {
+            cmd.process_group(0);
+        }
         cmd.kill_on_drop(true);
         cmd
     }
@@ -278,19 +306,27 @@ impl Cmd {
         if out.status.success() {
             Ok(out)
         } else {
-            let tail_source = if out.stderr.trim().is_empty() {
-                redact(&out.stdout)
-            } else {
-                out.stderr.clone()
-            };
-            Err(ProcessError::Failed {
-                command: self.display(),
-                status: render_status(out.status),
-                code: out.status.code(),
-                output_tail: tail(&tail_source, TAIL_LINES),
-                stdout: redact(&out.stdout),
-                stderr: out.stderr,
-            })
+            Err(self.failure(&out))
+        }
+    }
+
+    /// The [`ProcessError::Failed`] of this command for an output it
+    /// produced, for callers of [`Cmd::output_unchecked`] that accept more
+    /// exit codes than 0 (`terraform plan -detailed-exitcode` exits 2 when
+    /// the plan has changes).
+    pub fn failure(&self, out: &Output) -> ProcessError {
+        let tail_source = if out.stderr.trim().is_empty() {
+            redact(&out.stdout)
+        } else {
+            out.stderr.clone()
+        };
+        ProcessError::Failed {
+            command: self.display(),
+            status: render_status(out.status),
+            code: out.status.code(),
+            output_tail: tail(&tail_source, TAIL_LINES),
+            stdout: redact(&out.stdout),
+            stderr: out.stderr.clone(),
         }
     }
 
@@ -364,19 +400,47 @@ impl Cmd {
         let err_buf = SharedBuf::default();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
-        let read_all = async {
+        let pid = child.id();
+        // Boxed: the two 8 KiB read buffers would otherwise sit inline in
+        // every future that runs a program (and in the drill's, which runs
+        // many), overflowing the stack of debug builds.
+        let mut read_all = Box::pin(async {
             let (o, e) = tokio::join!(
                 read_pipe(stdout, out_buf.clone()),
                 read_pipe(stderr, err_buf.clone())
             );
             let status = child.wait().await;
             (o, e, status)
-        };
+        });
         let io = |source| ProcessError::Io {
             command: self.display(),
             source,
         };
-        match tokio::time::timeout(self.timeout, read_all).await {
+        // None: interrupted, and still running after the grace period.
+        let run = async {
+            let Some((token, grace)) = &self.interrupt else {
+                return Some(read_all.await);
+            };
+            tokio::select! {
+                done = &mut read_all => Some(done),
+                () = token.cancelled() => {
+                    tracing::debug!(command = %self.display(), "interrupting (SIGINT)");
+                    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGINT,
+                        );
+                    }
+                    tokio::time::timeout(*grace, &mut read_all).await.ok()
+                }
+            }
+        };
+        let finished = match tokio::time::timeout(self.timeout, run).await {
+            Ok(Some(done)) => Ok(done),
+            Ok(None) => Err(self.interrupt.as_ref().map_or(self.timeout, |(_, g)| *g)),
+            Err(_) => Err(self.timeout),
+        };
+        match finished {
             Ok((o, e, status)) => {
                 o.map_err(io)?;
                 e.map_err(io)?;
@@ -390,7 +454,7 @@ impl Cmd {
                     stderr,
                 })
             }
-            Err(_) => {
+            Err(after) => {
                 // The future holding the child was dropped: kill_on_drop has
                 // already sent SIGKILL. Keep what it printed so far.
                 let err = err_buf.text();
@@ -401,7 +465,7 @@ impl Cmd {
                 };
                 Err(ProcessError::TimedOut {
                     command: self.display(),
-                    after: self.timeout,
+                    after,
                     output_tail: tail(&redact(&printed), TAIL_LINES),
                 })
             }
@@ -593,6 +657,40 @@ mod tests {
         assert!(
             err.to_string().contains("started"),
             "keeps what it printed: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_program_gets_sigint_and_may_clean_up() {
+        let token = CancellationToken::new();
+        let cmd = Cmd::new("sh")
+            .args([
+                "-c",
+                "trap 'echo cleaned up >&2; exit 3' INT; echo started >&2; while :; do sleep 0.05; done",
+            ])
+            .own_process_group()
+            .interrupt_on(token.clone(), Duration::from_secs(5));
+        let run = tokio::spawn(async move { cmd.output_unchecked().await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token.cancel();
+        let out = run.await.unwrap().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert!(out.stderr.contains("cleaned up"), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_program_that_ignores_it_is_killed_after_the_grace() {
+        let token = CancellationToken::new();
+        let cmd = Cmd::new("sh")
+            .args(["-c", "trap '' INT; echo stubborn >&2; exec sleep 5"])
+            .interrupt_on(token.clone(), Duration::from_millis(200));
+        let run = tokio::spawn(async move { cmd.output().await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token.cancel();
+        let err = run.await.unwrap().unwrap_err();
+        assert!(
+            matches!(err, ProcessError::TimedOut { after, .. } if after == Duration::from_millis(200)),
+            "{err}"
         );
     }
 

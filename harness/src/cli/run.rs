@@ -35,7 +35,8 @@ pub struct Args {
     /// Run every scenario this many times (overrides `spec.repeat`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     repeat: Option<u32>,
-    /// Run every scenario on this provider (sim, kind, terraform, existing).
+    /// Run every scenario on this provider (sim, kind, terraform, existing);
+    /// scenarios whose faults it cannot inject are skipped.
     #[arg(long, value_name = "PROVIDER", value_parser = parse_provider)]
     provider: Option<Provider>,
     /// Seed of the simulated latencies (overrides `spec.cluster.sim.seed`).
@@ -72,13 +73,24 @@ pub fn run(args: &Args) -> u8 {
     };
     let mut scenarios = Vec::new();
     let mut invalid = 0;
+    let mut skipped = 0;
     for file in &files {
-        let loaded = scenario::load(file).and_then(|s| match args.provider {
-            Some(p) => scenario::with_provider(&s, p),
-            None => Ok(s),
+        let loaded = scenario::load(file).map(|s| match args.provider {
+            // A drill the provider cannot carry out (infra-loss on kind) is
+            // left out of a run on that provider, not an input error.
+            Some(p) => match scenario::capabilities::first_impossible(&s, p) {
+                Some(why) => {
+                    skipped += 1;
+                    eprintln!("skipped {}: {why}", file.display());
+                    Ok(None)
+                }
+                None => scenario::with_provider(&s, p).map(Some),
+            },
+            None => Ok(Some(s)),
         });
-        match loaded {
-            Ok(s) => scenarios.push(s),
+        match loaded.and_then(|s| s) {
+            Ok(Some(s)) => scenarios.push(s),
+            Ok(None) => {}
             Err(d) => {
                 invalid += 1;
                 eprintln!("{d}");
@@ -87,6 +99,10 @@ pub fn run(args: &Args) -> u8 {
     }
     if invalid > 0 {
         eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
+        return exit::INVALID_INPUT;
+    }
+    if scenarios.is_empty() && skipped > 0 {
+        eprintln!("error: no scenario can run on the chosen provider; nothing was run");
         return exit::INVALID_INPUT;
     }
     let plan: Vec<String> = scenarios

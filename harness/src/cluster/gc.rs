@@ -5,7 +5,10 @@
 //!   ([`super::ownership::check_deletable`]: a `gameday-…` cluster without
 //!   one is refused and reported, any other cluster is left alone);
 //! - run folders `gameday-<run id>` in the temp dir (`$TMPDIR`), the
-//!   folders `gameday run` keeps kubeconfigs, repositories and state in.
+//!   folders `gameday run` keeps kubeconfigs, repositories and state in;
+//!   Terraform state in them (clusters the `terraform` provider made) is
+//!   destroyed first with `terraform destroy`, and a folder whose destroy
+//!   fails is kept.
 //!
 //! A run in progress holds an advisory lock on its folder
 //! ([`lock_run_dir`]); gc skips that folder and the clusters whose marker
@@ -111,7 +114,7 @@ impl GcReport {
 pub async fn gc(opts: &GcOptions) -> GcReport {
     let mut report = GcReport::default();
     kind_clusters(opts, &mut report).await;
-    run_dirs(opts, &mut report);
+    run_dirs(opts, &mut report).await;
     report
 }
 
@@ -164,7 +167,7 @@ async fn kind_clusters(opts: &GcOptions, report: &mut GcReport) {
     }
 }
 
-fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
+async fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
     let entries = match std::fs::read_dir(&opts.work_dir) {
         Ok(e) => e,
         Err(e) => {
@@ -187,14 +190,24 @@ fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
         .collect();
     found.sort();
     for (path, id) in found {
+        let states = super::terraform::leftover_states(&path);
         let action = if run_dir_in_use(&path) {
             Action::InUse(format!("run {id} is still going"))
         } else if opts.dry_run {
+            for s in &states {
+                report.notes.push(format!(
+                    "would run `terraform destroy` in {} first",
+                    s.display()
+                ));
+            }
             Action::WouldDelete
         } else {
-            match std::fs::remove_dir_all(&path) {
-                Ok(()) => Action::Deleted,
-                Err(e) => Action::Failed(e.to_string()),
+            match destroy_states(&states).await {
+                Err(why) => Action::Failed(why),
+                Ok(()) => match std::fs::remove_dir_all(&path) {
+                    Ok(()) => Action::Deleted,
+                    Err(e) => Action::Failed(e.to_string()),
+                },
             }
         };
         report.items.push(Item {
@@ -203,6 +216,23 @@ fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
             action,
         });
     }
+}
+
+/// `terraform destroy` of each left-over state; the first failure (the
+/// folder is then kept, state included).
+async fn destroy_states(states: &[PathBuf]) -> Result<(), String> {
+    for s in states {
+        super::terraform::destroy_leftover(s, super::tools::Tools::default())
+            .await
+            .map_err(|e| {
+                format!(
+                    "terraform destroy in {} failed, so the folder is kept: {}",
+                    s.display(),
+                    super::one_line(&e)
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// A run's folder inside `work_dir`: `gameday-<run id>` (what

@@ -2,7 +2,7 @@
 //!
 //! One [`Cluster`] handle per cluster a drill uses, whatever provides it;
 //! the provider-specific work lives in one module per provider ([`sim`],
-//! [`kind`], [`existing`]) behind a closed enum, so every operation is an
+//! [`kind`], [`terraform`], [`existing`]) behind a closed enum, so every operation is an
 //! exhaustive `match` and a provider that cannot do something says so in
 //! one place ([`crate::scenario::capabilities`] is the table the scenario
 //! validation already checked).
@@ -17,6 +17,7 @@ pub mod gc;
 pub mod kind;
 pub mod ownership;
 pub mod sim;
+pub mod terraform;
 pub mod tools;
 
 use jiff::Timestamp;
@@ -70,6 +71,9 @@ pub enum Error {
     /// The existing provider refused or failed.
     #[error(transparent)]
     Existing(#[from] existing::Error),
+    /// The terraform provider failed.
+    #[error(transparent)]
+    Terraform(#[from] terraform::Error),
     /// The cluster's nodes cannot reach a Git server on this machine.
     #[error(
         "the {provider} cluster cannot fetch a repository served from this machine: {why}; give spec.source.url (a Git remote the cluster can reach) instead of spec.source.fixture"
@@ -79,6 +83,17 @@ pub enum Error {
         provider: &'static str,
         /// Why.
         why: String,
+    },
+    /// The cluster's API never answered.
+    #[error("the API server of cluster {name} did not answer within {}", humantime::format_duration(*.after))]
+    Unreachable {
+        /// The cluster.
+        name: String,
+        /// How long gameday waited.
+        after: std::time::Duration,
+        /// The last error.
+        #[source]
+        source: kube::Error,
     },
     /// Writing the kubeconfig or run files failed.
     #[error("cannot write {path}")]
@@ -151,6 +166,7 @@ enum Backend {
         Option<crate::sim::flux::FluxEmulation>,
     ),
     Kind(kind::KindCluster),
+    Terraform(terraform::TerraformCluster),
     Existing(existing::ExistingCluster),
 }
 
@@ -168,10 +184,10 @@ impl Cluster {
         match scenario.cluster.provider {
             Provider::Sim => sim::create(scenario, cx, &name).await,
             Provider::Kind => kind::create(scenario, cx, &name).await,
-            Provider::Terraform => Err(Error::Unsupported {
-                provider: "terraform",
-                what: "create clusters in this build",
-            }),
+            // Boxed: the drill's future would otherwise carry every
+            // provider's creation state inline (and overflow the stack of
+            // debug builds).
+            Provider::Terraform => Box::pin(terraform::create(scenario, cx, &name)).await,
             Provider::Existing => existing::connect(scenario, cx).await,
         }
     }
@@ -200,7 +216,9 @@ impl Cluster {
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
             Backend::Sim(s, _) => TimeSource::Sim(s.clone()),
-            Backend::Kind(_) | Backend::Existing(_) => TimeSource::Arrival(self.clock.clone()),
+            Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => {
+                TimeSource::Arrival(self.clock.clone())
+            }
         }
     }
 
@@ -208,7 +226,24 @@ impl Cluster {
     pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
         match &self.backend {
             Backend::Sim(s, _) => Some(s),
-            Backend::Kind(_) | Backend::Existing(_) => None,
+            Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => None,
+        }
+    }
+
+    /// The Terraform cluster behind this one, if it is one.
+    pub fn terraform(&self) -> Option<&terraform::TerraformCluster> {
+        match &self.backend {
+            Backend::Terraform(t) => Some(t),
+            Backend::Sim(..) | Backend::Kind(_) | Backend::Existing(_) => None,
+        }
+    }
+
+    /// Flux install manifests the cluster's provider gives for it (a
+    /// Terraform module's `flux_manifests` output), if any.
+    pub fn flux_manifests(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Terraform(t) => t.flux_manifests(),
+            Backend::Sim(..) | Backend::Kind(_) | Backend::Existing(_) => None,
         }
     }
 
@@ -217,6 +252,7 @@ impl Cluster {
         match &self.backend {
             Backend::Sim(..) => "sim",
             Backend::Kind(_) => "kind",
+            Backend::Terraform(_) => "terraform",
             Backend::Existing(_) => "existing",
         }
     }
@@ -230,16 +266,18 @@ impl Cluster {
     /// [`Error::Existing`] saying why the fault is refused.
     pub fn check_fault(&self, fault: &crate::scenario::model::Fault) -> Result<()> {
         match &self.backend {
-            Backend::Sim(..) | Backend::Kind(_) => Ok(()),
+            Backend::Sim(..) | Backend::Kind(_) | Backend::Terraform(_) => Ok(()),
             Backend::Existing(e) => Ok(e.check_fault(fault)?),
         }
     }
 
     /// Where a Git server for this cluster's GitOps tooling must listen, and
     /// the host it must put in URLs, for the cluster to fetch from it:
-    /// loopback for the simulator; the `kind` network's gateway for kind
-    /// (call once the cluster exists: kind creates that network with its
-    /// first cluster).
+    /// loopback for the simulator and for clusters made by a Terraform
+    /// module (the fixture's simulated clusters run on this machine; a
+    /// module making a remote cluster needs `spec.source.url`); the `kind`
+    /// network's gateway for kind (call once the cluster exists: kind
+    /// creates that network with its first cluster).
     ///
     /// # Errors
     /// [`Error::SourceUnreachable`] when the cluster cannot reach this
@@ -248,7 +286,7 @@ impl Cluster {
     pub async fn git_serve_options(&self) -> Result<crate::gitops::serve::ServeOptions> {
         use crate::gitops::serve::ServeOptions;
         match &self.backend {
-            Backend::Sim(..) => Ok(ServeOptions::default()),
+            Backend::Sim(..) | Backend::Terraform(_) => Ok(ServeOptions::default()),
             Backend::Kind(k) => {
                 let gateway = k
                     .engine()
@@ -272,6 +310,32 @@ impl Cluster {
         }
     }
 
+    /// Waits until the API server answers a request, at most `timeout`
+    /// (retrying transport errors): a cluster a provider reports created
+    /// may still be starting its API (a Terraform module's, typically).
+    ///
+    /// # Errors
+    /// [`Error::Unreachable`] with the last error.
+    pub async fn wait_api(&self, timeout: std::time::Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.client.apiserver_version().await {
+                Ok(_) => return Ok(()),
+                Err(source) if tokio::time::Instant::now() >= deadline => {
+                    return Err(Error::Unreachable {
+                        name: self.name.clone(),
+                        after: timeout,
+                        source,
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(cluster = %self.name, error = %e, "the API does not answer yet");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+
     /// The time on the cluster's clock.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -288,6 +352,7 @@ impl Cluster {
                 Ok(())
             }
             Backend::Kind(k) => Ok(k.stop_api().await?),
+            Backend::Terraform(_) => Err(unsupported_on_terraform("stop the API server")),
             Backend::Existing(_) => Err(unsupported_on_existing("stop the API server")),
         }
     }
@@ -303,6 +368,7 @@ impl Cluster {
                 source,
             }),
             Backend::Kind(k) => Ok(k.start_api().await?),
+            Backend::Terraform(_) => Err(unsupported_on_terraform("start the API server")),
             Backend::Existing(_) => Err(unsupported_on_existing("start the API server")),
         }
     }
@@ -322,14 +388,15 @@ impl Cluster {
                     })
             }
             Backend::Kind(k) => Ok(k.lose_workers(count).await?),
+            Backend::Terraform(_) => Err(unsupported_on_terraform("lose nodes")),
             Backend::Existing(_) => Err(unsupported_on_existing("lose nodes")),
         }
     }
 
     /// Destroys the cluster (`cluster-loss`): all state gone. A kind
-    /// cluster is deleted only after the ownership check; when that or the
-    /// deletion fails it stays registered for cleanup. An existing cluster
-    /// is never destroyed.
+    /// cluster is deleted only after the ownership check, a Terraform one
+    /// with `terraform destroy`; when that or the deletion fails it stays
+    /// registered for cleanup. An existing cluster is never destroyed.
     ///
     /// # Errors
     /// When the provider refuses or fails to delete it.
@@ -342,12 +409,22 @@ impl Cluster {
                 sim::destroy(&s).await;
             }
             Backend::Kind(k) => k.destroy().await?,
+            Backend::Terraform(t) => {
+                t.destroy_infra(&[]).await?;
+            }
             Backend::Existing(_) => return Err(unsupported_on_existing("destroy the cluster")),
         }
         if let Some(t) = self.cleanup {
             cleanup.forget(t);
         }
         Ok(())
+    }
+}
+
+fn unsupported_on_terraform(what: &'static str) -> Error {
+    Error::Unsupported {
+        provider: "terraform",
+        what,
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::scenario::model::{Scenario, SimProfile};
 use crate::sim::flux::FluxOptions;
+use crate::sim::flux::terraform::TerraformOptions;
 use crate::sim::profile::Profile;
 use crate::sim::{SimCluster, SimOptions};
 
@@ -56,11 +57,16 @@ pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Res
         name: name.to_owned(),
         source,
     })?;
-    // Emulated Flux controllers: idle until Flux is installed, stopped
-    // again when its controller Deployments are deleted.
+    // Emulated Flux controllers (the Terraform controller included): idle
+    // until Flux is installed, stopped again when its controller
+    // Deployments are deleted.
     let flux = sim
         .enable_flux(FluxOptions {
             artifact_dir: Some(cx.dir.join(format!("{name}-flux-artifacts"))),
+            terraform: Some(TerraformOptions {
+                work_dir: Some(cx.dir.join(format!("{name}-tf-controller"))),
+                tools: cx.tools.clone(),
+            }),
             ..FluxOptions::default()
         })
         .await

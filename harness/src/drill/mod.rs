@@ -1,5 +1,6 @@
 //! Drills: the runner, faults, probes, snapshots and RTO verdicts.
 
+mod drift;
 pub mod error;
 pub mod events;
 mod fault;

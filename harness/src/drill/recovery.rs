@@ -4,8 +4,8 @@
 //!
 //! | method | phases |
 //! |---|---|
-//! | rebuild | provision (when the cluster was lost), bootstrap, converge, healthy |
-//! | reconcile | converge, healthy |
+//! | rebuild | provision (when the cluster was lost; with Terraform: infra, cluster-ready), bootstrap, converge, healthy |
+//! | reconcile | converge (after `infra-drift`: the Terraform controller applied Git's values again), healthy |
 //! | git-revert | detect, converge (the reverting revision applied), healthy |
 //! | manual | healthy |
 
@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use super::error::{Error, Result};
 use super::probe::checks::{self, Broken, Converged, Healthy};
+use super::probe::infra::InfraRestored;
 use super::repeat::Drill;
 use crate::clock::duration_between;
 use crate::report::tree::PhaseGroup;
@@ -49,12 +50,11 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
                     other => other,
                 })?
             }
-            Phase::Infra | Phase::ClusterReady => {
-                return Err(Error::Cluster(crate::cluster::Error::Unsupported {
-                    provider: super::runner::provider_name(s.cluster.provider),
-                    what: "rebuild Terraform infrastructure in this build",
-                }));
-            }
+            Phase::Infra => infra(d, left).await?,
+            Phase::ClusterReady => d.cluster_ready(at, left).await.map_err(|e| match e {
+                Error::NotSteady(w) => Error::NotRecovered(w),
+                other => other,
+            })?,
             Phase::Bootstrap => bootstrap(d, at, left).await?,
             Phase::Detect => detect(d, at, left).await?,
             Phase::Converge => converge(d, &s.recovery.method, at, left).await?,
@@ -62,6 +62,31 @@ pub(super) async fn recover(d: &mut Drill, t0: Timestamp) -> Result<Timestamp> {
         };
     }
     Ok(at)
+}
+
+/// `terraform apply` of the module from its folder (the module in Git is
+/// the source of truth): a new cluster after `cluster-loss`, the same state
+/// applied again after `infra-loss`.
+async fn infra(d: &mut Drill, left: Duration) -> Result<Timestamp> {
+    if d.cluster.is_none() {
+        d.generation += 1;
+    }
+    let clock = d.clock().clone();
+    match clock.timeout(left, d.create_cluster()).await {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(Error::NotRecovered(
+                super::probe::observer::Error::TimedOut {
+                    what: "the infrastructure applied again".into(),
+                    after: left,
+                    last: "terraform apply still running".into(),
+                },
+            ));
+        }
+    }
+    let done = clock.now();
+    d.timeline().end_at(done, None);
+    Ok(done)
 }
 
 async fn bootstrap(d: &mut Drill, at: Timestamp, left: Duration) -> Result<Timestamp> {
@@ -123,6 +148,22 @@ async fn converge(
             d.timeline()
                 .operation("reconciliation requested (as `flux reconcile` does)");
         }
+    }
+    // Drifted infrastructure first: the Terraform controller applies Git's
+    // values again at its next reconciliation.
+    let mut at = at;
+    if !d.drifted.is_empty() {
+        let mut restored = InfraRestored(d.drifted.clone());
+        let seen = d
+            .wait(
+                &mut restored,
+                "the drifted infrastructure applied again from Git",
+                left,
+                at,
+            )
+            .await
+            .map_err(Error::NotRecovered)?;
+        at = seen.at;
     }
     let flux = d
         .tooling

@@ -1,5 +1,6 @@
-//! One repeat of a drill, top to bottom: provision → bootstrap → steady
-//! state → setup → snapshot → disaster → recovery phases → snapshot diff.
+//! One repeat of a drill, top to bottom: provision (with Terraform: infra,
+//! then cluster-ready) → bootstrap → steady state → setup → snapshot →
+//! disaster → recovery phases → snapshot diff.
 //! Teardown is the runner's, through the cleanup registry, so it happens on
 //! every way out.
 //!
@@ -26,7 +27,7 @@ use crate::clock::{Clock, duration_between};
 use crate::cluster::cleanup::Cleanup;
 use crate::cluster::{self, Cluster};
 use crate::report::tree::{PhaseGroup, StateDiff, Status};
-use crate::scenario::model::{Check, Scenario, SetupStep};
+use crate::scenario::model::{Check, Phase, Provider, Scenario, SetupStep};
 
 /// Everything a repeat starts from.
 #[derive(Debug, Clone)]
@@ -94,6 +95,8 @@ pub(super) struct Drill {
     pub(super) bad_commit: Option<String>,
     /// Nodes the disaster stopped.
     pub(super) lost_nodes: BTreeSet<String>,
+    /// Terraform objects whose infrastructure the disaster changed.
+    pub(super) drifted: Vec<super::probe::infra::Drifted>,
 }
 
 impl Drill {
@@ -166,20 +169,50 @@ impl Drill {
             .await
     }
 
-    /// Creates a cluster and waits until the API answers and every node
-    /// is Ready (ends the running phase at that moment).
-    pub(super) async fn provision(
+    /// Creates the cluster — or, when the drill still holds a Terraform
+    /// cluster whose infrastructure was destroyed (`infra-loss`), applies
+    /// its module again — and serves the source where it can fetch it.
+    /// Returns once the provider has returned (for Terraform: `terraform
+    /// apply` finished); the API may not answer yet.
+    pub(super) async fn create_cluster(&mut self) -> Result<()> {
+        match self.cluster.as_mut() {
+            Some(cluster) => {
+                cluster.reapply(&self.cx.dir).await?;
+                let module = cluster
+                    .terraform()
+                    .map(|t| t.module().display().to_string())
+                    .unwrap_or_default();
+                let what = format!(
+                    "terraform apply of {module} again: cluster {} created",
+                    cluster.name()
+                );
+                self.timeline().operation(&what);
+            }
+            None => {
+                let cluster = Cluster::create(self.scenario(), &self.cx, self.generation).await?;
+                self.timeline()
+                    .operation(&format!("cluster {} created", cluster.name()));
+                self.cluster = Some(cluster);
+            }
+        }
+        // Served where this cluster's nodes reach it (kind: the `kind`
+        // network's gateway), before the tooling is pointed at it.
+        let cluster = self
+            .cluster
+            .as_ref()
+            .ok_or(Error::Bootstrap("the cluster is gone".into()))?;
+        self.source.serve_for(cluster).await?;
+        Ok(())
+    }
+
+    /// Waits until the new cluster's API answers and every node is Ready
+    /// (ends the running phase at that moment).
+    pub(super) async fn cluster_ready(
         &mut self,
         not_before: Timestamp,
         timeout: Duration,
     ) -> Result<Timestamp> {
-        let cluster = Cluster::create(self.scenario(), &self.cx, self.generation).await?;
-        self.timeline()
-            .operation(&format!("cluster {} created", cluster.name()));
-        // Served where this cluster's nodes reach it (kind: the `kind`
-        // network's gateway), before the tooling is pointed at it.
-        self.source.serve_for(&cluster).await?;
-        self.cluster = Some(cluster);
+        self.cluster()?.wait_api(timeout).await?;
         let mut nodes = checks::NodesReady;
         let seen = self
             .wait(&mut nodes, "every node Ready", timeout, not_before)
@@ -187,6 +220,17 @@ impl Drill {
             .map_err(Error::NotSteady)?;
         self.timeline().end_at(seen.at, seen.lag);
         Ok(seen.at)
+    }
+
+    /// Creates a cluster and waits until it is ready (one `provision`
+    /// phase).
+    pub(super) async fn provision(
+        &mut self,
+        not_before: Timestamp,
+        timeout: Duration,
+    ) -> Result<Timestamp> {
+        self.create_cluster().await?;
+        self.cluster_ready(not_before, timeout).await
     }
 }
 
@@ -235,11 +279,21 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         revision,
         bad_commit: None,
         lost_nodes: BTreeSet::new(),
+        drifted: Vec::new(),
     };
 
-    // Preparation.
-    t.begin("provision", PhaseGroup::Preparation, None);
-    d.provision(clock.now(), s.steady_state.timeout).await?;
+    // Preparation. A Terraform-made cluster shows its two halves, as its
+    // rebuild does: the apply, then the cluster getting ready.
+    if s.cluster.provider == Provider::Terraform {
+        t.begin(Phase::Infra.name(), PhaseGroup::Preparation, None);
+        d.create_cluster().await?;
+        t.end();
+        t.begin(Phase::ClusterReady.name(), PhaseGroup::Preparation, None);
+        d.cluster_ready(clock.now(), s.steady_state.timeout).await?;
+    } else {
+        t.begin(Phase::Provision.name(), PhaseGroup::Preparation, None);
+        d.provision(clock.now(), s.steady_state.timeout).await?;
+    }
 
     t.begin("bootstrap", PhaseGroup::Preparation, None);
     let (tooling, ready_at) = super::gitops::bootstrap(&mut d).await?;

@@ -338,12 +338,7 @@ fn ms(d: std::time::Duration) -> u64 {
 
 /// Provider name as in files.
 pub fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Sim => "sim",
-        Provider::Kind => "kind",
-        Provider::Terraform => "terraform",
-        Provider::Existing => "existing",
-    }
+    p.name()
 }
 
 fn time_base(p: Provider) -> TimeBase {

@@ -8,8 +8,20 @@ use super::model::{BootstrapMethod, Fault, FaultKind, Phase, Provider, RecoveryM
 pub fn provider_faults(provider: Provider) -> &'static [FaultKind] {
     use FaultKind::*;
     match provider {
-        // The simulator and kind own the whole cluster, nodes and API server included.
-        Provider::Sim | Provider::Kind => &[
+        // The simulator and kind own the whole cluster, nodes and API
+        // server included; the simulator also emulates Flux's Terraform
+        // controller, whose infrastructure infra-drift changes.
+        Provider::Sim => &[
+            ClusterLoss,
+            NamespaceLoss,
+            ResourceLoss,
+            ControllerLoss,
+            NodeLoss,
+            BadCommit,
+            ApiOutage,
+            InfraDrift,
+        ],
+        Provider::Kind => &[
             ClusterLoss,
             NamespaceLoss,
             ResourceLoss,
@@ -42,11 +54,30 @@ pub fn why_not(provider: Provider, fault: FaultKind) -> &'static str {
         (_, FaultKind::InfraLoss) => {
             "infra-loss destroys Terraform-managed infrastructure; use provider terraform"
         }
+        (_, FaultKind::InfraDrift) => {
+            "infra-drift changes infrastructure a Flux Terraform controller manages; gameday knows one runs only in its simulator, which emulates it (provider sim)"
+        }
         (Provider::Terraform, FaultKind::NodeLoss | FaultKind::ApiOutage) => {
             "a Terraform module gives gameday no handle on individual nodes or the API server process"
         }
         _ => "the provider has no way to inject it",
     }
+}
+
+/// Why `provider` cannot run scenario `s` at all — a fault it cannot
+/// inject — or None. What `gameday run --provider` skips.
+pub fn first_impossible(s: &super::model::Scenario, provider: Provider) -> Option<String> {
+    s.disaster
+        .iter()
+        .map(Fault::kind)
+        .find(|f| !provider_faults(provider).contains(f))
+        .map(|f| {
+            format!(
+                "provider {} cannot inject {f}: {}",
+                provider.name(),
+                why_not(provider, f)
+            )
+        })
 }
 
 /// The recovery methods that make sense after a fault.
@@ -58,7 +89,8 @@ pub fn fault_recoveries(fault: FaultKind) -> &'static [&'static str] {
         FaultKind::NamespaceLoss
         | FaultKind::ResourceLoss
         | FaultKind::NodeLoss
-        | FaultKind::ApiOutage => &["reconcile", "manual"],
+        | FaultKind::ApiOutage
+        | FaultKind::InfraDrift => &["reconcile", "manual"],
     }
 }
 
@@ -71,6 +103,9 @@ pub fn recovery_hint(fault: FaultKind) -> &'static str {
         FaultKind::BadCommit => "a bad commit is undone in Git (git-revert), or by hand (manual)",
         FaultKind::ControllerLoss => {
             "without its GitOps controller nothing reconciles: bootstrap again (rebuild), or by hand (manual)"
+        }
+        FaultKind::InfraDrift => {
+            "the Terraform controller restores what Git says at its next reconciliation (reconcile), or people do (manual)"
         }
         _ => "the GitOps loop repairs it (reconcile), or people do (manual)",
     }
@@ -142,6 +177,7 @@ pub fn fault_scope(fault: &Fault, bootstrap: &BootstrapMethod) -> FaultScope {
             BootstrapMethod::Direct(_) => FaultScope::Nothing,
         },
         Fault::BadCommit { .. } => FaultScope::Nothing,
+        Fault::InfraDrift { terraform, .. } => FaultScope::Namespace(terraform.namespace.clone()),
     }
 }
 

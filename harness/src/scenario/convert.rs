@@ -145,9 +145,13 @@ pub(crate) fn check_combinations(c: &mut Collector, s: &Scenario) {
     // Budgets must name phases this recovery has, and fit in the total.
     let phases = capabilities::recovery_phases(&s.recovery.method, &faults, provider);
     let names: Vec<&str> = phases.iter().map(|p| p.name()).collect();
+    // With Terraform, `provision` is split in two; a `provision` budget
+    // (from a scenario written for another provider) covers both halves.
+    let split_provision = phases.contains(&Phase::Infra) && phases.contains(&Phase::ClusterReady);
     for (phase, budget) in &s.rto.phases {
         let path = format!("spec.rto.phases.{}", phase.name());
-        if !phases.contains(phase) {
+        let covered = phases.contains(phase) || (*phase == Phase::Provision && split_provision);
+        if !covered {
             let extra = if *phase == Phase::Provision && provider == Provider::Terraform {
                 " (with provider terraform, provision is split into infra and cluster-ready)"
             } else {
@@ -223,12 +227,7 @@ fn join_faults(faults: &[FaultKind]) -> String {
 }
 
 fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Sim => "sim",
-        Provider::Kind => "kind",
-        Provider::Terraform => "terraform",
-        Provider::Existing => "existing",
-    }
+    p.name()
 }
 
 fn check_name(c: &mut Collector, name: &str) {
@@ -536,21 +535,9 @@ impl Cx<'_> {
                         }
                         Check::Kustomizations(match sel {
                             file::Selection::All => None,
-                            file::Selection::Names(names) => Some(
-                                names
-                                    .iter()
-                                    .map(|n| match n.split_once('/') {
-                                        Some((ns, name)) => NamespacedName {
-                                            namespace: ns.into(),
-                                            name: name.into(),
-                                        },
-                                        None => NamespacedName {
-                                            namespace: FLUX_NAMESPACE.into(),
-                                            name: n.clone(),
-                                        },
-                                    })
-                                    .collect(),
-                            ),
+                            file::Selection::Names(names) => {
+                                Some(names.iter().map(|n| namespaced_name(n)).collect())
+                            }
                         })
                     }
                     file::CheckSpec::Workloads(w) => Check::Workloads(w.namespaces.clone()),
@@ -713,6 +700,44 @@ fn fault(c: &mut Collector, i: usize, f: &FaultSpec) -> Fault {
         }
         FaultSpec::InfraLoss { targets } => Fault::InfraLoss {
             targets: targets.clone(),
+        },
+        FaultSpec::InfraDrift { terraform, vars } => {
+            if vars.is_empty() {
+                c.field_help(
+                    at("vars"),
+                    "infra-drift needs the values applied by hand (nothing would drift)",
+                    "e.g. `vars: {cidr: 10.99.0.0/16}`: variables of the Terraform object's module",
+                );
+            }
+            let terraform = namespaced_name(terraform);
+            if !is_dns_label(&terraform.name) || !is_dns_label(&terraform.namespace) {
+                c.field_help(
+                    at("terraform"),
+                    format!(
+                        "{:?} is not the name of a Terraform object",
+                        terraform.to_string()
+                    ),
+                    "give `name` (in flux-system) or `namespace/name`, in lower case, e.g. `network`",
+                );
+            }
+            Fault::InfraDrift {
+                terraform,
+                vars: vars.clone(),
+            }
+        }
+    }
+}
+
+/// `namespace/name`, or a bare name in Flux's namespace.
+fn namespaced_name(n: &str) -> NamespacedName {
+    match n.split_once('/') {
+        Some((ns, name)) => NamespacedName {
+            namespace: ns.into(),
+            name: name.into(),
+        },
+        None => NamespacedName {
+            namespace: FLUX_NAMESPACE.into(),
+            name: n.to_owned(),
         },
     }
 }

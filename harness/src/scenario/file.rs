@@ -129,6 +129,18 @@ pub enum ProviderName {
     Existing,
 }
 
+impl ProviderName {
+    /// The name as written in files (`sim`, `kind`, `terraform`, `existing`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderName::Sim => "sim",
+            ProviderName::Kind => "kind",
+            ProviderName::Terraform => "terraform",
+            ProviderName::Existing => "existing",
+        }
+    }
+}
+
 /// Simulator settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -525,6 +537,17 @@ pub enum FaultSpec {
         /// Resource addresses for `terraform destroy -target`. Default: everything.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         targets: Vec<String>,
+    },
+    /// Infrastructure a Flux `Terraform` object manages is changed by hand,
+    /// outside Git: `terraform apply` of its module with other variable
+    /// values, against the state its controller keeps.
+    InfraDrift {
+        /// The `Terraform` object (`infra.contrib.fluxcd.io`): `name` (in
+        /// `flux-system`) or `namespace/name`.
+        terraform: String,
+        /// The variable values applied by hand instead of the object's
+        /// (`-var name=value`), e.g. `{cidr: 10.99.0.0/16}`.
+        vars: BTreeMap<String, String>,
     },
 }
 

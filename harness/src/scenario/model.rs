@@ -325,6 +325,13 @@ pub enum Fault {
         /// `-target` addresses (empty: all).
         targets: Vec<String>,
     },
+    /// Infrastructure of a Flux `Terraform` object changed by hand.
+    InfraDrift {
+        /// The `Terraform` object.
+        terraform: NamespacedName,
+        /// Variable values applied instead of the object's.
+        vars: BTreeMap<String, String>,
+    },
 }
 
 impl Fault {
@@ -344,6 +351,7 @@ impl Fault {
             Fault::BadCommit { .. } => FaultKind::BadCommit,
             Fault::ApiOutage { .. } => FaultKind::ApiOutage,
             Fault::InfraLoss { .. } => FaultKind::InfraLoss,
+            Fault::InfraDrift { .. } => FaultKind::InfraDrift,
         }
     }
 }
@@ -368,11 +376,13 @@ pub enum FaultKind {
     ApiOutage,
     /// `infra-loss`.
     InfraLoss,
+    /// `infra-drift`.
+    InfraDrift,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::ClusterLoss,
         FaultKind::NamespaceLoss,
         FaultKind::ResourceLoss,
@@ -381,6 +391,7 @@ impl FaultKind {
         FaultKind::BadCommit,
         FaultKind::ApiOutage,
         FaultKind::InfraLoss,
+        FaultKind::InfraDrift,
     ];
 
     /// The name as written in files.
@@ -394,6 +405,7 @@ impl FaultKind {
             FaultKind::BadCommit => "bad-commit",
             FaultKind::ApiOutage => "api-outage",
             FaultKind::InfraLoss => "infra-loss",
+            FaultKind::InfraDrift => "infra-drift",
         }
     }
 }

@@ -243,6 +243,10 @@ fn fault(f: &Fault) -> file::FaultSpec {
         Fault::InfraLoss { targets } => file::FaultSpec::InfraLoss {
             targets: targets.clone(),
         },
+        Fault::InfraDrift { terraform, vars } => file::FaultSpec::InfraDrift {
+            terraform: terraform.to_string(),
+            vars: vars.clone(),
+        },
     }
 }
 

@@ -50,3 +50,26 @@ pub fn redact_paths(text: &str) -> String {
     text.replace(&fixtures.display().to_string(), "<fixtures>")
         .replace(&root.display().to_string(), "<root>")
 }
+
+/// A provider context whose repeat folder is
+/// `<work_dir>/gameday-<run id>/<scenario>-1`, as the runner makes it.
+pub fn context_in(
+    work_dir: &Path,
+    run_id: &str,
+    scenario: &str,
+    tools: gameday::cluster::tools::Tools,
+) -> gameday::cluster::Context {
+    let dir = work_dir
+        .join(format!("gameday-{run_id}"))
+        .join(format!("{scenario}-1"));
+    std::fs::create_dir_all(&dir).unwrap();
+    gameday::cluster::Context {
+        run_id: run_id.to_owned(),
+        dir,
+        clock: gameday::clock::Clock::wall(),
+        seed: 1,
+        cleanup: gameday::cluster::cleanup::Cleanup::default(),
+        confirmed: false,
+        tools,
+    }
+}

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use gameday::clock::Clock;
 use gameday::cluster::Context;
-use gameday::cluster::cleanup::Cleanup;
 use gameday::cluster::tools::Tools;
 use gameday::scenario::{self, Scenario};
 
@@ -196,23 +194,7 @@ impl Drop for Fakes {
     }
 }
 
-/// A provider context whose repeat folder is
-/// `<work_dir>/gameday-<run id>/<scenario>-1`, as the runner makes it.
-pub fn context_in(work_dir: &Path, run_id: &str, scenario: &str, tools: Tools) -> Context {
-    let dir = work_dir
-        .join(format!("gameday-{run_id}"))
-        .join(format!("{scenario}-1"));
-    std::fs::create_dir_all(&dir).unwrap();
-    Context {
-        run_id: run_id.to_owned(),
-        dir,
-        clock: Clock::wall(),
-        seed: 1,
-        cleanup: Cleanup::default(),
-        confirmed: false,
-        tools,
-    }
-}
+pub use super::common::context_in;
 
 /// Waits (polling, no timing assertion) until `ready`, failing the test
 /// after `limit`.

@@ -32,10 +32,23 @@ fn every_catalogue_scenario_is_valid_and_declares_the_schema() {
             "{}: description must be one line",
             file.display()
         );
-        assert_eq!(
-            s.cluster.provider,
-            scenario::model::Provider::Sim,
-            "{}: the catalogue runs on the simulator by default",
+        // The catalogue runs on the simulator by default: the embedded one,
+        // or — for drills of Terraform itself (the pipeline model) — the
+        // simulated clusters the sim-cluster fixture module starts.
+        let on_simulator = match s.cluster.provider {
+            scenario::model::Provider::Sim => true,
+            scenario::model::Provider::Terraform => s.cluster.terraform.as_ref().is_some_and(|t| {
+                t.dir.canonicalize().ok()
+                    == root()
+                        .join("fixtures/terraform/sim-cluster")
+                        .canonicalize()
+                        .ok()
+            }),
+            _ => false,
+        };
+        assert!(
+            on_simulator,
+            "{}: the catalogue runs on the simulator by default (provider sim, or terraform with fixtures/terraform/sim-cluster)",
             file.display()
         );
     }

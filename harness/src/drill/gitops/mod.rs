@@ -24,7 +24,7 @@ use crate::cluster::Cluster;
 use crate::gitops::apply::inventory::Inventory;
 use crate::gitops::apply::{Applier, ApplyOptions, Manifest};
 use crate::gitops::bootstrap::direct::{DirectConfig, DirectReconciler};
-use crate::gitops::bootstrap::flux::{self as flux_bootstrap, FluxBootstrap};
+use crate::gitops::bootstrap::flux::{self as flux_bootstrap, FluxBootstrap, Install};
 use crate::gitops::bootstrap::{SyncSource, secrets};
 use crate::scenario::capabilities::FLUX_NAMESPACE;
 use crate::scenario::model::{BootstrapMethod, ObjectRef};
@@ -137,9 +137,26 @@ async fn install_flux(d: &mut Drill, applier: &Applier) -> Result<(Tooling, Time
     let BootstrapMethod::Flux(settings) = &s.bootstrap.method else {
         return Err(Error::Bootstrap("the bootstrap method is not flux".into()));
     };
-    let cfg = match cluster.sim() {
-        Some(_) => FluxBootstrap::simulated(settings, &s.bootstrap.secrets),
-        None => FluxBootstrap::real(
+    let cfg = match (cluster.sim(), cluster.flux_manifests()) {
+        (Some(_), _) => {
+            // The simulator emulates Flux's Terraform controller too:
+            // installed with Flux's components.
+            let mut cfg = FluxBootstrap::simulated(settings, &s.bootstrap.secrets);
+            if let Install::Objects(m) = &mut cfg.install {
+                m.extend(crate::sim::flux::terraform::install::manifests());
+            }
+            cfg
+        }
+        // The module that made the cluster knows what it runs; the
+        // scenario's own manifests still win.
+        (None, Some(m)) if settings.manifests.is_none() => FluxBootstrap {
+            install: Install::Manifests {
+                location: m.display().to_string(),
+            },
+            kubeconfig: Some(cluster.kubeconfig().to_owned()),
+            ..FluxBootstrap::simulated(settings, &s.bootstrap.secrets)
+        },
+        (None, _) => FluxBootstrap::real(
             settings,
             &s.bootstrap.secrets,
             Some(cluster.kubeconfig().to_owned()),
@@ -280,26 +297,31 @@ impl Tooling {
                 };
                 let client = cluster.client();
                 let unfinalize = json!({"metadata": {"finalizers": null}});
-                for (group, plural) in [
-                    ("kustomize.toolkit.fluxcd.io", "kustomizations"),
-                    ("source.toolkit.fluxcd.io", "gitrepositories"),
+                for (group, version, plural) in [
+                    ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+                    ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+                    ("infra.contrib.fluxcd.io", "v1alpha2", "terraforms"),
                 ] {
                     let ar = kube::api::ApiResource {
                         group: group.into(),
-                        version: "v1".into(),
-                        api_version: format!("{group}/v1"),
+                        version: version.into(),
+                        api_version: format!("{group}/{version}"),
                         kind: String::new(),
                         plural: plural.into(),
                     };
                     let api: Api<DynamicObject> =
                         Api::namespaced_with(client.clone(), FLUX_NAMESPACE, &ar);
-                    let list =
-                        api.list(&Default::default())
-                            .await
-                            .map_err(|source| Error::Kube {
+                    let list = match api.list(&Default::default()).await {
+                        Ok(l) => l,
+                        // Not installed (the Terraform controller is optional).
+                        Err(kube::Error::Api(s)) if s.code == 404 => continue,
+                        Err(source) => {
+                            return Err(Error::Kube {
                                 what: format!("listing {plural} in {FLUX_NAMESPACE}"),
                                 source,
-                            })?;
+                            });
+                        }
+                    };
                     for o in list.items {
                         if let Some(name) = o.metadata.name {
                             api.patch(&name, &PatchParams::default(), &Patch::Merge(&unfinalize))

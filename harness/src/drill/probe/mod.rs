@@ -3,4 +3,5 @@
 
 pub mod checks;
 pub mod health;
+pub mod infra;
 pub mod observer;

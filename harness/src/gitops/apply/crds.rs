@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::Api;
-use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::wait::{Condition, conditions};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
 use super::error::Failure;
@@ -35,25 +37,35 @@ pub fn served_group_versions(crd: &Value) -> Vec<String> {
 }
 
 /// Waits until the CRD `name` is `Established`, at most `timeout` (wall).
+/// Watch errors are retried with backoff until then (an API server that
+/// answers 503 for a moment does not fail the apply).
 ///
 /// # Errors
-/// [`Failure::CrdNotEstablished`] on timeout, or the failure of the watch.
+/// [`Failure::CrdNotEstablished`] on timeout.
 pub async fn wait_established(
     client: &Client,
     name: &str,
     timeout: Duration,
 ) -> Result<(), Failure> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match tokio::time::timeout(
-        timeout,
-        await_condition(api, name, conditions::is_crd_established()),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(Failure::Request(format!(
-            "watching CustomResourceDefinition/{name} failed: {e}"
-        ))),
-        Err(_) => Err(Failure::CrdNotEstablished { after: timeout }),
-    }
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let established = conditions::is_crd_established();
+    let mut events = watcher(api, config).default_backoff().boxed();
+    let waited = tokio::time::timeout(timeout, async {
+        while let Some(ev) = events.next().await {
+            match ev {
+                Ok(watcher::Event::Apply(crd) | watcher::Event::InitApply(crd)) => {
+                    if established.matches_object(Some(&crd)) {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(crd = name, error = %e, "watching a CRD failed; retrying")
+                }
+            }
+        }
+    })
+    .await;
+    waited.map_err(|_| Failure::CrdNotEstablished { after: timeout })
 }

@@ -18,6 +18,8 @@
 //!   [`runner`] loop and running only while its Deployment in
 //!   `flux-system` has an available replica ([`activity`]) — deleting the
 //!   namespace stops reconciliation; re-installing brings it back.
+//! - [`terraform`]: Flux's Terraform controller (`Terraform` objects,
+//!   running the real `terraform` CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
 //! - [`status`], [`duration`]: Flux's status conventions and Go durations.
 //!
@@ -40,6 +42,7 @@ pub mod kustomize;
 pub mod runner;
 pub mod source;
 pub mod status;
+pub mod terraform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,6 +75,8 @@ pub struct FluxOptions {
     pub render: RenderOptions,
     /// How `git` runs.
     pub git: GitSettings,
+    /// The Terraform controller, when enabled ([`terraform`]).
+    pub terraform: Option<terraform::TerraformOptions>,
 }
 
 impl Default for FluxOptions {
@@ -84,6 +89,7 @@ impl Default for FluxOptions {
             dependency_requeue: Duration::from_secs(30),
             render: RenderOptions::default(),
             git: GitSettings::default(),
+            terraform: None,
         }
     }
 }
@@ -108,6 +114,7 @@ pub enum Error {
 pub struct FluxEmulation {
     source: Option<Running>,
     kustomize: Option<Running>,
+    terraform: Option<Running>,
     artifacts: Arc<Artifacts>,
 }
 
@@ -128,6 +135,24 @@ impl FluxEmulation {
             cluster.clock().clone(),
             ApplyOptions::manager(kustomize::reconcile_manager()),
         );
+        let terraform = match options.terraform.clone() {
+            Some(o) => Some(runner::spawn(
+                Arc::new(
+                    terraform::TerraformController::new(
+                        cluster,
+                        artifacts.clone(),
+                        applier.clone(),
+                        o,
+                        options.dependency_requeue,
+                    )
+                    .map_err(Error::Storage)?,
+                ),
+                store.clone(),
+                options.namespace.clone(),
+                options.concurrency,
+            )),
+            None => None,
+        };
         let source = SourceController::new(store.clone(), artifacts.clone(), options.git.clone());
         let kustomize = KustomizeController::new(
             store.clone(),
@@ -150,6 +175,7 @@ impl FluxEmulation {
                 options.namespace,
                 options.concurrency,
             )),
+            terraform,
             artifacts,
         })
     }
@@ -166,6 +192,9 @@ impl FluxEmulation {
         }
         if let Some(k) = self.kustomize.take() {
             k.stop();
+        }
+        if let Some(t) = self.terraform.take() {
+            t.stop();
         }
     }
 }

@@ -183,9 +183,14 @@ impl<C: Controller> Loop<C> {
         if !self.active {
             return None;
         }
+        // Work already due waits for a free slot (a finished reconcile
+        // dispatches it), not for a timer: a timer in the past would fire
+        // at once, forever.
+        let now = self.clock.now();
+        let slots_free = self.slots.available_permits() > 0;
         self.due
             .iter()
-            .filter(|(k, _)| !self.inflight.contains_key(*k))
+            .filter(|(k, t)| !self.inflight.contains_key(*k) && (slots_free || **t > now))
             .map(|(_, t)| *t)
             .min()
     }
@@ -408,6 +413,56 @@ pub fn needs_reconcile(ev: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(kind: EventType, old: Option<Value>, new: Value) -> Event {
+        Event {
+            kind,
+            resource: crate::sim::store::GroupResource::new(
+                "kustomize.toolkit.fluxcd.io",
+                "kustomizations",
+            ),
+            object: std::sync::Arc::new(new),
+            old: old.map(std::sync::Arc::new),
+            revision: 1,
+        }
+    }
+
+    #[test]
+    fn only_spec_requests_and_deletion_need_a_reconcile() {
+        use serde_json::json;
+        let base = json!({"metadata": {"generation": 1}, "status": {"x": 1}});
+        assert!(needs_reconcile(&event(
+            EventType::Added,
+            None,
+            base.clone()
+        )));
+        let status_only = json!({"metadata": {"generation": 1}, "status": {"x": 2}});
+        assert!(!needs_reconcile(&event(
+            EventType::Modified,
+            Some(base.clone()),
+            status_only
+        )));
+        let spec = json!({"metadata": {"generation": 2}});
+        assert!(needs_reconcile(&event(
+            EventType::Modified,
+            Some(base.clone()),
+            spec
+        )));
+        let requested = json!({"metadata": {"generation": 1, "annotations": {"reconcile.fluxcd.io/requestedAt": "now"}}});
+        assert!(needs_reconcile(&event(
+            EventType::Modified,
+            Some(base.clone()),
+            requested
+        )));
+        let deleting =
+            json!({"metadata": {"generation": 1, "deletionTimestamp": "2026-08-01T10:00:00Z"}});
+        assert!(needs_reconcile(&event(
+            EventType::Modified,
+            Some(base.clone()),
+            deleting
+        )));
+        assert!(!needs_reconcile(&event(EventType::Deleted, None, base)));
+    }
 
     #[test]
     fn backoff_doubles_up_to_fifteen_minutes() {

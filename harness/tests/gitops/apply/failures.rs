@@ -154,3 +154,40 @@ metadata: {name: Not_A_Valid_Name, namespace: default}
             .contains("; fix the manifest")
     );
 }
+
+#[tokio::test]
+async fn a_crd_not_established_in_time_fails_naming_it() {
+    let tb = Testbed::wall().await;
+    let applier = tb
+        .applier(ApplyOptions {
+            crd_timeout: std::time::Duration::from_secs(1),
+            ..ApplyOptions::default()
+        })
+        .await;
+    // The API server cannot list CRDs for now: the CRD is applied, but the
+    // engine cannot see it become Established.
+    tb.cluster.inject_error(
+        gameday::sim::ErrorRule::new(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            503,
+        )
+        .method(http::Method::GET),
+    );
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: slowpokes.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Slowpoke, plural: slowpokes}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+"#;
+    let report = applier.apply(manifests(crd)).await;
+    let err = report.check().unwrap_err().to_string();
+    assert!(
+        err.contains("CustomResourceDefinition/slowpokes.example.com (from test.yaml, document 1): not Established after 1s; check `kubectl get crd`"),
+        "{err}"
+    );
+}

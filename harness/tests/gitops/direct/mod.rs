@@ -1,3 +1,4 @@
 //! The direct bootstrap method against the simulator.
 
+mod bad_input;
 mod reconciler;

@@ -87,10 +87,10 @@ async fn drift_is_repaired_on_the_interval_and_on_trigger() {
         .await
         .expect("direct bootstrap");
     let cm = configmaps();
-    w.delete(&cm, "shop", "shop-config").await;
-    let took = w
-        .wait_exists(&cm, "shop", "shop-config", Duration::from_secs(3600))
+    let deleted_at = w.delete(&cm, "shop", "shop-config").await;
+    w.wait_exists(&cm, "shop", "shop-config", Duration::from_secs(3600))
         .await;
+    let took = w.tb.clock().since(deleted_at);
     assert!(
         took > Duration::ZERO && took <= Duration::from_secs(120),
         "{took:?}"

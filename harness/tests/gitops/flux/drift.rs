@@ -27,11 +27,10 @@ async fn a_deleted_object_comes_back_on_the_interval_and_on_request() {
             .expect("podinfo has a ConfigMap");
 
     // On the interval: `apps` reconciles every 10 minutes.
-    w.delete(&cm, "podinfo", &name).await;
-    assert!(!w.exists(&cm, "podinfo", &name));
-    let took = w
-        .wait_exists(&cm, "podinfo", &name, Duration::from_secs(3600))
+    let deleted_at = w.delete(&cm, "podinfo", &name).await;
+    w.wait_exists(&cm, "podinfo", &name, Duration::from_secs(3600))
         .await;
+    let took = w.tb.clock().since(deleted_at);
     assert!(
         took > Duration::ZERO && took <= Duration::from_secs(600),
         "came back after {took:?} of simulated time"

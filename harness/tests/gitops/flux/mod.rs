@@ -1,8 +1,13 @@
 //! Bootstrap with Flux against the simulator's emulated Flux, and the
 //! emulation itself.
 
+mod bad_input;
+mod controller_loss;
 mod drift;
+mod install;
 mod podinfo;
 mod prune;
 mod shop;
+mod source;
+mod timing;
 pub mod world;

@@ -55,6 +55,14 @@ pub fn git_repositories() -> ApiResource {
 impl World {
     /// A cluster on a virtual clock with `profile`, and `fixture` served.
     pub async fn new(fixture_name: &str, profile: Profile) -> World {
+        let repo = Repo::from_fixture(&fixture(fixture_name), &FixtureOptions::default())
+            .await
+            .expect("fixture repository");
+        World::with_repo(repo, fixture_name, profile).await
+    }
+
+    /// A cluster with `repo` served as `name`.
+    pub async fn with_repo(repo: Repo, name: &str, profile: Profile) -> World {
         let tb = Testbed::with(SimOptions {
             profile,
             ..SimOptions::new("flux", Clock::simulated(epoch()))
@@ -65,10 +73,7 @@ impl World {
             .enable_flux(FluxOptions::default())
             .await
             .expect("flux emulation starts");
-        let repo = Repo::from_fixture(&fixture(fixture_name), &FixtureOptions::default())
-            .await
-            .expect("fixture repository");
-        let server = GitServer::serve(repo.path(), fixture_name, ServeOptions::default())
+        let server = GitServer::serve(repo.path(), name, ServeOptions::default())
             .await
             .expect("git server");
         let applier = tb.applier(ApplyOptions::default()).await;
@@ -105,7 +110,43 @@ impl World {
             },
             &[],
         );
-        flux::bootstrap(&self.applier, &cfg, &self.source(path), &self.head().await).await
+        // The harness holds simulated time still while it acts; the
+        // bootstrap lets it run only while it waits.
+        let busy = self.tb.clock().busy();
+        let head = self.head().await;
+        let source = self.source(path);
+        let running = flux::bootstrap(&self.applier, &cfg, &source, &head);
+        drop(busy);
+        running.await
+    }
+
+    /// Waits (cluster clock) until every node is Ready, as `kind create
+    /// cluster --wait` does.
+    pub async fn wait_nodes_ready(&self) {
+        let store = self.tb.cluster.store().clone();
+        let clock = self.tb.clock();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let ready = |store: &gameday::sim::Store| {
+            store
+                .list(&Gvr::core("nodes"), None, &Default::default())
+                .is_ok_and(|l| {
+                    l.items.iter().all(|n| {
+                        gameday::sim::store::conditions::condition_status(n, "Ready")
+                            == Some("True")
+                    })
+                })
+        };
+        let done = clock
+            .timeout(Duration::from_secs(600), async {
+                while !ready(&store) {
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => return,
+                    }
+                }
+            })
+            .await;
+        assert!(done.is_ok(), "nodes not ready");
     }
 
     /// Bootstraps with the direct method (interval `interval`, prune on).
@@ -141,8 +182,12 @@ impl World {
             .is_ok()
     }
 
-    /// Deletes an object (through the API, as a person would).
-    pub async fn delete(&self, gvr: &Gvr, namespace: &str, name: &str) {
+    /// Deletes an object (through the API, as a person would) with
+    /// simulated time held still, and returns the simulated time of the
+    /// deletion.
+    pub async fn delete(&self, gvr: &Gvr, namespace: &str, name: &str) -> jiff::Timestamp {
+        let clock = self.tb.clock();
+        let _busy = clock.busy();
         self.tb
             .kubectl(&[
                 "delete",
@@ -153,6 +198,7 @@ impl World {
                 "--wait=false",
             ])
             .await;
+        clock.now()
     }
 
     /// Waits (cluster clock) until an object exists; returns the simulated
@@ -189,6 +235,44 @@ impl World {
         clock.since(start)
     }
 
+    /// Waits (cluster clock) until the Flux object `gvr` flux-system/`name`
+    /// has `Ready` with `reason`; returns the object.
+    pub async fn wait_reason(
+        &self,
+        gvr: &Gvr,
+        name: &str,
+        reason: &str,
+        timeout: Duration,
+    ) -> Value {
+        let store = self.tb.cluster.store().clone();
+        let clock = self.tb.clock();
+        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let r = ObjectRef::namespaced(gvr.clone(), "flux-system", name);
+        let current = |store: &gameday::sim::Store| store.get(&r).ok().map(|o| (*o).clone());
+        let done = clock
+            .timeout(timeout, async {
+                loop {
+                    if let Some(o) = current(&store)
+                        && ready(&o).1 == reason
+                    {
+                        return o;
+                    }
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => std::future::pending::<()>().await,
+                    }
+                }
+            })
+            .await;
+        match done {
+            Ok(o) => o,
+            Err(_) => panic!(
+                "{name} never got reason {reason}: {:#}",
+                current(&store).unwrap_or_default()
+            ),
+        }
+    }
+
     pub async fn kustomization(&self, name: &str) -> Value {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.tb.client().await, "flux-system", &kustomizations());
@@ -202,8 +286,9 @@ impl World {
     }
 
     /// Waits (cluster clock) until every named Kustomization is Ready at
-    /// the head revision.
-    pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) {
+    /// the head revision; returns the simulated time at which they were
+    /// (read with time held still).
+    pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) -> jiff::Timestamp {
         use gameday::drill::probe::health::{Health, kustomization};
         let head = self.head().await;
         let store = self.tb.cluster.store().clone();
@@ -226,22 +311,29 @@ impl World {
         };
         let done = clock
             .timeout(timeout, async {
+                let _busy = clock.busy();
+                if pending(&store).is_empty() {
+                    return clock.now();
+                }
+                drop(_busy);
                 loop {
+                    // Check while the event's guard holds time still.
+                    let Some(d) = sub.recv().await else {
+                        return std::future::pending().await;
+                    };
                     if pending(&store).is_empty() {
-                        return;
+                        let at = clock.now();
+                        drop(d.busy);
+                        return at;
                     }
-                    match sub.recv().await {
-                        Some(d) => drop(d.busy),
-                        None => return,
-                    }
+                    drop(d.busy);
                 }
             })
             .await;
-        assert!(
-            done.is_ok(),
-            "Kustomizations not ready at {head}: {:?}",
-            pending(&store)
-        );
+        match done {
+            Ok(at) => at,
+            Err(_) => panic!("Kustomizations not ready at {head}: {:?}", pending(&store)),
+        }
     }
 }
 

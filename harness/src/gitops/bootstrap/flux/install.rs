@@ -22,6 +22,8 @@ pub enum Install {
     Cli {
         /// The `flux` executable.
         program: PathBuf,
+        /// Extra environment for it (proxies, a test double's settings).
+        env: Vec<(String, String)>,
     },
     /// Apply the manifests in this file or at this `https://` URL.
     Manifests {
@@ -51,7 +53,10 @@ impl Install {
             .map(Path::to_path_buf)
             .or_else(|| find_on_path("flux"))
         {
-            return Ok(Install::Cli { program: p });
+            return Ok(Install::Cli {
+                program: p,
+                env: Vec::new(),
+            });
         }
         match manifests {
             Some(m) => Ok(Install::Manifests {
@@ -164,7 +169,7 @@ pub async fn run(
 ) -> Result<()> {
     let manifests = match install {
         Install::Skip => return Ok(()),
-        Install::Cli { program } => {
+        Install::Cli { program, env } => {
             let kubeconfig = kubeconfig.ok_or(Error::NoKubeconfig)?;
             let mut cmd = Cmd::new(program)
                 .args(["install", "--namespace", namespace])
@@ -175,6 +180,9 @@ pub async fn run(
                 .timeout(timeout + Duration::from_secs(60));
             if let Some(c) = context {
                 cmd = cmd.args(["--context", c]);
+            }
+            for (k, v) in env {
+                cmd = cmd.env(k, v);
             }
             cmd.output().await.map_err(Error::Install)?;
             // `flux install` waits for its controllers itself.

@@ -2,7 +2,7 @@
 //! (`kustomize.toolkit.fluxcd.io/v1`) — builds `spec.path` of the source's
 //! artifact, applies it with the apply engine as `kustomize-controller`,
 //! prunes by inventory, runs health checks and reports Flux's status (see
-//! [`reconcile`]) at `spec.interval` (`retryInterval` after a failure), on
+//! `reconcile.rs`) at `spec.interval` (`retryInterval` after a failure), on
 //! `reconcile.fluxcd.io/requestedAt`, when the source has a new revision
 //! and when a dependency becomes ready.
 

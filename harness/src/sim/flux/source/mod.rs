@@ -1,7 +1,7 @@
 //! The emulated source-controller: reconciles `GitRepository` objects
 //! (`source.toolkit.fluxcd.io/v1`) — resolves `spec.ref` against
 //! `spec.url` with the real `git`, stores the commit as an artifact and
-//! reports it with Flux's status (see [`reconcile`]), at `spec.interval`
+//! reports it with Flux's status (see `reconcile.rs`), at `spec.interval`
 //! and on `reconcile.fluxcd.io/requestedAt`.
 
 mod reconcile;

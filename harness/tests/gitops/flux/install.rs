@@ -1,0 +1,135 @@
+//! Installing Flux the three ways: the simulator's manifests (the other
+//! tests), the `flux` CLI (a test double that records its arguments and
+//! applies the manifests with kubectl) and a manifests file.
+
+use std::time::Duration;
+
+use gameday::gitops::bootstrap::flux::{self, FluxBootstrap, Install};
+use gameday::gitops::bootstrap::{Error, flux::install};
+use gameday::scenario::model::FluxSettings;
+use gameday::sim::profile::Profile;
+
+use super::world::World;
+use crate::common::{assert_golden, fixtures};
+
+fn settings() -> FluxSettings {
+    FluxSettings {
+        manifests: None,
+        interval: Duration::from_secs(60),
+    }
+}
+
+#[test]
+fn the_install_manifests_fixture_is_what_the_simulator_generates() {
+    let text = gameday::sim::flux::install::manifests_yaml();
+    assert_golden(&fixtures().join("flux/install.yaml"), &text);
+}
+
+#[tokio::test]
+async fn bootstrap_with_the_flux_cli() {
+    let w = World::new("podinfo", Profile::instant()).await;
+    let log = w.tb.dir.path().join("flux-args.log");
+    let cache = w.tb.dir.path().join("kube-cache");
+    let cfg = FluxBootstrap {
+        install: Install::Cli {
+            program: fixtures().join("bin/flux"),
+            env: vec![
+                ("FAKE_FLUX_LOG".into(), log.display().to_string()),
+                ("KUBECACHEDIR".into(), cache.display().to_string()),
+            ],
+        },
+        kubeconfig: Some(w.tb.kubeconfig()),
+        ..FluxBootstrap::simulated(&settings(), &[])
+    };
+    let report = flux::bootstrap(
+        &w.applier,
+        &cfg,
+        &w.source("clusters/staging"),
+        &w.head().await,
+    )
+    .await
+    .expect("bootstrap through the CLI");
+    assert_eq!(report.install, "flux-cli");
+    let args = std::fs::read_to_string(&log).expect("the CLI was run");
+    assert_eq!(
+        args.trim(),
+        format!(
+            "flux install --namespace flux-system --timeout 300s --kubeconfig {}",
+            w.tb.kubeconfig().display()
+        )
+    );
+    w.wait_kustomizations(
+        &["flux-system", "infrastructure", "apps"],
+        Duration::from_secs(600),
+    )
+    .await;
+    let managers =
+        w.tb.kubectl(&[
+            "get",
+            "deployment",
+            "kustomize-controller",
+            "-n",
+            "flux-system",
+            "-o",
+            "jsonpath={.metadata.managedFields[*].manager}",
+        ])
+        .await;
+    assert!(managers.contains("flux"), "{managers}");
+}
+
+#[tokio::test]
+async fn bootstrap_with_an_install_manifests_file() {
+    let w = World::new("shop", Profile::instant()).await;
+    let cfg = FluxBootstrap {
+        install: Install::Manifests {
+            location: fixtures().join("flux/install.yaml").display().to_string(),
+        },
+        ..FluxBootstrap::simulated(&settings(), &[])
+    };
+    let report = flux::bootstrap(&w.applier, &cfg, &w.source(""), &w.head().await)
+        .await
+        .expect("bootstrap from the manifests file");
+    assert_eq!(report.install, "manifests");
+    assert!(
+        report.installed_at <= report.source_ready_at && report.source_ready_at <= report.ready_at
+    );
+    w.wait_kustomizations(&["flux-system"], Duration::from_secs(600))
+        .await;
+}
+
+#[tokio::test]
+async fn unreadable_install_manifests_are_clear_errors() {
+    let err = install::load_manifests("/nonexistent/install.yaml")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("could not read Flux's install manifests /nonexistent/install.yaml"),
+        "{err}"
+    );
+    let err = install::load_manifests("http://127.0.0.1:1/install.yaml")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ManifestsDownload { .. }), "{err}");
+    assert!(err.to_string().contains("with curl"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("install.yaml");
+    std::fs::write(&bad, "kind: [unclosed\n").unwrap();
+    let err = install::load_manifests(&bad.display().to_string())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ManifestsParse { .. }), "{err}");
+    if install::find_on_path("flux").is_none() {
+        assert!(matches!(
+            Install::for_real_cluster(None, None),
+            Err(Error::NoInstallMethod)
+        ));
+    }
+    assert!(matches!(
+        Install::for_real_cluster(
+            None,
+            Some("https://github.com/fluxcd/flux2/releases/latest/download/install.yaml")
+        ),
+        Ok(Install::Manifests { .. }) | Ok(Install::Cli { .. })
+    ));
+}
