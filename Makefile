@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-kind lint fmt bench build clean help report-screenshot
+.PHONY: run test test-kind lint fmt bench bench-quick build clean help report-screenshot
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,8 +31,14 @@ lint: ## rustfmt check and clippy with warnings as errors.
 fmt: ## Format the code.
 	$(CARGO) fmt --all
 
-bench: ## criterion benchmarks (release build).
-	$(CARGO) bench --workspace
+# BENCH=<name> runs one bench (benches/<name>.rs); all of them by default.
+BENCH_TARGETS := $(if $(BENCH),--bench $(BENCH),--benches)
+
+bench: ## criterion benchmarks (release build; BENCH=name for one); figures in README "Performance".
+	$(CARGO) bench -p gameday $(BENCH_TARGETS)
+
+bench-quick: ## A short pass of the benchmarks: criterion --quick, fewer samples (BENCH=name for one).
+	GAMEDAY_BENCH_QUICK=1 $(CARGO) bench -p gameday $(BENCH_TARGETS) -- --quick --measurement-time 1
 
 build: ## Release build of the gameday binary (target/release/gameday).
 	$(CARGO) build --release

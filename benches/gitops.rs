@@ -3,8 +3,10 @@
 //!
 //! `cargo bench --bench gitops` (or `--profile dev` for a quick run).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gameday::gitops::render::render;
@@ -28,7 +30,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn materialise(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("materialise");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    support::slow_group(&mut g, 10, 10);
     for name in ["podinfo", "shop"] {
         g.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {
@@ -44,7 +46,7 @@ fn materialise(c: &mut Criterion) {
 fn render_fixtures(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("render");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    support::slow_group(&mut g, 10, 10);
     let podinfo = fixture("podinfo");
     g.bench_function("podinfo (3 paths, 2 kustomize builds)", |b| {
         b.to_async(&rt).iter(|| async {
@@ -68,7 +70,7 @@ fn render_fixtures(c: &mut Criterion) {
 fn synth_10k(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("synth");
-    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    support::slow_group(&mut g, 10, 20);
     for k in [0usize, 100] {
         g.bench_function(
             format!("generate+render 10000 objects, {k} kustomizations"),

@@ -1,11 +1,19 @@
 //! Simulator API server benchmarks: start to first request served, writes
 //! per second from one kube-rs client over keep-alive (sequential and
-//! pipelined), and resident memory with 10,000 ConfigMaps (printed once).
+//! pipelined), resident memory with 10,000 ConfigMaps (printed once), and
+//! the server's limit: the most writes/s it accepts from the minimal
+//! client of `support::raw` (hyper over rustls, keep-alive connections,
+//! server-side apply PATCHes creating 1,000 ConfigMaps per iteration into a
+//! fresh namespace), over 1 to 64 connections, HTTPS and plain HTTP.
 //!
 //! Targets (issue 3): start < 50 ms; >= 5,000 writes/s; 10,000 ConfigMaps
-//! in < 200 MB resident.
+//! in < 200 MB resident. The limit is what the apply engine is measured
+//! against (bench `apply_vs_kubectl`).
 
 #![allow(clippy::print_stdout, missing_docs)]
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -167,9 +175,77 @@ fn memory(_: &mut Criterion) {
     });
 }
 
+/// The server's limit (see the module docs).
+fn limit(c: &mut Criterion) {
+    use std::sync::Arc;
+    use support::raw::{Loop, Target, config_maps};
+    const N: usize = 1_000;
+    let rt = support::runtime();
+    let mut group = c.benchmark_group("sim/limit");
+    group.throughput(Throughput::Elements(N as u64));
+    let mut lines = Vec::new();
+    for tls in [true, false] {
+        let cluster = rt.block_on(async {
+            SimCluster::start(SimOptions { tls, ..options() })
+                .await
+                .unwrap()
+        });
+        let target = Target::of(&cluster);
+        let conns: &[usize] = if tls { &[1, 4, 16, 64] } else { &[16, 64] };
+        for &n in conns {
+            let label = format!("{}_{n}_conns", if tls { "https" } else { "http" });
+            let samples = support::Samples::default();
+            let mut round = 0u64;
+            group.bench_function(&label, |b| {
+                b.to_async(&rt).iter_custom(|iters| {
+                    let (cluster, target, samples) = (&cluster, &target, samples.clone());
+                    let first = round;
+                    round += iters;
+                    async move {
+                        let mut total = Duration::ZERO;
+                        for i in 0..iters {
+                            let ns = format!("limit-{n}-{}", first + i);
+                            cluster
+                                .store()
+                                .create(
+                                    &gameday::sim::Gvr::core("namespaces"),
+                                    None,
+                                    json!({"metadata": {"name": ns}}),
+                                    &Default::default(),
+                                )
+                                .unwrap();
+                            let requests = Arc::new(config_maps(&ns, N));
+                            let mut client = Loop::open(target, n).await;
+                            let t = Instant::now();
+                            assert_eq!(client.run(requests).await, N);
+                            let took = t.elapsed();
+                            samples.record(took);
+                            total += took;
+                            support::delete_namespace(cluster.store(), &ns).await;
+                        }
+                        total
+                    }
+                });
+            });
+            lines.push((label, samples));
+        }
+        rt.block_on(cluster.shutdown());
+    }
+    group.finish();
+    let best = lines
+        .iter()
+        .map(|(label, s)| support::per_sec(N, s.report(&format!("sim/limit/{label}"), N, "writes")))
+        .fold(0.0, f64::max);
+    println!(
+        "sim/limit: {} writes/s at best ({})",
+        support::thousands(best),
+        support::machine()
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
-    targets = memory, start, store_writes, writes
+    targets = memory, start, store_writes, writes, limit
 }
 criterion_main!(benches);
