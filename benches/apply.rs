@@ -89,5 +89,11 @@ fn apply(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply);
+criterion_group! {
+    name = benches;
+    // No plots: a quick pass of a multi-second bench has one sample, which
+    // criterion's plotting cannot draw; the figures are the printed lines.
+    config = Criterion::default().without_plots();
+    targets = apply
+}
 criterion_main!(benches);

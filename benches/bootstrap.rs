@@ -151,5 +151,11 @@ fn bootstrap(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bootstrap);
+criterion_group! {
+    name = benches;
+    // No plots: a quick pass of a multi-second bench has one sample, which
+    // criterion's plotting cannot draw; the figures are the printed lines.
+    config = Criterion::default().without_plots();
+    targets = bootstrap
+}
 criterion_main!(benches);

@@ -270,5 +270,11 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // No plots: a quick pass of a multi-second bench has one sample, which
+    // criterion's plotting cannot draw; the figures are the printed lines.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);

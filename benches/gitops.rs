@@ -101,5 +101,11 @@ fn synth_10k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, materialise, render_fixtures, synth_10k);
+criterion_group! {
+    name = benches;
+    // No plots: a quick pass of a multi-second bench has one sample, which
+    // criterion's plotting cannot draw; the figures are the printed lines.
+    config = Criterion::default().without_plots();
+    targets = materialise, render_fixtures, synth_10k
+}
 criterion_main!(benches);

@@ -245,7 +245,7 @@ fn limit(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    config = Criterion::default().without_plots().sample_size(10).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
     targets = memory, start, store_writes, writes, limit
 }
 criterion_main!(benches);

@@ -237,9 +237,13 @@ impl Samples {
         percentile(&self.sorted(), 0.5)
     }
 
-    /// Prints `label: median X (N unit/s) over K runs`.
+    /// Prints `label: median X (N unit/s) over K runs`; nothing for a
+    /// benchmark that did not run (filtered out on the command line).
     pub fn report(&self, label: &str, elements: usize, unit: &str) -> Duration {
         let sorted = self.sorted();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
         let m = percentile(&sorted, 0.5);
         println!(
             "{label}: median {} ({} {unit}/s) over {} runs, min {}, max {}",
