@@ -387,6 +387,71 @@ pub fn key_of(obj: &Value) -> Option<Key> {
     Some((ns.to_owned(), name.to_owned()))
 }
 
+/// What an object of a Flux controller points at: its `dependsOn` and its
+/// `sourceRef`.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// `dependsOn` (namespace, name), same kind.
+    pub depends_on: Vec<Key>,
+    /// `sourceRef.kind`.
+    pub source_kind: String,
+    /// `sourceRef` (namespace, name).
+    pub source: Key,
+}
+
+/// What a store event wakes, for a controller of `own` objects that depend
+/// on others of their kind and read a GitRepository (kustomize-controller,
+/// tf-controller): the changed object when its spec or `requestedAt`
+/// changed; the dependents of an object that `became_ready(new, old)`; the
+/// objects whose GitRepository's artifact revision moved. `all` lists the
+/// controller's objects; `links` reads one's references (None when its
+/// spec does not parse). Objects without `dependsOn` are not parsed to find
+/// dependents: waking a thousand objects' dependents stays linear.
+pub fn woken(
+    ev: &Event,
+    own: &Gvr,
+    all: impl Fn() -> Vec<Arc<Value>>,
+    links: impl Fn(&Value) -> Option<Links>,
+    became_ready: impl Fn(&Value, Option<&Value>) -> bool,
+) -> Vec<Key> {
+    let mut out = Vec::new();
+    if ev.resource == own.group_resource() {
+        if needs_reconcile(ev) {
+            out.extend(key_of(&ev.object));
+        }
+        let ready_now =
+            ev.kind == EventType::Modified && became_ready(&ev.object, ev.old.as_deref());
+        if ready_now && let Some(dep) = key_of(&ev.object) {
+            let has_dependencies = |o: &Value| {
+                o.pointer("/spec/dependsOn")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+            };
+            for o in all() {
+                if has_dependencies(&o) && links(&o).is_some_and(|l| l.depends_on.contains(&dep)) {
+                    out.extend(key_of(&o));
+                }
+            }
+        }
+    } else if ev.resource == super::source::gvr().group_resource() {
+        let revision = |o: &Value| {
+            o.pointer("/status/artifact/revision")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let moved = ev.kind != EventType::Deleted
+            && ev.old.as_deref().and_then(revision) != revision(&ev.object);
+        if moved && let Some(repo) = key_of(&ev.object) {
+            for o in all() {
+                if links(&o).is_some_and(|l| l.source_kind == "GitRepository" && l.source == repo) {
+                    out.extend(key_of(&o));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn add(t: Timestamp, d: Duration) -> Timestamp {
     jiff::SignedDuration::try_from(d)
         .ok()
@@ -425,6 +490,84 @@ mod tests {
             old: old.map(std::sync::Arc::new),
             revision: 1,
         }
+    }
+
+    #[test]
+    fn woken_are_the_dependents_of_a_ready_object_and_the_users_of_a_moved_source() {
+        use serde_json::json;
+        let ks = |name: &str, deps: &[&str], ready: bool| {
+            json!({"metadata": {"namespace": "flux-system", "name": name, "generation": 1},
+                "spec": {"dependsOn": deps.iter().map(|d| json!({"name": d})).collect::<Vec<_>>(),
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+                "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}})
+        };
+        let all = || {
+            vec![
+                Arc::new(ks("infra", &[], true)),
+                Arc::new(ks("apps", &["infra"], false)),
+                Arc::new(ks("other", &[], false)),
+            ]
+        };
+        let links = |o: &Value| {
+            Some(Links {
+                depends_on: o["spec"]["dependsOn"]
+                    .as_array()?
+                    .iter()
+                    .map(|d| {
+                        (
+                            "flux-system".to_owned(),
+                            d["name"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect(),
+                source_kind: o["spec"]["sourceRef"]["kind"].as_str()?.to_owned(),
+                source: (
+                    "flux-system".to_owned(),
+                    o["spec"]["sourceRef"]["name"].as_str()?.to_owned(),
+                ),
+            })
+        };
+        let ready = |o: &Value| o["status"]["conditions"][0]["status"] == "True";
+        let became_ready = |new: &Value, old: Option<&Value>| ready(new) && !old.is_some_and(ready);
+        let own = Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations");
+        let key = |n: &str| ("flux-system".to_owned(), n.to_owned());
+
+        // infra turns Ready (status only): apps, which depends on it, wakes.
+        let ev = event(
+            EventType::Modified,
+            Some(ks("infra", &[], false)),
+            ks("infra", &[], true),
+        );
+        assert_eq!(
+            woken(&ev, &own, all, links, became_ready),
+            vec![key("apps")]
+        );
+        // Still Ready, nothing new: nobody wakes.
+        let ev = event(
+            EventType::Modified,
+            Some(ks("infra", &[], true)),
+            ks("infra", &[], true),
+        );
+        assert!(woken(&ev, &own, all, links, became_ready).is_empty());
+        // The GitRepository's artifact revision moved: every user wakes.
+        let repo = |rev: &str| {
+            json!({"metadata": {"namespace": "flux-system", "name": "flux-system"},
+            "status": {"artifact": {"revision": rev}}})
+        };
+        let ev = Event {
+            kind: EventType::Modified,
+            resource: crate::sim::store::GroupResource::new(
+                "source.toolkit.fluxcd.io",
+                "gitrepositories",
+            ),
+            object: Arc::new(repo("main@sha1:2")),
+            old: Some(Arc::new(repo("main@sha1:1"))),
+            revision: 2,
+        };
+        assert_eq!(
+            woken(&ev, &own, all, links, became_ready),
+            vec![key("infra"), key("apps"), key("other")]
+        );
     }
 
     #[test]

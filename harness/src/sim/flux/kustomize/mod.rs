@@ -22,12 +22,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Requeue, key_of, needs_reconcile};
+use super::runner::{Controller, Key, Links, Requeue, woken};
 use crate::clock::Busy;
 use crate::gitops::apply::Applier;
 use crate::gitops::render::RenderOptions;
 use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, EventType, Gvr, Store, conditions};
+use crate::sim::store::{Event, Gvr, Store, conditions};
 
 /// `kustomizations.kustomize.toolkit.fluxcd.io/v1`.
 pub fn gvr() -> Gvr {
@@ -78,6 +78,19 @@ fn rev_of(o: &Value, ptr: &str) -> Option<String> {
     o.pointer(ptr).and_then(Value::as_str).map(str::to_owned)
 }
 
+fn ready(o: &Value) -> bool {
+    conditions::condition_status(o, "Ready") == Some("True")
+}
+
+fn links(o: &Value) -> Option<Links> {
+    let s = spec::Spec::read(o).ok()?;
+    Some(Links {
+        depends_on: s.depends_on,
+        source_kind: s.source.kind,
+        source: (s.source.namespace, s.source.name),
+    })
+}
+
 impl Controller for KustomizeController {
     fn name(&self) -> &'static str {
         "kustomize-controller"
@@ -88,47 +101,18 @@ impl Controller for KustomizeController {
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
-        let mut out = Vec::new();
-        if ev.resource == gvr().group_resource() {
-            if needs_reconcile(ev) {
-                out.extend(key_of(&ev.object));
-            }
-            // A dependency became ready (or applied a new revision):
-            // its dependents need not wait for their requeue.
-            let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
-            let newly_ready = ev.kind == EventType::Modified
-                && ready(&ev.object)
-                && ev.old.as_ref().is_none_or(|old| {
-                    !ready(old)
-                        || rev_of(old, "/status/lastAppliedRevision")
-                            != rev_of(&ev.object, "/status/lastAppliedRevision")
-                });
-            if newly_ready && let Some(dep) = key_of(&ev.object) {
-                for k in self.all() {
-                    if let Ok(s) = spec::Spec::read(&k)
-                        && s.depends_on.contains(&dep)
-                    {
-                        out.extend(key_of(&k));
-                    }
-                }
-            }
-        } else if ev.resource == super::source::gvr().group_resource() {
-            let path = "/status/artifact/revision";
-            let changed = ev.kind != EventType::Deleted
-                && ev.old.as_ref().and_then(|o| rev_of(o, path)) != rev_of(&ev.object, path);
-            if changed && let Some((ns, name)) = key_of(&ev.object) {
-                for k in self.all() {
-                    if let Ok(s) = spec::Spec::read(&k)
-                        && s.source.kind == "GitRepository"
-                        && s.source.name == name
-                        && s.source.namespace == ns
-                    {
-                        out.extend(key_of(&k));
-                    }
-                }
-            }
-        }
-        out
+        // A dependency became ready (or applied a new revision): its
+        // dependents need not wait for their requeue.
+        let applied = |o: &Value| rev_of(o, "/status/lastAppliedRevision");
+        woken(
+            ev,
+            &gvr(),
+            || self.all(),
+            links,
+            |new, old| {
+                ready(new) && old.is_none_or(|old| !ready(old) || applied(old) != applied(new))
+            },
+        )
     }
 
     fn reconcile(

@@ -38,12 +38,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Requeue, key_of, needs_reconcile};
+use super::runner::{Controller, Key, Links, Requeue, woken};
 use crate::clock::Busy;
 use crate::cluster::tools::Tools;
 use crate::gitops::apply::Applier;
 use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, EventType, Gvr, Store, conditions};
+use crate::sim::store::{Event, Gvr, Store, conditions};
 
 /// `terraforms.infra.contrib.fluxcd.io/v1alpha2`.
 pub fn gvr() -> Gvr {
@@ -129,8 +129,13 @@ impl TerraformController {
     }
 }
 
-fn str_at(o: &Value, ptr: &str) -> Option<String> {
-    o.pointer(ptr).and_then(Value::as_str).map(str::to_owned)
+fn links(o: &Value) -> Option<Links> {
+    let s = spec::Spec::read(o).ok()?;
+    Some(Links {
+        depends_on: s.depends_on,
+        source_kind: s.source.kind,
+        source: (s.source.namespace, s.source.name),
+    })
 }
 
 impl Controller for TerraformController {
@@ -143,42 +148,15 @@ impl Controller for TerraformController {
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
-        let mut out = Vec::new();
-        if ev.resource == gvr().group_resource() {
-            if needs_reconcile(ev) {
-                out.extend(key_of(&ev.object));
-            }
-            // A dependency became ready: its dependents need not wait.
-            let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
-            let newly_ready = ev.kind == EventType::Modified
-                && ready(&ev.object)
-                && ev.old.as_ref().is_none_or(|old| !ready(old));
-            if newly_ready && let Some(dep) = key_of(&ev.object) {
-                for t in self.all() {
-                    if let Ok(s) = spec::Spec::read(&t)
-                        && s.depends_on.contains(&dep)
-                    {
-                        out.extend(key_of(&t));
-                    }
-                }
-            }
-        } else if ev.resource == super::source::gvr().group_resource() {
-            let path = "/status/artifact/revision";
-            let changed = ev.kind != EventType::Deleted
-                && ev.old.as_ref().and_then(|o| str_at(o, path)) != str_at(&ev.object, path);
-            if changed && let Some((ns, name)) = key_of(&ev.object) {
-                for t in self.all() {
-                    if let Ok(s) = spec::Spec::read(&t)
-                        && s.source.kind == "GitRepository"
-                        && s.source.name == name
-                        && s.source.namespace == ns
-                    {
-                        out.extend(key_of(&t));
-                    }
-                }
-            }
-        }
-        out
+        // A dependency became ready: its dependents need not wait.
+        let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+        woken(
+            ev,
+            &gvr(),
+            || self.all(),
+            links,
+            |new, old| ready(new) && old.is_none_or(|old| !ready(old)),
+        )
     }
 
     fn reconcile(
