@@ -295,67 +295,69 @@ fn judge_check(cx: &Context, check: &Check, world: &World) -> Result<(), (bool, 
             summarize(&waiting, expected.len(), "Kustomizations Ready")
         }
         Check::Workloads(given) => {
+            // Judged after every burst of events: no copies of the world,
+            // one message formatted per new first-in-order waiting entry.
             let namespaces = cx.workload_namespaces(given, world);
-            let mut expected: BTreeSet<Entry> = cx
-                .baseline
-                .as_ref()
-                .map(|b| {
-                    b.workloads
-                        .iter()
-                        .filter(|e| namespaces.contains(&e.namespace))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            expected.extend(
-                cx.desired
-                    .iter()
-                    .filter(|e| e.is_workload())
-                    .chain(world.inventories().flat_map(|i| &i.workloads))
-                    .filter(|e| namespaces.contains(&e.namespace))
-                    .cloned(),
-            );
-            for kind in workload_kinds() {
-                for o in world.objects(&kind) {
-                    let (namespace, name) = name_of(o);
-                    if namespaces.contains(&namespace) {
-                        expected.insert(Entry {
-                            kind: kind.clone(),
-                            namespace,
-                            name,
-                        });
+            let mut waiting = Waiting::default();
+            let mut kinds = workload_kinds();
+            kinds.sort();
+            for kind in &kinds {
+                for (namespace, name, o, health) in world.judged(kind) {
+                    if !namespaces.contains(namespace) {
+                        continue;
+                    }
+                    waiting.total += 1;
+                    let key = (kind, namespace, name);
+                    let display = || format!("{}/{namespace}/{name}", kind.kind);
+                    match health {
+                        Health::Ready => {
+                            if !cx.lost_nodes.is_empty() {
+                                let e = Entry {
+                                    kind: kind.clone(),
+                                    namespace: namespace.to_owned(),
+                                    name: name.to_owned(),
+                                };
+                                if let Some(why) = short_of_live_pods(cx, &e, o, world) {
+                                    waiting.add(key, || format!("{}: {why}", display()));
+                                }
+                            }
+                        }
+                        Health::InProgress(why) => {
+                            waiting.add(key, || format!("{}: {why}", display()));
+                        }
+                        Health::Failed(why) => {
+                            return Err((true, format!("{}: {why}", display())));
+                        }
                     }
                 }
             }
-            let mut waiting = Vec::new();
-            for e in &expected {
-                match world.get(&e.kind, &e.namespace, &e.name) {
-                    None => waiting.push(format!("{} missing", e.display())),
-                    Some(o) => match health::health(o) {
-                        Health::Ready => {
-                            if let Some(why) = short_of_live_pods(cx, e, o, world) {
-                                waiting.push(format!("{}: {why}", e.display()));
-                            }
-                        }
-                        Health::InProgress(why) => waiting.push(format!("{}: {why}", e.display())),
-                        Health::Failed(why) => {
-                            return Err((true, format!("{}: {why}", e.display())));
-                        }
-                    },
-                }
+            // Expected (last healthy, applied by the tooling) and missing.
+            let missing: BTreeSet<&Entry> = cx
+                .baseline
+                .iter()
+                .flat_map(|b| &b.workloads)
+                .chain(cx.desired.iter().filter(|e| e.is_workload()))
+                .chain(world.inventories().flat_map(|i| &i.workloads))
+                .filter(|e| namespaces.contains(&e.namespace))
+                .filter(|e| world.get(&e.kind, &e.namespace, &e.name).is_none())
+                .collect();
+            for e in &missing {
+                waiting.total += 1;
+                waiting.add((&e.kind, &e.namespace, &e.name), || {
+                    format!("{} missing", e.display())
+                });
             }
-            if !expected.is_empty() {
+            if waiting.total > 0 {
                 // Failing pods say "broken" before their Deployment's deadline does.
-                for p in world.objects(&pod_kind()) {
-                    let (namespace, name) = name_of(p);
-                    if namespaces.contains(&namespace)
-                        && let Health::Failed(why) = health::health(p)
+                for (namespace, name, _, health) in world.judged(&pod_kind()) {
+                    if namespaces.contains(namespace)
+                        && let Health::Failed(why) = health
                     {
                         return Err((true, format!("Pod/{namespace}/{name}: {why}")));
                     }
                 }
             }
-            summarize(&waiting, expected.len(), "workloads ready")
+            waiting.summarize("workloads ready")
         }
         Check::Object { object, condition } => {
             let kind = kind_of(object);
@@ -417,6 +419,43 @@ fn short_of_live_pods(cx: &Context, e: &Entry, workload: &Value, world: &World) 
         .count();
     let live = i64::try_from(live).unwrap_or(i64::MAX);
     (live < want).then(|| format!("{live}/{want} ready pods on live nodes"))
+}
+
+/// How many of `total` entries are waiting, and the message of the first
+/// in (kind, namespace, name) order.
+#[derive(Debug, Default)]
+struct Waiting {
+    total: usize,
+    count: usize,
+    first: Option<((GroupKind, String, String), String)>,
+}
+
+impl Waiting {
+    fn add(&mut self, key: (&GroupKind, &str, &str), message: impl FnOnce() -> String) {
+        self.count += 1;
+        let earlier = self
+            .first
+            .as_ref()
+            .is_none_or(|((k, ns, n), _)| key < (k, ns.as_str(), n.as_str()));
+        if earlier {
+            let (k, ns, n) = key;
+            self.first = Some(((k.clone(), ns.to_owned(), n.to_owned()), message()));
+        }
+    }
+
+    fn summarize(self, what: &str) -> Result<(), (bool, String)> {
+        match self.first {
+            None => Ok(()),
+            Some((_, first)) => Err((
+                false,
+                format!(
+                    "{}/{} {what}; waiting for {first}",
+                    self.total - self.count,
+                    self.total
+                ),
+            )),
+        }
+    }
 }
 
 fn summarize(waiting: &[String], total: usize, what: &str) -> Result<(), (bool, String)> {

@@ -25,7 +25,8 @@ use kube::runtime::utils::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 
-use super::checks::{Inventory, kustomization_kind};
+use super::checks::{Inventory, kustomization_kind, pod_kind, workload_kinds};
+use super::health::{self, Health};
 use crate::clock::Clock;
 use crate::sim::SimCluster;
 
@@ -92,6 +93,8 @@ pub struct World {
     /// Every Kustomization's `status.inventory`, parsed when it changes
     /// (judgements read them after every burst of events).
     inventories: BTreeMap<(String, String), Arc<Inventory>>,
+    /// The health of workloads and Pods, judged when they change.
+    health: BTreeMap<GroupKind, BTreeMap<(String, String), Health>>,
     synced: BTreeSet<GroupKind>,
     unknown: BTreeSet<GroupKind>,
 }
@@ -118,7 +121,27 @@ impl World {
         self.inventories.values().map(AsRef::as_ref)
     }
 
+    /// Objects of a workload kind or Pods, with their namespace, name and
+    /// health (judged once per change). Other kinds give nothing.
+    pub fn judged(&self, gk: &GroupKind) -> impl Iterator<Item = (&str, &str, &Value, &Health)> {
+        let health = self.health.get(gk);
+        self.objects
+            .get(gk)
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter_map(move |(key, o)| {
+                let h = health?.get(key)?;
+                Some((key.0.as_str(), key.1.as_str(), o.as_ref(), h))
+            })
+    }
+
     fn insert(&mut self, gk: &GroupKind, key: (String, String), value: Value) {
+        if is_judged(gk) {
+            self.health
+                .entry(gk.clone())
+                .or_default()
+                .insert(key.clone(), health::health(&value));
+        }
         if *gk == kustomization_kind() {
             let inventory = Inventory::of(&value);
             match self.inventories.get(&key) {
@@ -135,6 +158,9 @@ impl World {
     }
 
     fn remove(&mut self, gk: &GroupKind, key: &(String, String)) {
+        if let Some(h) = self.health.get_mut(gk) {
+            h.remove(key);
+        }
         if *gk == kustomization_kind() {
             self.inventories.remove(key);
         }
@@ -144,6 +170,7 @@ impl World {
     }
 
     fn clear(&mut self, gk: &GroupKind) {
+        self.health.remove(gk);
         if *gk == kustomization_kind() {
             self.inventories.clear();
         }
@@ -198,6 +225,11 @@ impl World {
             .filter_map(|o| rv_of(o))
             .max()
     }
+}
+
+/// Kinds whose health the world keeps ([`World::judged`]).
+fn is_judged(gk: &GroupKind) -> bool {
+    *gk == pod_kind() || workload_kinds().contains(gk)
 }
 
 /// The judgement of a condition over the world.
