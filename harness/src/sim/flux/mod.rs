@@ -21,7 +21,9 @@
 //! - [`terraform`]: Flux's Terraform controller (`Terraform` objects,
 //!   running the real `terraform` CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
-//! - [`status`], [`duration`]: Flux's status conventions and Go durations.
+//! - [`status`], [`duration`], [`spec`]: Flux's status conventions, Go
+//!   durations, and the spec fields every kind reads alike (`sourceRef`,
+//!   `dependsOn`).
 //!
 //! Simulated time: intervals, retries and health-check timeouts run on the
 //! cluster's clock. A reconcile holds a `Busy` guard while it works (git,
@@ -41,6 +43,7 @@ pub mod install;
 pub mod kustomize;
 pub mod runner;
 pub mod source;
+pub mod spec;
 pub mod status;
 pub mod terraform;
 

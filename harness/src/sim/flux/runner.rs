@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::activity;
+use super::spec::{SourceRef, depends_on};
 use super::status::{FINALIZER, deleting, has_finalizer};
 use crate::clock::{Busy, Clock};
 use crate::sim::selectors::Selector;
@@ -387,31 +388,17 @@ pub fn key_of(obj: &Value) -> Option<Key> {
     Some((ns.to_owned(), name.to_owned()))
 }
 
-/// What an object of a Flux controller points at: its `dependsOn` and its
-/// `sourceRef`.
-#[derive(Debug, Clone)]
-pub struct Links {
-    /// `dependsOn` (namespace, name), same kind.
-    pub depends_on: Vec<Key>,
-    /// `sourceRef.kind`.
-    pub source_kind: String,
-    /// `sourceRef` (namespace, name).
-    pub source: Key,
-}
-
 /// What a store event wakes, for a controller of `own` objects that depend
 /// on others of their kind and read a GitRepository (kustomize-controller,
 /// tf-controller): the changed object when its spec or `requestedAt`
 /// changed; the dependents of an object that `became_ready(new, old)`; the
 /// objects whose GitRepository's artifact revision moved. `all` lists the
-/// controller's objects; `links` reads one's references (None when its
-/// spec does not parse). Objects without `dependsOn` are not parsed to find
-/// dependents: waking a thousand objects' dependents stays linear.
+/// controller's objects. Only `sourceRef` and `dependsOn` are read, so a
+/// thousand objects' dependents are found without parsing their specs.
 pub fn woken(
     ev: &Event,
     own: &Gvr,
     all: impl Fn() -> Vec<Arc<Value>>,
-    links: impl Fn(&Value) -> Option<Links>,
     became_ready: impl Fn(&Value, Option<&Value>) -> bool,
 ) -> Vec<Key> {
     let mut out = Vec::new();
@@ -422,13 +409,8 @@ pub fn woken(
         let ready_now =
             ev.kind == EventType::Modified && became_ready(&ev.object, ev.old.as_deref());
         if ready_now && let Some(dep) = key_of(&ev.object) {
-            let has_dependencies = |o: &Value| {
-                o.pointer("/spec/dependsOn")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| !a.is_empty())
-            };
             for o in all() {
-                if has_dependencies(&o) && links(&o).is_some_and(|l| l.depends_on.contains(&dep)) {
+                if depends_on(&o).contains(&dep) {
                     out.extend(key_of(&o));
                 }
             }
@@ -443,7 +425,9 @@ pub fn woken(
             && ev.old.as_deref().and_then(revision) != revision(&ev.object);
         if moved && let Some(repo) = key_of(&ev.object) {
             for o in all() {
-                if links(&o).is_some_and(|l| l.source_kind == "GitRepository" && l.source == repo) {
+                let uses = SourceRef::read(&o)
+                    .is_ok_and(|r| r.kind == "GitRepository" && (r.namespace, r.name) == repo);
+                if uses {
                     out.extend(key_of(&o));
                 }
             }
@@ -508,25 +492,6 @@ mod tests {
                 Arc::new(ks("other", &[], false)),
             ]
         };
-        let links = |o: &Value| {
-            Some(Links {
-                depends_on: o["spec"]["dependsOn"]
-                    .as_array()?
-                    .iter()
-                    .map(|d| {
-                        (
-                            "flux-system".to_owned(),
-                            d["name"].as_str().unwrap_or("").to_owned(),
-                        )
-                    })
-                    .collect(),
-                source_kind: o["spec"]["sourceRef"]["kind"].as_str()?.to_owned(),
-                source: (
-                    "flux-system".to_owned(),
-                    o["spec"]["sourceRef"]["name"].as_str()?.to_owned(),
-                ),
-            })
-        };
         let ready = |o: &Value| o["status"]["conditions"][0]["status"] == "True";
         let became_ready = |new: &Value, old: Option<&Value>| ready(new) && !old.is_some_and(ready);
         let own = Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations");
@@ -538,17 +503,14 @@ mod tests {
             Some(ks("infra", &[], false)),
             ks("infra", &[], true),
         );
-        assert_eq!(
-            woken(&ev, &own, all, links, became_ready),
-            vec![key("apps")]
-        );
+        assert_eq!(woken(&ev, &own, all, became_ready), vec![key("apps")]);
         // Still Ready, nothing new: nobody wakes.
         let ev = event(
             EventType::Modified,
             Some(ks("infra", &[], true)),
             ks("infra", &[], true),
         );
-        assert!(woken(&ev, &own, all, links, became_ready).is_empty());
+        assert!(woken(&ev, &own, all, became_ready).is_empty());
         // The GitRepository's artifact revision moved: every user wakes.
         let repo = |rev: &str| {
             json!({"metadata": {"namespace": "flux-system", "name": "flux-system"},
@@ -565,7 +527,7 @@ mod tests {
             revision: 2,
         };
         assert_eq!(
-            woken(&ev, &own, all, links, became_ready),
+            woken(&ev, &own, all, became_ready),
             vec![key("infra"), key("apps"), key("other")]
         );
     }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Links, Requeue, woken};
+use super::runner::{Controller, Key, Requeue, woken};
 use crate::clock::Busy;
 use crate::gitops::apply::Applier;
 use crate::gitops::render::RenderOptions;
@@ -82,15 +82,6 @@ fn ready(o: &Value) -> bool {
     conditions::condition_status(o, "Ready") == Some("True")
 }
 
-fn links(o: &Value) -> Option<Links> {
-    let s = spec::Spec::read(o).ok()?;
-    Some(Links {
-        depends_on: s.depends_on,
-        source_kind: s.source.kind,
-        source: (s.source.namespace, s.source.name),
-    })
-}
-
 impl Controller for KustomizeController {
     fn name(&self) -> &'static str {
         "kustomize-controller"
@@ -108,7 +99,6 @@ impl Controller for KustomizeController {
             ev,
             &gvr(),
             || self.all(),
-            links,
             |new, old| {
                 ready(new) && old.is_none_or(|old| !ready(old) || applied(old) != applied(new))
             },

@@ -5,18 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::sim::flux::duration;
-
-/// `spec.sourceRef`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRef {
-    /// `GitRepository` (others are not emulated).
-    pub kind: String,
-    /// Name.
-    pub name: String,
-    /// Namespace (the Kustomization's when omitted).
-    pub namespace: String,
-}
+pub use crate::sim::flux::spec::SourceRef;
+use crate::sim::flux::spec::{depends_on, dur, s};
 
 /// A `spec.healthChecks` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,21 +48,6 @@ pub struct Spec {
     pub deletion_policy: String,
 }
 
-fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
-    v.pointer(ptr)
-        .and_then(Value::as_str)
-        .filter(|x| !x.is_empty())
-}
-
-fn dur(obj: &Value, ptr: &str) -> Result<Option<Duration>, String> {
-    match s(obj, ptr) {
-        None => Ok(None),
-        Some(text) => duration::parse(text)
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", ptr.trim_start_matches('/').replace('/', "."))),
-    }
-}
-
 impl Spec {
     /// Reads the spec of a Kustomization.
     ///
@@ -80,19 +55,8 @@ impl Spec {
     /// A message naming the field when a duration is malformed or
     /// `sourceRef` is missing.
     pub fn read(obj: &Value) -> Result<Spec, String> {
-        let own_ns = s(obj, "/metadata/namespace").unwrap_or("default");
         let interval = dur(obj, "/spec/interval")?.unwrap_or(Duration::from_secs(600));
-        let source = SourceRef {
-            kind: s(obj, "/spec/sourceRef/kind")
-                .unwrap_or("GitRepository")
-                .to_owned(),
-            name: s(obj, "/spec/sourceRef/name")
-                .ok_or("spec.sourceRef.name: Required value")?
-                .to_owned(),
-            namespace: s(obj, "/spec/sourceRef/namespace")
-                .unwrap_or(own_ns)
-                .to_owned(),
-        };
+        let source = SourceRef::read(obj)?;
         let list = |ptr: &str| {
             obj.pointer(ptr)
                 .and_then(Value::as_array)
@@ -122,16 +86,7 @@ impl Spec {
                     namespace: s(h, "/namespace").unwrap_or("").to_owned(),
                 })
                 .collect(),
-            depends_on: list("/spec/dependsOn")
-                .iter()
-                .filter_map(|d| {
-                    let name = s(d, "/name")?;
-                    Some((
-                        s(d, "/namespace").unwrap_or(own_ns).to_owned(),
-                        name.to_owned(),
-                    ))
-                })
-                .collect(),
+            depends_on: depends_on(obj),
             target_namespace: s(obj, "/spec/targetNamespace").map(str::to_owned),
             deletion_policy: s(obj, "/spec/deletionPolicy")
                 .unwrap_or("MirrorPrune")

@@ -38,7 +38,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Links, Requeue, woken};
+use super::runner::{Controller, Key, Requeue, woken};
 use crate::clock::Busy;
 use crate::cluster::tools::Tools;
 use crate::gitops::apply::Applier;
@@ -129,15 +129,6 @@ impl TerraformController {
     }
 }
 
-fn links(o: &Value) -> Option<Links> {
-    let s = spec::Spec::read(o).ok()?;
-    Some(Links {
-        depends_on: s.depends_on,
-        source_kind: s.source.kind,
-        source: (s.source.namespace, s.source.name),
-    })
-}
-
 impl Controller for TerraformController {
     fn name(&self) -> &'static str {
         install::CONTROLLER
@@ -154,7 +145,6 @@ impl Controller for TerraformController {
             ev,
             &gvr(),
             || self.all(),
-            links,
             |new, old| ready(new) && old.is_none_or(|old| !ready(old)),
         )
     }

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::sim::flux::duration;
-use crate::sim::flux::kustomize::spec::SourceRef;
+use crate::sim::flux::spec::{SourceRef, depends_on, dur, s};
 
 /// `spec.writeOutputsToSecret`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,23 +53,8 @@ pub struct Spec {
     pub destroy_on_deletion: bool,
 }
 
-fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
-    v.pointer(ptr)
-        .and_then(Value::as_str)
-        .filter(|x| !x.is_empty())
-}
-
 fn flag(v: &Value, ptr: &str) -> bool {
     v.pointer(ptr).and_then(Value::as_bool).unwrap_or(false)
-}
-
-fn dur(obj: &Value, ptr: &str) -> Result<Option<Duration>, String> {
-    match s(obj, ptr) {
-        None => Ok(None),
-        Some(text) => duration::parse(text)
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", ptr.trim_start_matches('/').replace('/', "."))),
-    }
 }
 
 fn strings(v: Option<&Value>) -> BTreeMap<String, String> {
@@ -91,20 +75,9 @@ impl Spec {
     /// `sourceRef`, or a variable source the emulation does not support
     /// (`valueFrom`, `varsFrom`).
     pub fn read(obj: &Value) -> Result<Spec, String> {
-        let own_ns = s(obj, "/metadata/namespace").unwrap_or("default");
         let own_name = s(obj, "/metadata/name").unwrap_or_default();
         let interval = dur(obj, "/spec/interval")?.ok_or("spec.interval: Required value")?;
-        let source = SourceRef {
-            kind: s(obj, "/spec/sourceRef/kind")
-                .unwrap_or("GitRepository")
-                .to_owned(),
-            name: s(obj, "/spec/sourceRef/name")
-                .ok_or("spec.sourceRef.name: Required value")?
-                .to_owned(),
-            namespace: s(obj, "/spec/sourceRef/namespace")
-                .unwrap_or(own_ns)
-                .to_owned(),
-        };
+        let source = SourceRef::read(obj)?;
         let mut vars = BTreeMap::new();
         let list = obj
             .pointer("/spec/vars")
@@ -159,20 +132,7 @@ impl Spec {
             force: flag(obj, "/spec/force"),
             vars,
             write_outputs,
-            depends_on: obj
-                .pointer("/spec/dependsOn")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|d| {
-                            Some((
-                                s(d, "/namespace").unwrap_or(own_ns).to_owned(),
-                                s(d, "/name")?.to_owned(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            depends_on: depends_on(obj),
             workspace: s(obj, "/spec/workspace").unwrap_or("default").to_owned(),
             secret_suffix: s(obj, "/spec/backendConfig/secretSuffix")
                 .unwrap_or(own_name)
