@@ -44,21 +44,7 @@ impl State {
                 "Invalid value: 0x0: must be specified for an update",
             ));
         }
-        let new = if status {
-            status_merge(&old, &body)
-        } else {
-            main_merge(rt, &old, body)
-        };
-        self.finish_update(
-            ctx,
-            rt,
-            &r.gvr,
-            old,
-            new,
-            status,
-            Fields::Update(&opts.manager),
-            opts.dry_run,
-        )
+        self.update_with(ctx, rt, r, old, body, status, opts)
     }
 
     pub(crate) fn mutate<F>(
@@ -79,6 +65,23 @@ impl State {
         let old = self.current(rt, r)?;
         let mut body = (*old).clone();
         f(&mut body)?;
+        self.update_with(ctx, rt, r, old, body, status, opts)
+    }
+
+    /// An update of `old` to `body` by `opts.manager`: the status
+    /// subresource takes only `status` from `body`, the main resource
+    /// everything else.
+    #[allow(clippy::too_many_arguments)]
+    fn update_with(
+        &mut self,
+        ctx: &Ctx<'_>,
+        rt: &ResourceType,
+        r: &ObjectRef,
+        old: Arc<Value>,
+        body: Value,
+        status: bool,
+        opts: &WriteOptions,
+    ) -> ApiResult<Arc<Value>> {
         let new = if status {
             status_merge(&old, &body)
         } else {
