@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gameday::clock::{self, Clock};
-use gameday::drill::probe::health::{Health, kustomization};
 use gameday::gitops::apply::{Applier, ApplyOptions};
 use gameday::gitops::bootstrap::SyncSource;
 use gameday::gitops::bootstrap::flux::{self, FluxBootstrap};
 use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
 use gameday::gitops::serve::{GitServer, ServeOptions};
+use gameday::kstatus::{Health, kustomization};
 use gameday::scenario::model::FluxSettings;
 use gameday::sim::profile::Profile;
 use gameday::sim::store::{EventFilter, Gvr, ObjectRef};

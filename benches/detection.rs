@@ -29,8 +29,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use gameday::clock::TimeSource;
 use gameday::drill::probe::checks::{Context, Healthy};
-use gameday::drill::probe::observer::{GroupKind, Observed, Observer, TimeSource, WaitOptions};
+use gameday::drill::probe::observer::{GroupKind, Observed, Observer, WaitOptions};
 use gameday::scenario::model::{Check, NamespacedName, ObjectRef as CheckRef};
 use gameday::sim::profile::Profile;
 use gameday::sim::store::{WriteOptions, conditions};
@@ -69,14 +70,20 @@ impl Bench {
     async fn new() -> Bench {
         let cluster = support::sim("bench", Profile::instant()).await;
         let applier = support::applier(&cluster).await;
-        let mut install = gameday::sim::flux::install::manifests();
+        let mut install = gameday::gitops::apply::Manifest::generated(
+            gameday::flux::install::objects(),
+            "flux install manifests (simulated)",
+        );
         install.push(gameday::gitops::apply::Manifest::new(
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}),
         ));
         applier.apply(install).await.check().expect("Flux CRDs");
         let client = cluster.client().await.expect("client");
         Bench {
-            observer: Observer::new(client, TimeSource::Sim(cluster.clone())),
+            observer: Observer::new(
+                client,
+                TimeSource::Stamped(std::sync::Arc::new(cluster.clone())),
+            ),
             cluster,
             next: AtomicU64::new(0),
         }

@@ -5,21 +5,29 @@
 //! budgets its scenario file declares. See `DESIGN.md` for the architecture;
 //! the modules follow it:
 //!
-//! - [`scenario`]: the scenario file format, its validation and JSON Schema;
-//! - [`clock`]: wall and simulated time;
-//! - [`process`]: the one place that starts external programs;
-//! - [`sim`]: the embedded Kubernetes API simulator;
-//! - [`report`]: the report tree, its statistics and one sink per format;
-//! - [`gitops`]: source repositories, rendering, Git over HTTP, synthetic
-//!   repositories;
-//! - [`terraform`]: the Terraform CLI, as the terraform provider, the
-//!   emulated Flux Terraform controller and the infra faults run it.
+//! Layers, top to bottom; a module never names one above its own (what two
+//! layers share moves down):
+//!
+//! - `cli` (the binary): argument parsing, rendering, exit codes;
+//! - [`drill`]: a repeat of a scenario as a pipeline, faults, the
+//!   watch-based probe, snapshots;
+//! - [`cluster`]: providers (sim, kind, terraform, existing), cleanup,
+//!   ownership, gc;
+//! - [`sim`]: the embedded Kubernetes API simulator and its emulated Flux;
+//! - [`gitops`]: sources, rendering, the apply engine, bootstrap;
+//!   [`terraform`]: the Terraform CLI;
+//! - vocabulary: [`scenario`] (file format → model), [`report`] (tree,
+//!   events, sinks), [`flux`] (API kinds, durations, status, install
+//!   manifests), [`kstatus`] (health rules), [`clock`], [`process`] (the
+//!   one place that finds and starts programs), [`exit`].
 
 pub mod clock;
 pub mod cluster;
 pub mod drill;
 pub mod exit;
+pub mod flux;
 pub mod gitops;
+pub mod kstatus;
 pub mod process;
 pub mod report;
 pub mod scenario;

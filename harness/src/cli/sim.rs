@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> u8 {
         SimCommand::Serve(a) => serve_cmd(a),
         SimCommand::Control(a) => control_cmd(a),
         SimCommand::FluxManifests => {
-            print!("{}", gameday::sim::flux::install::manifests_yaml());
+            print!("{}", gameday::flux::install::manifests_yaml());
             exit::SUCCESS
         }
     }

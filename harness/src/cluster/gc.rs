@@ -222,7 +222,7 @@ async fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
 /// folder is then kept, state included).
 async fn destroy_states(states: &[PathBuf]) -> Result<(), String> {
     for s in states {
-        super::terraform::destroy_leftover(s, super::tools::Tools::default())
+        super::terraform::destroy_leftover(s, crate::process::Tools::default())
             .await
             .map_err(|e| {
                 format!(

@@ -18,13 +18,12 @@ pub mod kind;
 pub mod ownership;
 pub mod sim;
 pub mod terraform;
-pub mod tools;
 
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 
 use crate::clock::Clock;
-use crate::drill::probe::observer::TimeSource;
+use crate::clock::TimeSource;
 use crate::scenario::model::{Provider, Scenario};
 use cleanup::Cleanup;
 
@@ -126,7 +125,7 @@ pub struct Context {
     /// own (`gameday run --yes`, or the prompt on a terminal).
     pub confirmed: bool,
     /// How provider programs (kind, docker…) are started.
-    pub tools: tools::Tools,
+    pub tools: crate::process::Tools,
 }
 
 /// Cluster names: `gameday-<scenario>-<run id>[-<n>]` (n counts rebuilds).
@@ -215,7 +214,7 @@ impl Cluster {
     /// Where observed event times come from.
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
-            Backend::Sim(s, _) => TimeSource::Sim(s.clone()),
+            Backend::Sim(s, _) => TimeSource::Stamped(std::sync::Arc::new(s.clone())),
             Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => {
                 TimeSource::Arrival(self.clock.clone())
             }

@@ -37,8 +37,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
 
-use super::tools::Tools;
 use super::{Backend, Cluster, Context};
+use crate::process::Tools;
 use crate::scenario::model::{Scenario, TerraformSettings};
 use crate::terraform::{self as tf, Terraform};
 

@@ -2,7 +2,6 @@
 
 mod drift;
 pub mod error;
-pub mod events;
 mod fault;
 pub mod gitops;
 pub mod probe;

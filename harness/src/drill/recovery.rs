@@ -186,10 +186,12 @@ async fn healthy(
 ) -> Result<Timestamp> {
     if let RecoveryMethod::Manual { instructions } = method {
         let text = manual_notice(d, instructions.as_deref(), left);
-        d.timeline().events().send(super::events::Event::Notice {
-            scenario: Some(d.scenario().name.clone()),
-            text,
-        });
+        d.timeline()
+            .events()
+            .send(crate::report::events::Event::Notice {
+                scenario: Some(d.scenario().name.clone()),
+                text,
+            });
     }
     let mut healthy = Healthy(d.check_context());
     let seen = d

@@ -260,7 +260,7 @@ async fn run_inner(setup: RepeatSetup) -> Result<Outcome> {
         seed: setup.seed,
         cleanup: setup.cleanup.clone(),
         confirmed: setup.confirmed,
-        tools: cluster::tools::Tools::default(),
+        tools: crate::process::Tools::default(),
     };
 
     // The Git source: a fresh repository from the fixture, or a clone.

@@ -14,11 +14,11 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::events::Event;
 use super::repeat::{self, RepeatSetup};
 use super::timeline::{Events, Timeline};
 use crate::clock::Clock;
 use crate::cluster::cleanup::Cleanup;
+use crate::report::events::Event;
 use crate::report::stats;
 use crate::report::tree::{
     Objective, REPORT_FORMAT, RepeatReport, RunReport, ScenarioReport, StateDiff, Status, TimeBase,

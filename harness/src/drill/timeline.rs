@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
-use super::events::Event;
 use crate::clock::{Clock, duration_between};
+use crate::report::events::Event;
 use crate::report::tree::{Operation, PhaseGroup, PhaseReport, Status};
 
 /// Where events go (nowhere when nobody listens).

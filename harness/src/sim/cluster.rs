@@ -393,3 +393,34 @@ pub fn add_node(
         Ok(())
     })
 }
+
+impl crate::clock::Stamps for SimCluster {
+    fn clock(&self) -> &Clock {
+        SimCluster::clock(self)
+    }
+
+    fn time_of(&self, revision: u64) -> Option<jiff::Timestamp> {
+        self.revision_time(revision)
+    }
+
+    fn wall_of(&self, revision: u64) -> Option<std::time::Instant> {
+        self.revision_wall(revision)
+    }
+
+    fn writes(
+        &self,
+        group: &str,
+        plural: &str,
+    ) -> futures::stream::BoxStream<'static, (u64, crate::clock::Busy)> {
+        use futures::StreamExt;
+        // Subscribed now, so no write after this call is missed.
+        let sub = self.store().subscribe(super::store::EventFilter::resource(
+            super::resource::GroupResource::new(group, plural),
+        ));
+        futures::stream::unfold(sub, |mut sub| async move {
+            let d = sub.recv().await?;
+            Some(((d.event.revision, d.busy), sub))
+        })
+        .boxed()
+    }
+}

@@ -3,11 +3,11 @@
 //! modules ([`module`]).
 //!
 //! Three parts of gameday run Terraform, all through this module: the
-//! `terraform` cluster provider ([`crate::cluster::terraform`]: the
-//! pipeline model, `terraform apply` of a module from the repository), the
-//! simulator's emulated Flux Terraform controller
-//! ([`crate::sim::flux::terraform`]: the controller model), and the
-//! `infra-drift` fault (a change made by hand against a controller's state).
+//! `terraform` cluster provider (the pipeline model, `terraform apply` of
+//! a module from the repository), the simulator's emulated Flux Terraform
+//! controller (the controller model), and the `infra-drift` fault (a change
+//! made by hand against a controller's state). It names none of them: it
+//! sits below them, beside the GitOps layer.
 //!
 //! Every command runs through [`crate::process::Cmd`] with `-input=false
 //! -no-color`, a timeout, `CHECKPOINT_DISABLE=1` (no version check over the
@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cluster::tools::Tools;
+use crate::process::Tools;
 use crate::process::{Cmd, Output, ProcessError};
 pub use outputs::{OutputValue, Outputs};
 

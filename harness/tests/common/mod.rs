@@ -57,7 +57,7 @@ pub fn context_in(
     work_dir: &Path,
     run_id: &str,
     scenario: &str,
-    tools: gameday::cluster::tools::Tools,
+    tools: gameday::process::Tools,
 ) -> gameday::cluster::Context {
     let dir = work_dir
         .join(format!("gameday-{run_id}"))

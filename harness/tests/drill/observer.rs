@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use gameday::clock::Clock;
-use gameday::drill::probe::observer::{
-    FnCondition, GroupKind, Judgement, Observer, TimeSource, WaitOptions,
-};
+use gameday::clock::{Clock, TimeSource};
+use gameday::drill::probe::observer::{FnCondition, GroupKind, Judgement, Observer, WaitOptions};
 use gameday::sim::resource::Gvr;
 use gameday::sim::store::WriteOptions;
 use gameday::sim::{SimCluster, SimOptions};
@@ -38,7 +36,10 @@ fn configmap_exists(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_condition_is_timed_at_the_write_that_made_it_true() {
     let sim = cluster().await;
-    let observer = Observer::new(sim.client().await.unwrap(), TimeSource::Sim(sim.clone()));
+    let observer = Observer::new(
+        sim.client().await.unwrap(),
+        TimeSource::Stamped(std::sync::Arc::new(sim.clone())),
+    );
     let writer = {
         let sim = sim.clone();
         tokio::spawn(async move {
@@ -77,7 +78,10 @@ async fn a_condition_is_timed_at_the_write_that_made_it_true() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_names_what_was_awaited_and_the_last_judgement() {
     let sim = cluster().await;
-    let observer = Observer::new(sim.client().await.unwrap(), TimeSource::Sim(sim.clone()));
+    let observer = Observer::new(
+        sim.client().await.unwrap(),
+        TimeSource::Stamped(std::sync::Arc::new(sim.clone())),
+    );
     let mut cond = configmap_exists("never");
     let err = observer
         .wait(
@@ -117,7 +121,10 @@ async fn a_condition_already_true_is_clamped_to_not_before() {
         .unwrap();
     let _ = sim.clock().sleep(Duration::from_secs(10)).await;
     let t0 = sim.clock().now();
-    let observer = Observer::new(sim.client().await.unwrap(), TimeSource::Sim(sim.clone()));
+    let observer = Observer::new(
+        sim.client().await.unwrap(),
+        TimeSource::Stamped(std::sync::Arc::new(sim.clone())),
+    );
     let mut cond = configmap_exists("early");
     let seen = observer
         .wait(
@@ -137,7 +144,10 @@ async fn a_condition_already_true_is_clamped_to_not_before() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kinds_served_later_by_a_crd_are_watched_once_established() {
     let sim = cluster().await;
-    let observer = Observer::new(sim.client().await.unwrap(), TimeSource::Sim(sim.clone()));
+    let observer = Observer::new(
+        sim.client().await.unwrap(),
+        TimeSource::Stamped(std::sync::Arc::new(sim.clone())),
+    );
     let widget = GroupKind::new("example.com", "Widget");
     let mut cond = FnCondition::new([widget.clone()], {
         let widget = widget.clone();

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use gameday::cluster::Context;
-use gameday::cluster::tools::Tools;
+use gameday::process::Tools;
 use gameday::scenario::{self, Scenario};
 
 /// One test's fake tools.

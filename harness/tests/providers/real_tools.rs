@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use gameday::cluster::kind::KindCli;
-use gameday::cluster::tools::Tools;
 use gameday::cluster::{Cluster, Context};
+use gameday::process::Tools;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gameday::clock::Clock;
-use gameday::drill::events::Event;
+use gameday::report::events::Event;
 use gameday::report::terminal::LiveReporter;
 use gameday::report::testing;
 use gameday::report::tree::{PhaseGroup, Status};

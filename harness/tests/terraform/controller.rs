@@ -87,7 +87,10 @@ impl World {
             &[],
         );
         if let Install::Objects(m) = &mut cfg.install {
-            m.extend(gameday::sim::flux::terraform::install::manifests());
+            m.extend(gameday::gitops::apply::Manifest::generated(
+                gameday::flux::install::tofu::objects(),
+                "Terraform controller install manifests (simulated)",
+            ));
         }
         let source = SyncSource {
             url: server.url(),

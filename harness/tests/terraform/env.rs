@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use gameday::cluster::Context;
-use gameday::cluster::tools::Tools;
+use gameday::process::Tools;
 use gameday::scenario::{self, Scenario};
 
 pub struct Env {

@@ -6,7 +6,7 @@
 use gameday::cluster::Cluster;
 use gameday::cluster::gc::{self, Action, GcOptions, Leftover};
 use gameday::cluster::kind::KindCli;
-use gameday::cluster::tools::Tools;
+use gameday::process::Tools;
 
 use super::env::{Env, alive, cluster_pid, scenario};
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cluster::tools::Tools;
+use crate::process::Tools;
 use crate::process::{Cmd, ProcessError};
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(60);

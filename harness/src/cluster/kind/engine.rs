@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cluster::tools::Tools;
+use crate::process::Tools;
 use crate::process::{Cmd, ProcessError};
 
 /// The variable kind reads to choose its engine.

@@ -143,7 +143,10 @@ async fn install_flux(d: &mut Drill, applier: &Applier) -> Result<(Tooling, Time
             // installed with Flux's components.
             let mut cfg = FluxBootstrap::simulated(settings, &s.bootstrap.secrets);
             if let Install::Objects(m) = &mut cfg.install {
-                m.extend(crate::sim::flux::terraform::install::manifests());
+                m.extend(crate::gitops::apply::Manifest::generated(
+                    crate::flux::install::tofu::objects(),
+                    "Terraform controller install manifests (simulated)",
+                ));
             }
             cfg
         }

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::health::{self, Health};
 use super::observer::{Condition, GroupKind, Judgement, World};
+use crate::kstatus::{self as health, Health};
 use crate::scenario::model::{Check, NamespacedName, ObjectRef};
 
 /// Kinds judged as workloads.

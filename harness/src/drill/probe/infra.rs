@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::health;
 use super::observer::{Condition, GroupKind, Judgement, World};
+use crate::kstatus;
 use crate::scenario::model::NamespacedName;
 
 /// Flux `Terraform` objects.
@@ -45,7 +45,7 @@ impl Condition for InfraRestored {
                 return Judgement::Pending(format!("Terraform {o} missing"));
             };
             let applied = t.pointer(APPLIED_BY_DRIFT).and_then(Value::as_str);
-            let ready = health::condition_status(t, "Ready");
+            let ready = kstatus::condition_status(t, "Ready");
             if applied.is_none() || applied == d.before.as_deref() {
                 return Judgement::Pending(format!(
                     "Terraform {o}: drift not applied away yet (Ready={}: {})",

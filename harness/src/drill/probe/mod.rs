@@ -2,6 +2,5 @@
 //! judgements they apply to objects.
 
 pub mod checks;
-pub mod health;
 pub mod infra;
 pub mod observer;

@@ -8,7 +8,7 @@
 //! [`World`], and re-judges the condition after each event. The moment a
 //! condition became true is the time of the write that made it true: on the
 //! simulator, the clock time of that event's resourceVersion
-//! ([`TimeSource::Sim`]), so the harness's own reaction time never enters a
+//! ([`TimeSource::Stamped`]), so the harness's own reaction time never enters a
 //! measured duration; elsewhere, the wall time the event arrived.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,9 +26,8 @@ use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 
 use super::checks::{Inventory, kustomization_kind, pod_kind, workload_kinds};
-use super::health::{self, Health};
-use crate::clock::Clock;
-use crate::sim::SimCluster;
+use crate::clock::{Clock, TimeSource};
+use crate::kstatus::{self as health, Health};
 
 /// Errors of a wait.
 #[derive(Debug, thiserror::Error)]
@@ -249,33 +248,6 @@ pub trait Condition: Send {
     /// Judges the world. Called after every event once every needed kind is
     /// synced.
     fn judge(&mut self, world: &World) -> Judgement;
-}
-
-/// Where event times come from.
-#[derive(Debug, Clone)]
-pub enum TimeSource {
-    /// The simulator: the clock time each revision was written.
-    Sim(SimCluster),
-    /// A real cluster: the clock's time when the event arrived.
-    Arrival(Clock),
-}
-
-impl TimeSource {
-    fn clock(&self) -> &Clock {
-        match self {
-            TimeSource::Sim(c) => c.clock(),
-            TimeSource::Arrival(c) => c,
-        }
-    }
-
-    fn time_of(&self, rv: Option<u64>) -> Timestamp {
-        match (self, rv) {
-            (TimeSource::Sim(c), Some(rv)) => {
-                c.revision_time(rv).unwrap_or_else(|| c.clock().now())
-            }
-            _ => self.clock().now(),
-        }
-    }
 }
 
 /// When and how a condition was met.
@@ -530,12 +502,7 @@ impl Observer {
                     Judgement::Met => {
                         let rv = last_rv.or_else(|| world.max_rv());
                         let at = self.times.time_of(rv).max(opts.not_before);
-                        let lag = match &self.times {
-                            TimeSource::Sim(c) => {
-                                rv.and_then(|rv| c.revision_wall(rv)).map(|w| w.elapsed())
-                            }
-                            TimeSource::Arrival(_) => None,
-                        };
+                        let lag = self.times.lag_of(rv);
                         return Ok(Observed {
                             at,
                             lag,
@@ -643,22 +610,15 @@ impl Observer {
         let watch = watcher::watcher(api, watcher::Config::default())
             .backoff(QuickBackoff::default())
             .map(move |ev| (tag.clone(), Item::Watch(Box::new(ev))));
-        match &self.times {
-            TimeSource::Sim(sim) => {
+        match self.times.stamps() {
+            Some(stamps) => {
                 // Subscribed before the watch lists, so no write is missed.
-                let sub = sim
-                    .store()
-                    .subscribe(crate::sim::store::EventFilter::resource(
-                        crate::sim::resource::GroupResource::new(&ar.group, &ar.plural),
-                    ));
-                let tokens = futures::stream::unfold((sub, gk), |(mut sub, gk)| async move {
-                    let d = sub.recv().await?;
-                    let item = (gk.clone(), Item::Token(d.event.revision, d.busy));
-                    Some((item, (sub, gk)))
-                });
+                let tokens = stamps
+                    .writes(&ar.group, &ar.plural)
+                    .map(move |(rev, busy)| (gk.clone(), Item::Token(rev, busy)));
                 futures::stream::select(watch, tokens).boxed()
             }
-            TimeSource::Arrival(_) => watch.boxed(),
+            None => watch.boxed(),
         }
     }
 }
@@ -737,7 +697,7 @@ fn crd_established_for(world: &World, kinds: &[GroupKind]) -> bool {
             .pointer("/spec/names/kind")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let established = super::health::condition_status(c, "Established") == Some("True");
+        let established = crate::kstatus::condition_status(c, "Established") == Some("True");
         established && kinds.iter().any(|gk| gk.group == group && gk.kind == kind)
     })
 }

@@ -1,6 +1,6 @@
 //! Waiting for applied objects to become healthy: workloads Ready or
 //! Available, Jobs complete, custom resources with a `Ready` condition
-//! Ready — judged by [`crate::drill::probe::health`] (kstatus' rules) and
+//! Ready — judged by [`crate::kstatus`] (kstatus' rules) and
 //! observed through watches, never by polling.
 //!
 //! [`Tracker`] is the transport-free part (what is still pending, the
@@ -22,7 +22,7 @@ use super::error::{Error, ObjectError, Result, Unhealthy};
 use super::object::{ObjectId, Versioned};
 use super::outcome::HealthReport;
 use crate::clock::Clock;
-use crate::drill::probe::health::{self, Health};
+use crate::kstatus::{self, Health};
 
 /// The Flux group of Kustomizations, whose health also depends on the
 /// revision they applied.
@@ -33,7 +33,7 @@ const KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
 pub enum State {
     /// Not seen (yet): kstatus `NotFound`.
     NotFound,
-    /// Judged by [`health`].
+    /// Judged by [`kstatus::health`].
     Judged(Health),
 }
 
@@ -42,9 +42,9 @@ pub fn judge(id: &ObjectId, obj: Option<&Value>) -> State {
     match obj {
         None => State::NotFound,
         Some(o) if id.group == KUSTOMIZE_GROUP && id.kind == "Kustomization" => {
-            State::Judged(health::kustomization(o, None))
+            State::Judged(kstatus::kustomization(o, None))
         }
-        Some(o) => State::Judged(health::health(o)),
+        Some(o) => State::Judged(kstatus::health(o)),
     }
 }
 

@@ -35,6 +35,16 @@ impl Manifest {
         self
     }
 
+    /// Generated objects as manifests, each named as document N of `what`
+    /// (e.g. the Flux install manifests the simulator generates).
+    pub fn generated(objects: Vec<Value>, what: &str) -> Vec<Manifest> {
+        objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| Manifest::new(o).with_origin(format!("{what}, document {}", i + 1)))
+            .collect()
+    }
+
     fn str_at(&self, ptr: &str) -> Option<&str> {
         self.object
             .pointer(ptr)

@@ -12,7 +12,7 @@
 //!
 //! The CLI drives it from a tokio task:
 //! ```no_run
-//! # async fn demo(rx: tokio::sync::mpsc::Receiver<gameday::drill::events::Event>) {
+//! # async fn demo(rx: tokio::sync::mpsc::Receiver<gameday::report::events::Event>) {
 //! use gameday::report::terminal::LiveReporter;
 //! let task = tokio::spawn(LiveReporter::stderr().drive_channel(rx));
 //! // … the runner sends events; dropping its sender ends the task …
@@ -32,7 +32,7 @@ use jiff::Timestamp;
 use super::Paint;
 use super::lines::{bar_message, finished, fmt, repeat_finished, scenario_finished};
 use crate::clock::Clock;
-use crate::drill::events::Event;
+use crate::report::events::Event;
 use crate::report::human::{self, plural};
 
 /// How often running phases are redrawn (wall time; the view never holds

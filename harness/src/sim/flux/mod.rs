@@ -12,8 +12,9 @@
 //! bootstrap::flux::sim(&applier, &sync).await?;
 //! ```
 //!
-//! - [`install`]: the install manifests (`flux-system` Namespace, CRDs with
-//!   printer columns, RBAC, the four controller Deployments).
+//! - the install manifests are [`crate::flux::install`]'s (`flux-system`
+//!   Namespace, CRDs with printer columns, RBAC, the controller
+//!   Deployments): installing them is what starts the emulation.
 //! - [`source`] and [`kustomize`]: the controllers, each driven by the
 //!   [`runner`] loop and running only while its Deployment in
 //!   `flux-system` has an available replica ([`activity`]) — deleting the
@@ -21,9 +22,9 @@
 //! - [`terraform`]: Flux's Terraform controller (`Terraform` objects,
 //!   running the real `terraform` CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
-//! - [`status`], [`duration`], [`spec`]: Flux's status conventions, Go
-//!   durations, and the spec fields every kind reads alike (`sourceRef`,
-//!   `dependsOn`).
+//! - [`status`], [`spec`]: a status as a reconcile builds it (the
+//!   conventions themselves are [`crate::flux::status`]), and the spec
+//!   fields every kind reads alike (`sourceRef`, `dependsOn`).
 //!
 //! Simulated time: intervals, retries and health-check timeouts run on the
 //! cluster's clock. A reconcile holds a `Busy` guard while it works (git,
@@ -38,8 +39,6 @@
 
 pub mod activity;
 pub mod artifacts;
-pub mod duration;
-pub mod install;
 pub mod kustomize;
 pub mod runner;
 pub mod source;
@@ -56,6 +55,7 @@ use self::kustomize::KustomizeController;
 use self::runner::Running;
 use self::source::SourceController;
 use super::SimCluster;
+use crate::flux::install;
 use crate::gitops::apply::{Applier, ApplyOptions};
 use crate::gitops::render::RenderOptions;
 use crate::gitops::repo::GitSettings;

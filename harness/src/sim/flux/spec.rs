@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::duration;
 use super::runner::Key;
+use crate::flux::duration;
 
 /// `spec.sourceRef`.
 #[derive(Debug, Clone, PartialEq, Eq)]

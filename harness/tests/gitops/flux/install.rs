@@ -21,7 +21,7 @@ fn settings() -> FluxSettings {
 
 #[test]
 fn the_install_manifests_fixture_is_what_the_simulator_generates() {
-    let text = gameday::sim::flux::install::manifests_yaml();
+    let text = gameday::flux::install::manifests_yaml();
     assert_golden(&fixtures().join("flux/install.yaml"), &text);
 }
 

@@ -289,7 +289,7 @@ impl World {
     /// the head revision; returns the simulated time at which they were
     /// (read with time held still).
     pub async fn wait_kustomizations(&self, names: &[&str], timeout: Duration) -> jiff::Timestamp {
-        use gameday::drill::probe::health::{Health, kustomization};
+        use gameday::kstatus::{Health, kustomization};
         let head = self.head().await;
         let store = self.tb.cluster.store().clone();
         let clock = self.tb.clock();

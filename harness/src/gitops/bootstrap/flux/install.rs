@@ -31,7 +31,7 @@ pub enum Install {
         location: String,
     },
     /// Apply these manifests (the simulator's, see
-    /// [`crate::sim::flux::install::manifests`]).
+    /// [`crate::flux::install`]).
     Objects(Vec<Manifest>),
     /// Flux is already installed.
     Skip,
@@ -40,7 +40,10 @@ pub enum Install {
 impl Install {
     /// The simulator's install: its generated manifests.
     pub fn simulated() -> Install {
-        Install::Objects(crate::sim::flux::install::manifests())
+        Install::Objects(Manifest::generated(
+            crate::flux::install::objects(),
+            "flux install manifests (simulated)",
+        ))
     }
 
     /// The method for a real cluster: the `flux` CLI when it is on PATH

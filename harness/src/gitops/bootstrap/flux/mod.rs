@@ -6,8 +6,8 @@
 //!
 //! On the simulator the install is [`Install::simulated`] (the simulator's
 //! generated install manifests, applied exactly as a manifests file is)
-//! and the simulator's emulated controllers reconcile; start them first with
-//! [`crate::sim::SimCluster::enable_flux`].
+//! and the simulator's emulated controllers reconcile (the simulator starts
+//! them; this layer does not know it).
 
 pub mod install;
 pub mod sync;
@@ -49,7 +49,7 @@ impl FluxBootstrap {
     pub fn simulated(settings: &FluxSettings, secrets: &[SecretSource]) -> FluxBootstrap {
         FluxBootstrap {
             install: Install::simulated(),
-            namespace: crate::sim::flux::install::NAMESPACE.to_owned(),
+            namespace: crate::flux::install::NAMESPACE.to_owned(),
             interval: settings.interval,
             kustomization_interval: Duration::from_secs(600),
             secrets: secrets.to_vec(),

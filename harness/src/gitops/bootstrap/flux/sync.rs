@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::flux::duration;
 use crate::gitops::apply::Manifest;
 use crate::gitops::bootstrap::SyncSource;
 use crate::gitops::repo::GitRef;
-use crate::sim::flux::duration;
 
 /// The name of both sync objects (and of the credentials Secret).
 pub const NAME: &str = "flux-system";

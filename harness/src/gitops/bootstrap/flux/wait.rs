@@ -17,8 +17,8 @@ use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::drill::probe::health::condition;
 use crate::gitops::bootstrap::{Error, Result};
+use crate::kstatus::condition;
 
 /// Which sync object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,9 +25,9 @@ use serde_json::{Value, json};
 use super::spec::Spec;
 use super::{KustomizeController, deps, gvr, health};
 use crate::clock::Busy;
+use crate::flux::duration;
 use crate::gitops::apply::{ApplyOptions, Inventory, Manifest, ObjectId};
 use crate::gitops::render;
-use crate::sim::flux::duration;
 use crate::sim::flux::runner::{Key, Requeue};
 use crate::sim::flux::status::{
     FINALIZER, Working, deleting, has_finalizer, reasons, suspended, types,

@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 
 use super::{SourceController, gvr};
 use crate::clock::Busy;
+use crate::flux::duration;
 use crate::gitops::fetch::{self as git, Follow};
 use crate::sim::flux::artifacts::Artifacts;
-use crate::sim::flux::duration;
 use crate::sim::flux::runner::{Key, Requeue};
 use crate::sim::flux::status::{
     FINALIZER, Working, deleting, has_finalizer, reasons, suspended, types,

@@ -27,7 +27,6 @@
 //! no `healthChecks`, `webhooks`, `cloud`, `planOnly` or plan Secrets (a
 //! plan waiting for a manual approval is planned again once approved).
 
-pub mod install;
 mod reconcile;
 pub mod spec;
 
@@ -40,8 +39,9 @@ use serde_json::Value;
 use super::artifacts::Artifacts;
 use super::runner::{Controller, Key, Requeue, woken};
 use crate::clock::Busy;
-use crate::cluster::tools::Tools;
+use crate::flux::install::tofu as install;
 use crate::gitops::apply::Applier;
+use crate::process::Tools;
 use crate::sim::selectors::Selector;
 use crate::sim::store::{Event, Gvr, Store, conditions};
 

@@ -19,6 +19,10 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
+pub mod tools;
+
+pub use tools::Tools;
+
 /// How many trailing lines of stderr (or stdout) an error keeps.
 pub const TAIL_LINES: usize = 20;
 

@@ -7,9 +7,8 @@
 
 use serde_json::{Value, json};
 
-use crate::gitops::apply::Manifest;
-use crate::sim::flux::install::crds::FluxKind;
-use crate::sim::flux::install::{NAMESPACE, labels};
+use super::crds::FluxKind;
+use super::{NAMESPACE, labels};
 
 /// The controller's Deployment name.
 pub const CONTROLLER: &str = "tf-controller";
@@ -57,20 +56,6 @@ pub fn objects() -> Vec<Value> {
                 {"kind": "ServiceAccount", "name": "tf-runner", "namespace": NAMESPACE}]}),
         deployment(),
     ]
-}
-
-/// The manifests, ready for the apply engine.
-pub fn manifests() -> Vec<Manifest> {
-    objects()
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| {
-            Manifest::new(o).with_origin(format!(
-                "Terraform controller install manifests (simulated), document {}",
-                i + 1
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]

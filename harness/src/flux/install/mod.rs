@@ -14,10 +14,9 @@
 //! `fixtures/flux/install.yaml`).
 
 pub mod crds;
+pub mod tofu;
 
 use serde_json::{Map, Value, json};
-
-use crate::gitops::apply::Manifest;
 
 /// The Flux release these manifests stand for.
 pub const FLUX_VERSION: &str = "v2.6.4";
@@ -268,20 +267,6 @@ pub fn objects() -> Vec<Value> {
     out.extend(CONTROLLERS.iter().map(|(c, image)| deployment(c, image)));
     out.extend(network_policies());
     out
-}
-
-/// The install manifests, ready for the apply engine.
-pub fn manifests() -> Vec<Manifest> {
-    objects()
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| {
-            Manifest::new(o).with_origin(format!(
-                "flux install manifests (simulated), document {}",
-                i + 1
-            ))
-        })
-        .collect()
 }
 
 /// The install manifests as one multi-document YAML file.

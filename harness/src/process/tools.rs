@@ -1,12 +1,12 @@
-//! How providers start the external programs they drive (`kind`, `docker`,
-//! `podman`…): by name on `PATH`, through [`crate::process::Cmd`], with an
+//! How gameday starts the external programs it drives (`kind`, `docker`,
+//! `podman`…): by name on `PATH`, through [`super::Cmd`], with an
 //! optional environment overlay. The overlay is a value passed down, not a
 //! global, so tests point one drill at fake binaries (`PATH`, state folders)
 //! while others run beside it in the same process.
 
 use std::ffi::{OsStr, OsString};
 
-use crate::process::Cmd;
+use super::Cmd;
 
 /// Environment overlay for provider commands (empty: inherit everything).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -33,6 +33,10 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{Notify, oneshot};
 
+mod source;
+
+pub use source::{Stamps, TimeSource};
+
 tokio::task_local! {
     /// The guard of the task acting as the harness (see [`Clock::act`]).
     static ACTOR: std::cell::RefCell<Option<Busy>>;
