@@ -2,9 +2,9 @@
 //! users write it.
 //!
 //! These types are strict (`deny_unknown_fields`), keep optional fields
-//! optional, and never reach the engine: [`super::convert`] turns them into
-//! the internal [`super::model`] with every default applied. A new file
-//! version gets its own module and its own conversion.
+//! optional, and never reach the engine: the scenario's conversion turns
+//! them into the internal [`super::model`] with every default applied. A
+//! new file version gets its own module and its own conversion.
 //!
 //! One file per section of the document, in the order a scenario is
 //! written: this module holds the document itself (`apiVersion`, `kind`,
@@ -13,7 +13,7 @@
 //! `disaster` (the faults), `recovery`, `rto` and `expect`. Every type is
 //! re-exported here, so `file::FaultSpec` is the path to use.
 //!
-//! The doc comments here are the field descriptions of the published JSON
+//! The doc comments in these files are the field descriptions of the published JSON
 //! Schema (`gameday schema`), and the schema lists fields in the order the
 //! structs declare them: moving a field changes the published schema.
 
