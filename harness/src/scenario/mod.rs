@@ -1,10 +1,19 @@
 //! Scenario files: the versioned file format, its conversion into the
 //! internal model the engine runs, validation, and the JSON Schema.
 //!
-//! Two shapes, as the design requires: [`file`] is what users write
-//! (`gameday/v1alpha1`, strict), [`model`] is what the engine sees (every
-//! default applied, every path absolute). [`load`] goes from one to the other
-//! and reports every problem with the file and a line:column or field path.
+//! Two shapes, as the design requires: [`file`](mod@file) is what users
+//! write (`gameday/v1alpha1`, strict), [`model`] is what the engine sees
+//! (every default applied, every path absolute). [`load`] goes from one to
+//! the other and reports every problem with the file and a line:column or
+//! field path.
+//!
+//! Both shapes, and the conversion between them, are folders with one file
+//! per section of a scenario (cluster, source, bootstrap, steady state,
+//! setup, disaster, recovery, rto, expect): `file/`, `model/`, and
+//! `convert/` with each section's defaults and rules plus the checks that
+//! span sections. `to_file` is the inverse, [`schema`] the published JSON
+//! Schema, [`capabilities`] the tables of what goes with what, and
+//! [`duration`] the human durations both shapes use.
 
 pub mod capabilities;
 mod convert;

@@ -1,6 +1,10 @@
 //! Internal model → file format: the inverse of conversion, used to show a
 //! scenario with every default spelled out and to test that nothing is lost
 //! between the two shapes.
+//!
+//! One function per section, in the file's order, each the mirror of its
+//! `convert/` counterpart. Every optional field the model has a value for
+//! is written out, so a round trip through the file format is lossless.
 
 use super::duration::HumanDuration;
 use super::file::{self, ScenarioFile};
@@ -26,7 +30,6 @@ fn object_ref(o: &ObjectRef) -> file::ObjectRefSpec {
 /// The file form of a scenario, every default written out and every path
 /// absolute.
 pub fn to_file(s: &Scenario) -> ScenarioFile {
-    let c = &s.cluster;
     ScenarioFile {
         api_version: file::API_VERSION.into(),
         kind: file::KIND.into(),
@@ -35,156 +38,170 @@ pub fn to_file(s: &Scenario) -> ScenarioFile {
             description: (!s.description.is_empty()).then(|| s.description.clone()),
         },
         spec: file::Spec {
-            cluster: Some(file::ClusterSpec {
-                provider: Some(c.provider),
-                sim: Some(file::SimBlock {
-                    profile: Some(c.sim.profile),
-                    nodes: Some(c.sim.nodes),
-                    seed: Some(c.sim.seed),
-                }),
-                kind: Some(file::KindBlock {
-                    config: c.kind.config.as_deref().map(path_string),
-                    image: c.kind.image.clone(),
-                    wait: dur(c.kind.wait),
-                }),
-                terraform: c.terraform.as_ref().map(|t| file::TerraformBlock {
-                    dir: path_string(&t.dir),
-                    vars: t.vars.clone(),
-                    kubeconfig_output: Some(t.kubeconfig_output.clone()),
-                    workspace: t.workspace.clone(),
-                    timeout: dur(t.timeout),
-                }),
-                existing: c.existing.as_ref().map(|e| file::ExistingBlock {
-                    kubeconfig: e.kubeconfig.as_deref().map(path_string),
-                    context: e.context.clone(),
-                    allow_contexts: e.allow_contexts.clone(),
-                    allow_namespaces: e.allow_namespaces.clone(),
-                }),
-            }),
-            source: file::SourceSpec {
-                fixture: match &s.source.location {
-                    SourceLocation::Fixture(p) => Some(path_string(p)),
-                    SourceLocation::Url(_) => None,
-                },
-                url: match &s.source.location {
-                    SourceLocation::Url(u) => Some(u.clone()),
-                    SourceLocation::Fixture(_) => None,
-                },
-                branch: s.source.reference.branch.clone(),
-                tag: s.source.reference.tag.clone(),
-                commit: s.source.reference.commit.clone(),
-                path: Some(s.source.path.clone()),
-            },
-            bootstrap: Some(file::BootstrapSpec {
-                method: Some(match s.bootstrap.method {
-                    BootstrapMethod::Flux(_) => file::BootstrapMethodName::Flux,
-                    BootstrapMethod::Direct(_) => file::BootstrapMethodName::Direct,
-                }),
-                secrets: s
-                    .bootstrap
-                    .secrets
-                    .iter()
-                    .map(|x| file::SecretSpec {
-                        namespace: x.namespace.clone(),
-                        name: x.name.clone(),
-                        from_file: path_string(&x.from_file),
-                        key: Some(x.key.clone()),
-                    })
-                    .collect(),
-                flux: match &s.bootstrap.method {
-                    BootstrapMethod::Flux(f) => Some(file::FluxBlock {
-                        manifests: f.manifests.clone(),
-                        interval: dur(f.interval),
-                    }),
-                    BootstrapMethod::Direct(_) => None,
-                },
-                direct: match &s.bootstrap.method {
-                    BootstrapMethod::Direct(d) => Some(file::DirectBlock {
-                        interval: dur(d.interval),
-                        prune: Some(d.prune),
-                        concurrency: Some(d.concurrency),
-                    }),
-                    BootstrapMethod::Flux(_) => None,
-                },
-            }),
+            cluster: Some(cluster(&s.cluster)),
+            source: source(&s.source),
+            bootstrap: Some(bootstrap(&s.bootstrap)),
             steady_state: Some(file::SteadyStateSpec {
                 timeout: dur(s.steady_state.timeout),
-                checks: s
-                    .steady_state
-                    .checks
-                    .iter()
-                    .map(|check| match check {
-                        Check::Kustomizations(None) => {
-                            file::CheckSpec::Kustomizations(file::Selection::All)
-                        }
-                        Check::Kustomizations(Some(names)) => file::CheckSpec::Kustomizations(
-                            file::Selection::Names(names.iter().map(ToString::to_string).collect()),
-                        ),
-                        Check::Workloads(namespaces) => {
-                            file::CheckSpec::Workloads(file::WorkloadsCheck {
-                                namespaces: namespaces.clone(),
-                            })
-                        }
-                        Check::Object { object, condition } => {
-                            file::CheckSpec::Object(file::ObjectCheck {
-                                api_version: object.api_version.clone().unwrap_or_default(),
-                                kind: object.kind.clone(),
-                                namespace: object.namespace.clone(),
-                                name: object.name.clone(),
-                                condition: condition.clone(),
-                            })
-                        }
-                    })
-                    .collect(),
+                checks: s.steady_state.checks.iter().map(check).collect(),
             }),
-            setup: s
-                .setup
-                .iter()
-                .map(|step| match step {
-                    SetupStep::Apply(p) => file::SetupStep::Apply(path_string(p)),
-                    SetupStep::Delete(o) => file::SetupStep::Delete(object_ref(o)),
-                    SetupStep::Sleep(d) => file::SetupStep::Sleep(HumanDuration(*d)),
-                })
-                .collect(),
+            setup: s.setup.iter().map(setup_step).collect(),
             disaster: s.disaster.iter().map(fault).collect(),
-            recovery: file::RecoverySpec {
-                method: match s.recovery.method {
-                    RecoveryMethod::Rebuild => file::RecoveryMethodName::Rebuild,
-                    RecoveryMethod::Reconcile { .. } => file::RecoveryMethodName::Reconcile,
-                    RecoveryMethod::GitRevert => file::RecoveryMethodName::GitRevert,
-                    RecoveryMethod::Manual { .. } => file::RecoveryMethodName::Manual,
-                },
-                trigger: match s.recovery.method {
-                    RecoveryMethod::Reconcile { trigger } => Some(trigger),
-                    _ => None,
-                },
-                timeout: dur(s.recovery.timeout),
-                instructions: match &s.recovery.method {
-                    RecoveryMethod::Manual { instructions } => instructions.clone(),
-                    _ => None,
-                },
-            },
-            rto: file::RtoSpec {
-                total: HumanDuration(s.rto.total),
-                phases: s
-                    .rto
-                    .phases
-                    .iter()
-                    .map(|(p, d)| (p.name().to_owned(), HumanDuration(*d)))
-                    .collect(),
-                quantile: Some(match s.rto.quantile {
-                    Quantile::P50 => file::QuantileName::P50,
-                    Quantile::P90 => file::QuantileName::P90,
-                    Quantile::P95 => file::QuantileName::P95,
-                    Quantile::P99 => file::QuantileName::P99,
-                    Quantile::Max => file::QuantileName::Max,
-                }),
-            },
+            recovery: recovery(&s.recovery),
+            rto: rto(&s.rto),
             expect: Some(file::ExpectSpec {
                 lost: s.expect.lost.iter().map(object_ref).collect(),
             }),
             repeat: Some(s.repeat),
         },
+    }
+}
+
+/// Every provider's block the model holds, the chosen one included.
+fn cluster(c: &Cluster) -> file::ClusterSpec {
+    file::ClusterSpec {
+        provider: Some(c.provider),
+        sim: Some(file::SimBlock {
+            profile: Some(c.sim.profile),
+            nodes: Some(c.sim.nodes),
+            seed: Some(c.sim.seed),
+        }),
+        kind: Some(file::KindBlock {
+            config: c.kind.config.as_deref().map(path_string),
+            image: c.kind.image.clone(),
+            wait: dur(c.kind.wait),
+        }),
+        terraform: c.terraform.as_ref().map(|t| file::TerraformBlock {
+            dir: path_string(&t.dir),
+            vars: t.vars.clone(),
+            kubeconfig_output: Some(t.kubeconfig_output.clone()),
+            workspace: t.workspace.clone(),
+            timeout: dur(t.timeout),
+        }),
+        existing: c.existing.as_ref().map(|e| file::ExistingBlock {
+            kubeconfig: e.kubeconfig.as_deref().map(path_string),
+            context: e.context.clone(),
+            allow_contexts: e.allow_contexts.clone(),
+            allow_namespaces: e.allow_namespaces.clone(),
+        }),
+    }
+}
+
+fn source(s: &Source) -> file::SourceSpec {
+    file::SourceSpec {
+        fixture: match &s.location {
+            SourceLocation::Fixture(p) => Some(path_string(p)),
+            SourceLocation::Url(_) => None,
+        },
+        url: match &s.location {
+            SourceLocation::Url(u) => Some(u.clone()),
+            SourceLocation::Fixture(_) => None,
+        },
+        branch: s.reference.branch.clone(),
+        tag: s.reference.tag.clone(),
+        commit: s.reference.commit.clone(),
+        path: Some(s.path.clone()),
+    }
+}
+
+/// The method's name and its block; the other method's block stays empty.
+fn bootstrap(b: &Bootstrap) -> file::BootstrapSpec {
+    file::BootstrapSpec {
+        method: Some(match b.method {
+            BootstrapMethod::Flux(_) => file::BootstrapMethodName::Flux,
+            BootstrapMethod::Direct(_) => file::BootstrapMethodName::Direct,
+        }),
+        secrets: b
+            .secrets
+            .iter()
+            .map(|x| file::SecretSpec {
+                namespace: x.namespace.clone(),
+                name: x.name.clone(),
+                from_file: path_string(&x.from_file),
+                key: Some(x.key.clone()),
+            })
+            .collect(),
+        flux: match &b.method {
+            BootstrapMethod::Flux(f) => Some(file::FluxBlock {
+                manifests: f.manifests.clone(),
+                interval: dur(f.interval),
+            }),
+            BootstrapMethod::Direct(_) => None,
+        },
+        direct: match &b.method {
+            BootstrapMethod::Direct(d) => Some(file::DirectBlock {
+                interval: dur(d.interval),
+                prune: Some(d.prune),
+                concurrency: Some(d.concurrency),
+            }),
+            BootstrapMethod::Flux(_) => None,
+        },
+    }
+}
+
+fn check(c: &Check) -> file::CheckSpec {
+    match c {
+        Check::Kustomizations(None) => file::CheckSpec::Kustomizations(file::Selection::All),
+        Check::Kustomizations(Some(names)) => file::CheckSpec::Kustomizations(
+            file::Selection::Names(names.iter().map(ToString::to_string).collect()),
+        ),
+        Check::Workloads(namespaces) => file::CheckSpec::Workloads(file::WorkloadsCheck {
+            namespaces: namespaces.clone(),
+        }),
+        Check::Object { object, condition } => file::CheckSpec::Object(file::ObjectCheck {
+            api_version: object.api_version.clone().unwrap_or_default(),
+            kind: object.kind.clone(),
+            namespace: object.namespace.clone(),
+            name: object.name.clone(),
+            condition: condition.clone(),
+        }),
+    }
+}
+
+fn setup_step(step: &SetupStep) -> file::SetupStep {
+    match step {
+        SetupStep::Apply(p) => file::SetupStep::Apply(path_string(p)),
+        SetupStep::Delete(o) => file::SetupStep::Delete(object_ref(o)),
+        SetupStep::Sleep(d) => file::SetupStep::Sleep(HumanDuration(*d)),
+    }
+}
+
+/// The method's name, with only that method's settings.
+fn recovery(r: &Recovery) -> file::RecoverySpec {
+    file::RecoverySpec {
+        method: match r.method {
+            RecoveryMethod::Rebuild => file::RecoveryMethodName::Rebuild,
+            RecoveryMethod::Reconcile { .. } => file::RecoveryMethodName::Reconcile,
+            RecoveryMethod::GitRevert => file::RecoveryMethodName::GitRevert,
+            RecoveryMethod::Manual { .. } => file::RecoveryMethodName::Manual,
+        },
+        trigger: match r.method {
+            RecoveryMethod::Reconcile { trigger } => Some(trigger),
+            _ => None,
+        },
+        timeout: dur(r.timeout),
+        instructions: match &r.method {
+            RecoveryMethod::Manual { instructions } => instructions.clone(),
+            _ => None,
+        },
+    }
+}
+
+fn rto(r: &Rto) -> file::RtoSpec {
+    file::RtoSpec {
+        total: HumanDuration(r.total),
+        phases: r
+            .phases
+            .iter()
+            .map(|(p, d)| (p.name().to_owned(), HumanDuration(*d)))
+            .collect(),
+        quantile: Some(match r.quantile {
+            Quantile::P50 => file::QuantileName::P50,
+            Quantile::P90 => file::QuantileName::P90,
+            Quantile::P95 => file::QuantileName::P95,
+            Quantile::P99 => file::QuantileName::P99,
+            Quantile::Max => file::QuantileName::Max,
+        }),
     }
 }
 

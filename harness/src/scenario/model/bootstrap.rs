@@ -1,0 +1,69 @@
+//! Bootstrap: the GitOps method with its settings, and the secrets restored
+//! before reconciliation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Bootstrap settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bootstrap {
+    /// Method and its settings.
+    pub method: BootstrapMethod,
+    /// Secrets restored before reconciliation.
+    pub secrets: Vec<SecretSource>,
+}
+
+/// A bootstrap method with its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BootstrapMethod {
+    /// Flux.
+    Flux(FluxSettings),
+    /// gameday's applier.
+    Direct(DirectSettings),
+}
+
+impl BootstrapMethod {
+    /// `flux` or `direct`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BootstrapMethod::Flux(_) => "flux",
+            BootstrapMethod::Direct(_) => "direct",
+        }
+    }
+}
+
+/// Flux settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FluxSettings {
+    /// Install manifests: a file or URL.
+    pub manifests: Option<String>,
+    /// Interval of the sync objects.
+    pub interval: Duration,
+}
+
+/// Direct applier settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectSettings {
+    /// Re-apply interval.
+    pub interval: Duration,
+    /// Prune removed objects.
+    pub prune: bool,
+    /// Objects applied at once.
+    pub concurrency: u32,
+}
+
+/// A Secret from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretSource {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// The file.
+    pub from_file: PathBuf,
+    /// Data key.
+    pub key: String,
+}
