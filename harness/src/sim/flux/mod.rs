@@ -19,8 +19,8 @@
 //!   [`runner`] loop and running only while its Deployment in
 //!   `flux-system` has an available replica ([`activity`]) — deleting the
 //!   namespace stops reconciliation; re-installing brings it back.
-//! - [`terraform`]: Flux's Terraform controller (`Terraform` objects,
-//!   running the real `terraform` CLI), when enabled.
+//! - [`tofu`]: flux-iac's tofu-controller (`Terraform` objects, running
+//!   the real `terraform` CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
 //! - [`status`], [`spec`]: a status as a reconcile builds it (the
 //!   conventions themselves are [`crate::flux::status`]), and the spec
@@ -44,7 +44,7 @@ pub mod runner;
 pub mod source;
 pub mod spec;
 pub mod status;
-pub mod terraform;
+pub mod tofu;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,8 +78,8 @@ pub struct FluxOptions {
     pub render: RenderOptions,
     /// How `git` runs.
     pub git: GitSettings,
-    /// The Terraform controller, when enabled ([`terraform`]).
-    pub terraform: Option<terraform::TerraformOptions>,
+    /// The tofu-controller (`Terraform` objects), when enabled ([`tofu`]).
+    pub terraform: Option<tofu::TerraformOptions>,
 }
 
 impl Default for FluxOptions {
@@ -141,7 +141,7 @@ impl FluxEmulation {
         let terraform = match options.terraform.clone() {
             Some(o) => Some(runner::spawn(
                 Arc::new(
-                    terraform::TerraformController::new(
+                    tofu::TofuController::new(
                         cluster,
                         artifacts.clone(),
                         applier.clone(),

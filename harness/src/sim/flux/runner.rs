@@ -24,8 +24,10 @@ use super::activity;
 use super::spec::{SourceRef, depends_on};
 use super::status::{FINALIZER, deleting, has_finalizer};
 use crate::clock::{Busy, Clock};
-use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, EventFilter, EventType, Gvr, ObjectRef, Store, WriteOptions};
+use crate::sim::storage::selectors::Selector;
+use crate::sim::storage::store::{
+    Event, EventFilter, EventType, Gvr, ObjectRef, Store, WriteOptions,
+};
 
 /// An object: (namespace, name).
 pub type Key = (String, String);
@@ -132,7 +134,7 @@ async fn run<C: Controller>(
     store: Store,
     namespace: String,
     concurrency: usize,
-    mut sub: crate::sim::store::Subscription,
+    mut sub: crate::sim::storage::store::Subscription,
     mut stop: oneshot::Receiver<()>,
 ) {
     let clock = store.clock().clone();
@@ -466,7 +468,7 @@ mod tests {
     fn event(kind: EventType, old: Option<Value>, new: Value) -> Event {
         Event {
             kind,
-            resource: crate::sim::store::GroupResource::new(
+            resource: crate::sim::storage::store::GroupResource::new(
                 "kustomize.toolkit.fluxcd.io",
                 "kustomizations",
             ),
@@ -518,7 +520,7 @@ mod tests {
         };
         let ev = Event {
             kind: EventType::Modified,
-            resource: crate::sim::store::GroupResource::new(
+            resource: crate::sim::storage::store::GroupResource::new(
                 "source.toolkit.fluxcd.io",
                 "gitrepositories",
             ),

@@ -26,8 +26,8 @@ use super::runner::{Controller, Key, Requeue, woken};
 use crate::clock::Busy;
 use crate::gitops::apply::Applier;
 use crate::gitops::render::RenderOptions;
-use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, Gvr, Store, conditions};
+use crate::sim::storage::selectors::Selector;
+use crate::sim::storage::store::{Event, Gvr, Store, conditions};
 
 /// `kustomizations.kustomize.toolkit.fluxcd.io/v1`.
 pub fn gvr() -> Gvr {

@@ -32,7 +32,7 @@ use crate::sim::flux::runner::{Key, Requeue};
 use crate::sim::flux::status::{
     FINALIZER, Working, deleting, has_finalizer, reasons, suspended, types,
 };
-use crate::sim::store::{ObjectRef, Store, WriteOptions};
+use crate::sim::storage::store::{ObjectRef, Store, WriteOptions};
 
 /// The field manager objects are applied with.
 pub const MANAGER: &str = "kustomize-controller";

@@ -12,7 +12,7 @@ use super::artifacts::Artifacts;
 use super::runner::{Controller, Key, Requeue, key_of, needs_reconcile};
 use crate::clock::Busy;
 use crate::gitops::repo::GitSettings;
-use crate::sim::store::{Event, Gvr, Store};
+use crate::sim::storage::store::{Event, Gvr, Store};
 
 /// `gitrepositories.source.toolkit.fluxcd.io/v1`.
 pub fn gvr() -> Gvr {

@@ -27,7 +27,7 @@ use crate::sim::flux::runner::{Key, Requeue};
 use crate::sim::flux::status::{
     FINALIZER, Working, deleting, has_finalizer, reasons, suspended, types,
 };
-use crate::sim::store::{ObjectRef, WriteOptions};
+use crate::sim::storage::store::{ObjectRef, WriteOptions};
 
 /// Field manager of status writes (Flux's `gotk-<controller>`).
 const STATUS_MANAGER: &str = "gotk-source-controller";
