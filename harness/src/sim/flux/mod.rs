@@ -40,6 +40,7 @@
 pub mod activity;
 pub mod artifacts;
 pub mod kustomize;
+pub mod reconcile;
 pub mod runner;
 pub mod source;
 pub mod spec;
