@@ -377,26 +377,6 @@ fn set_finalizer<C: Controller>(store: &Store, r: &ObjectRef, present: bool) {
     });
 }
 
-/// Until every kind is on the skeleton, the runner drives its own
-/// trait; a kind on the skeleton gets it from here.
-impl<C: Controller> super::runner::Controller for C {
-    fn name(&self) -> &'static str {
-        C::NAME
-    }
-
-    fn resource(&self) -> Gvr {
-        Controller::resource(self)
-    }
-
-    fn triggered_by(&self, store: &Store, ev: &Event) -> Vec<Key> {
-        Controller::triggered_by(self, store, ev)
-    }
-
-    fn reconcile(&self, key: Key, busy: Busy) -> impl Future<Output = (Requeue, Busy)> + Send {
-        run(self, key, busy)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,9 +7,16 @@
 //! `spec.path` of their source's artifact — drift detection, plan, apply
 //! when approved (`approvePlan: auto`), outputs written to the Secret
 //! `spec.writeOutputsToSecret` names — with the real controller's status
-//! (see [`reconcile`]), at `spec.interval` (`retryInterval` after a
+//! (see `reconcile.rs`), at `spec.interval` (`retryInterval` after a
 //! failure), on `reconcile.fluxcd.io/requestedAt`, when the source has a
 //! new revision and when a dependency becomes ready.
+//!
+//! Here: the controller and its part of the reconcile skeleton
+//! ([`crate::sim::flux::reconcile`]); `reconcile.rs`, the steps in the
+//! real controller's order; [`status`], its status conventions (not
+//! Flux's toolkit ones); `workspace.rs`, the module copies Terraform runs
+//! in and `terraform destroy` on deletion; `outputs.rs`, the outputs
+//! Secret; [`spec`].
 //!
 //! As the real controller does, Terraform keeps its state in the cluster
 //! (the `kubernetes` backend: Secret `tfstate-<workspace>-<name>` in the
@@ -29,8 +36,11 @@
 //! no `healthChecks`, `webhooks`, `cloud`, `planOnly` or plan Secrets (a
 //! plan waiting for a manual approval is planned again once approved).
 
+mod outputs;
 mod reconcile;
 pub mod spec;
+pub mod status;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,8 +49,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Requeue, woken};
-use crate::clock::Busy;
+use super::reconcile::{Cleanup, Controller, Failure, Pass, Ready, Reconciled, has_finalizer};
+use super::runner::{Key, woken};
+use super::status::Working;
 use crate::flux::install::tofu as install;
 use crate::gitops::apply::Applier;
 use crate::process::Tools;
@@ -132,12 +143,16 @@ impl TofuController {
 }
 
 impl Controller for TofuController {
-    fn name(&self) -> &'static str {
-        install::CONTROLLER
-    }
+    const NAME: &'static str = install::CONTROLLER;
+    const STATUS_MANAGER: &'static str = install::CONTROLLER;
+    const FINALIZER: &'static str = FINALIZER;
 
     fn resource(&self) -> Gvr {
         gvr()
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
@@ -151,11 +166,37 @@ impl Controller for TofuController {
         )
     }
 
+    /// `terraform destroy` when the object still carries the finalizer
+    /// and asks for it (best effort); the work folder goes.
+    async fn cleanup(&self, obj: &Value, (ns, name): &Key) -> Cleanup {
+        if has_finalizer(obj, FINALIZER) {
+            workspace::destroy(self, obj, ns, name).await;
+        }
+        let _ = std::fs::remove_dir_all(self.work.join(ns).join(name));
+        Cleanup::Done
+    }
+
     fn reconcile(
         &self,
-        key: Key,
-        busy: Busy,
-    ) -> impl std::future::Future<Output = (Requeue, Busy)> + Send {
-        reconcile::reconcile(self, key, busy)
+        pass: &mut Pass<'_>,
+    ) -> impl std::future::Future<Output = Reconciled> + Send {
+        reconcile::reconcile(self, pass)
+    }
+
+    fn mark_ready(&self, w: &mut Working, ready: &Ready) {
+        let rev = ready.revision.as_deref();
+        status::mark_ready(&self.store, w, "True", ready.reason, &ready.message, rev);
+    }
+
+    fn mark_failed(&self, w: &mut Working, failure: &Failure) {
+        let rev = failure.revision.as_deref();
+        status::mark_ready(
+            &self.store,
+            w,
+            "False",
+            failure.reason,
+            &failure.message,
+            rev,
+        );
     }
 }
