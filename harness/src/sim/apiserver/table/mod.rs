@@ -1,5 +1,5 @@
 //! `meta.k8s.io/v1` Table responses for `kubectl get`: built-in columns
-//! for the common kinds ([`columns`]), CRD `additionalPrinterColumns`,
+//! for the common kinds (`columns.rs`), CRD `additionalPrinterColumns`,
 //! Name + Age otherwise.
 
 mod columns;
