@@ -23,8 +23,8 @@ use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
 use gameday::gitops::serve::{GitServer, ServeOptions};
 use gameday::kstatus::{Health, kustomization};
 use gameday::scenario::model::FluxSettings;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{EventFilter, Gvr, ObjectRef};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{EventFilter, Gvr, ObjectRef};
 use gameday::sim::{SimCluster, SimOptions};
 
 fn fixture() -> PathBuf {
@@ -79,7 +79,8 @@ async fn podinfo_ready(profile: Profile) -> (Duration, Duration) {
             .list(&Gvr::core("nodes"), None, &Default::default())
             .is_ok_and(|l| {
                 l.items.iter().all(|n| {
-                    gameday::sim::store::conditions::condition_status(n, "Ready") == Some("True")
+                    gameday::sim::storage::store::conditions::condition_status(n, "Ready")
+                        == Some("True")
                 })
             })
     };

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gameday::gitops::synth::SynthSpec;
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 use support::{Samples, Served};
 
 const APPS: [usize; 3] = [100, 500, 1_000];

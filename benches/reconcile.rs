@@ -29,7 +29,7 @@ use gameday::gitops::bootstrap::direct::{self, DirectConfig};
 use gameday::gitops::synth::SynthSpec;
 use gameday::scenario::model::DirectSettings;
 use gameday::sim::Gvr;
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 use support::{Samples, Served};
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gameday::clock::{Clock, duration_between};
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{DeleteOptions, EventFilter, WriteOptions};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{DeleteOptions, EventFilter, WriteOptions};
 use gameday::sim::{GroupResource, Gvr, ObjectRef, SimCluster, SimOptions, Store};
 use serde_json::{Value, json};
 

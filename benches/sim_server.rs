@@ -96,8 +96,8 @@ fn writes(c: &mut Criterion) {
 /// The in-process API the simulated controllers use (no HTTP).
 fn store_writes(c: &mut Criterion) {
     use gameday::sim::Gvr;
-    use gameday::sim::registry::Registry;
-    use gameday::sim::store::{Store, StoreOptions, WriteOptions};
+    use gameday::sim::storage::kinds::Registry;
+    use gameday::sim::storage::store::{Store, StoreOptions, WriteOptions};
     let store = Store::new(
         Registry::with_builtins(),
         Clock::wall(),

@@ -31,8 +31,8 @@ use gameday::gitops::serve::{GitServer, ServeOptions};
 use gameday::gitops::synth::{self, Summary, SynthSpec};
 use gameday::kstatus::{Health, kustomization};
 use gameday::scenario::model::FluxSettings;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{DeleteOptions, EventFilter, conditions};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{DeleteOptions, EventFilter, conditions};
 use gameday::sim::{GroupResource, Gvr, ObjectRef, SimCluster, SimOptions, Store};
 
 /// The simulated start time of every virtual clock (fixed: reproducible).

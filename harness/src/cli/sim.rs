@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use gameday::clock::Clock;
 use gameday::exit;
-use gameday::sim::profile::Profile;
-use gameday::sim::{SimOptions, control, serve};
+use gameday::sim::Profile;
+use gameday::sim::SimOptions;
+use gameday::sim::apiserver::{control, serve};
 
 use super::render;
 

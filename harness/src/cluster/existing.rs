@@ -227,7 +227,8 @@ pub(super) async fn connect(scenario: &Scenario, cx: &Context) -> Result<Cluster
     let path: PathBuf = cx.dir.join("existing.kubeconfig");
     let yaml = serde_yaml::to_string(&scoped).map_err(|e| client_err(e.to_string()))?;
     std::fs::create_dir_all(&cx.dir).map_err(|e| client_err(e.to_string()))?;
-    crate::sim::kubeconfig::write(&path, &yaml).map_err(|e| client_err(e.to_string()))?;
+    crate::sim::apiserver::kubeconfig::write(&path, &yaml)
+        .map_err(|e| client_err(e.to_string()))?;
     let options = KubeConfigOptions {
         context: Some(context.clone()),
         ..KubeConfigOptions::default()

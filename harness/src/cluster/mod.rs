@@ -54,7 +54,7 @@ pub enum Error {
         name: String,
         /// Why.
         #[source]
-        source: crate::sim::controllers::NodeFaultError,
+        source: crate::sim::workloads::controllers::NodeFaultError,
     },
     /// The provider cannot do this (validation should have refused it).
     #[error("provider {provider} cannot {what}")]

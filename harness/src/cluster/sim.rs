@@ -6,9 +6,9 @@
 //! API server starts with its nodes, controllers and Flux emulation.
 
 use crate::scenario::model::{Scenario, SimProfile};
+use crate::sim::Profile;
 use crate::sim::flux::FluxOptions;
-use crate::sim::flux::terraform::TerraformOptions;
-use crate::sim::profile::Profile;
+use crate::sim::flux::tofu::TerraformOptions;
 use crate::sim::{SimCluster, SimOptions};
 
 use super::{Backend, Cluster, Context, Error, Result};

@@ -286,7 +286,7 @@ fn kubeconfig_from(s: &Shared, outputs: &tf::Outputs, files: &Path) -> Result<Pa
     })?;
     if text.contains('\n') || text.trim_start().starts_with("apiVersion") {
         let path = files.join(format!("{}.kubeconfig", s.name));
-        crate::sim::kubeconfig::write(&path, text)
+        crate::sim::apiserver::kubeconfig::write(&path, text)
             .map_err(|e| bad(format!("cannot write it to {}: {e}", path.display())))?;
         return Ok(path);
     }

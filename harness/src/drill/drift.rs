@@ -17,7 +17,7 @@ use super::error::{Error, Result};
 use super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
 use super::repeat::Drill;
 use crate::scenario::model::NamespacedName;
-use crate::sim::flux::terraform::spec::Spec;
+use crate::sim::flux::tofu::spec::Spec;
 use crate::terraform::{Terraform, backend, module};
 
 /// Longest the hand-made apply may take.

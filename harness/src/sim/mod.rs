@@ -4,65 +4,54 @@
 //! `kubectl` work against it unchanged.
 //!
 //! Start one with [`SimCluster::start`] ([`SimOptions`]: name, clock, TLS,
-//! port, version, bookmark interval, seed/profile/nodes for the simulated
-//! controllers, start hooks). It serves HTTPS on 127.0.0.1 with a
+//! port, version, bookmark interval, seed/[`Profile`]/nodes for the
+//! simulated controllers, start hooks). It serves HTTPS on 127.0.0.1 with a
 //! per-cluster CA and bearer token ([`SimCluster::kubeconfig_yaml`],
 //! [`SimCluster::write_kubeconfig`], [`SimCluster::client`]); controllers
-//! use the in-process API of [`SimCluster::store`] (see [`store`]). Fault
-//! hooks for drills are in [`faults`]: `stop_api`/`start_api` (outage on
-//! the same port), `inject_error` (429/500/503/504 on route globs),
-//! `compact`, `close_watches`, `destroy`. [`serve`] is `gameday sim serve`.
+//! use the in-process API of [`SimCluster::store`] (see [`storage::store`]).
 //!
-//! The pieces, by concept:
+//! The folders, by what a reader looks for:
 //!
-//! - [`store`]: objects, revisions, history, events — and the in-process
-//!   API the simulated controllers use (start there);
-//! - [`registry`]: built-in and CRD-defined resource types; [`crd`];
-//! - [`selectors`], [`patch`], [`ownership`] (managedFields and
-//!   server-side apply), [`defaults`];
-//! - [`status`]: API errors and their `Status` bodies;
-//! - [`resource`]: type and object identity;
-//! - [`lifecycle`]: namespace finalization, garbage collection, CRD cleanup;
-//! - [`http`]: routing, verbs, list/watch, [`discovery`], [`openapi`],
-//!   [`table`] (with [`jsonpath`]), [`protobuf`] request bodies;
-//! - [`tls`], [`kubeconfig`], [`cluster`], [`faults`], [`serve`].
+//! - [`cluster`]: the handle — [`SimCluster`], [`SimOptions`] — and its
+//!   fault hooks for drills ([`cluster::faults`]: `stop_api`/`start_api`
+//!   (outage on the same port), `inject_error` (429/500/503/504 on route
+//!   globs), `compact`, `close_watches`, `destroy`, losing and restoring
+//!   nodes);
+//! - [`apiserver`]: what speaks HTTP — routing, the verbs, list/watch,
+//!   discovery, OpenAPI, `kubectl get` tables, protobuf request bodies, TLS,
+//!   kubeconfigs, `gameday sim serve` and its fault-command socket;
+//! - [`storage`]: what the API server stores and how — the [`Store`]
+//!   (objects, revisions, history, events, and the in-process API the
+//!   simulated controllers use: start there), the resource types it serves
+//!   ([`storage::kinds`], CRDs), selectors, patches, field ownership
+//!   (managedFields, server-side apply), defaults, API errors
+//!   ([`ApiError`]), identities ([`Gvr`], [`ObjectRef`]) and the API
+//!   server's own background work (namespace finalization, the
+//!   ownerReference garbage collector, CRD cleanup);
+//! - [`workloads`]: the simulated kube-controller-manager, scheduler and
+//!   kubelets — controllers, lifecycle stages as data, latency
+//!   [`Profile`]s with seeded jitter, Nodes, the image registry;
+//! - [`flux`]: Flux's controllers, emulated (source, kustomize, and the
+//!   tofu-controller's `Terraform`), on one reconcile skeleton.
+//!
+//! Inside, code points down the same way: `storage` uses none of the
+//! others; `workloads` uses only `storage`; `apiserver` serves `storage`
+//! (its `serve` and `control` start and drive a whole cluster); `cluster`
+//! assembles the three; `flux` runs on a started cluster.
 
+pub mod apiserver;
 pub mod cluster;
-pub mod control;
-pub mod controllers;
-pub mod crd;
-pub mod defaults;
-pub mod discovery;
-pub mod faults;
 pub mod flux;
-pub mod http;
-pub mod jitter;
-pub mod jsonpath;
-pub mod kubeconfig;
-pub mod lifecycle;
-pub mod nodes;
-pub mod openapi;
-pub mod ownership;
-pub mod patch;
-pub mod profile;
-pub mod protobuf;
-pub mod registry;
-pub mod registry_images;
-pub mod resource;
-pub mod selectors;
-pub mod serve;
-pub mod stages;
-pub mod status;
-pub mod store;
-pub mod table;
-pub mod tls;
+pub mod storage;
+pub mod workloads;
 
+pub use apiserver::inject::{ErrorRule, RuleId};
+pub use apiserver::server::KubeVersion;
 pub use cluster::{SimCluster, SimOptions};
-pub use faults::{ErrorRule, RuleId};
-pub use http::server::KubeVersion;
-pub use resource::{GroupResource, Gvr, ObjectRef};
-pub use status::{ApiError, ApiResult, Reason};
-pub use store::Store;
+pub use storage::resource::{GroupResource, Gvr, ObjectRef};
+pub use storage::status::{ApiError, ApiResult, Reason};
+pub use storage::store::Store;
+pub use workloads::profile::Profile;
 
 /// Errors of starting and running a simulated cluster.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +93,7 @@ pub enum Error {
     Flux(#[source] Box<flux::Error>),
     /// The control socket could not be served.
     #[error(transparent)]
-    Control(#[from] control::Error),
+    Control(#[from] apiserver::control::Error),
     /// Waiting for a shutdown signal failed.
     #[error("could not install the signal handler")]
     Signal(#[source] std::io::Error),

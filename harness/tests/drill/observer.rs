@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use gameday::clock::{Clock, TimeSource};
 use gameday::drill::probe::observer::{FnCondition, GroupKind, Judgement, Observer, WaitOptions};
-use gameday::sim::resource::Gvr;
-use gameday::sim::store::WriteOptions;
+use gameday::sim::storage::resource::Gvr;
+use gameday::sim::storage::store::WriteOptions;
 use gameday::sim::{SimCluster, SimOptions};
 use serde_json::json;
 

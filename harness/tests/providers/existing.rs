@@ -4,7 +4,7 @@
 use gameday::clock::Clock;
 use gameday::cluster::{self, Cluster, existing};
 use gameday::scenario::model::{Fault, ResourceTarget};
-use gameday::sim::store::{EventFilter, conditions};
+use gameday::sim::storage::store::{EventFilter, conditions};
 use gameday::sim::{GroupResource, Gvr, SimCluster, SimOptions};
 
 use super::fakes::{Fakes, scenario};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gameday::clock::Clock;
-use gameday::sim::store::{EventFilter, GroupResource, WriteOptions};
+use gameday::sim::storage::store::{EventFilter, GroupResource, WriteOptions};
 use gameday::sim::{ErrorRule, Gvr, ObjectRef, SimOptions};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};

@@ -93,7 +93,7 @@ async fn crd_established_then_custom_resource_with_printer_columns() {
     let now = store.now_rfc3339();
     store
         .mutate(&r, true, &Default::default(), |o| {
-            gameday::sim::store::conditions::set_condition(
+            gameday::sim::storage::store::conditions::set_condition(
                 o,
                 "Ready",
                 "True",

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gameday::clock::Clock;
-use gameday::sim::registry::Registry;
-use gameday::sim::selectors::Selector;
-use gameday::sim::store::{
+use gameday::sim::storage::kinds::Registry;
+use gameday::sim::storage::selectors::Selector;
+use gameday::sim::storage::store::{
     DeleteOptions, EventFilter, EventType, GroupResource, StoreOptions, WriteOptions,
 };
 use gameday::sim::{Gvr, ObjectRef, Reason, Store};

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::sim::store::{Event, Gvr, ObjectRef, Store};
+use crate::sim::storage::store::{Event, Gvr, ObjectRef, Store};
 
 fn deleting(obj: &Value) -> bool {
     obj.pointer("/metadata/deletionTimestamp")

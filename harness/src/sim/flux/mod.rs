@@ -15,12 +15,18 @@
 //! - the install manifests are [`crate::flux::install`]'s (`flux-system`
 //!   Namespace, CRDs with printer columns, RBAC, the controller
 //!   Deployments): installing them is what starts the emulation.
-//! - [`source`] and [`kustomize`]: the controllers, each driven by the
-//!   [`runner`] loop and running only while its Deployment in
-//!   `flux-system` has an available replica ([`activity`]) — deleting the
-//!   namespace stops reconciliation; re-installing brings it back.
-//! - [`terraform`]: Flux's Terraform controller (`Terraform` objects,
-//!   running the real `terraform` CLI), when enabled.
+//! - [`reconcile`]: the one reconcile skeleton every controller runs on
+//!   (get, deletion and finalizer, suspend, status writes; each kind
+//!   supplies its steps and ends with `Ready` or a `Failure`) — start
+//!   there to add a kind; [`runner`]: the loop that drives it (work queue,
+//!   requeues, concurrency), running a controller only while its
+//!   Deployment in `flux-system` has an available replica ([`activity`])
+//!   — deleting the namespace stops reconciliation; re-installing brings
+//!   it back.
+//! - the controllers, one folder each: [`source`] (`GitRepository`),
+//!   [`kustomize`] (`Kustomization`), and [`tofu`], flux-iac's
+//!   tofu-controller (`Terraform` objects, running the real `terraform`
+//!   CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
 //! - [`status`], [`spec`]: a status as a reconcile builds it (the
 //!   conventions themselves are [`crate::flux::status`]), and the spec
@@ -40,11 +46,12 @@
 pub mod activity;
 pub mod artifacts;
 pub mod kustomize;
+pub mod reconcile;
 pub mod runner;
 pub mod source;
 pub mod spec;
 pub mod status;
-pub mod terraform;
+pub mod tofu;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,8 +85,8 @@ pub struct FluxOptions {
     pub render: RenderOptions,
     /// How `git` runs.
     pub git: GitSettings,
-    /// The Terraform controller, when enabled ([`terraform`]).
-    pub terraform: Option<terraform::TerraformOptions>,
+    /// The tofu-controller (`Terraform` objects), when enabled ([`tofu`]).
+    pub terraform: Option<tofu::TerraformOptions>,
 }
 
 impl Default for FluxOptions {
@@ -141,7 +148,7 @@ impl FluxEmulation {
         let terraform = match options.terraform.clone() {
             Some(o) => Some(runner::spawn(
                 Arc::new(
-                    terraform::TerraformController::new(
+                    tofu::TofuController::new(
                         cluster,
                         artifacts.clone(),
                         applier.clone(),

@@ -1,7 +1,8 @@
 //! The loop every emulated Flux controller runs: a work queue fed by store
-//! events and timers on the cluster's clock, reconciles with bounded
-//! concurrency, requeues as controller-runtime does, and the controller's
-//! life tied to its Deployment ([`super::activity`]).
+//! events and timers on the cluster's clock, reconciles (one pass of
+//! [`super::reconcile::run`] each) with bounded concurrency, requeues as
+//! controller-runtime does, and the controller's life tied to its
+//! Deployment ([`super::activity`]).
 //!
 //! Simulated time: the loop holds the `Busy` guard of the event or timer it
 //! reacts to until it has dispatched the work; each reconcile gets its own
@@ -11,7 +12,6 @@
 //! waiting for simulated time to pass).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,11 +21,14 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::activity;
+use super::reconcile::{self, Controller};
 use super::spec::{SourceRef, depends_on};
 use super::status::{FINALIZER, deleting, has_finalizer};
 use crate::clock::{Busy, Clock};
-use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, EventFilter, EventType, Gvr, ObjectRef, Store, WriteOptions};
+use crate::sim::storage::selectors::Selector;
+use crate::sim::storage::store::{
+    Event, EventFilter, EventType, Gvr, ObjectRef, Store, WriteOptions,
+};
 
 /// An object: (namespace, name).
 pub type Key = (String, String);
@@ -51,20 +54,6 @@ const MAX_RETRY: Duration = Duration::from_secs(15 * 60);
 pub fn backoff(failures: u32) -> Duration {
     let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
     MIN_RETRY.saturating_mul(factor).min(MAX_RETRY)
-}
-
-/// One emulated controller.
-pub trait Controller: Send + Sync + 'static {
-    /// Its Deployment's name (`source-controller`…).
-    fn name(&self) -> &'static str;
-    /// The kind it reconciles.
-    fn resource(&self) -> Gvr;
-    /// The objects to reconcile because of `ev`.
-    fn triggered_by(&self, store: &Store, ev: &Event) -> Vec<Key>;
-    /// Reconciles one object. Holds `busy` while working (and lets go of it
-    /// only while waiting for simulated time); returns what to do next and
-    /// the guard it holds at the end.
-    fn reconcile(&self, key: Key, busy: Busy) -> impl Future<Output = (Requeue, Busy)> + Send;
 }
 
 /// A running controller loop; stops when dropped.
@@ -132,7 +121,7 @@ async fn run<C: Controller>(
     store: Store,
     namespace: String,
     concurrency: usize,
-    mut sub: crate::sim::store::Subscription,
+    mut sub: crate::sim::storage::store::Subscription,
     mut stop: oneshot::Receiver<()>,
 ) {
     let clock = store.clock().clone();
@@ -208,15 +197,12 @@ impl<C: Controller> Loop<C> {
     }
 
     fn refresh_activity(&mut self) {
-        let running = activity::is_running(&self.store, &self.namespace, self.ctl.name());
+        let running = activity::is_running(&self.store, &self.namespace, C::NAME);
         if running == self.active {
             return;
         }
         if running {
-            tracing::debug!(
-                controller = self.ctl.name(),
-                "emulated Flux controller started"
-            );
+            tracing::debug!(controller = C::NAME, "emulated Flux controller started");
             self.active = true;
             let now = self.clock.now();
             if let Ok(list) = self
@@ -230,10 +216,7 @@ impl<C: Controller> Loop<C> {
                 }
             }
         } else {
-            tracing::debug!(
-                controller = self.ctl.name(),
-                "emulated Flux controller stopped"
-            );
+            tracing::debug!(controller = C::NAME, "emulated Flux controller stopped");
             self.deactivate();
             self.release_orphans();
         }
@@ -282,7 +265,7 @@ impl<C: Controller> Loop<C> {
         let r = ObjectRef::namespaced(self.ctl.resource(), &ns, &name);
         let _ = self
             .store
-            .mutate(&r, false, &WriteOptions::manager(self.ctl.name()), |o| {
+            .mutate(&r, false, &WriteOptions::manager(C::NAME), |o| {
                 if let Some(f) = o
                     .pointer_mut("/metadata/finalizers")
                     .and_then(Value::as_array_mut)
@@ -373,7 +356,7 @@ impl<C: Controller> Loop<C> {
             let (ctl, done, k) = (self.ctl.clone(), self.done.clone(), key.clone());
             let task = tokio::spawn(async move {
                 let _slot = slot;
-                let (requeue, busy) = ctl.reconcile(k.clone(), busy).await;
+                let (requeue, busy) = reconcile::run(&*ctl, k.clone(), busy).await;
                 let _ = done.send((k, requeue, busy));
             });
             self.inflight.insert(key, task.abort_handle());
@@ -466,7 +449,7 @@ mod tests {
     fn event(kind: EventType, old: Option<Value>, new: Value) -> Event {
         Event {
             kind,
-            resource: crate::sim::store::GroupResource::new(
+            resource: crate::sim::storage::store::GroupResource::new(
                 "kustomize.toolkit.fluxcd.io",
                 "kustomizations",
             ),
@@ -518,7 +501,7 @@ mod tests {
         };
         let ev = Event {
             kind: EventType::Modified,
-            resource: crate::sim::store::GroupResource::new(
+            resource: crate::sim::storage::store::GroupResource::new(
                 "source.toolkit.fluxcd.io",
                 "gitrepositories",
             ),

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 pub use crate::flux::status::*;
-use crate::sim::store::conditions;
+use crate::sim::storage::store::conditions;
 
 /// A working copy of an object whose status a reconcile builds up.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gameday::gitops::bootstrap::Error;
 use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 
 use crate::flux::world::World;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use gameday::gitops::bootstrap::direct::{DirectConfig, DirectReconciler};
 use gameday::scenario::model::DirectSettings;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::Gvr;
+use gameday::sim::Profile;
+use gameday::sim::storage::store::Gvr;
 
 use crate::flux::world::{World, configmaps, deployments};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use gameday::gitops::apply::Manifest;
 use gameday::gitops::bootstrap::Error;
 use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
-use gameday::sim::profile::Profile;
-use gameday::sim::store::Gvr;
+use gameday::sim::Profile;
+use gameday::sim::storage::store::Gvr;
 use serde_json::json;
 
 use super::world::{World, ready};

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use gameday::sim::profile::Profile;
-use gameday::sim::store::Gvr;
+use gameday::sim::Profile;
+use gameday::sim::storage::store::Gvr;
 
 use super::world::{World, configmaps};
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use gameday::gitops::bootstrap::flux::{self, FluxBootstrap, Install};
 use gameday::gitops::bootstrap::{Error, flux::install};
 use gameday::scenario::model::FluxSettings;
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 
 use super::world::World;
 use crate::common::{assert_golden, fixtures};

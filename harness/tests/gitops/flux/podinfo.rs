@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 
 use super::world::{World, ready};
 
@@ -33,7 +33,7 @@ async fn podinfo_bootstraps_with_both_kustomizations_ready_at_head() {
 
 #[tokio::test]
 async fn apps_is_applied_only_after_infrastructure_is_ready() {
-    use gameday::sim::store::EventFilter;
+    use gameday::sim::storage::store::EventFilter;
     let w = World::new("podinfo", Profile::instant()).await;
     w.bootstrap("clusters/staging").await.expect("bootstrap");
     w.wait_kustomizations(&["infrastructure", "apps"], Duration::from_secs(600))

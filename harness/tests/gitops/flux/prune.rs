@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
@@ -18,7 +18,7 @@ async fn a_removed_file_is_pruned_and_the_rest_untouched() {
     let store = w.tb.cluster.store().clone();
     let get = |gvr, name: &str| {
         store
-            .get(&gameday::sim::store::ObjectRef::namespaced(
+            .get(&gameday::sim::storage::store::ObjectRef::namespaced(
                 gvr, "shop", name,
             ))
             .unwrap()
@@ -47,7 +47,11 @@ async fn a_removed_file_is_pruned_and_the_rest_untouched() {
         "the ads Deployment was pruned"
     );
     assert!(
-        !w.exists(&gameday::sim::store::Gvr::core("services"), "shop", "ads"),
+        !w.exists(
+            &gameday::sim::storage::store::Gvr::core("services"),
+            "shop",
+            "ads"
+        ),
         "the ads Service was pruned"
     );
     // Other objects untouched: not rewritten (a ConfigMap keeps its

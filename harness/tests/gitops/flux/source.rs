@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use gameday::gitops::apply::Manifest;
 use gameday::process::Cmd;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::Gvr;
+use gameday::sim::Profile;
+use gameday::sim::storage::store::Gvr;
 use serde_json::json;
 
 use super::world::{World, ready};

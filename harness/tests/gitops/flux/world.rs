@@ -12,10 +12,10 @@ use gameday::gitops::bootstrap::flux::{self, FluxBootstrap, FluxReport};
 use gameday::gitops::repo::{FixtureOptions, GitRef, Repo};
 use gameday::gitops::serve::{GitServer, ServeOptions};
 use gameday::scenario::model::{DirectSettings, FluxSettings};
+use gameday::sim::Profile;
 use gameday::sim::SimOptions;
 use gameday::sim::flux::{FluxEmulation, FluxOptions};
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{Gvr, ObjectRef};
+use gameday::sim::storage::store::{Gvr, ObjectRef};
 use kube::api::{Api, DynamicObject};
 use kube::core::discovery::ApiResource;
 use serde_json::Value;
@@ -125,13 +125,13 @@ impl World {
     pub async fn wait_nodes_ready(&self) {
         let store = self.tb.cluster.store().clone();
         let clock = self.tb.clock();
-        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
         let ready = |store: &gameday::sim::Store| {
             store
                 .list(&Gvr::core("nodes"), None, &Default::default())
                 .is_ok_and(|l| {
                     l.items.iter().all(|n| {
-                        gameday::sim::store::conditions::condition_status(n, "Ready")
+                        gameday::sim::storage::store::conditions::condition_status(n, "Ready")
                             == Some("True")
                     })
                 })
@@ -213,7 +213,7 @@ impl World {
         let clock = self.tb.clock();
         let start = clock.now();
         let store = self.tb.cluster.store().clone();
-        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
         if self.exists(gvr, namespace, name) {
             return Duration::ZERO;
         }
@@ -246,7 +246,7 @@ impl World {
     ) -> Value {
         let store = self.tb.cluster.store().clone();
         let clock = self.tb.clock();
-        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
         let r = ObjectRef::namespaced(gvr.clone(), "flux-system", name);
         let current = |store: &gameday::sim::Store| store.get(&r).ok().map(|o| (*o).clone());
         let done = clock
@@ -293,7 +293,7 @@ impl World {
         let head = self.head().await;
         let store = self.tb.cluster.store().clone();
         let clock = self.tb.clock();
-        let mut sub = store.subscribe(gameday::sim::store::EventFilter::all());
+        let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
         let gvr = Gvr::new("kustomize.toolkit.fluxcd.io", "v1", "kustomizations");
         let pending = |store: &gameday::sim::Store| -> Vec<String> {
             names

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use gameday::clock::Clock;
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 use kube::runtime::wait::{await_condition, conditions};

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use gameday::clock::Clock;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::DeleteOptions;
+use gameday::sim::Profile;
+use gameday::sim::storage::store::DeleteOptions;
 use gameday::sim::{Gvr, ObjectRef, SimCluster, SimOptions};
 
 use super::*;
@@ -55,7 +55,7 @@ async fn drill(seed: u64) -> Vec<Duration> {
     let (_, available) = wait_for(s, &d_ref, rolled_out).await;
     let ns = ObjectRef::cluster(Gvr::core("namespaces"), "app");
     s.delete(&ns, &DeleteOptions::default()).unwrap();
-    let mut sub = s.subscribe(gameday::sim::store::EventFilter::resource(
+    let mut sub = s.subscribe(gameday::sim::storage::store::EventFilter::resource(
         gameday::sim::GroupResource::new("", "namespaces"),
     ));
     while s.get(&ns).is_ok() {

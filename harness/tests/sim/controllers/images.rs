@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{EventType, WriteOptions};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{EventType, WriteOptions};
 use gameday::sim::{GroupResource, ObjectRef};
 use serde_json::json;
 

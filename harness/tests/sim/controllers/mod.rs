@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gameday::clock::Clock;
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{EventFilter, WriteOptions};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{EventFilter, WriteOptions};
 use gameday::sim::{GroupResource, Gvr, ObjectRef, SimCluster, SimOptions, Store};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -145,7 +145,7 @@ pub async fn wait_for(
         let o = &d.event.object;
         let same = o["metadata"]["name"] == r.name.as_str()
             && o["metadata"]["namespace"].as_str() == r.namespace.as_deref();
-        if same && d.event.kind != gameday::sim::store::EventType::Deleted && pred(o) {
+        if same && d.event.kind != gameday::sim::storage::store::EventType::Deleted && pred(o) {
             return (o.clone(), store.clock().now());
         }
     }
@@ -209,7 +209,8 @@ pub fn record(store: &Store, resource: GroupResource) -> Recorder {
 }
 
 /// Events recorded by [`record`].
-pub type Recorder = Arc<std::sync::Mutex<Vec<(gameday::sim::store::EventType, Arc<Value>, u64)>>>;
+pub type Recorder =
+    Arc<std::sync::Mutex<Vec<(gameday::sim::storage::store::EventType, Arc<Value>, u64)>>>;
 
 /// The status of condition `type_`.
 pub fn cond<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use gameday::sim::controllers::NodeFaultError;
-use gameday::sim::profile::Profile;
+use gameday::sim::Profile;
+use gameday::sim::workloads::controllers::NodeFaultError;
 use gameday::sim::{Gvr, ObjectRef};
 use serde_json::Value;
 

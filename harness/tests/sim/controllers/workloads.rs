@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use gameday::sim::profile::Profile;
-use gameday::sim::store::{EventType, WriteOptions};
+use gameday::sim::Profile;
+use gameday::sim::storage::store::{EventType, WriteOptions};
 use gameday::sim::{GroupResource, Gvr, ObjectRef};
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::gvr;
 use super::spec::{SourceRef, Spec};
-use crate::sim::store::{ObjectRef, Store, conditions};
+use crate::sim::storage::store::{ObjectRef, Store, conditions};
 
 /// Checks the dependencies of a Kustomization whose source is at
 /// `revision`.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::clock::Busy;
 use crate::gitops::apply::health::Tracker;
 use crate::gitops::apply::{Error, ObjectId};
-use crate::sim::store::{EventFilter, EventType, ObjectRef, Store};
+use crate::sim::storage::store::{EventFilter, EventType, ObjectRef, Store};
 
 fn current(store: &Store, id: &ObjectId) -> Option<std::sync::Arc<Value>> {
     let rt = store.registry().by_kind(&id.group, &id.kind)?;

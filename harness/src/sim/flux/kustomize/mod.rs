@@ -22,12 +22,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Requeue, woken};
-use crate::clock::Busy;
+use super::reconcile::{Cleanup, Controller, Pass, Reconciled};
+use super::runner::{Key, woken};
 use crate::gitops::apply::Applier;
 use crate::gitops::render::RenderOptions;
-use crate::sim::selectors::Selector;
-use crate::sim::store::{Event, Gvr, Store, conditions};
+use crate::sim::storage::selectors::Selector;
+use crate::sim::storage::store::{Event, Gvr, Store, conditions};
 
 /// `kustomizations.kustomize.toolkit.fluxcd.io/v1`.
 pub fn gvr() -> Gvr {
@@ -83,12 +83,15 @@ fn ready(o: &Value) -> bool {
 }
 
 impl Controller for KustomizeController {
-    fn name(&self) -> &'static str {
-        "kustomize-controller"
-    }
+    const NAME: &'static str = reconcile::MANAGER;
+    const STATUS_MANAGER: &'static str = "gotk-kustomize-controller";
 
     fn resource(&self) -> Gvr {
         gvr()
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
@@ -105,11 +108,15 @@ impl Controller for KustomizeController {
         )
     }
 
+    /// Garbage-collects the inventory, per `deletionPolicy`.
+    async fn cleanup(&self, obj: &Value, (ns, name): &Key) -> Cleanup {
+        reconcile::finalize(self, obj, ns, name).await
+    }
+
     fn reconcile(
         &self,
-        key: Key,
-        busy: Busy,
-    ) -> impl std::future::Future<Output = (Requeue, Busy)> + Send {
-        reconcile::reconcile(self, key, busy)
+        pass: &mut Pass<'_>,
+    ) -> impl std::future::Future<Output = Reconciled> + Send {
+        reconcile::reconcile(self, pass)
     }
 }

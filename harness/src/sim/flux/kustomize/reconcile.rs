@@ -1,8 +1,10 @@
-//! One Kustomization reconcile, in the order Flux's kustomize-controller
-//! runs it (the order decides which reason a failure reports):
+//! The steps of a Kustomization reconcile, in the order Flux's
+//! kustomize-controller runs them (the order decides which reason a failure
+//! reports), after the skeleton's deletion (garbage-collecting the
+//! inventory per `deletionPolicy`, [`finalize`]), finalizer and suspension
+//! ([`crate::sim::flux::reconcile`]):
 //!
-//! 1. deletion: garbage-collect the inventory (per `deletionPolicy`),
-//!    remove the finalizer; otherwise add it; stop when suspended;
+//! 1. an unusable spec stalls (`InvalidSpec`);
 //! 2. source missing, or without artifact → `ArtifactFailed`;
 //! 3. `dependsOn` not ready → `DependencyNotReady` (requeue 30 s);
 //! 4. `Ready=Unknown`/`Reconciling` (`Progressing`); path missing in the
@@ -19,25 +21,23 @@
 //! Failures requeue at `retryInterval`, success at `interval`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
 use super::spec::Spec;
-use super::{KustomizeController, deps, gvr, health};
-use crate::clock::Busy;
+use super::{KustomizeController, deps, health};
 use crate::flux::duration;
 use crate::gitops::apply::{ApplyOptions, Inventory, Manifest, ObjectId};
 use crate::gitops::render;
-use crate::sim::flux::runner::{Key, Requeue};
-use crate::sim::flux::status::{
-    FINALIZER, Working, deleting, has_finalizer, reasons, suspended, types,
-};
-use crate::sim::store::{ObjectRef, Store, WriteOptions};
+use crate::sim::flux::reconcile::{Cleanup, Failure, Pass, Ready, Reconciled};
+use crate::sim::flux::runner::Requeue;
+use crate::sim::flux::status::{reasons, suspended, types};
+use crate::sim::storage::store::{ObjectRef, Store};
 
-/// The field manager objects are applied with.
+/// The field manager objects are applied with (and the controller's
+/// name).
 pub const MANAGER: &str = "kustomize-controller";
-/// The field manager of status writes.
-const STATUS_MANAGER: &str = "gotk-kustomize-controller";
 /// Label naming the Kustomization that applied an object.
 pub const NAME_LABEL: &str = "kustomize.toolkit.fluxcd.io/name";
 /// Label naming its namespace.
@@ -50,48 +50,31 @@ fn owner_labels(ns: &str, name: &str) -> BTreeMap<String, String> {
     ])
 }
 
-fn set_finalizer(store: &Store, r: &ObjectRef, present: bool) {
-    let _ = store.mutate(r, false, &WriteOptions::manager(MANAGER), |o| {
-        let has = o
-            .pointer("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| f.iter().any(|x| x.as_str() == Some(FINALIZER)));
-        match (present, has) {
-            (true, false) => match o
-                .pointer_mut("/metadata/finalizers")
-                .and_then(Value::as_array_mut)
-            {
-                Some(f) => f.push(json!(FINALIZER)),
-                None => o["metadata"]["finalizers"] = json!([FINALIZER]),
-            },
-            (false, true) => {
-                if let Some(f) = o
-                    .pointer_mut("/metadata/finalizers")
-                    .and_then(Value::as_array_mut)
-                {
-                    f.retain(|x| x.as_str() != Some(FINALIZER));
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    });
-}
-
-/// Garbage collection on deletion; false when it must be retried.
-async fn finalize(ctl: &KustomizeController, obj: &Value, ns: &str, name: &str) -> bool {
+/// Deletion: garbage-collects the inventory (unless suspended, or
+/// `deletionPolicy` keeps the objects); retried while some object could
+/// not be deleted.
+pub(super) async fn finalize(
+    ctl: &KustomizeController,
+    obj: &Value,
+    ns: &str,
+    name: &str,
+) -> Cleanup {
     let Ok(spec) = Spec::read(obj) else {
-        return true;
+        return Cleanup::Done;
     };
     let inventory = Inventory::from_status(obj.pointer("/status/inventory"));
     if suspended(obj) || inventory.is_empty() || !spec.deletes_on_finalize() {
-        return true;
+        return Cleanup::Done;
     }
     let applier = ctl.applier.with_options(ApplyOptions {
         labels: owner_labels(ns, name),
         ..ApplyOptions::manager(MANAGER)
     });
-    applier.prune(&inventory).await.failed.is_empty()
+    if applier.prune(&inventory).await.failed.is_empty() {
+        Cleanup::Done
+    } else {
+        Cleanup::Retry
+    }
 }
 
 /// The health-check targets of a successful apply.
@@ -115,137 +98,121 @@ fn health_targets(spec: &Spec, applied: &[ObjectId], own: &ObjectId) -> Vec<Obje
     targets.into_iter().filter(|t| t != own).collect()
 }
 
-pub(super) async fn reconcile(
-    ctl: &KustomizeController,
-    (ns, name): Key,
-    busy: Busy,
-) -> (Requeue, Busy) {
-    let store = &ctl.store;
-    let r = ObjectRef::namespaced(gvr(), &ns, &name);
-    let Ok(obj) = store.get(&r) else {
-        return (Requeue::Never, busy);
-    };
-    if deleting(&obj) {
-        if finalize(ctl, &obj, &ns, &name).await {
-            set_finalizer(store, &r, false);
-            return (Requeue::Never, busy);
-        }
-        return (Requeue::Backoff, busy);
-    }
-    if !has_finalizer(&obj) {
-        set_finalizer(store, &r, true);
-    }
-    if suspended(&obj) {
-        return (Requeue::Never, busy);
-    }
-    let mut w = Working::new(&obj, store.now_rfc3339());
-    let write = |w: &Working| {
-        let status = w.obj.get("status").cloned().unwrap_or_else(|| json!({}));
-        let _ = store.mutate(&r, true, &WriteOptions::manager(STATUS_MANAGER), |o| {
-            o["status"] = status;
-            Ok(())
-        });
-    };
-    let finish = |mut w: Working, reason: &str, msg: &str, requeue: Requeue, busy: Busy| {
-        w.fail(reason, msg);
-        w.finalize();
-        write(&w);
-        tracing::debug!(kustomization = %format!("{ns}/{name}"), reason, message = msg, "reconciliation failed");
-        (requeue, busy)
-    };
-    let spec = match Spec::read(&obj) {
-        Ok(s) => s,
-        Err(e) => {
-            w.mark(types::STALLED, "True", "InvalidSpec", &e);
-            return finish(w, "InvalidSpec", &e, Requeue::Never, busy);
-        }
-    };
+/// The steps (see the module docs).
+pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) -> Reconciled {
+    let obj = pass.obj.clone();
+    let spec = Spec::read(&obj).map_err(|e| Failure::stalled("InvalidSpec", e))?;
     let retry = Requeue::After(spec.retry_interval);
+    let (revision, path) = source_artifact(ctl, pass.store(), &spec)?;
+    deps::check(pass.store(), &spec, &revision).map_err(|msg| {
+        let requeue = Requeue::After(ctl.dependency_requeue);
+        Failure::new(reasons::DEPENDENCY_NOT_READY, msg, requeue)
+    })?;
+    let tree = fetch(ctl, pass, &spec, &revision, &path)?;
+    let rendered = render::render_with(&tree, &spec.path, &ctl.render)
+        .await
+        .map_err(|e| {
+            let msg = format!(
+                "kustomize build failed: {}",
+                crate::gitops::apply::error::chain(&e)
+            );
+            Failure::new(reasons::BUILD_FAILED, msg, retry)
+        })?;
+    let manifests = rendered.objects.into_iter().map(Manifest::from).collect();
+    let applied = apply(ctl, pass, &spec, &revision, manifests).await?;
+    health(pass, &spec, &applied, &revision).await?;
+    pass.w.set("lastAppliedRevision", json!(revision));
+    tracing::debug!(kustomization = %format!("{}/{}", pass.namespace(), pass.name()), %revision, "applied");
+    let msg = format!("Applied revision: {revision}");
+    Ready::new(
+        reasons::RECONCILIATION_SUCCEEDED,
+        msg,
+        Requeue::After(spec.interval),
+    )
+    .done()
+}
 
-    // Source and artifact.
-    if spec.source.kind != "GitRepository" {
-        let msg = format!(
-            "source `{}` kind '{}' not supported",
-            spec.source.name, spec.source.kind
-        );
-        return finish(w, reasons::ARTIFACT_FAILED, &msg, Requeue::Backoff, busy);
+/// The source's artifact: (revision, path in storage).
+///
+/// # Errors
+/// `ArtifactFailed`: a source kind other than `GitRepository` (backoff),
+/// a missing source (`retryInterval`), no artifact yet (the dependency
+/// requeue).
+fn source_artifact(
+    ctl: &KustomizeController,
+    store: &Store,
+    spec: &Spec,
+) -> Result<(String, String), Failure> {
+    let src = &spec.source;
+    let failed = |msg: String, requeue| Failure::new(reasons::ARTIFACT_FAILED, msg, requeue);
+    if src.kind != "GitRepository" {
+        let msg = format!("source `{}` kind '{}' not supported", src.name, src.kind);
+        return Err(failed(msg, Requeue::Backoff));
     }
-    let source = ObjectRef::namespaced(
-        super::super::source::gvr(),
-        &spec.source.namespace,
-        &spec.source.name,
-    );
-    let Ok(src) = store.get(&source) else {
+    let source = ObjectRef::namespaced(super::super::source::gvr(), &src.namespace, &src.name);
+    let Ok(found) = store.get(&source) else {
         let msg = format!(
             "Source 'GitRepository/{}/{}' not found",
-            spec.source.namespace, spec.source.name
+            src.namespace, src.name
         );
-        return finish(w, reasons::ARTIFACT_FAILED, &msg, retry, busy);
+        return Err(failed(msg, Requeue::After(spec.retry_interval)));
     };
-    let artifact = src.pointer("/status/artifact").cloned();
-    let (Some(revision), Some(path)) = (
-        artifact
-            .as_ref()
-            .and_then(|a| a.get("revision"))
+    let field = |f: &str| {
+        found
+            .pointer(&format!("/status/artifact/{f}"))
             .and_then(Value::as_str)
-            .map(str::to_owned),
-        artifact
-            .as_ref()
-            .and_then(|a| a.get("path"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    ) else {
-        let msg = format!(
-            "Source artifact not found, retrying in {}",
-            duration::format(ctl.dependency_requeue)
-        );
-        return finish(
-            w,
-            reasons::ARTIFACT_FAILED,
-            &msg,
-            Requeue::After(ctl.dependency_requeue),
-            busy,
-        );
+            .map(str::to_owned)
     };
-
-    // Dependencies.
-    if let Err(msg) = deps::check(store, &spec, &revision) {
-        return finish(
-            w,
-            reasons::DEPENDENCY_NOT_READY,
-            &msg,
-            Requeue::After(ctl.dependency_requeue),
-            busy,
-        );
+    match (field("revision"), field("path")) {
+        (Some(revision), Some(path)) => Ok((revision, path)),
+        _ => {
+            let msg = format!(
+                "Source artifact not found, retrying in {}",
+                duration::format(ctl.dependency_requeue)
+            );
+            Err(failed(msg, Requeue::After(ctl.dependency_requeue)))
+        }
     }
+}
 
-    // Progress.
-    let timeout_text = duration::format(spec.timeout);
-    w.mark(
+/// `Ready=Unknown`/`Reconciling` while the manifests of `revision` are
+/// fetched from the artifact at `path`; `lastAttemptedRevision`. Returns
+/// the artifact's extracted tree.
+///
+/// # Errors
+/// `ArtifactFailed`: the artifact is not in storage (the dependency
+/// requeue), or `spec.path` is not in it (`retryInterval`).
+fn fetch(
+    ctl: &KustomizeController,
+    pass: &mut Pass<'_>,
+    spec: &Spec,
+    revision: &str,
+    path: &str,
+) -> Result<PathBuf, Failure> {
+    let timeout = duration::format(spec.timeout);
+    let progress = |what: &str| {
+        format!("{what} manifests for revision {revision} with a timeout of {timeout}")
+    };
+    pass.w.mark(
         types::READY,
         "Unknown",
         reasons::PROGRESSING,
         "Reconciliation in progress",
     );
-    w.mark(
+    pass.w.mark(
         types::RECONCILING,
         "True",
         reasons::PROGRESSING,
-        &format!("Fetching manifests for revision {revision} with a timeout of {timeout_text}"),
+        &progress("Fetching"),
     );
-    write(&w);
-    let Some(tree) = ctl.artifacts.tree(&path).filter(|t| t.is_dir()) else {
+    pass.write();
+    let Some(tree) = ctl.artifacts.tree(path).filter(|t| t.is_dir()) else {
         let msg = format!(
             "Source is not ready, artifact not found, retrying in {}",
             duration::format(ctl.dependency_requeue)
         );
-        return finish(
-            w,
-            reasons::ARTIFACT_FAILED,
-            &msg,
-            Requeue::After(ctl.dependency_requeue),
-            busy,
-        );
+        let requeue = Requeue::After(ctl.dependency_requeue);
+        return Err(Failure::new(reasons::ARTIFACT_FAILED, msg, requeue));
     };
     let rel = spec.path.trim_start_matches("./").trim_start_matches('/');
     let dir = tree.join(rel);
@@ -254,59 +221,61 @@ pub(super) async fn reconcile(
             "kustomization path not found: stat {}: no such file or directory",
             dir.display()
         );
-        return finish(w, reasons::ARTIFACT_FAILED, &msg, retry, busy);
+        let requeue = Requeue::After(spec.retry_interval);
+        return Err(Failure::new(reasons::ARTIFACT_FAILED, msg, requeue));
     }
-    w.set("lastAttemptedRevision", json!(revision));
-    w.mark(
+    pass.w.set("lastAttemptedRevision", json!(revision));
+    pass.w.mark(
         types::RECONCILING,
         "True",
         reasons::PROGRESSING,
-        &format!("Building manifests for revision {revision} with a timeout of {timeout_text}"),
+        &progress("Building"),
     );
-    write(&w);
+    pass.write();
+    Ok(tree)
+}
 
-    // Build.
-    let rendered = match render::render_with(&tree, &spec.path, &ctl.render).await {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = format!(
-                "kustomize build failed: {}",
-                crate::gitops::apply::error::chain(&e)
-            );
-            return finish(w, reasons::BUILD_FAILED, &msg, retry, busy);
-        }
-    };
-
-    // Apply.
-    w.mark(
-        types::RECONCILING,
-        "True",
-        reasons::PROGRESSING,
-        &format!("Detecting drift for revision {revision} with a timeout of {timeout_text}"),
+/// Applies the manifests as `kustomize-controller` (Flux's owner labels,
+/// `targetNamespace`), prunes what the previous inventory had and this one
+/// has not (when `spec.prune`), and records the inventory. Returns what
+/// was applied.
+///
+/// # Errors
+/// `ReconciliationFailed` (the objects that failed, one per line) or
+/// `PruneFailed` (the objects that could not be deleted stay in the
+/// inventory); `retryInterval`.
+async fn apply(
+    ctl: &KustomizeController,
+    pass: &mut Pass<'_>,
+    spec: &Spec,
+    revision: &str,
+    manifests: Vec<Manifest>,
+) -> Result<Vec<ObjectId>, Failure> {
+    let retry = Requeue::After(spec.retry_interval);
+    let msg = format!(
+        "Detecting drift for revision {revision} with a timeout of {}",
+        duration::format(spec.timeout)
     );
-    write(&w);
+    pass.w
+        .mark(types::RECONCILING, "True", reasons::PROGRESSING, &msg);
+    pass.write();
     let applier = ctl.applier.with_options(ApplyOptions {
         target_namespace: spec.target_namespace.clone(),
-        labels: owner_labels(&ns, &name),
+        labels: owner_labels(pass.namespace(), pass.name()),
         concurrency: ctl.apply_concurrency,
         ..ApplyOptions::manager(MANAGER)
     });
-    let manifests: Vec<Manifest> = rendered.objects.into_iter().map(Manifest::from).collect();
     let report = applier.apply(manifests).await;
     if !report.is_ok() {
         let lines: Vec<String> = report.failures().iter().map(ToString::to_string).collect();
-        return finish(
-            w,
+        return Err(Failure::new(
             reasons::RECONCILIATION_FAILED,
-            &lines.join("\n"),
+            lines.join("\n"),
             retry,
-            busy,
-        );
+        ));
     }
-    let old = Inventory::from_status(obj.pointer("/status/inventory"));
+    let old = Inventory::from_status(pass.obj.pointer("/status/inventory"));
     let mut inventory = report.inventory();
-
-    // Prune.
     if spec.prune {
         let pruned = applier.prune(&old.stale(&inventory)).await;
         if !pruned.failed.is_empty() {
@@ -322,54 +291,65 @@ pub(super) async fn reconcile(
                     .iter(),
             );
             inventory.merge(&survivors);
-            w.set("inventory", inventory.to_json());
+            pass.w.set("inventory", inventory.to_json());
             let lines: Vec<String> = pruned.failed.iter().map(ToString::to_string).collect();
-            return finish(w, reasons::PRUNE_FAILED, &lines.join("\n"), retry, busy);
+            return Err(Failure::new(reasons::PRUNE_FAILED, lines.join("\n"), retry));
         }
     }
-    w.set("inventory", inventory.to_json());
+    pass.w.set("inventory", inventory.to_json());
+    Ok(report.applied().map(|v| v.id.clone()).collect())
+}
 
-    // Health checks.
-    let own = ObjectId::namespaced("kustomize.toolkit.fluxcd.io", "Kustomization", &ns, &name);
-    let applied: Vec<ObjectId> = report.applied().map(|v| v.id.clone()).collect();
-    let targets = health_targets(&spec, &applied, &own);
-    let mut busy = busy;
-    if targets.is_empty() {
-        w.clear(types::HEALTHY);
-    } else {
-        let msg = format!(
-            "Running health checks for revision {revision} with a timeout of {timeout_text}"
-        );
-        w.mark(types::RECONCILING, "True", reasons::PROGRESSING, &msg);
-        w.mark(types::HEALTHY, "Unknown", reasons::PROGRESSING, &msg);
-        write(&w);
-        let (result, held) = health::wait(store, &targets, spec.timeout, busy).await;
-        busy = held;
-        w.now = store.now_rfc3339();
-        match result {
-            Ok(took) => {
-                let msg = format!("Health check passed in {}", duration::format(took));
-                w.mark(types::HEALTHY, "True", reasons::SUCCEEDED, &msg);
-            }
-            Err(e) => {
-                let msg = e.flux_health_message().unwrap_or_else(|| e.to_string());
-                w.mark(types::HEALTHY, "False", reasons::HEALTH_CHECK_FAILED, &msg);
-                return finish(w, reasons::HEALTH_CHECK_FAILED, &msg, retry, busy);
-            }
-        }
-    }
-
-    // Success.
-    w.set("lastAppliedRevision", json!(revision));
-    w.mark(
-        types::READY,
-        "True",
-        reasons::RECONCILIATION_SUCCEEDED,
-        &format!("Applied revision: {revision}"),
+/// Health checks of what was applied (`wait`) or of `healthChecks`, within
+/// `spec.timeout` of simulated time — the only step that lets time pass —
+/// and `Healthy`.
+///
+/// # Errors
+/// `HealthCheckFailed` (`Healthy=False` too); `retryInterval`.
+async fn health(
+    pass: &mut Pass<'_>,
+    spec: &Spec,
+    applied: &[ObjectId],
+    revision: &str,
+) -> Result<(), Failure> {
+    let own = ObjectId::namespaced(
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        pass.namespace(),
+        pass.name(),
     );
-    w.clear(types::STALLED);
-    w.finalize();
-    write(&w);
-    tracing::debug!(kustomization = %format!("{ns}/{name}"), %revision, "applied");
-    (Requeue::After(spec.interval), busy)
+    let targets = health_targets(spec, applied, &own);
+    if targets.is_empty() {
+        pass.w.clear(types::HEALTHY);
+        return Ok(());
+    }
+    let msg = format!(
+        "Running health checks for revision {revision} with a timeout of {}",
+        duration::format(spec.timeout)
+    );
+    pass.w
+        .mark(types::RECONCILING, "True", reasons::PROGRESSING, &msg);
+    pass.w
+        .mark(types::HEALTHY, "Unknown", reasons::PROGRESSING, &msg);
+    pass.write();
+    let store = pass.store().clone();
+    let result = pass
+        .released(|busy| async move { health::wait(&store, &targets, spec.timeout, busy).await })
+        .await;
+    pass.w.now = pass.store().now_rfc3339();
+    match result {
+        Ok(took) => {
+            let msg = format!("Health check passed in {}", duration::format(took));
+            pass.w
+                .mark(types::HEALTHY, "True", reasons::SUCCEEDED, &msg);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = e.flux_health_message().unwrap_or_else(|| e.to_string());
+            pass.w
+                .mark(types::HEALTHY, "False", reasons::HEALTH_CHECK_FAILED, &msg);
+            let retry = Requeue::After(spec.retry_interval);
+            Err(Failure::new(reasons::HEALTH_CHECK_FAILED, msg, retry))
+        }
+    }
 }

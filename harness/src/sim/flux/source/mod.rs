@@ -8,11 +8,14 @@ mod reconcile;
 
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::artifacts::Artifacts;
-use super::runner::{Controller, Key, Requeue, key_of, needs_reconcile};
-use crate::clock::Busy;
+use super::reconcile::{Cleanup, Controller, Failure, Pass, Ready, Reconciled};
+use super::runner::{Key, key_of, needs_reconcile};
+use super::status::Working;
 use crate::gitops::repo::GitSettings;
-use crate::sim::store::{Event, Gvr, Store};
+use crate::sim::storage::store::{Event, Gvr, Store};
 
 /// `gitrepositories.source.toolkit.fluxcd.io/v1`.
 pub fn gvr() -> Gvr {
@@ -39,12 +42,15 @@ impl SourceController {
 }
 
 impl Controller for SourceController {
-    fn name(&self) -> &'static str {
-        "source-controller"
-    }
+    const NAME: &'static str = "source-controller";
+    const STATUS_MANAGER: &'static str = "gotk-source-controller";
 
     fn resource(&self) -> Gvr {
         gvr()
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
@@ -54,11 +60,27 @@ impl Controller for SourceController {
         key_of(&ev.object).into_iter().collect()
     }
 
+    /// Drops every artifact of the object.
+    async fn cleanup(&self, _obj: &Value, (ns, name): &Key) -> Cleanup {
+        self.artifacts.collect_garbage(ns, name, None);
+        Cleanup::Done
+    }
+
     fn reconcile(
         &self,
-        key: Key,
-        busy: Busy,
-    ) -> impl std::future::Future<Output = (Requeue, Busy)> + Send {
-        reconcile::reconcile(self, key, busy)
+        pass: &mut Pass<'_>,
+    ) -> impl std::future::Future<Output = Reconciled> + Send {
+        reconcile::reconcile(self, pass)
+    }
+
+    /// A source's `Ready` comes with `ArtifactInStorage`, and clears the
+    /// failure conditions.
+    fn mark_ready(&self, w: &mut Working, ready: &Ready) {
+        reconcile::mark_ready(w, ready);
+    }
+
+    /// A failed git operation is a fetch failure too (`FetchFailed`).
+    fn mark_failed(&self, w: &mut Working, failure: &Failure) {
+        reconcile::mark_failed(w, failure);
     }
 }
