@@ -1,6 +1,5 @@
 //! Drills: the runner, faults, probes, snapshots and RTO verdicts.
 
-mod drift;
 pub mod error;
 mod fault;
 pub mod gitops;

@@ -5,7 +5,7 @@
 //! controller keeps in the cluster (the `kubernetes` backend, as the
 //! controller configures it). The controller's next reconciliation finds
 //! the drift and applies Git's values again; the `converge` phase waits
-//! for that ([`super::probe::infra::InfraRestored`]).
+//! for that ([`crate::drill::probe::infra::InfraRestored`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,9 +13,9 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::Value;
 
-use super::error::{Error, Result};
-use super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
-use super::repeat::Drill;
+use super::super::error::{Error, Result};
+use super::super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
+use super::super::repeat::Drill;
 use crate::scenario::model::NamespacedName;
 use crate::sim::flux::terraform::spec::Spec;
 use crate::terraform::{Terraform, backend, module};
