@@ -10,6 +10,9 @@ pub enum Error {
     /// A cluster operation failed.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::Error),
+    /// The drill needed the cluster between its loss and its rebuild.
+    #[error("bootstrap failed: the cluster is gone")]
+    ClusterGone,
     /// A wait before the disaster did not end: the drill cannot start from
     /// a healthy cluster.
     #[error("the cluster never reached its steady state before the disaster")]

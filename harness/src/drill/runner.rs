@@ -14,7 +14,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::repeat::{self, RepeatSetup};
+use super::context::Context;
+use super::repeat;
 use super::timeline::{Events, Timeline};
 use crate::clock::Clock;
 use crate::cluster::cleanup::Cleanup;
@@ -216,21 +217,23 @@ impl Runner {
         });
         let cleanup = Cleanup::default();
         let dir = run_dir.join(format!("{}-{index}", s.name));
-        let setup = RepeatSetup {
+        let cx = Context {
             scenario: s.clone(),
-            index,
-            seed,
-            run_id: self.options.run_id.clone(),
-            dir: dir.clone(),
-            clock: clock.clone(),
             timeline: timeline.clone(),
-            cleanup: cleanup.clone(),
-            confirmed: self.options.confirmed,
+            provider: crate::cluster::Context {
+                run_id: self.options.run_id.clone(),
+                dir: dir.clone(),
+                clock: clock.clone(),
+                seed,
+                cleanup: cleanup.clone(),
+                confirmed: self.options.confirmed,
+                tools: crate::process::Tools::default(),
+            },
         };
         let wall = Instant::now();
         // The repeat acts on its clock: simulated time passes only while
         // it waits for the cluster.
-        let task = tokio::spawn(async move { clock.act(repeat::run(setup)).await });
+        let task = tokio::spawn(async move { clock.act(repeat::run(cx)).await });
         let abort = task.abort_handle();
         let outcome = tokio::select! {
             joined = task => match joined {

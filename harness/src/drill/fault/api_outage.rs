@@ -2,23 +2,23 @@
 
 use std::time::Duration;
 
+use super::super::context::Context;
 use super::super::error::Result;
-use super::super::repeat::Drill;
+use crate::cluster::Cluster;
 
-pub(super) async fn inject(d: &mut Drill, duration: Duration) -> Result<()> {
-    let t = d.timeline().clone();
-    let cluster = d.cluster()?;
+pub(super) async fn inject(cx: &Context, cluster: &Cluster, duration: Duration) -> Result<()> {
+    let t = cx.timeline();
     {
-        let _acting = d.clock().busy();
+        let _acting = cx.clock().busy();
         cluster.stop_api().await?;
     }
     t.operation(&format!(
         "API server unreachable for {}",
         crate::scenario::duration::format_duration(duration)
     ));
-    // The outage is simulated time passing; the API comes back while the
-    // harness still holds the clock, so nothing happens in between.
-    let acting = d.clock().sleep(duration).await;
+    // The API comes back while the harness holds the clock again (the
+    // sleep's guard), at exactly the end of the outage.
+    let acting = cx.clock().sleep(duration).await;
     cluster.start_api().await?;
     drop(acting);
     t.operation("API server reachable again");

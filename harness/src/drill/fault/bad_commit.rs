@@ -1,24 +1,24 @@
 //! `bad-commit`: a change is committed to the source repository (and
-//! pushed, when the source is a remote).
+//! pushed, when the source is a remote); returns the commit's SHA, which a
+//! `git-revert` recovery reverts.
 
+use super::super::context::Context;
 use super::super::error::Result;
-use super::super::repeat::Drill;
+use super::super::gitops::Source;
 use crate::scenario::model::FileChange;
 
 pub(super) async fn inject(
-    d: &mut Drill,
+    cx: &Context,
+    source: &mut Source,
     file: &str,
     change: &FileChange,
     message: &str,
-) -> Result<()> {
-    let t = d.timeline().clone();
-    let _acting = d.clock().busy();
-    let rev = d.source.commit_change(file, change, message).await?;
-    t.operation(&format!(
+) -> Result<String> {
+    let _acting = cx.clock().busy();
+    let rev = source.commit_change(file, change, message).await?;
+    cx.timeline().operation(&format!(
         "committed {} to {file}: {message}",
         rev.short_sha()
     ));
-    d.bad_commit = Some(rev.sha.clone());
-    d.revision = rev.to_string();
-    Ok(())
+    Ok(rev.sha)
 }

@@ -1,16 +1,16 @@
 //! `controller-loss`: the GitOps controller goes away (Flux's namespace is
 //! deleted, or the direct applier stops); what it applied keeps running.
 
+use super::super::context::Context;
 use super::super::error::Result;
-use super::super::repeat::Drill;
+use super::super::target::Target;
 
-pub(super) async fn inject(d: &mut Drill) -> Result<()> {
-    let t = d.timeline().clone();
-    let _acting = d.clock().busy();
-    let what = match d.tooling.as_mut() {
-        Some(tooling) => tooling.lose_controller(d.cluster.as_ref()).await?,
+pub(super) async fn inject(cx: &Context, target: &mut Target) -> Result<()> {
+    let _acting = cx.clock().busy();
+    let what = match target.tooling.as_mut() {
+        Some(tooling) => tooling.lose_controller(target.cluster.as_ref()).await?,
         None => "no GitOps controller was running".to_owned(),
     };
-    t.operation(&what);
+    cx.timeline().operation(&what);
     Ok(())
 }

@@ -13,9 +13,11 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::Value;
 
+use super::super::context::Context;
 use super::super::error::{Error, Result};
+use super::super::gitops::Source;
 use super::super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
-use super::super::repeat::Drill;
+use crate::cluster::Cluster;
 use crate::scenario::model::NamespacedName;
 use crate::sim::flux::terraform::spec::Spec;
 use crate::terraform::{Terraform, backend, module};
@@ -39,17 +41,19 @@ fn drift_err(object: &NamespacedName, why: impl std::fmt::Display) -> Error {
     Error::Apply(format!("infra-drift of Terraform {object}: {why}"))
 }
 
-/// Applies the module of `object` by hand with `vars`; returns what was
-/// done, for the timeline.
+/// Applies the module of `object` by hand with `vars`; returns the
+/// drifted object, whose restoration `converge` waits for.
 ///
 /// # Errors
 /// When the object or its module cannot be found, or Terraform fails.
 pub(super) async fn inject(
-    d: &mut Drill,
+    cx: &Context,
+    cluster: &Cluster,
+    source: &Source,
     object: &NamespacedName,
     vars: &BTreeMap<String, String>,
-) -> Result<String> {
-    let cluster = d.cluster()?;
+) -> Result<Drifted> {
+    let _acting = cx.clock().busy();
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client(), &object.namespace, &terraform_resource());
     let found = api.get(&object.name).await.map_err(|source| Error::Kube {
@@ -60,7 +64,7 @@ pub(super) async fn inject(
     })?;
     let obj = serde_json::to_value(&found).map_err(|e| drift_err(object, e))?;
     let spec = Spec::read(&obj).map_err(|e| drift_err(object, e))?;
-    let module_dir = d.source.repo().path().join(spec.module_path());
+    let module_dir = source.repo().path().join(spec.module_path());
     if !module_dir.is_dir() {
         return Err(drift_err(
             object,
@@ -68,9 +72,9 @@ pub(super) async fn inject(
         ));
     }
     // A working copy of the module, as a person would check it out.
-    let root =
-        d.cx.dir
-            .join(format!("drift-{}-{}", object.namespace, object.name));
+    let root = cx
+        .dir()
+        .join(format!("drift-{}-{}", object.namespace, object.name));
     let _ = std::fs::remove_dir_all(&root);
     let dir = module::copy(&module_dir, &root).map_err(|e| drift_err(object, e))?;
     backend::write_kubernetes_backend(
@@ -88,7 +92,7 @@ pub(super) async fn inject(
     backend::write_vars(&dir, &values).map_err(|e| drift_err(object, e))?;
     // The controller may hold the state lock (a reconcile in flight): wait
     // for it, as a person would.
-    let tf = Terraform::new(&dir, &module_dir, d.cx.tools.clone()).lock_timeout(LOCK_WAIT);
+    let tf = Terraform::new(&dir, &module_dir, cx.provider.tools.clone()).lock_timeout(LOCK_WAIT);
     let ran = async {
         tf.init().await?;
         if spec.workspace != "default" {
@@ -99,17 +103,17 @@ pub(super) async fn inject(
     .await;
     let _ = std::fs::remove_dir_all(&root);
     ran.map_err(|e| drift_err(object, crate::gitops::apply::error::chain(&e)))?;
-    d.drifted.push(Drifted {
+    let set: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    cx.timeline().operation(&format!(
+        "terraform apply by hand of Terraform {object}'s module ({}) with {}, outside Git",
+        spec.path,
+        set.join(", ")
+    ));
+    Ok(Drifted {
         object: object.clone(),
         before: obj
             .pointer(APPLIED_BY_DRIFT)
             .and_then(Value::as_str)
             .map(str::to_owned),
-    });
-    let set: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    Ok(format!(
-        "terraform apply by hand of Terraform {object}'s module ({}) with {}, outside Git",
-        spec.path,
-        set.join(", ")
-    ))
+    })
 }

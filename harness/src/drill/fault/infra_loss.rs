@@ -1,23 +1,23 @@
 //! `infra-loss`: `terraform destroy` of the module that made the cluster
-//! (all of it, or `-target`s).
+//! (all of it, or `-target`s). The cluster handle stays: a `rebuild`
+//! applies the same module again.
 
+use super::super::context::Context;
 use super::super::error::{Error, Result};
-use super::super::repeat::Drill;
+use super::super::target::Target;
 
-pub(super) async fn inject(d: &mut Drill, targets: &[String]) -> Result<()> {
-    let t = d.timeline().clone();
-    let _acting = d.clock().busy();
-    if d.cluster()?.terraform().is_none() {
+pub(super) async fn inject(cx: &Context, target: &mut Target, targets: &[String]) -> Result<()> {
+    let _acting = cx.clock().busy();
+    let cluster = target.cluster()?;
+    if cluster.terraform().is_none() {
         return Err(Error::Cluster(crate::cluster::Error::Unsupported {
-            provider: d.cluster()?.provider(),
+            provider: cluster.provider(),
             what: "inject infra-loss (it needs provider terraform)",
         }));
     }
     // The tooling in this process stops with the infrastructure.
-    if let Some(tooling) = d.tooling.take() {
-        tooling.shutdown().await;
-    }
-    let Some(infra) = d.cluster()?.terraform() else {
+    target.shutdown_tooling().await;
+    let Some(infra) = target.cluster()?.terraform() else {
         return Ok(());
     };
     let destroyed = infra
@@ -29,7 +29,7 @@ pub(super) async fn inject(d: &mut Drill, targets: &[String]) -> Result<()> {
     } else {
         format!(" -target {}", targets.join(" -target "))
     };
-    t.operation(&format!(
+    cx.timeline().operation(&format!(
         "terraform destroy{scope} of {}: {} resource(s) destroyed ({})",
         infra.module().display(),
         destroyed.len(),

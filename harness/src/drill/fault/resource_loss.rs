@@ -3,22 +3,30 @@
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 
+use super::super::context::Context;
 use super::super::error::Result;
-use super::super::repeat::Drill;
 use super::kube_err;
+use crate::cluster::Cluster;
 use crate::scenario::model::ResourceTarget;
 
+/// The kind of the objects deleted.
+pub(super) struct Kind<'a> {
+    pub(super) api_version: &'a str,
+    pub(super) kind: &'a str,
+}
+
 pub(super) async fn inject(
-    d: &mut Drill,
-    api_version: &str,
-    kind: &str,
+    cx: &Context,
+    cluster: &Cluster,
+    of: &Kind<'_>,
     namespace: Option<&str>,
     target: &ResourceTarget,
 ) -> Result<()> {
-    let t = d.timeline().clone();
-    let _acting = d.clock().busy();
-    let client = d.cluster()?.client();
-    let gvk = gvk(api_version, kind);
+    let Kind { api_version, kind } = *of;
+    let _acting = cx.clock().busy();
+    let client = cluster.client();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
     let (ar, caps) = kube::discovery::pinned_kind(&client, &gvk)
         .await
         .map_err(kube_err(format!(
@@ -44,16 +52,11 @@ pub(super) async fn inject(
             .await
             .map_err(kube_err(format!("deleting {kind} {n}")))?;
     }
-    t.operation(&format!(
+    cx.timeline().operation(&format!(
         "{} {kind}(s) deleted{}: {}",
         names.len(),
         namespace.map(|n| format!(" in {n}")).unwrap_or_default(),
         names.join(", ")
     ));
     Ok(())
-}
-
-fn gvk(api_version: &str, kind: &str) -> kube::api::GroupVersionKind {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    kube::api::GroupVersionKind::gvk(group, version, kind)
 }

@@ -16,10 +16,11 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
 pub use self::source::Source;
+use super::context::Context;
 use super::error::{Error, Result};
 use super::probe::checks::Entry;
 use super::probe::observer::GroupKind;
-use super::repeat::Drill;
+use super::target::Target;
 use crate::cluster::Cluster;
 use crate::gitops::apply::inventory::Inventory;
 use crate::gitops::apply::{Applier, ApplyOptions, Manifest};
@@ -47,11 +48,11 @@ fn bootstrap_err(e: impl std::fmt::Display) -> Error {
     Error::Bootstrap(e.to_string())
 }
 
-fn sync_source(d: &Drill) -> SyncSource {
+fn sync_source(source: &Source) -> SyncSource {
     SyncSource {
-        url: d.source.url().to_owned(),
-        reference: d.source.reference().clone(),
-        path: d.source.path().to_owned(),
+        url: source.url().to_owned(),
+        reference: source.reference().clone(),
+        path: source.path().to_owned(),
     }
 }
 
@@ -64,11 +65,11 @@ fn sync_source(d: &Drill) -> SyncSource {
 ///
 /// # Errors
 /// [`Error::Bootstrap`] naming what failed.
-pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
+pub(super) async fn bootstrap(cx: &Context, d: &mut Target) -> Result<(Tooling, Timestamp)> {
     let cluster = d.cluster()?;
-    let clock = d.clock().clone();
+    let clock = cx.clock().clone();
     let applier = Applier::new(cluster.client(), clock.clone(), ApplyOptions::default());
-    let s = d.setup.scenario.clone();
+    let s = cx.scenario.clone();
     match &s.bootstrap.method {
         BootstrapMethod::Flux(_)
             if s.cluster.provider == crate::scenario::model::Provider::Existing =>
@@ -77,7 +78,7 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
             // Flux is installed only where this drill removed it
             // (controller-loss, then rebuild).
             if flux_is_bootstrapped(cluster).await? {
-                d.timeline()
+                cx.timeline()
                     .operation("existing Flux bootstrap adopted (flux-system/flux-system)");
                 return Ok((Tooling::Flux, clock.now()));
             }
@@ -87,9 +88,9 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
                     cluster.name()
                 )));
             }
-            install_flux(d, &applier).await
+            install_flux(cx, d, &applier).await
         }
-        BootstrapMethod::Flux(_) => install_flux(d, &applier).await,
+        BootstrapMethod::Flux(_) => install_flux(cx, d, &applier).await,
         BootstrapMethod::Direct(settings) => {
             let _acting = clock.busy();
             let restored = secrets::manifests(&s.bootstrap.secrets).map_err(bootstrap_err)?;
@@ -112,12 +113,12 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
             };
             let reconciler = DirectReconciler::start(
                 &applier,
-                sync_source(d),
+                sync_source(&d.source),
                 DirectConfig::from_settings(settings),
                 inventory,
             )
             .map_err(bootstrap_err)?;
-            d.timeline().operation("direct applier started");
+            cx.timeline().operation("direct applier started");
             Ok((
                 Tooling::Direct {
                     reconciler: Some(reconciler),
@@ -131,9 +132,9 @@ pub(super) async fn bootstrap(d: &mut Drill) -> Result<(Tooling, Timestamp)> {
 
 /// Installs Flux and points it at the source (the real way on real
 /// clusters, the simulator's manifests on the simulator).
-async fn install_flux(d: &mut Drill, applier: &Applier) -> Result<(Tooling, Timestamp)> {
+async fn install_flux(cx: &Context, d: &Target, applier: &Applier) -> Result<(Tooling, Timestamp)> {
     let cluster = d.cluster()?;
-    let s = d.setup.scenario.clone();
+    let s = cx.scenario.clone();
     let BootstrapMethod::Flux(settings) = &s.bootstrap.method else {
         return Err(Error::Bootstrap("the bootstrap method is not flux".into()));
     };
@@ -169,10 +170,11 @@ async fn install_flux(d: &mut Drill, applier: &Applier) -> Result<(Tooling, Time
     };
     let timeout = s.steady_state.timeout;
     let cfg = FluxBootstrap { timeout, ..cfg };
-    let report = flux_bootstrap::bootstrap(applier, &cfg, &sync_source(d), &d.revision)
-        .await
-        .map_err(bootstrap_err)?;
-    d.timeline()
+    let report =
+        flux_bootstrap::bootstrap(applier, &cfg, &sync_source(&d.source), d.source.revision())
+            .await
+            .map_err(bootstrap_err)?;
+    cx.timeline()
         .operation(&format!("Flux installed ({})", report.install));
     Ok((Tooling::Flux, report.source_ready_at))
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::cluster::Cluster;
-use crate::cluster::cleanup::Cleanup;
 use crate::gitops::repo::{Change, CloneOptions, FixtureOptions, GitRef, Repo, Revision};
 use crate::gitops::serve::{GitServer, ServeOptions};
 use crate::gitops::yaml::edit::DocSelector;
@@ -29,15 +28,19 @@ pub struct Source {
     path: String,
     reference: GitRef,
     namespaces: BTreeSet<String>,
+    /// The head revision in Flux's format (`main@sha1:…`): what the
+    /// cluster must run.
+    head: String,
 }
 
 impl Source {
-    /// Materialises the scenario's source in `dir` and serves it.
+    /// Materialises the scenario's source in `dir` (whose owner deletes
+    /// it) and serves it.
     ///
     /// # Errors
     /// When git fails (missing revision, unreachable URL) or the source
     /// path does not render.
-    pub async fn prepare(s: &Scenario, dir: &Path, cleanup: &Cleanup) -> Result<Source> {
+    pub async fn prepare(s: &Scenario, dir: &Path) -> Result<Source> {
         let reference = GitRef::from_parts(
             s.source.reference.branch.clone(),
             s.source.reference.tag.clone(),
@@ -60,10 +63,9 @@ impl Source {
                 Repo::clone_url(url, &opts).await?
             }
         };
-        // The working copy lives in the repeat's folder, which the cleanup
-        // registry deletes (or keeps, with --retain).
+        // The working copy lives in `dir`, which its owner deletes (or
+        // keeps, with --retain).
         let path = repo.keep();
-        let _ = cleanup;
         let server = GitServer::serve(&path, &s.name, ServeOptions::default()).await?;
         let url = server.url();
         // The namespaces the source defines objects in (for snapshots and
@@ -78,7 +80,9 @@ impl Source {
                 namespaces.insert(o.name().to_owned());
             }
         }
+        let head = repo.head().await?.to_string();
         Ok(Source {
+            head,
             repo,
             server,
             name: s.name.clone(),
@@ -177,12 +181,10 @@ impl Source {
         out
     }
 
-    /// The head revision in Flux's format.
-    ///
-    /// # Errors
-    /// When git fails.
-    pub async fn head(&self) -> Result<String> {
-        Ok(self.repo.head().await?.to_string())
+    /// The head revision in Flux's format (`main@sha1:…`), which moves
+    /// with [`Source::commit_change`] and [`Source::revert`].
+    pub fn revision(&self) -> &str {
+        &self.head
     }
 
     /// Commits a change (the `bad-commit` fault); pushed when the source is
@@ -220,7 +222,9 @@ impl Source {
             },
             FileChange::Delete => Change::Delete { file: file.into() },
         };
-        Ok(self.repo.commit(&[change], message).await?)
+        let rev = self.repo.commit(&[change], message).await?;
+        self.head = rev.to_string();
+        Ok(rev)
     }
 
     /// Reverts a commit (the `git-revert` recovery); pushed when the source
@@ -229,6 +233,8 @@ impl Source {
     /// # Errors
     /// When git fails.
     pub async fn revert(&mut self, sha: &str) -> Result<Revision> {
-        Ok(self.repo.revert(sha).await?)
+        let rev = self.repo.revert(sha).await?;
+        self.head = rev.to_string();
+        Ok(rev)
     }
 }
