@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::Clock;
 use crate::clock::TimeSource;
-use crate::scenario::model::{Provider, Scenario};
+use crate::gitops::apply::Manifest;
+use crate::gitops::bootstrap::flux::Install;
+use crate::scenario::model::{FluxSettings, Provider, Scenario};
 use cleanup::Cleanup;
 
 /// Errors of cluster operations.
@@ -221,14 +223,6 @@ impl Cluster {
         }
     }
 
-    /// The simulator behind this cluster, if it is one.
-    pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
-        match &self.backend {
-            Backend::Sim(s, _) => Some(s),
-            Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => None,
-        }
-    }
-
     /// The Terraform cluster behind this one, if it is one.
     pub fn terraform(&self) -> Option<&terraform::TerraformCluster> {
         match &self.backend {
@@ -237,12 +231,30 @@ impl Cluster {
         }
     }
 
-    /// Flux install manifests the cluster's provider gives for it (a
-    /// Terraform module's `flux_manifests` output), if any.
-    pub fn flux_manifests(&self) -> Option<&Path> {
+    /// How Flux is installed on this cluster when its provider decides
+    /// it: the simulator's generated manifests, with those of the
+    /// Terraform controller it emulates too; a Terraform module's
+    /// `flux_manifests` output (a scenario's own `bootstrap.flux.manifests`
+    /// still win). None: the real way (the `flux` CLI on PATH, else the
+    /// scenario's manifests).
+    pub fn flux_install(&self, settings: &FluxSettings) -> Option<Install> {
         match &self.backend {
-            Backend::Terraform(t) => t.flux_manifests(),
-            Backend::Sim(..) | Backend::Kind(_) | Backend::Existing(_) => None,
+            Backend::Sim(..) => {
+                let mut install = Install::simulated();
+                if let Install::Objects(m) = &mut install {
+                    m.extend(Manifest::generated(
+                        crate::flux::install::tofu::objects(),
+                        "Terraform controller install manifests (simulated)",
+                    ));
+                }
+                Some(install)
+            }
+            Backend::Terraform(t) if settings.manifests.is_none() => {
+                t.flux_manifests().map(|m| Install::Manifests {
+                    location: m.display().to_string(),
+                })
+            }
+            Backend::Terraform(_) | Backend::Kind(_) | Backend::Existing(_) => None,
         }
     }
 

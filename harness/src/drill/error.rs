@@ -23,19 +23,38 @@ pub enum Error {
     /// A wait failed for another reason (discovery).
     #[error(transparent)]
     Wait(crate::drill::probe::observer::Error),
-    /// The Git source could not be prepared or changed.
+    /// The Git source could not be prepared, served or changed.
     #[error(transparent)]
-    Git(#[from] crate::gitops::repo::Error),
-    /// Serving the source repository failed.
-    #[error(transparent)]
-    Serve(#[from] crate::gitops::serve::Error),
-    /// Rendering manifests failed.
-    #[error(transparent)]
-    Render(#[from] crate::gitops::render::Error),
+    Source(#[from] crate::gitops::bootstrap::source::Error),
     /// Bootstrapping the GitOps tooling failed.
-    #[error("bootstrap failed: {0}")]
-    Bootstrap(String),
-    /// Applying manifests by hand (setup) failed.
+    #[error("bootstrap failed")]
+    Bootstrap(#[source] crate::gitops::bootstrap::Error),
+    /// A cluster gameday did not create runs no Flux to adopt.
+    #[error(
+        "bootstrap failed: cluster {cluster} has no Flux bootstrap (Kustomization {}/flux-system): gameday does not install Flux on a cluster it did not create; run `flux bootstrap` there first, or use bootstrap.method: direct",
+        crate::flux::install::NAMESPACE
+    )]
+    NoFluxToAdopt {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The GitOps tooling could not do what the drill asked (look for
+    /// Flux, request a reconciliation, lose its controller).
+    #[error(transparent)]
+    Tooling(crate::gitops::bootstrap::Error),
+    /// A `bad-commit` names a field path that does not parse.
+    #[error("bootstrap failed: bad-commit: field path {path:?}")]
+    FieldPath {
+        /// The path as written.
+        path: String,
+        /// Why it does not parse.
+        #[source]
+        source: crate::gitops::yaml::path::PathError,
+    },
+    /// A change by hand (a `setup` step) failed.
+    #[error(transparent)]
+    ByHand(#[from] crate::gitops::by_hand::Error),
+    /// The `infra-drift` fault failed.
     #[error("{0}")]
     Apply(String),
     /// A Kubernetes API call failed.

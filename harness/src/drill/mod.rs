@@ -10,7 +10,6 @@ pub mod context;
 mod disaster;
 pub mod error;
 mod fault;
-pub mod gitops;
 mod prepare;
 pub mod probe;
 mod recover;

@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 
 use super::context::Context;
 use super::error::{Error, Result};
-use super::gitops::{self, Source};
 use super::probe::checks::{self, Baseline};
 use super::snapshot::{self, Snapshot};
 use super::target::Target;
 use crate::cluster::Cluster;
+use crate::gitops::bootstrap::Source;
+use crate::gitops::by_hand;
 use crate::report::tree::PhaseGroup;
 use crate::scenario::model::{Check, Phase, Provider, SetupStep};
 
@@ -41,7 +42,7 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     let clock = cx.clock();
     // The Git source: a fresh repository from the fixture, or a clone.
     let acting = clock.busy();
-    let source = Source::prepare(s, cx.dir()).await?;
+    let source = Source::prepare(&s.name, &s.source, cx.dir()).await?;
     drop(acting);
     let mut target = Target::new(source);
 
@@ -132,9 +133,24 @@ fn watched_namespaces(cx: &Context, target: &Target, baseline: &Baseline) -> BTr
             out.extend(o.namespace.clone());
         }
     }
-    out.extend(target.source.setup_namespaces(s));
+    out.extend(setup_namespaces(cx));
     if target.is_flux() {
         out.insert(crate::scenario::capabilities::FLUX_NAMESPACE.to_owned());
+    }
+    out
+}
+
+/// Namespaces of the objects the setup steps apply by hand.
+fn setup_namespaces(cx: &Context) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for step in &cx.scenario().setup {
+        if let SetupStep::Apply(p) = step {
+            for doc in by_hand::manifests::read_manifests(p).unwrap_or_default() {
+                if let Some(ns) = doc.pointer("/metadata/namespace").and_then(|v| v.as_str()) {
+                    out.insert(ns.to_owned());
+                }
+            }
+        }
     }
     out
 }
@@ -145,7 +161,7 @@ async fn setup_step(cx: &Context, cluster: &Cluster, step: &SetupStep) -> Result
     match step {
         SetupStep::Apply(path) => {
             let _acting = cx.clock().busy();
-            let n = gitops::apply_by_hand(cluster, path).await?;
+            let n = by_hand::apply(cluster.client(), cluster.clock().clone(), path).await?;
             t.operation(&format!(
                 "applied {n} object(s) from {} by hand",
                 path.display()
@@ -153,7 +169,7 @@ async fn setup_step(cx: &Context, cluster: &Cluster, step: &SetupStep) -> Result
         }
         SetupStep::Delete(o) => {
             let _acting = cx.clock().busy();
-            gitops::delete_by_hand(cluster, o).await?;
+            by_hand::delete(cluster.client(), o).await?;
             t.operation(&format!("deleted {o} by hand"));
         }
         SetupStep::Sleep(dur) => {

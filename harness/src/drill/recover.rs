@@ -186,8 +186,8 @@ async fn converge(
 ) -> Result<Timestamp> {
     if let RecoveryMethod::Reconcile { trigger: true } = method {
         let _acting = r.cx.clock().busy();
-        if let (Some(tooling), Some(cluster)) = (&r.target.tooling, &r.target.cluster) {
-            tooling.trigger(cluster).await?;
+        if let (Some(tooling), Some(_)) = (&r.target.tooling, &r.target.cluster) {
+            tooling.trigger().await.map_err(Error::Tooling)?;
             r.cx.timeline()
                 .operation("reconciliation requested (as `flux reconcile` does)");
         }

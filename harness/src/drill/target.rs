@@ -16,10 +16,12 @@ use jiff::Timestamp;
 
 use super::context::Context;
 use super::error::{Error, Result};
-use super::gitops::{Source, Tooling};
 use super::probe::checks::{self, Baseline, Context as CheckContext, Entry};
 use super::probe::observer::{self, Condition, Observed, Observer, WaitOptions};
 use crate::cluster::Cluster;
+use crate::gitops::apply::{Applier, ApplyOptions};
+use crate::gitops::bootstrap::{Plan, Source, Tooling};
+use crate::scenario::model::{BootstrapMethod, Provider};
 
 /// The system under test (see the module docs).
 #[derive(Debug)]
@@ -85,8 +87,18 @@ impl Target {
         }
         // Served where this cluster's nodes reach it (kind: the `kind`
         // network's gateway), before the tooling is pointed at it.
+        // A cluster that cannot reach this machine fetches a `url` source
+        // from its remote; a `fixture` source has none, and the error asks
+        // for `spec.source.url`.
         let cluster = self.cluster.as_ref().ok_or(Error::ClusterGone)?;
-        self.source.serve_for(cluster).await?;
+        match cluster.git_serve_options().await {
+            Ok(options) => self.source.serve_at(options).await?,
+            Err(unreachable) => {
+                if !self.source.fetch_from_remote() {
+                    return Err(unreachable.into());
+                }
+            }
+        }
         Ok(())
     }
 
@@ -127,15 +139,56 @@ impl Target {
         self.cluster_ready(cx, not_before, timeout).await
     }
 
-    /// Bootstraps the scenario's GitOps tooling on the cluster; returns
-    /// the moment it was ready (see [`super::gitops::bootstrap`]).
+    /// Bootstraps the scenario's GitOps tooling on the cluster through
+    /// [`Tooling::bootstrap`]; returns the moment it was ready. A cluster
+    /// gameday did not create keeps its own Flux: it is adopted, and Flux
+    /// is installed there only where this drill removed it
+    /// (`controller-loss`, then `rebuild`).
     ///
     /// # Errors
-    /// When the bootstrap fails.
+    /// [`Error::Bootstrap`] when the bootstrap fails;
+    /// [`Error::NoFluxToAdopt`].
     pub(super) async fn bootstrap(&mut self, cx: &Context) -> Result<Timestamp> {
-        let (tooling, ready_at) = super::gitops::bootstrap(cx, self).await?;
-        self.tooling = Some(tooling);
-        Ok(ready_at)
+        let s = cx.scenario();
+        let cluster = self.cluster.as_ref().ok_or(Error::ClusterGone)?;
+        let clock = cx.clock();
+        if let BootstrapMethod::Flux(_) = &s.bootstrap.method
+            && s.cluster.provider == Provider::Existing
+        {
+            let adopted = Tooling::adopt(cluster.client(), clock.clone(), cluster.name())
+                .await
+                .map_err(Error::Tooling)?;
+            if let Some(tooling) = adopted {
+                cx.timeline()
+                    .operation("existing Flux bootstrap adopted (flux-system/flux-system)");
+                self.tooling = Some(tooling);
+                return Ok(clock.now());
+            }
+            if self.tooling.is_none() {
+                return Err(Error::NoFluxToAdopt {
+                    cluster: cluster.name().to_owned(),
+                });
+            }
+        }
+        let applier = Applier::new(cluster.client(), clock.clone(), ApplyOptions::default());
+        let plan = Plan {
+            method: &s.bootstrap.method,
+            secrets: &s.bootstrap.secrets,
+            flux_install: match &s.bootstrap.method {
+                BootstrapMethod::Flux(settings) => cluster.flux_install(settings),
+                BootstrapMethod::Direct(_) => None,
+            },
+            kubeconfig: cluster.kubeconfig(),
+            source: self.source.sync_source(),
+            revision: self.source.revision(),
+            timeout: s.steady_state.timeout,
+        };
+        let started = Tooling::bootstrap(&applier, &plan, self.tooling.take())
+            .await
+            .map_err(Error::Bootstrap)?;
+        cx.timeline().operation(&started.done);
+        self.tooling = Some(started.tooling);
+        Ok(started.ready_at)
     }
 
     /// Stops the tooling running in this process.
@@ -153,10 +206,15 @@ impl Target {
     /// The objects the direct applier applies (empty with Flux: its
     /// Kustomizations' inventories say).
     pub(super) fn desired(&self) -> BTreeSet<Entry> {
-        self.tooling
-            .as_ref()
-            .map(Tooling::desired)
-            .unwrap_or_default()
+        let Some(tooling) = &self.tooling else {
+            return BTreeSet::new();
+        };
+        tooling
+            .inventory()
+            .entries
+            .iter()
+            .filter_map(|e| Entry::from_inventory_id(&e.id))
+            .collect()
     }
 
     /// The inputs of the steady-state conditions now: the cluster must run

@@ -15,9 +15,9 @@ use serde_json::Value;
 
 use super::super::context::Context;
 use super::super::error::{Error, Result};
-use super::super::gitops::Source;
 use super::super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
 use crate::cluster::Cluster;
+use crate::gitops::bootstrap::Source;
 use crate::scenario::model::NamespacedName;
 use crate::sim::flux::terraform::spec::Spec;
 use crate::terraform::{Terraform, backend, module};
