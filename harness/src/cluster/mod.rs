@@ -448,7 +448,7 @@ fn unsupported_on_existing(what: &'static str) -> Error {
 
 /// An error and its causes on one line (command output included).
 fn one_line(e: &dyn std::error::Error) -> String {
-    crate::gitops::apply::error::chain(e)
+    crate::error_chain::one_line(e)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

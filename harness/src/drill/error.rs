@@ -1,4 +1,6 @@
-//! Why a repeat of a drill stopped.
+//! Why a repeat of a drill stopped. Errors of the layers below are kept as
+//! `#[source]`s, so the rendered chain ([`crate::error_chain`]) says what
+//! failed all the way down.
 
 use crate::report::tree::Status;
 
@@ -55,8 +57,14 @@ pub enum Error {
     #[error(transparent)]
     ByHand(#[from] crate::gitops::by_hand::Error),
     /// The `infra-drift` fault failed.
-    #[error("{0}")]
-    Apply(String),
+    #[error("infra-drift of Terraform {object}")]
+    Drift {
+        /// The `Terraform` object whose module was applied by hand.
+        object: crate::scenario::model::NamespacedName,
+        /// Why.
+        #[source]
+        source: crate::drill::fault::DriftError,
+    },
     /// A Kubernetes API call failed.
     #[error("{what}")]
     Kube {
@@ -84,19 +92,10 @@ impl Error {
         }
     }
 
-    /// The message with its causes, on one line.
+    /// The message with its causes, on one line
+    /// ([`crate::error_chain::ErrorChain`]).
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut src = std::error::Error::source(self);
-        while let Some(e) = src {
-            let s = e.to_string();
-            if !out.contains(&s) {
-                out.push_str(": ");
-                out.push_str(&s);
-            }
-            src = e.source();
-        }
-        out
+        crate::error_chain::one_line(self)
     }
 }
 

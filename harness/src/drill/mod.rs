@@ -9,7 +9,7 @@
 pub mod context;
 mod disaster;
 pub mod error;
-mod fault;
+pub mod fault;
 mod prepare;
 pub mod probe;
 mod recover;

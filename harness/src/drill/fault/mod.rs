@@ -14,6 +14,7 @@ mod namespace_loss;
 mod node_loss;
 mod resource_loss;
 
+pub use self::infra_drift::Error as DriftError;
 use super::context::Context;
 use super::error::{Error, Result};
 use super::probe::infra::Drifted;

@@ -212,17 +212,11 @@ impl Error {
     }
 }
 
-/// An error and its sources on one line, `: `-separated (for status
-/// messages, which hold one line).
+/// An error and its sources on one line: [`crate::error_chain::one_line`],
+/// under the name the simulator's Flux controllers call it by until their
+/// imports move to it.
 pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
+    crate::error_chain::one_line(e)
 }
 
 fn render_failures(failures: &[ObjectError]) -> String {

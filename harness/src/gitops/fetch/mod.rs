@@ -162,7 +162,7 @@ pub async fn checkout(
                     }
                     other => format!(
                         "unable to list remote for '{shown}': {}",
-                        crate::gitops::apply::error::chain(&other)
+                        crate::error_chain::one_line(&other)
                     ),
                 })?;
             if !has_commit(settings, bare, &listed.sha, timeout).await {
