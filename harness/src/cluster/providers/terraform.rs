@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, Cluster, Context};
+use crate::cluster::{Backend, Cluster, Context};
 use crate::process::Tools;
 use crate::scenario::model::{Scenario, TerraformSettings};
 use crate::terraform::{self as tf, Terraform};
@@ -147,11 +147,11 @@ fn tools_for(cx: &Context, name: &str) -> Tools {
     tools
 }
 
-pub(super) async fn create(
+pub(in crate::cluster) async fn create(
     scenario: &Scenario,
     cx: &Context,
     name: &str,
-) -> Result<Cluster, super::Error> {
+) -> Result<Cluster, crate::cluster::Error> {
     let settings = scenario
         .cluster
         .terraform
@@ -188,7 +188,7 @@ pub(super) async fn create(
             Box::pin(async move {
                 teardown(&for_cleanup)
                     .await
-                    .map_err(|e| super::one_line(&e))
+                    .map_err(|e| crate::cluster::one_line(&e))
             })
         }),
     );
@@ -412,9 +412,9 @@ impl Cluster {
     ///
     /// # Errors
     /// When Terraform fails, or the cluster is not a Terraform one.
-    pub async fn reapply(&mut self, files: &Path) -> super::Result<()> {
+    pub async fn reapply(&mut self, files: &Path) -> crate::cluster::Result<()> {
         let Backend::Terraform(t) = &mut self.backend else {
-            return Err(super::Error::Unsupported {
+            return Err(crate::cluster::Error::Unsupported {
                 provider: self.provider(),
                 what: "re-apply infrastructure (it needs provider terraform)",
             });
