@@ -1,8 +1,8 @@
 //! Faults: what breaks, one file per fault (the way chainsaw keeps one
-//! folder per operation), chosen by one exhaustive `match` in [`inject`].
+//! folder per operation), chosen by one exhaustive `match` in `inject`.
 //! Each fault records an operation on the timeline saying exactly what was
 //! done, so a report shows what the drill broke, and returns what recovery
-//! must know about it ([`Broke`]).
+//! must know about it (`Broke`).
 
 mod api_outage;
 mod bad_commit;

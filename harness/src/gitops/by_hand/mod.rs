@@ -2,9 +2,9 @@
 //! drill's `setup` steps): the drift Git does not know about, which the
 //! drill later checks recovery for.
 //!
-//! - [`apply`]: server-side apply of a file or folder of manifests with
+//! - [`apply()`]: server-side apply of a file or folder of manifests with
 //!   kubectl's field manager;
-//! - [`delete`]: one object deleted (a missing one is fine);
+//! - [`delete()`]: one object deleted (a missing one is fine);
 //! - [`manifests`]: reading the manifests of a file or folder.
 
 pub mod manifests;
