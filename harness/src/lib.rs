@@ -19,11 +19,13 @@
 //! - vocabulary: [`scenario`] (file format → model), [`report`] (tree,
 //!   events, sinks), [`flux`] (API kinds, durations, status, install
 //!   manifests), [`kstatus`] (health rules), [`clock`], [`process`] (the
-//!   one place that finds and starts programs), [`exit`].
+//!   one place that finds and starts programs), [`exit`], [`error_chain`]
+//!   (the one rendering of an error and its causes).
 
 pub mod clock;
 pub mod cluster;
 pub mod drill;
+pub mod error_chain;
 pub mod exit;
 pub mod flux;
 pub mod gitops;

@@ -1,22 +1,11 @@
 //! Rendering errors for people: a headline, then the "Caused by:" chain.
 
-use std::fmt::Write;
+use gameday::error_chain::ErrorChain;
 
-/// `error: <headline>` then each source on its own numbered line.
+/// `error: <headline>` then each source on its own numbered line
+/// ([`ErrorChain`]'s `{:#}`).
 pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = format!("error: {err}\n");
-    let mut source = err.source();
-    if source.is_some() {
-        out.push_str("Caused by:\n");
-    }
-    let mut i = 0;
-    while let Some(cause) = source {
-        let text = cause.to_string().replace('\n', "\n     ");
-        let _ = writeln!(out, "  {i}: {text}");
-        i += 1;
-        source = cause.source();
-    }
-    out
+    format!("error: {:#}", ErrorChain::new(err))
 }
 
 /// Renders rows as left-aligned columns separated by two spaces; the last

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gameday::cluster::existing;
+use gameday::cluster::providers::existing;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
 use gameday::report::tree::Status;

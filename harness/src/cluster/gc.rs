@@ -18,8 +18,8 @@ use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::kind::{self, KindCli};
 use super::ownership::{self, Evidence};
+use super::providers::kind::{self, KindCli};
 
 /// Prefix of run folders (`gameday-<run id>`).
 pub const RUN_DIR_PREFIX: &str = "gameday-";
@@ -190,7 +190,7 @@ async fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
         .collect();
     found.sort();
     for (path, id) in found {
-        let states = super::terraform::leftover_states(&path);
+        let states = super::providers::terraform::leftover_states(&path);
         let action = if run_dir_in_use(&path) {
             Action::InUse(format!("run {id} is still going"))
         } else if opts.dry_run {
@@ -222,7 +222,7 @@ async fn run_dirs(opts: &GcOptions, report: &mut GcReport) {
 /// folder is then kept, state included).
 async fn destroy_states(states: &[PathBuf]) -> Result<(), String> {
     for s in states {
-        super::terraform::destroy_leftover(s, crate::process::Tools::default())
+        super::providers::terraform::destroy_leftover(s, crate::process::Tools::default())
             .await
             .map_err(|e| {
                 format!(

@@ -1,9 +1,10 @@
 //! Clusters: creating them, reaching them, breaking them, deleting them.
 //!
 //! One [`Cluster`] handle per cluster a drill uses, whatever provides it;
-//! the provider-specific work lives in one module per provider ([`sim`],
-//! [`kind`], [`terraform`], [`existing`]) behind a closed enum, so every operation is an
-//! exhaustive `match` and a provider that cannot do something says so in
+//! the provider-specific work lives in one module per provider under
+//! [`providers`] ([`providers::sim`], [`providers::kind`],
+//! [`providers::terraform`], [`providers::existing`]) behind a closed
+//! enum, so every operation is an exhaustive `match` and a provider that cannot do something says so in
 //! one place ([`crate::scenario::capabilities`] is the table the scenario
 //! validation already checked).
 //!
@@ -12,101 +13,22 @@
 //! what runs left behind.
 
 pub mod cleanup;
-pub mod existing;
+mod error;
 pub mod gc;
-pub mod kind;
 pub mod ownership;
-pub mod sim;
-pub mod terraform;
+pub mod providers;
 
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
 
 use crate::clock::Clock;
 use crate::clock::TimeSource;
-use crate::scenario::model::{Provider, Scenario};
+use crate::gitops::apply::Manifest;
+use crate::gitops::bootstrap::flux::Install;
+use crate::scenario::model::{FluxSettings, Provider, Scenario};
 use cleanup::Cleanup;
-
-/// Errors of cluster operations.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The simulator failed to start or stop.
-    #[error("simulated cluster {name}: {source}")]
-    Sim {
-        /// Cluster name.
-        name: String,
-        /// Why.
-        #[source]
-        source: crate::sim::Error,
-    },
-    /// The Flux emulation could not start.
-    #[error("simulated cluster {name}: Flux emulation: {message}")]
-    Flux {
-        /// Cluster name.
-        name: String,
-        /// Why.
-        message: String,
-    },
-    /// A node fault failed.
-    #[error("cluster {name}: {source}")]
-    Node {
-        /// Cluster name.
-        name: String,
-        /// Why.
-        #[source]
-        source: crate::sim::workloads::controllers::NodeFaultError,
-    },
-    /// The provider cannot do this (validation should have refused it).
-    #[error("provider {provider} cannot {what}")]
-    Unsupported {
-        /// Provider name.
-        provider: &'static str,
-        /// The operation.
-        what: &'static str,
-    },
-    /// The kind provider failed.
-    #[error(transparent)]
-    Kind(#[from] kind::Error),
-    /// The existing provider refused or failed.
-    #[error(transparent)]
-    Existing(#[from] existing::Error),
-    /// The terraform provider failed.
-    #[error(transparent)]
-    Terraform(#[from] terraform::Error),
-    /// The cluster's nodes cannot reach a Git server on this machine.
-    #[error(
-        "the {provider} cluster cannot fetch a repository served from this machine: {why}; give spec.source.url (a Git remote the cluster can reach) instead of spec.source.fixture"
-    )]
-    SourceUnreachable {
-        /// The provider.
-        provider: &'static str,
-        /// Why.
-        why: String,
-    },
-    /// The cluster's API never answered.
-    #[error("the API server of cluster {name} did not answer within {}", humantime::format_duration(*.after))]
-    Unreachable {
-        /// The cluster.
-        name: String,
-        /// How long gameday waited.
-        after: std::time::Duration,
-        /// The last error.
-        #[source]
-        source: kube::Error,
-    },
-    /// Writing the kubeconfig or run files failed.
-    #[error("cannot write {path}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// `Result` of this module.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use error::{Error, Result};
+use providers::{existing, kind, sim, terraform};
 
 /// What a provider needs to create a cluster for one repeat of a drill.
 #[derive(Debug, Clone)]
@@ -221,14 +143,6 @@ impl Cluster {
         }
     }
 
-    /// The simulator behind this cluster, if it is one.
-    pub fn sim(&self) -> Option<&crate::sim::SimCluster> {
-        match &self.backend {
-            Backend::Sim(s, _) => Some(s),
-            Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => None,
-        }
-    }
-
     /// The Terraform cluster behind this one, if it is one.
     pub fn terraform(&self) -> Option<&terraform::TerraformCluster> {
         match &self.backend {
@@ -237,12 +151,30 @@ impl Cluster {
         }
     }
 
-    /// Flux install manifests the cluster's provider gives for it (a
-    /// Terraform module's `flux_manifests` output), if any.
-    pub fn flux_manifests(&self) -> Option<&Path> {
+    /// How Flux is installed on this cluster when its provider decides
+    /// it: the simulator's generated manifests, with those of the
+    /// Terraform controller it emulates too; a Terraform module's
+    /// `flux_manifests` output (a scenario's own `bootstrap.flux.manifests`
+    /// still win). None: the real way (the `flux` CLI on PATH, else the
+    /// scenario's manifests).
+    pub fn flux_install(&self, settings: &FluxSettings) -> Option<Install> {
         match &self.backend {
-            Backend::Terraform(t) => t.flux_manifests(),
-            Backend::Sim(..) | Backend::Kind(_) | Backend::Existing(_) => None,
+            Backend::Sim(..) => {
+                let mut install = Install::simulated();
+                if let Install::Objects(m) = &mut install {
+                    m.extend(Manifest::generated(
+                        crate::flux::install::tofu::objects(),
+                        "Terraform controller install manifests (simulated)",
+                    ));
+                }
+                Some(install)
+            }
+            Backend::Terraform(t) if settings.manifests.is_none() => {
+                t.flux_manifests().map(|m| Install::Manifests {
+                    location: m.display().to_string(),
+                })
+            }
+            Backend::Terraform(_) | Backend::Kind(_) | Backend::Existing(_) => None,
         }
     }
 
@@ -436,7 +368,7 @@ fn unsupported_on_existing(what: &'static str) -> Error {
 
 /// An error and its causes on one line (command output included).
 fn one_line(e: &dyn std::error::Error) -> String {
-    crate::gitops::apply::error::chain(e)
+    crate::error_chain::one_line(e)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -1,4 +1,6 @@
-//! Why a repeat of a drill stopped.
+//! Why a repeat of a drill stopped. Errors of the layers below are kept as
+//! `#[source]`s, so the rendered chain ([`crate::error_chain`]) says what
+//! failed all the way down.
 
 use crate::report::tree::Status;
 
@@ -10,6 +12,9 @@ pub enum Error {
     /// A cluster operation failed.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::Error),
+    /// The drill needed the cluster between its loss and its rebuild.
+    #[error("bootstrap failed: the cluster is gone")]
+    ClusterGone,
     /// A wait before the disaster did not end: the drill cannot start from
     /// a healthy cluster.
     #[error("the cluster never reached its steady state before the disaster")]
@@ -20,21 +25,46 @@ pub enum Error {
     /// A wait failed for another reason (discovery).
     #[error(transparent)]
     Wait(crate::drill::probe::observer::Error),
-    /// The Git source could not be prepared or changed.
+    /// The Git source could not be prepared, served or changed.
     #[error(transparent)]
-    Git(#[from] crate::gitops::repo::Error),
-    /// Serving the source repository failed.
-    #[error(transparent)]
-    Serve(#[from] crate::gitops::serve::Error),
-    /// Rendering manifests failed.
-    #[error(transparent)]
-    Render(#[from] crate::gitops::render::Error),
+    Source(#[from] crate::gitops::bootstrap::source::Error),
     /// Bootstrapping the GitOps tooling failed.
-    #[error("bootstrap failed: {0}")]
-    Bootstrap(String),
-    /// Applying manifests by hand (setup) failed.
-    #[error("{0}")]
-    Apply(String),
+    #[error("bootstrap failed")]
+    Bootstrap(#[source] crate::gitops::bootstrap::Error),
+    /// A cluster gameday did not create runs no Flux to adopt.
+    #[error(
+        "bootstrap failed: cluster {cluster} has no Flux bootstrap (Kustomization {}/flux-system): gameday does not install Flux on a cluster it did not create; run `flux bootstrap` there first, or use bootstrap.method: direct",
+        crate::flux::install::NAMESPACE
+    )]
+    NoFluxToAdopt {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The GitOps tooling could not do what the drill asked (look for
+    /// Flux, request a reconciliation, lose its controller).
+    #[error(transparent)]
+    Tooling(crate::gitops::bootstrap::Error),
+    /// A `bad-commit` names a field path that does not parse.
+    #[error("bootstrap failed: bad-commit: field path {path:?}")]
+    FieldPath {
+        /// The path as written.
+        path: String,
+        /// Why it does not parse.
+        #[source]
+        source: crate::gitops::yaml::path::PathError,
+    },
+    /// A change by hand (a `setup` step) failed.
+    #[error(transparent)]
+    ByHand(#[from] crate::gitops::by_hand::Error),
+    /// The `infra-drift` fault failed.
+    #[error("infra-drift of Terraform {object}")]
+    Drift {
+        /// The `Terraform` object whose module was applied by hand.
+        object: crate::scenario::model::NamespacedName,
+        /// Why.
+        #[source]
+        source: crate::drill::fault::DriftError,
+    },
     /// A Kubernetes API call failed.
     #[error("{what}")]
     Kube {
@@ -62,19 +92,10 @@ impl Error {
         }
     }
 
-    /// The message with its causes, on one line.
+    /// The message with its causes, on one line
+    /// ([`crate::error_chain::ErrorChain`]).
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut src = std::error::Error::source(self);
-        while let Some(e) = src {
-            let s = e.to_string();
-            if !out.contains(&s) {
-                out.push_str(": ");
-                out.push_str(&s);
-            }
-            src = e.source();
-        }
-        out
+        crate::error_chain::one_line(self)
     }
 }
 

@@ -1,12 +1,21 @@
-//! Drills: the runner, faults, probes, snapshots and RTO verdicts.
+//! Drills: the runner, and one repeat of a scenario as a pipeline —
+//! `prepare` → `disaster` (one file per fault under `fault/`) →
+//! `recover` → `verify` ([`repeat`]) — over a [`context::Context`] that
+//! never changes and a `Target` (the cluster, its source and GitOps
+//! tooling) that the stages break and rebuild. The watch-based probe
+//! ([`probe`]), snapshots and their diff ([`snapshot`]) and the timeline
+//! the phases are recorded on ([`timeline`]) serve every stage.
 
-mod drift;
+pub mod context;
+mod disaster;
 pub mod error;
-mod fault;
-pub mod gitops;
+pub mod fault;
+mod prepare;
 pub mod probe;
-mod recovery;
+mod recover;
 pub mod repeat;
 pub mod runner;
 pub mod snapshot;
+mod target;
 pub mod timeline;
+mod verify;

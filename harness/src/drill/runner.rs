@@ -14,7 +14,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::repeat::{self, RepeatSetup};
+use super::context::Context;
+use super::repeat;
 use super::timeline::{Events, Timeline};
 use crate::clock::Clock;
 use crate::cluster::cleanup::Cleanup;
@@ -216,21 +217,23 @@ impl Runner {
         });
         let cleanup = Cleanup::default();
         let dir = run_dir.join(format!("{}-{index}", s.name));
-        let setup = RepeatSetup {
+        let cx = Context {
             scenario: s.clone(),
-            index,
-            seed,
-            run_id: self.options.run_id.clone(),
-            dir: dir.clone(),
-            clock: clock.clone(),
             timeline: timeline.clone(),
-            cleanup: cleanup.clone(),
-            confirmed: self.options.confirmed,
+            provider: crate::cluster::Context {
+                run_id: self.options.run_id.clone(),
+                dir: dir.clone(),
+                clock: clock.clone(),
+                seed,
+                cleanup: cleanup.clone(),
+                confirmed: self.options.confirmed,
+                tools: crate::process::Tools::default(),
+            },
         };
         let wall = Instant::now();
         // The repeat acts on its clock: simulated time passes only while
         // it waits for the cluster.
-        let task = tokio::spawn(async move { clock.act(repeat::run(setup)).await });
+        let task = tokio::spawn(async move { clock.act(repeat::run(cx)).await });
         let abort = task.abort_handle();
         let outcome = tokio::select! {
             joined = task => match joined {
@@ -250,28 +253,8 @@ impl Runner {
             );
         }
         // Delete (or keep) everything the repeat created, on every path.
-        let cleaned = cleanup.run(self.options.retain).await;
+        self.clean_up(&s.name, index, &cleanup).await;
         let _ = std::fs::remove_dir(&dir);
-        if !cleaned.retained.is_empty() {
-            self.events.send(Event::Notice {
-                scenario: Some(s.name.clone()),
-                text: format!(
-                    "{} #{index}: retained (--retain); delete them yourself when done:\n  {}",
-                    s.name,
-                    cleaned.retained.join("\n  ")
-                ),
-            });
-        }
-        if !cleaned.failed.is_empty() {
-            self.events.send(Event::Notice {
-                scenario: Some(s.name.clone()),
-                text: format!(
-                    "{} #{index}: could not delete:\n  {}",
-                    s.name,
-                    cleaned.failed.join("\n  ")
-                ),
-            });
-        }
         let phases = timeline.phases();
         let objective = objective(&s);
         let recovery_ms = outcome.recovery_ms;
@@ -298,6 +281,30 @@ impl Runner {
             diff: outcome.diff.unwrap_or_else(StateDiff::default),
             error: outcome.error,
             wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Runs the repeat's cleanup registry and says what it kept or could
+    /// not delete.
+    async fn clean_up(&self, scenario: &str, index: u32, cleanup: &Cleanup) {
+        let cleaned = cleanup.run(self.options.retain).await;
+        if !cleaned.retained.is_empty() {
+            self.events.send(Event::Notice {
+                scenario: Some(scenario.to_owned()),
+                text: format!(
+                    "{scenario} #{index}: retained (--retain); delete them yourself when done:\n  {}",
+                    cleaned.retained.join("\n  ")
+                ),
+            });
+        }
+        if !cleaned.failed.is_empty() {
+            self.events.send(Event::Notice {
+                scenario: Some(scenario.to_owned()),
+                text: format!(
+                    "{scenario} #{index}: could not delete:\n  {}",
+                    cleaned.failed.join("\n  ")
+                ),
+            });
         }
     }
 }

@@ -20,13 +20,19 @@
 //!   reconciler use it).
 //! - [`bootstrap`]: bringing a cluster to the state of its repository —
 //!   with Flux (installed, or emulated in the simulator) or with gameday's
-//!   own reconciler (`direct`).
+//!   own reconciler (`direct`) — and operating that tooling afterwards
+//!   (adopt, trigger, lose the controller) through one API,
+//!   [`bootstrap::Tooling`]; the served source it follows,
+//!   [`bootstrap::Source`].
+//! - [`by_hand`]: changes a person makes with kubectl (apply a file,
+//!   delete an object), the drift Git does not know about.
 //! - [`apply`]: server-side apply of a set of objects in dependency order,
 //!   with pruning by inventory and watch-based health waits; used by both
 //!   bootstrap methods and by the simulator's emulated Flux.
 
 pub mod apply;
 pub mod bootstrap;
+pub mod by_hand;
 pub mod fetch;
 pub mod render;
 pub mod repo;

@@ -2,7 +2,8 @@
 //! cluster standing in for someone else's staging cluster.
 
 use gameday::clock::Clock;
-use gameday::cluster::{self, Cluster, existing};
+use gameday::cluster::providers::existing;
+use gameday::cluster::{self, Cluster};
 use gameday::scenario::model::{Fault, ResourceTarget};
 use gameday::sim::storage::store::{EventFilter, conditions};
 use gameday::sim::{GroupResource, Gvr, SimCluster, SimOptions};

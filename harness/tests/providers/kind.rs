@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use gameday::cluster::kind::{KindCli, detect};
 use gameday::cluster::ownership::{MARKER_NAME, MARKER_NAMESPACE, RUN_ID_LABEL};
+use gameday::cluster::providers::kind::{KindCli, detect};
 use gameday::cluster::{self, Cluster};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
@@ -225,7 +225,7 @@ async fn a_cluster_of_the_same_name_is_never_touched() {
     assert!(
         matches!(
             e,
-            cluster::Error::Kind(cluster::kind::Error::NameTaken { .. })
+            cluster::Error::Kind(cluster::providers::kind::Error::NameTaken { .. })
         ),
         "{e}"
     );

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use gameday::cluster::kind::KindCli;
+use gameday::cluster::providers::kind::KindCli;
 use gameday::cluster::{Cluster, Context};
 use gameday::process::Tools;
 use k8s_openapi::api::core::v1::ConfigMap;

@@ -5,7 +5,7 @@
 
 use gameday::cluster::Cluster;
 use gameday::cluster::gc::{self, Action, GcOptions, Leftover};
-use gameday::cluster::kind::KindCli;
+use gameday::cluster::providers::kind::KindCli;
 use gameday::process::Tools;
 
 use super::env::{Env, alive, cluster_pid, scenario};

@@ -212,19 +212,6 @@ impl Error {
     }
 }
 
-/// An error and its sources on one line, `: `-separated (for status
-/// messages, which hold one line).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}
-
 fn render_failures(failures: &[ObjectError]) -> String {
     failures.iter().map(|f| format!("\n  - {f}")).collect()
 }

@@ -24,7 +24,7 @@
 //!   failed (with the API error, the object and its file), and timings.
 //! - Pruning by [`inventory`] in Flux's id format ([`prune`]), honouring
 //!   `kustomize.toolkit.fluxcd.io/prune: disabled`.
-//! - Health waits ([`health`]), watch-based, with the timeout on the
+//! - Health waits ([`mod@wait`]), watch-based, with the timeout on the
 //!   cluster's [`Clock`].
 //!
 //! On a virtual clock, [`Applier::apply`] and [`Applier::prune`] hold a
@@ -35,7 +35,6 @@
 pub mod crds;
 pub mod discovery;
 pub mod error;
-pub mod health;
 pub mod inventory;
 pub mod object;
 pub mod order;
@@ -43,6 +42,7 @@ pub mod outcome;
 pub mod prune;
 mod run;
 mod ssa;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -191,7 +191,7 @@ impl Applier {
         .await
     }
 
-    /// Waits until every target is healthy (see [`health`]), at most
+    /// Waits until every target is healthy (see [`mod@wait`]), at most
     /// `timeout` on the cluster's clock, failing as soon as one fails.
     /// Call without holding a `Busy` guard.
     ///
@@ -203,7 +203,7 @@ impl Applier {
         targets: &[Versioned],
         timeout: Duration,
     ) -> Result<HealthReport> {
-        health::wait(
+        wait::wait(
             &self.inner.client,
             &self.inner.cache,
             &self.inner.clock,
@@ -224,7 +224,7 @@ impl Applier {
         targets: &[Versioned],
         timeout: Duration,
     ) -> Result<HealthReport> {
-        health::wait(
+        wait::wait(
             &self.inner.client,
             &self.inner.cache,
             &self.inner.clock,

@@ -151,32 +151,7 @@ impl Applier {
             let p = PatchParams::apply(&o.field_manager);
             if o.force { p.force() } else { p }
         };
-        let mut done: Vec<(usize, ObjectOutcome)> = Vec::new();
-        let mut definitions = Vec::new();
-        let mut rest = Vec::new();
-        for (index, manifest) in manifests.into_iter().enumerate() {
-            match manifest.identify() {
-                Ok(object) => {
-                    let p = Pending {
-                        index,
-                        manifest,
-                        object,
-                    };
-                    if p.object.id.is_crd() || p.object.id.is_namespace() {
-                        definitions.push(p);
-                    } else {
-                        rest.push(p);
-                    }
-                }
-                Err(e) => {
-                    let object = Versioned {
-                        id: e.id.clone(),
-                        version: String::new(),
-                    };
-                    done.push(Self::failed(index, object, e.origin, None, e.failure));
-                }
-            }
-        }
+        let (definitions, rest, mut done) = Self::partition(manifests);
         let mut stages = Vec::new();
         let mut applied: Vec<ObjectOutcome> = Vec::new();
 
@@ -238,6 +213,41 @@ impl Applier {
             "applied"
         );
         report
+    }
+
+    /// Splits `manifests` into the definitions applied first (CRDs and
+    /// Namespaces), the rest, and the outcomes of those that cannot even be
+    /// identified (by their index in `manifests`).
+    fn partition(
+        manifests: Vec<Manifest>,
+    ) -> (Vec<Pending>, Vec<Pending>, Vec<(usize, ObjectOutcome)>) {
+        let mut done: Vec<(usize, ObjectOutcome)> = Vec::new();
+        let mut definitions = Vec::new();
+        let mut rest = Vec::new();
+        for (index, manifest) in manifests.into_iter().enumerate() {
+            match manifest.identify() {
+                Ok(object) => {
+                    let p = Pending {
+                        index,
+                        manifest,
+                        object,
+                    };
+                    if p.object.id.is_crd() || p.object.id.is_namespace() {
+                        definitions.push(p);
+                    } else {
+                        rest.push(p);
+                    }
+                }
+                Err(e) => {
+                    let object = Versioned {
+                        id: e.id.clone(),
+                        version: String::new(),
+                    };
+                    done.push(Self::failed(index, object, e.origin, None, e.failure));
+                }
+            }
+        }
+        (definitions, rest, done)
     }
 
     /// Waits for every CRD that was applied; a CRD that does not become

@@ -101,6 +101,15 @@ pub enum Error {
     /// The direct reconciler's cache directory could not be created.
     #[error("could not create the direct reconciler's cache directory")]
     Cache(#[source] std::io::Error),
+    /// A Kubernetes API call failed (operating a running Flux).
+    #[error("{what}")]
+    Kube {
+        /// What was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: kube::Error,
+    },
     /// Watching the cluster failed.
     #[error("watching {what} failed")]
     Watch {

@@ -1,5 +1,13 @@
-//! Bootstrap: bringing a cluster to the state its repository describes.
+//! Bootstrap: bringing a cluster to the state its repository describes,
+//! and operating the GitOps tooling that keeps it there.
 //!
+//! - [`tooling`]: the one API a drill calls — bootstrap either method
+//!   ([`Tooling::bootstrap`], resuming a stopped direct applier's
+//!   inventory), adopt a Flux the cluster already runs, trigger a
+//!   reconciliation, lose the controller, shut down.
+//! - [`source`]: the repository a cluster is pointed at, made from a
+//!   fixture or cloned, served where the cluster reaches it, changed by
+//!   commits and reverts.
 //! - [`flux`]: install Flux (its CLI, its install manifests, or — on the
 //!   simulator — the simulator's generated manifests, all through one code
 //!   path), restore the secrets Git cannot hold, create the `flux-system`
@@ -8,16 +16,21 @@
 //! - [`direct`]: gameday applies the source path itself and keeps
 //!   reconciling it on an interval and on demand, publishing its status
 //!   through a `tokio::sync::watch` channel.
-//! - [`secrets`]: the `bootstrap.secrets` as Secret manifests.
+//! - [`secrets`]: the `bootstrap.secrets`, restored as Secrets (both
+//!   methods go through [`secrets::restore`]).
 
 pub mod direct;
 mod error;
 pub mod flux;
 pub mod secrets;
+pub mod source;
+pub mod tooling;
 
 use std::time::Duration;
 
 pub use self::error::{Error, Result};
+pub use self::source::Source;
+pub use self::tooling::{Bootstrapped, Plan, Tooling};
 use crate::gitops::repo::GitRef;
 
 /// Where a cluster's desired state lives, as both methods read it.

@@ -1,12 +1,33 @@
 //! `bootstrap.secrets`: what Git cannot hold (a SOPS key, a deploy key),
-//! restored from files before the first reconciliation, as Secrets.
+//! restored from files before the first reconciliation, as Secrets — in
+//! this one place, whichever method bootstraps ([`restore`]).
 
 use base64::Engine;
 use serde_json::json;
 
 use super::{Error, Result};
-use crate::gitops::apply::Manifest;
+use crate::gitops::apply::{Applier, Manifest};
 use crate::scenario::model::SecretSource;
+
+/// Restores `secrets` (with their namespaces) through `applier`.
+///
+/// # Errors
+/// [`Error::SecretFile`] when a file cannot be read; [`Error::Apply`]
+/// when the Secrets do not apply.
+pub async fn restore(applier: &Applier, secrets: &[SecretSource]) -> Result<()> {
+    let restored = manifests(secrets)?;
+    if !restored.is_empty() {
+        applier
+            .apply(restored)
+            .await
+            .check()
+            .map_err(|source| Error::Apply {
+                step: "restoring bootstrap.secrets",
+                source,
+            })?;
+    }
+    Ok(())
+}
 
 /// The manifests of `secrets`: each Secret (type `Opaque`, the file's
 /// bytes under its key) preceded by its Namespace, so that a secret for a
@@ -14,7 +35,7 @@ use crate::scenario::model::SecretSource;
 ///
 /// # Errors
 /// [`Error::SecretFile`] when a file cannot be read.
-pub fn manifests(secrets: &[SecretSource]) -> Result<Vec<Manifest>> {
+fn manifests(secrets: &[SecretSource]) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
     let mut namespaces = std::collections::BTreeSet::new();
     for s in secrets {

@@ -94,109 +94,146 @@ pub async fn checkout(
     follow: &Follow,
     timeout: Duration,
 ) -> Result<Revision, String> {
-    let shown = redact(url);
     ensure_bare(settings, bare, timeout).await?;
     let reference = match follow {
         Follow::Semver(range) => GitRef::Tag(highest_tag(settings, url, range, timeout).await?),
         Follow::Ref(r) => r.clone(),
     };
+    let remote = Remote {
+        settings,
+        bare,
+        url,
+        shown: redact(url),
+        timeout,
+    };
     match &reference {
         GitRef::Commit { sha, branch } => {
-            // Fetch the branch (or everything), then check the commit is there.
-            let refspecs: Vec<String> = match branch {
-                Some(b) => vec![format!("+refs/heads/{b}:refs/remotes/origin/{b}")],
-                None => vec![
-                    "+refs/heads/*:refs/remotes/origin/*".to_owned(),
-                    "+refs/tags/*:refs/tags/*".to_owned(),
-                ],
-            };
-            git(settings, Some(bare), timeout)
-                .args(["fetch", "--quiet", "--force", "--"])
-                .arg(url)
-                .args(&refspecs)
-                .output()
-                .await
-                .map_err(|e| match branch {
-                    Some(b) if stderr_of(&e).contains("couldn't find remote ref") => {
-                        format!(
-                            "unable to clone '{shown}': couldn't find remote ref \"refs/heads/{b}\""
-                        )
-                    }
-                    _ => format!("unable to clone '{shown}': {}", stderr_of(&e)),
-                })?;
-            let resolved = git(settings, Some(bare), timeout)
-                .args(["rev-parse", "--verify", "--quiet"])
-                .arg(format!("{sha}^{{commit}}"))
-                .output()
-                .await
-                .map_err(|_| {
-                    format!("unable to resolve commit object for '{sha}': object not found")
-                })?;
-            let full = resolved.stdout.trim().to_owned();
-            if let Some(b) = branch {
-                let on_branch = git(settings, Some(bare), timeout)
-                    .args(["merge-base", "--is-ancestor", &full])
-                    .arg(format!("refs/remotes/origin/{b}"))
-                    .output()
-                    .await;
-                if on_branch.is_err() {
-                    return Err(format!(
-                        "unable to resolve commit object for '{sha}': object not found on branch '{b}'"
-                    ));
-                }
-            }
+            let full = remote.fetch_commit(sha, branch.as_deref()).await?;
             Ok(reference.revision(full))
         }
-        _ => {
-            let listed = repo::ls_remote(url, &reference, settings)
-                .await
-                .map_err(|e| match e {
-                    repo::Error::RevisionNotFound { .. } => {
-                        let wanted = match &reference {
-                            GitRef::Branch(b) => format!("refs/heads/{b}"),
-                            GitRef::Tag(t) => format!("refs/tags/{t}"),
-                            GitRef::Name(n) => n.clone(),
-                            GitRef::Commit { sha, .. } => sha.clone(),
-                        };
-                        format!("unable to clone '{shown}': couldn't find remote ref \"{wanted}\"")
-                    }
-                    other => format!(
-                        "unable to list remote for '{shown}': {}",
-                        crate::gitops::apply::error::chain(&other)
-                    ),
-                })?;
-            if !has_commit(settings, bare, &listed.sha, timeout).await {
-                let refname = match &reference {
-                    GitRef::Branch(b) => format!("refs/heads/{b}"),
-                    GitRef::Tag(t) => format!("refs/tags/{t}"),
-                    GitRef::Name(n) => n.clone(),
-                    GitRef::Commit { sha, .. } => sha.clone(),
-                };
-                git(settings, Some(bare), timeout)
-                    .args([
-                        "fetch",
-                        "--quiet",
-                        "--force",
-                        "--depth=1",
-                        "--no-tags",
-                        "--",
-                    ])
-                    .arg(url)
-                    .arg(format!("+{refname}:refs/gameday/fetched"))
-                    .output()
-                    .await
-                    .map_err(|e| format!("unable to clone '{shown}': {}", stderr_of(&e)))?;
-                let fetched = git(settings, Some(bare), timeout)
-                    .args(["rev-parse", "refs/gameday/fetched^{commit}"])
-                    .output()
-                    .await
-                    .map_err(|e| format!("unable to clone '{shown}': {}", stderr_of(&e)))?;
-                // The remote may have moved since it was listed: report
-                // what was fetched.
-                return Ok(reference.revision(fetched.stdout.trim()));
+        _ => remote.fetch_ref(&reference).await,
+    }
+}
+
+/// The ref name of a reference, as the source-controller names it in
+/// messages (`refs/heads/main`, `refs/tags/v1`).
+fn refname(reference: &GitRef) -> String {
+    match reference {
+        GitRef::Branch(b) => format!("refs/heads/{b}"),
+        GitRef::Tag(t) => format!("refs/tags/{t}"),
+        GitRef::Name(n) => n.clone(),
+        GitRef::Commit { sha, .. } => sha.clone(),
+    }
+}
+
+/// A remote fetched into a bare repository.
+struct Remote<'a> {
+    settings: &'a GitSettings,
+    bare: &'a Path,
+    url: &'a str,
+    /// The URL with credentials redacted, for messages.
+    shown: String,
+    timeout: Duration,
+}
+
+impl Remote<'_> {
+    fn git(&self) -> Cmd {
+        git(self.settings, Some(self.bare), self.timeout)
+    }
+
+    /// Fetches `branch` (or everything), then checks the commit is there
+    /// (and on the branch); returns its full SHA.
+    async fn fetch_commit(&self, sha: &str, branch: Option<&str>) -> Result<String, String> {
+        let shown = &self.shown;
+        let refspecs: Vec<String> = match branch {
+            Some(b) => vec![format!("+refs/heads/{b}:refs/remotes/origin/{b}")],
+            None => vec![
+                "+refs/heads/*:refs/remotes/origin/*".to_owned(),
+                "+refs/tags/*:refs/tags/*".to_owned(),
+            ],
+        };
+        self.git()
+            .args(["fetch", "--quiet", "--force", "--"])
+            .arg(self.url)
+            .args(&refspecs)
+            .output()
+            .await
+            .map_err(|e| match branch {
+                Some(b) if stderr_of(&e).contains("couldn't find remote ref") => {
+                    format!(
+                        "unable to clone '{shown}': couldn't find remote ref \"refs/heads/{b}\""
+                    )
+                }
+                _ => format!("unable to clone '{shown}': {}", stderr_of(&e)),
+            })?;
+        let resolved = self
+            .git()
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("{sha}^{{commit}}"))
+            .output()
+            .await
+            .map_err(|_| {
+                format!("unable to resolve commit object for '{sha}': object not found")
+            })?;
+        let full = resolved.stdout.trim().to_owned();
+        if let Some(b) = branch {
+            let on_branch = self
+                .git()
+                .args(["merge-base", "--is-ancestor", &full])
+                .arg(format!("refs/remotes/origin/{b}"))
+                .output()
+                .await;
+            if on_branch.is_err() {
+                return Err(format!(
+                    "unable to resolve commit object for '{sha}': object not found on branch '{b}'"
+                ));
             }
-            Ok(reference.revision(listed.sha))
         }
+        Ok(full)
+    }
+
+    /// Lists the reference at the remote and fetches its commit (shallow)
+    /// unless the bare repository has it.
+    async fn fetch_ref(&self, reference: &GitRef) -> Result<Revision, String> {
+        let shown = &self.shown;
+        let listed = repo::ls_remote(self.url, reference, self.settings)
+            .await
+            .map_err(|e| match e {
+                repo::Error::RevisionNotFound { .. } => format!(
+                    "unable to clone '{shown}': couldn't find remote ref \"{}\"",
+                    refname(reference)
+                ),
+                other => format!(
+                    "unable to list remote for '{shown}': {}",
+                    crate::error_chain::one_line(&other)
+                ),
+            })?;
+        if has_commit(self.settings, self.bare, &listed.sha, self.timeout).await {
+            return Ok(reference.revision(listed.sha));
+        }
+        self.git()
+            .args([
+                "fetch",
+                "--quiet",
+                "--force",
+                "--depth=1",
+                "--no-tags",
+                "--",
+            ])
+            .arg(self.url)
+            .arg(format!("+{}:refs/gameday/fetched", refname(reference)))
+            .output()
+            .await
+            .map_err(|e| format!("unable to clone '{shown}': {}", stderr_of(&e)))?;
+        let fetched = self
+            .git()
+            .args(["rev-parse", "refs/gameday/fetched^{commit}"])
+            .output()
+            .await
+            .map_err(|e| format!("unable to clone '{shown}': {}", stderr_of(&e)))?;
+        // The remote may have moved since it was listed: report what was
+        // fetched.
+        Ok(reference.revision(fetched.stdout.trim()))
     }
 }
 

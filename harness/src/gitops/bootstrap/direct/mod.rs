@@ -268,17 +268,7 @@ pub async fn bootstrap(
     secrets_to_restore: &[SecretSource],
     timeout: Duration,
 ) -> Result<DirectReconciler> {
-    let restored = secrets::manifests(secrets_to_restore)?;
-    if !restored.is_empty() {
-        applier
-            .apply(restored)
-            .await
-            .check()
-            .map_err(|source| Error::Apply {
-                step: "restoring bootstrap.secrets",
-                source,
-            })?;
-    }
+    secrets::restore(applier, secrets_to_restore).await?;
     let reconciler = DirectReconciler::start(applier, source, config, Inventory::default())?;
     let mut rx = reconciler.status();
     let first = reconciler

@@ -133,7 +133,7 @@ fn expand<'a>(
         }
         let rendered = render::render_with(root, path, opts)
             .await
-            .map_err(|e| format!("{label}: {}", crate::gitops::apply::error::chain(&e)))?;
+            .map_err(|e| format!("{label}: {}", crate::error_chain::one_line(&e)))?;
         let (ks, others): (Vec<Manifest>, Vec<Manifest>) = rendered
             .objects
             .into_iter()

@@ -2,13 +2,15 @@
 //! the secrets, apply the `flux-system` GitRepository and Kustomization
 //! ([`sync`]) and wait until both are Ready at the head revision
 //! ([`wait`]) — the sequence `flux bootstrap` runs, without its commit to
-//! the repository.
+//! the repository. A Flux that runs is operated through [`control`]
+//! (adopted, asked to reconcile now, uninstalled).
 //!
 //! On the simulator the install is [`Install::simulated`] (the simulator's
 //! generated install manifests, applied exactly as a manifests file is)
 //! and the simulator's emulated controllers reconcile (the simulator starts
 //! them; this layer does not know it).
 
+pub mod control;
 pub mod install;
 pub mod sync;
 pub mod wait;
@@ -121,17 +123,7 @@ pub async fn bootstrap(
     )
     .await?;
     let installed_at = clock.now();
-    let restored = secrets::manifests(&cfg.secrets)?;
-    if !restored.is_empty() {
-        applier
-            .apply(restored)
-            .await
-            .check()
-            .map_err(|source| Error::Apply {
-                step: "restoring bootstrap.secrets",
-                source,
-            })?;
-    }
+    secrets::restore(applier, &cfg.secrets).await?;
     let credentials = cfg
         .secrets
         .iter()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::clock::Busy;
-use crate::gitops::apply::health::Tracker;
+use crate::gitops::apply::wait::Tracker;
 use crate::gitops::apply::{Error, ObjectId};
 use crate::sim::storage::store::{EventFilter, EventType, ObjectRef, Store};
 

@@ -114,7 +114,7 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
         .map_err(|e| {
             let msg = format!(
                 "kustomize build failed: {}",
-                crate::gitops::apply::error::chain(&e)
+                crate::error_chain::one_line(&e)
             );
             Failure::new(reasons::BUILD_FAILED, msg, retry)
         })?;

@@ -45,7 +45,7 @@ pub fn workdir(
 
 /// The failure's text: the command's last lines, one message.
 pub fn text(e: &tf::Error) -> String {
-    crate::gitops::apply::error::chain(e)
+    crate::error_chain::one_line(e)
 }
 
 /// Deleting the object: `terraform destroy` of what it applied when

@@ -1,5 +1,5 @@
-//! Manifests applied or deleted by hand in `setup` steps: the drift Git
-//! does not know about.
+//! Reading the manifests a person applies by hand: every object of a YAML
+//! file, or of a folder's YAML files.
 
 use std::path::{Path, PathBuf};
 

@@ -30,17 +30,22 @@
 //! cluster. When the destroy fails, the working copy is kept (moved next to
 //! the run folder) and the error says where.
 
+mod kubeconfig;
+mod leftovers;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, Cluster, Context};
+use crate::cluster::{Backend, Cluster, Context};
 use crate::process::Tools;
 use crate::scenario::model::{Scenario, TerraformSettings};
 use crate::terraform::{self as tf, Terraform};
+
+use self::kubeconfig::{client_from_file, kubeconfig_from};
+pub use self::leftovers::{destroy_leftover, leftover_states};
 
 /// The output naming Flux install manifests for the cluster (optional).
 pub const FLUX_MANIFESTS_OUTPUT: &str = "flux_manifests";
@@ -147,11 +152,11 @@ fn tools_for(cx: &Context, name: &str) -> Tools {
     tools
 }
 
-pub(super) async fn create(
+pub(in crate::cluster) async fn create(
     scenario: &Scenario,
     cx: &Context,
     name: &str,
-) -> Result<Cluster, super::Error> {
+) -> Result<Cluster, crate::cluster::Error> {
     let settings = scenario
         .cluster
         .terraform
@@ -188,7 +193,7 @@ pub(super) async fn create(
             Box::pin(async move {
                 teardown(&for_cleanup)
                     .await
-                    .map_err(|e| super::one_line(&e))
+                    .map_err(|e| crate::cluster::one_line(&e))
             })
         }),
     );
@@ -263,56 +268,6 @@ async fn apply(shared: &Arc<Shared>, files: &Path) -> Result<Applied, Error> {
         })
     })
     .await
-}
-
-/// The kubeconfig the output names, or holds (then written to `files`).
-fn kubeconfig_from(s: &Shared, outputs: &tf::Outputs, files: &Path) -> Result<PathBuf, Error> {
-    let wanted = &s.settings.kubeconfig_output;
-    let bad = |why: String| Error::BadKubeconfig {
-        module: s.settings.dir.clone(),
-        output: wanted.clone(),
-        why,
-    };
-    let value = outputs.get(wanted).ok_or_else(|| Error::MissingOutput {
-        module: s.settings.dir.clone(),
-        wanted: wanted.clone(),
-        available: outputs.names().into_iter().map(str::to_owned).collect(),
-    })?;
-    let text = value.value.as_str().ok_or_else(|| {
-        bad(format!(
-            "expected a string (a path or a kubeconfig), got {}",
-            value.value
-        ))
-    })?;
-    if text.contains('\n') || text.trim_start().starts_with("apiVersion") {
-        let path = files.join(format!("{}.kubeconfig", s.name));
-        crate::sim::apiserver::kubeconfig::write(&path, text)
-            .map_err(|e| bad(format!("cannot write it to {}: {e}", path.display())))?;
-        return Ok(path);
-    }
-    let path = s.tf.dir().join(text);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(bad(format!(
-            "it names {}, which is not a file",
-            path.display()
-        )))
-    }
-}
-
-async fn client_from_file(s: &Shared, path: &Path) -> Result<kube::Client, Error> {
-    let bad = |why: String| Error::BadKubeconfig {
-        module: s.settings.dir.clone(),
-        output: s.settings.kubeconfig_output.clone(),
-        why,
-    };
-    let kc = Kubeconfig::read_from(path)
-        .map_err(|e| bad(format!("{} is not a kubeconfig: {e}", path.display())))?;
-    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
-        .await
-        .map_err(|e| bad(format!("{}: {e}", path.display())))?;
-    kube::Client::try_from(config).map_err(|e| bad(format!("{}: {e}", path.display())))
 }
 
 /// Interrupts the command in flight, waits for it, and destroys what the
@@ -412,9 +367,9 @@ impl Cluster {
     ///
     /// # Errors
     /// When Terraform fails, or the cluster is not a Terraform one.
-    pub async fn reapply(&mut self, files: &Path) -> super::Result<()> {
+    pub async fn reapply(&mut self, files: &Path) -> crate::cluster::Result<()> {
         let Backend::Terraform(t) = &mut self.backend else {
-            return Err(super::Error::Unsupported {
+            return Err(crate::cluster::Error::Unsupported {
                 provider: self.provider(),
                 what: "re-apply infrastructure (it needs provider terraform)",
             });
@@ -424,52 +379,4 @@ impl Cluster {
         self.client = applied.client;
         Ok(())
     }
-}
-
-/// The working copies of Terraform modules a run left in `run_dir` (those
-/// holding [`VARS_FILE`]), for `gameday gc`.
-pub fn leftover_states(run_dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        if dir.join(VARS_FILE).is_file() {
-            out.push(dir.to_owned());
-            return;
-        }
-        if depth == 0 {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            // Folders only, never what a symlink points to; not Terraform's own.
-            if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".terraform" {
-                walk(&e.path(), depth - 1, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    // <run dir>/<repeat>/<cluster>.terraform/[<module path>…]
-    walk(run_dir, 6, &mut out);
-    out.sort();
-    out
-}
-
-/// Destroys what a left-over working copy's state holds (nothing to do
-/// when it holds nothing), with the `-var`s it was applied with.
-///
-/// # Errors
-/// When Terraform fails: the state must then be kept.
-pub async fn destroy_leftover(dir: &Path, tools: Tools) -> Result<(), Error> {
-    let vars: std::collections::BTreeMap<String, String> =
-        std::fs::read_to_string(dir.join(VARS_FILE))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-    let tf = Terraform::new(dir, dir, tools);
-    if tf.state_list().await.is_ok_and(|l| l.is_empty()) {
-        return Ok(());
-    }
-    tf.destroy(&vars, &[], std::time::Duration::from_secs(30 * 60))
-        .await?;
-    Ok(())
 }

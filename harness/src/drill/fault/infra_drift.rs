@@ -5,7 +5,7 @@
 //! controller keeps in the cluster (the `kubernetes` backend, as the
 //! controller configures it). The controller's next reconciliation finds
 //! the drift and applies Git's values again; the `converge` phase waits
-//! for that ([`super::probe::infra::InfraRestored`]).
+//! for that ([`crate::drill::probe::infra::InfraRestored`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,9 +13,11 @@ use std::time::Duration;
 use kube::api::{Api, ApiResource, DynamicObject};
 use serde_json::Value;
 
-use super::error::{Error, Result};
-use super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
-use super::repeat::Drill;
+use super::super::context::Context;
+use super::super::error::{Error as DrillError, Result};
+use super::super::probe::infra::{APPLIED_BY_DRIFT, Drifted};
+use crate::cluster::Cluster;
+use crate::gitops::bootstrap::Source;
 use crate::scenario::model::NamespacedName;
 use crate::sim::flux::tofu::spec::Spec;
 use crate::terraform::{Terraform, backend, module};
@@ -35,60 +37,96 @@ fn terraform_resource() -> ApiResource {
     }
 }
 
-fn drift_err(object: &NamespacedName, why: impl std::fmt::Display) -> Error {
-    Error::Apply(format!("infra-drift of Terraform {object}: {why}"))
+/// Why the hand-made apply failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The object read from the cluster is not JSON.
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// Its spec does not read.
+    #[error("{0}")]
+    Spec(String),
+    /// Its module is not in the source.
+    #[error("its module {path} is not in the source repository")]
+    ModuleMissing {
+        /// `spec.path`.
+        path: String,
+    },
+    /// The working copy could not be made, or Terraform failed.
+    #[error(transparent)]
+    Terraform(crate::terraform::Error),
+    /// The backend or variables file could not be written.
+    #[error(transparent)]
+    Write(std::io::Error),
 }
 
-/// Applies the module of `object` by hand with `vars`; returns what was
-/// done, for the timeline.
+fn drift_err(object: &NamespacedName) -> impl FnOnce(Error) -> DrillError + '_ {
+    move |source| DrillError::Drift {
+        object: object.clone(),
+        source,
+    }
+}
+
+/// Applies the module of `object` by hand with `vars`; returns the
+/// drifted object, whose restoration `converge` waits for.
 ///
 /// # Errors
 /// When the object or its module cannot be found, or Terraform fails.
 pub(super) async fn inject(
-    d: &mut Drill,
+    cx: &Context,
+    cluster: &Cluster,
+    source: &Source,
     object: &NamespacedName,
     vars: &BTreeMap<String, String>,
-) -> Result<String> {
-    let cluster = d.cluster()?;
+) -> Result<Drifted> {
+    let _acting = cx.clock().busy();
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client(), &object.namespace, &terraform_resource());
-    let found = api.get(&object.name).await.map_err(|source| Error::Kube {
+    let found = api.get(&object.name).await.map_err(|source| DrillError::Kube {
         what: format!(
             "reading Terraform {object} (is the Flux Terraform controller installed, and the object in Git?)"
         ),
         source,
     })?;
-    let obj = serde_json::to_value(&found).map_err(|e| drift_err(object, e))?;
-    let spec = Spec::read(&obj).map_err(|e| drift_err(object, e))?;
-    let module_dir = d.source.repo().path().join(spec.module_path());
+    let obj = serde_json::to_value(&found)
+        .map_err(Error::Json)
+        .map_err(drift_err(object))?;
+    let spec = Spec::read(&obj)
+        .map_err(Error::Spec)
+        .map_err(drift_err(object))?;
+    let module_dir = source.repo().path().join(spec.module_path());
     if !module_dir.is_dir() {
-        return Err(drift_err(
-            object,
-            format!("its module {} is not in the source repository", spec.path),
-        ));
+        return Err(drift_err(object)(Error::ModuleMissing {
+            path: spec.path.clone(),
+        }));
     }
     // A working copy of the module, as a person would check it out.
-    let root =
-        d.cx.dir
-            .join(format!("drift-{}-{}", object.namespace, object.name));
+    let root = cx
+        .dir()
+        .join(format!("drift-{}-{}", object.namespace, object.name));
     let _ = std::fs::remove_dir_all(&root);
-    let dir = module::copy(&module_dir, &root).map_err(|e| drift_err(object, e))?;
+    let dir = module::copy(&module_dir, &root)
+        .map_err(Error::Terraform)
+        .map_err(drift_err(object))?;
     backend::write_kubernetes_backend(
         &dir,
         &spec.secret_suffix,
         &object.namespace,
         cluster.kubeconfig(),
     )
-    .map_err(|e| drift_err(object, e))?;
+    .map_err(Error::Write)
+    .map_err(drift_err(object))?;
     let mut values = spec.vars.clone();
     values.extend(
         vars.iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
     );
-    backend::write_vars(&dir, &values).map_err(|e| drift_err(object, e))?;
+    backend::write_vars(&dir, &values)
+        .map_err(Error::Write)
+        .map_err(drift_err(object))?;
     // The controller may hold the state lock (a reconcile in flight): wait
     // for it, as a person would.
-    let tf = Terraform::new(&dir, &module_dir, d.cx.tools.clone()).lock_timeout(LOCK_WAIT);
+    let tf = Terraform::new(&dir, &module_dir, cx.provider.tools.clone()).lock_timeout(LOCK_WAIT);
     let ran = async {
         tf.init().await?;
         if spec.workspace != "default" {
@@ -98,18 +136,18 @@ pub(super) async fn inject(
     }
     .await;
     let _ = std::fs::remove_dir_all(&root);
-    ran.map_err(|e| drift_err(object, crate::gitops::apply::error::chain(&e)))?;
-    d.drifted.push(Drifted {
+    ran.map_err(Error::Terraform).map_err(drift_err(object))?;
+    let set: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    cx.timeline().operation(&format!(
+        "terraform apply by hand of Terraform {object}'s module ({}) with {}, outside Git",
+        spec.path,
+        set.join(", ")
+    ));
+    Ok(Drifted {
         object: object.clone(),
         before: obj
             .pointer(APPLIED_BY_DRIFT)
             .and_then(Value::as_str)
             .map(str::to_owned),
-    });
-    let set: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    Ok(format!(
-        "terraform apply by hand of Terraform {object}'s module ({}) with {}, outside Git",
-        spec.path,
-        set.join(", ")
-    ))
+    })
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::{Backend, Cluster, Context};
+use crate::cluster::{Backend, Cluster, Context};
 use crate::scenario::capabilities::{self, FaultScope};
 use crate::scenario::model::{BootstrapMethod, Fault, Scenario};
 
@@ -199,7 +199,10 @@ pub fn scoped(kc: &Kubeconfig, context: &str) -> Kubeconfig {
     }
 }
 
-pub(super) async fn connect(scenario: &Scenario, cx: &Context) -> Result<Cluster, super::Error> {
+pub(in crate::cluster) async fn connect(
+    scenario: &Scenario,
+    cx: &Context,
+) -> Result<Cluster, crate::cluster::Error> {
     let settings = scenario
         .cluster
         .existing

@@ -11,7 +11,7 @@ use crate::sim::flux::FluxOptions;
 use crate::sim::flux::tofu::TerraformOptions;
 use crate::sim::{SimCluster, SimOptions};
 
-use super::{Backend, Cluster, Context, Error, Result};
+use crate::cluster::{Backend, Cluster, Context, Error, Result};
 
 /// The simulator's latency profile for a scenario's setting.
 pub fn profile(p: SimProfile) -> Profile {
@@ -22,13 +22,17 @@ pub fn profile(p: SimProfile) -> Profile {
     }
 }
 
-pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Result<Cluster> {
+pub(in crate::cluster) async fn create(
+    scenario: &Scenario,
+    cx: &Context,
+    name: &str,
+) -> Result<Cluster> {
     let settings = &scenario.cluster.sim;
     let profile = profile(settings.profile);
     // Provisioning time passes on the drill's clock before the API exists.
     // Keyed by the scenario, not the cluster name (which carries the run
     // id): the same seed gives the same durations in every run.
-    let base = super::cluster_name(&scenario.name, &cx.run_id, 0);
+    let base = crate::cluster::cluster_name(&scenario.name, &cx.run_id, 0);
     let identity = format!(
         "{}{}",
         scenario.name,
@@ -99,7 +103,7 @@ pub(super) async fn create(scenario: &Scenario, cx: &Context, name: &str) -> Res
 }
 
 /// Destroys a simulated cluster: its state is gone and its API stops.
-pub(super) async fn destroy(sim: &SimCluster) {
+pub(in crate::cluster) async fn destroy(sim: &SimCluster) {
     sim.destroy();
     sim.shutdown().await;
 }

@@ -11,11 +11,11 @@
 //!    <repeat dir>/<name>.kubeconfig --wait <spec.cluster.kind.wait>
 //!    [--image I]` runs, so a create that fails or is interrupted is deleted
 //!    too (unless `--retain`);
-//! 4. the ownership marker is written ([`super::ownership`]).
+//! 4. the ownership marker is written ([`crate::cluster::ownership`]).
 //!
 //! Teardown (the cleanup entry, and `cluster-loss`) resumes the containers
 //! the drill paused, checks ownership with
-//! [`super::ownership::check_deletable`] and runs `kind delete cluster`.
+//! [`crate::cluster::ownership::check_deletable`] and runs `kind delete cluster`.
 //!
 //! Faults: `node-loss` stops worker containers (`docker stop
 //! <cluster>-worker[N]`, highest number first, as the simulator chooses);
@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::ownership::{self, Evidence, Marker, Refusal};
-use super::{Backend, Cluster, Context};
+use crate::cluster::ownership::{self, Evidence, Marker, Refusal};
+use crate::cluster::{Backend, Cluster, Context};
 use crate::process::ProcessError;
 use crate::scenario::model::Scenario;
 pub use cli::{CreateRequest, KindCli};
@@ -165,14 +165,14 @@ pub async fn detect(cli: &KindCli) -> Result<Engine, Error> {
     Ok(Engine::detect(cli.tools()).await?)
 }
 
-pub(super) async fn create(
+pub(in crate::cluster) async fn create(
     scenario: &Scenario,
     cx: &Context,
     name: &str,
-) -> Result<Cluster, super::Error> {
+) -> Result<Cluster, crate::cluster::Error> {
     let cli = KindCli::new("kind", cx.tools.clone());
     let engine = detect(&cli).await?;
-    std::fs::create_dir_all(&cx.dir).map_err(|source| super::Error::Io {
+    std::fs::create_dir_all(&cx.dir).map_err(|source| crate::cluster::Error::Io {
         path: cx.dir.clone(),
         source,
     })?;

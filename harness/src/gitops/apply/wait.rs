@@ -1,7 +1,7 @@
-//! Waiting for applied objects to become healthy: workloads Ready or
-//! Available, Jobs complete, custom resources with a `Ready` condition
-//! Ready — judged by [`crate::kstatus`] (kstatus' rules) and
-//! observed through watches, never by polling.
+//! The apply engine's health waits: applied objects watched until they
+//! are healthy — workloads Ready or Available, Jobs complete, custom
+//! resources with a `Ready` condition Ready — judged by [`crate::kstatus`]
+//! (kstatus' rules) and observed through watches, never by polling.
 //!
 //! [`Tracker`] is the transport-free part (what is still pending, the
 //! Flux-style messages); [`wait`] feeds it from kube-rs watchers with a
@@ -9,9 +9,11 @@
 //! kustomize-controller feeds the same tracker from its store.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -130,51 +132,96 @@ impl Tracker {
     }
 }
 
-/// The identity of a watched object, with the kind filled in from the
-/// watch's type when the object lacks it.
-fn identify(obj: &DynamicObject, group: &str, kind: &str) -> ObjectId {
-    ObjectId {
-        group: group.to_owned(),
-        kind: kind.to_owned(),
-        namespace: obj.metadata.namespace.clone(),
-        name: obj.metadata.name.clone().unwrap_or_default(),
+/// One watch: the objects of one resource in one namespace (or all).
+#[derive(Debug)]
+struct Watched {
+    group: String,
+    kind: String,
+    api_version: String,
+    namespace: Option<String>,
+    names: BTreeSet<String>,
+}
+
+impl Watched {
+    /// The identity of a watched object, with the kind filled in from the
+    /// watch's type when the object lacks it.
+    fn identify(&self, obj: &DynamicObject) -> ObjectId {
+        ObjectId {
+            group: self.group.clone(),
+            kind: self.kind.clone(),
+            namespace: obj.metadata.namespace.clone(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+
+    fn as_value(&self, obj: &DynamicObject) -> Value {
+        let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
+        if v.get("kind").is_none() {
+            v["kind"] = Value::String(self.kind.clone());
+            v["apiVersion"] = Value::String(self.api_version.clone());
+        }
+        v
+    }
+
+    /// Records a watch event in `tracker`. Objects the initial list did
+    /// not hold are recorded as not found when it ends (`listed` remembers
+    /// which were seen).
+    fn record(
+        &self,
+        ev: watcher::Event<DynamicObject>,
+        tracker: &mut Tracker,
+        listed: &mut BTreeMap<ObjectId, bool>,
+    ) {
+        match ev {
+            watcher::Event::Init => {
+                for name in &self.names {
+                    let id = ObjectId {
+                        group: self.group.clone(),
+                        kind: self.kind.clone(),
+                        namespace: self.namespace.clone(),
+                        name: name.clone(),
+                    };
+                    listed.insert(id, false);
+                }
+            }
+            watcher::Event::InitApply(obj) => {
+                let id = self.identify(&obj);
+                tracker.observe(&id, Some(&self.as_value(&obj)));
+                listed.insert(id, true);
+            }
+            watcher::Event::InitDone => {
+                for (id, seen) in std::mem::take(listed) {
+                    if !seen {
+                        tracker.observe(&id, None);
+                    }
+                }
+            }
+            watcher::Event::Apply(obj) => {
+                let id = self.identify(&obj);
+                tracker.observe(&id, Some(&self.as_value(&obj)));
+            }
+            watcher::Event::Delete(obj) => {
+                tracker.observe(&self.identify(&obj), None);
+            }
+        }
     }
 }
 
-fn as_value(obj: &DynamicObject, api_version: &str, kind: &str) -> Value {
-    let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
-    if v.get("kind").is_none() {
-        v["kind"] = Value::String(kind.to_owned());
-        v["apiVersion"] = Value::String(api_version.to_owned());
-    }
-    v
-}
+type Events = BoxStream<
+    'static,
+    (
+        Arc<Watched>,
+        std::result::Result<watcher::Event<DynamicObject>, watcher::Error>,
+    ),
+>;
 
-/// Waits until every target is healthy, at most `timeout` on `clock`.
-/// Hold no `Busy` guard of a virtual clock while waiting: the objects only
-/// become healthy when simulated time moves on.
-///
-/// # Errors
-/// [`Error::HealthTarget`] when a kind is not served; [`Error::HealthFailed`]
-/// as soon as an object fails (with `fail_fast`); [`Error::HealthTimeout`]
-/// naming every object still pending.
-pub async fn wait(
+/// One watcher per resource and namespace of `targets` (by name when it
+/// is the only one there).
+async fn watches(
     client: &Client,
     cache: &ResourceCache,
-    clock: &Clock,
     targets: &[Versioned],
-    timeout: Duration,
-    fail_fast: bool,
-) -> Result<HealthReport> {
-    let started = clock.now();
-    let mut tracker = Tracker::new(targets.iter().map(|t| &t.id));
-    if tracker.is_empty() {
-        return Ok(HealthReport {
-            objects: 0,
-            took: Duration::ZERO,
-        });
-    }
-    // One watch per resource and namespace.
+) -> Result<Vec<Events>> {
     let mut groups: BTreeMap<(String, String, Option<String>), BTreeSet<String>> = BTreeMap::new();
     for t in targets {
         groups
@@ -207,62 +254,57 @@ pub async fn wait(
         if let [only] = names.iter().collect::<Vec<_>>().as_slice() {
             config = config.fields(&format!("metadata.name={only}"));
         }
-        let group = mapping.resource.group.clone();
-        let key = (group, kind.clone(), api_version.clone(), ns.clone(), names);
+        let watched = Arc::new(Watched {
+            group: mapping.resource.group.clone(),
+            kind,
+            api_version,
+            namespace: ns,
+            names,
+        });
         streams.push(
             watcher(api, config)
                 .default_backoff()
-                .map(move |ev| (key.clone(), ev))
+                .map(move |ev| (watched.clone(), ev))
                 .boxed(),
         );
     }
-    let mut events = futures::stream::select_all(streams);
-    let mut seen_in_init: BTreeMap<ObjectId, bool> = BTreeMap::new();
+    Ok(streams)
+}
+
+/// Waits until every target is healthy, at most `timeout` on `clock`.
+/// Hold no `Busy` guard of a virtual clock while waiting: the objects only
+/// become healthy when simulated time moves on.
+///
+/// # Errors
+/// [`Error::HealthTarget`] when a kind is not served; [`Error::HealthFailed`]
+/// as soon as an object fails (with `fail_fast`); [`Error::HealthTimeout`]
+/// naming every object still pending.
+pub async fn wait(
+    client: &Client,
+    cache: &ResourceCache,
+    clock: &Clock,
+    targets: &[Versioned],
+    timeout: Duration,
+    fail_fast: bool,
+) -> Result<HealthReport> {
+    let started = clock.now();
+    let mut tracker = Tracker::new(targets.iter().map(|t| &t.id));
+    if tracker.is_empty() {
+        return Ok(HealthReport {
+            objects: 0,
+            took: Duration::ZERO,
+        });
+    }
+    let mut events = futures::stream::select_all(watches(client, cache, targets).await?);
+    let mut listed: BTreeMap<ObjectId, bool> = BTreeMap::new();
     let waited = clock
         .timeout(timeout, async {
-            while let Some(((group, kind, api_version, ns, names), ev)) = events.next().await {
+            while let Some((watched, ev)) = events.next().await {
                 let Ok(ev) = ev else {
                     // The watcher retries with backoff; keep what we know.
                     continue;
                 };
-                let seen = |obj: &DynamicObject, tracker: &mut Tracker| {
-                    let id = identify(obj, &group, &kind);
-                    tracker.observe(&id, Some(&as_value(obj, &api_version, &kind)));
-                    id
-                };
-                match ev {
-                    watcher::Event::Init => {
-                        for name in &names {
-                            seen_in_init.insert(
-                                ObjectId {
-                                    group: group.clone(),
-                                    kind: kind.clone(),
-                                    namespace: ns.clone(),
-                                    name: name.clone(),
-                                },
-                                false,
-                            );
-                        }
-                    }
-                    watcher::Event::InitApply(obj) => {
-                        let id = seen(&obj, &mut tracker);
-                        seen_in_init.insert(id, true);
-                    }
-                    watcher::Event::InitDone => {
-                        for (id, seen) in std::mem::take(&mut seen_in_init) {
-                            if !seen {
-                                tracker.observe(&id, None);
-                            }
-                        }
-                    }
-                    watcher::Event::Apply(obj) => {
-                        seen(&obj, &mut tracker);
-                    }
-                    watcher::Event::Delete(obj) => {
-                        let id = identify(&obj, &group, &kind);
-                        tracker.observe(&id, None);
-                    }
-                }
+                watched.record(ev, &mut tracker, &mut listed);
                 if tracker.all_ready() {
                     return Ok(());
                 }
