@@ -201,7 +201,7 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     }
     match report.status {
         Status::Passed => exit::SUCCESS,
-        Status::Failed => exit::OBJECTIVE_MISSED,
+        Status::Failed | Status::Unsupported | Status::Unrecoverable => exit::OBJECTIVE_MISSED,
         Status::Error => exit::INFRASTRUCTURE,
         Status::Aborted => exit::INTERRUPTED,
     }

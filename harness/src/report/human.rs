@@ -95,6 +95,8 @@ pub fn status_icon(status: Status) -> &'static str {
     match status {
         Status::Passed => "✅",
         Status::Failed => "❌",
+        Status::Unsupported => "🚫",
+        Status::Unrecoverable => "💔",
         Status::Error => "⚠️",
         Status::Aborted => "⏹️",
     }
@@ -140,7 +142,8 @@ pub fn headline(report: &RunReport) -> String {
         let done = n - aborted;
         return format!("run aborted: {done} of {} finished", plural(n, "scenario"));
     }
-    if failed + errors == 0 {
+    let (unsupported, unrecoverable) = (count(Status::Unsupported), count(Status::Unrecoverable));
+    if failed + errors + unsupported + unrecoverable == 0 {
         return match n {
             0 => "no scenarios ran".to_owned(),
             1 => "the scenario met its objectives".to_owned(),
@@ -152,6 +155,16 @@ pub fn headline(report: &RunReport) -> String {
         parts.push(format!(
             "{failed} of {} missed an objective",
             plural(n, "scenario")
+        ));
+    }
+    if unsupported > 0 {
+        parts.push(format!(
+            "{unsupported} use what the simulator does not emulate (unsupported)"
+        ));
+    }
+    if unrecoverable > 0 {
+        parts.push(format!(
+            "{unrecoverable} never reached a steady state (unrecoverable)"
         ));
     }
     if errors > 0 {

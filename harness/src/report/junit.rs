@@ -118,6 +118,12 @@ fn status(r: &RepeatReport) -> TestCaseStatus {
             st.set_description(budget_lines(r));
             st
         }
+        Status::Unsupported | Status::Unrecoverable => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_message(r.error.as_deref().unwrap_or("the source was not drilled"));
+            st.set_type(r.status.name());
+            st
+        }
         Status::Error => {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
             st.set_message(

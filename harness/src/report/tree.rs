@@ -26,6 +26,14 @@ pub enum Status {
     Passed,
     /// Ran and missed an objective (a budget, an expectation).
     Failed,
+    /// Not drilled: the source uses what the simulator does not emulate
+    /// (a kind no controller reconciles, a spec field that is ignored), so
+    /// no verdict on it could be true. Found before any cluster starts.
+    Unsupported,
+    /// The source never reached its steady state before the disaster (an
+    /// object that cannot be applied, nothing rendered, a Kustomization
+    /// never Ready): a finding about the repository, not the provider.
+    Unrecoverable,
     /// Could not be carried out (a provider or tool failed).
     Error,
     /// Interrupted (Ctrl-C) before it finished.
@@ -33,9 +41,27 @@ pub enum Status {
 }
 
 impl Status {
-    /// The more severe of two statuses (aborted > error > failed > passed).
+    /// Every status, from the best to the worst.
+    pub const ALL: [Status; 6] = [
+        Status::Passed,
+        Status::Failed,
+        Status::Unsupported,
+        Status::Unrecoverable,
+        Status::Error,
+        Status::Aborted,
+    ];
+
+    /// The more severe of two statuses (aborted > error > unrecoverable >
+    /// unsupported > failed > passed).
     pub fn worst(self, other: Status) -> Status {
         self.max(other)
+    }
+
+    /// A finding about the source (unsupported, unrecoverable): the drill
+    /// did not get to judge recovery, and the reason is in the repeat's
+    /// `error`, as for [`Status::Error`].
+    pub fn is_finding(self) -> bool {
+        matches!(self, Status::Unsupported | Status::Unrecoverable)
     }
 
     /// Lower-case name, as in the JSON.
@@ -43,6 +69,8 @@ impl Status {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
+            Status::Unsupported => "unsupported",
+            Status::Unrecoverable => "unrecoverable",
             Status::Error => "error",
             Status::Aborted => "aborted",
         }
@@ -265,4 +293,25 @@ pub struct DiffEntry {
     pub allowed: bool,
     /// For changed objects: the differing fields, as JSON paths.
     pub fields: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn statuses_are_ordered_from_best_to_worst_and_named_as_in_the_json() {
+        for pair in Status::ALL.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} before {:?}", pair[0], pair[1]);
+            assert_eq!(pair[0].worst(pair[1]), pair[1]);
+        }
+        for s in Status::ALL {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
+        }
+        assert!(Status::Unrecoverable.is_finding() && Status::Unsupported.is_finding());
+        assert!(!Status::Failed.is_finding() && !Status::Error.is_finding());
+    }
 }

@@ -126,7 +126,7 @@ fn time_tag(s: &ScenarioReport) -> &'static str {
 fn short_reason(s: &ScenarioReport) -> String {
     let text = match s.status {
         Status::Failed => s.verdict.failures.join("; "),
-        Status::Error | Status::Aborted => s
+        Status::Unsupported | Status::Unrecoverable | Status::Error | Status::Aborted => s
             .repeats
             .iter()
             .find_map(|r| r.error.clone())

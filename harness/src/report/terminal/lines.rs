@@ -99,6 +99,11 @@ pub(super) fn repeat_finished(paint: Paint, r: &RepeatReport) -> String {
             text
         }
         Status::Failed => format!("{}: {}", paint.red("FAILED"), r.verdict.failures.join("; ")),
+        Status::Unsupported | Status::Unrecoverable => format!(
+            "{}: {}",
+            paint.red(&r.status.name().to_uppercase()),
+            r.error.as_deref().unwrap_or("the source was not drilled")
+        ),
         Status::Error => format!(
             "{}: {}",
             paint.yellow("ERROR"),

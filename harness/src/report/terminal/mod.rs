@@ -48,7 +48,7 @@ impl Paint {
         let name = status.name();
         match status {
             Status::Passed => self.green(name),
-            Status::Failed => self.red(name),
+            Status::Failed | Status::Unsupported | Status::Unrecoverable => self.red(name),
             Status::Error => self.yellow(name),
             Status::Aborted => self.dim(name),
         }

@@ -114,7 +114,7 @@ fn row(s: &ScenarioReport) -> Row {
     let note = match s.status {
         Status::Passed => String::new(),
         Status::Failed => s.verdict.failures.join("; "),
-        Status::Error | Status::Aborted => s
+        Status::Unsupported | Status::Unrecoverable | Status::Error | Status::Aborted => s
             .repeats
             .iter()
             .find_map(|r| r.error.clone())
@@ -158,12 +158,7 @@ fn push_line(out: &mut String, widths: &[usize], cells: &[(String, String)]) {
 fn totals(report: &RunReport, paint: Paint) -> String {
     let n = report.scenarios.len();
     let mut parts = Vec::new();
-    for st in [
-        Status::Passed,
-        Status::Failed,
-        Status::Error,
-        Status::Aborted,
-    ] {
+    for st in Status::ALL {
         let count = report.scenarios.iter().filter(|s| s.status == st).count();
         if count > 0 {
             parts.push(format!("{count} {}", paint.status(st)));
