@@ -130,6 +130,20 @@ fn parse(text: &str, path: &Path) -> Result<ScenarioFile, Diagnostics> {
             )),
         ));
     }
+    if let Err(e) = crate::nesting::check(text.as_bytes(), crate::nesting::MAX_DEPTH) {
+        let d = Diagnostic {
+            location: Location::Position {
+                line: e.line,
+                column: e.column,
+                path: String::new(),
+            },
+            message: format!("the YAML {e}"),
+            help: Some(
+                "a scenario nests a few levels; check that this is the file you meant".into(),
+            ),
+        };
+        return Err(one(d));
+    }
     // First as untyped YAML: syntax errors, the document's shape, and the
     // version dispatch, so an unknown apiVersion is reported as such rather
     // than as a field mismatch.

@@ -85,3 +85,22 @@ fn a_folder_or_file_reached_twice_is_listed_once() {
     let real = |p: &Path| std::fs::canonicalize(p).unwrap();
     assert_eq!(real(&files[0]), real(&dir.path().join("sub/a.yaml")));
 }
+
+#[test]
+fn a_deeply_nested_scenario_is_refused_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: gameday/v1alpha1\nspec: {}",
+            "[".repeat(100_000)
+        ),
+    )
+    .unwrap();
+    let err = scenario::load(&file).unwrap_err().to_string();
+    assert!(
+        err.contains("deep.yaml:2:135: the YAML nests deeper than 128 levels"),
+        "{err}"
+    );
+}
