@@ -7,5 +7,6 @@ mod controllers;
 mod faults;
 mod kube_rs;
 mod kubectl;
+mod limits;
 mod protocol;
 mod store_props;

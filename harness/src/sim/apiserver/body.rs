@@ -22,7 +22,8 @@ fn too_large() -> ApiError {
 /// Reads the whole body, refusing more than [`MAX_BODY`].
 ///
 /// # Errors
-/// 413 when too large; 400 when the connection fails mid-body.
+/// 413 when too large; 400 when the connection fails mid-body or the
+/// body does not arrive within [`super::limits::BODY_TIMEOUT`].
 pub async fn read(headers: &HeaderMap, body: Incoming) -> ApiResult<Bytes> {
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -31,7 +32,18 @@ pub async fn read(headers: &HeaderMap, body: Incoming) -> ApiResult<Bytes> {
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    match Limited::new(body, MAX_BODY).collect().await {
+    let collected = tokio::time::timeout(
+        super::limits::BODY_TIMEOUT,
+        Limited::new(body, MAX_BODY).collect(),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::bad_request(format!(
+            "timed out reading the request body: it must arrive within {}s",
+            super::limits::BODY_TIMEOUT.as_secs()
+        ))
+    })?;
+    match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()

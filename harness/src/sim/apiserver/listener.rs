@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
 
+use super::limits;
 use super::server::{self, ApiState};
 use crate::sim::{Error, Result};
 
@@ -133,6 +134,51 @@ impl Drop for Listener {
     }
 }
 
+/// Serves one accepted connection until it ends or the listener stops.
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    state: Arc<ApiState>,
+    tls: Option<TlsAcceptor>,
+    cancel: CancellationToken,
+) {
+    let service = service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(server::handle(state, req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits::HEADER_TIMEOUT);
+    let served = async {
+        match tls {
+            Some(acceptor) => {
+                match tokio::time::timeout(limits::HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => {
+                        builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await
+                    }
+                    Ok(Err(e)) => {
+                        debug!(%peer, error = %e, "TLS handshake failed");
+                        Ok(())
+                    }
+                    Err(_) => {
+                        debug!(%peer, "TLS handshake timed out");
+                        Ok(())
+                    }
+                }
+            }
+            None => builder.serve_connection(TokioIo::new(tcp), service).await,
+        }
+    };
+    tokio::select! {
+        () = cancel.cancelled() => {}
+        r = served => if let Err(e) = r { debug!(%peer, error = %e, "connection ended with an error") },
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<ApiState>,
@@ -140,6 +186,7 @@ async fn accept_loop(
     cancel: CancellationToken,
     tracker: TaskTracker,
 ) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             () = cancel.cancelled() => return,
@@ -148,35 +195,25 @@ async fn accept_loop(
         let (tcp, peer) = match accepted {
             Ok(x) => x,
             Err(e) => {
+                // Out of file descriptors (EMFILE) fails every accept at
+                // once: back off instead of spinning.
                 debug!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 continue;
             }
         };
         let _ = tcp.set_nodelay(true);
+        // Beyond the cap the connection is closed at once: an idle flood
+        // must not take every file descriptor (kubectl would time out).
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            debug!(%peer, max = limits::MAX_CONNECTIONS, "too many connections: closed");
+            drop(tcp);
+            continue;
+        };
         let (state, tls, cancel) = (state.clone(), tls.clone(), cancel.clone());
         tracker.spawn(async move {
-            let service = service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(server::handle(state, req).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder.keep_alive(true);
-            let served = async {
-                match tls {
-                    Some(acceptor) => match acceptor.accept(tcp).await {
-                        Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
-                        Err(e) => {
-                            debug!(%peer, error = %e, "TLS handshake failed");
-                            Ok(())
-                        }
-                    },
-                    None => builder.serve_connection(TokioIo::new(tcp), service).await,
-                }
-            };
-            tokio::select! {
-                () = cancel.cancelled() => {}
-                r = served => if let Err(e) = r { debug!(%peer, error = %e, "connection ended with an error") },
-            }
+            serve_connection(tcp, peer, state, tls, cancel).await;
+            drop(permit);
         });
     }
 }

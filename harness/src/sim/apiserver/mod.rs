@@ -22,6 +22,7 @@ pub mod discovery;
 pub mod handlers;
 pub mod inject;
 pub mod kubeconfig;
+pub mod limits;
 pub mod list;
 pub mod listener;
 pub mod negotiate;

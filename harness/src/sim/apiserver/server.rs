@@ -93,6 +93,8 @@ pub struct ApiState {
     pub faults: ErrorInjector,
     /// List pagination snapshots.
     pub snapshots: Snapshots,
+    /// Requests in flight (see [`super::limits`]).
+    pub in_flight: super::limits::InFlight,
 }
 
 /// The field manager of a non-apply write: `fieldManager`, else the
@@ -138,6 +140,10 @@ pub async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
         return response::error(&e);
     }
     let q = Query::parse(parts.uri.query());
+    let _slot = match state.in_flight.admit(&parts.method, q.flag("watch")) {
+        Ok(slot) => slot,
+        Err(e) => return response::error(&e),
+    };
     let accept = parts
         .headers
         .get(ACCEPT)

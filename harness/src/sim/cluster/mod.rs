@@ -213,6 +213,7 @@ impl SimCluster {
             },
             faults: faults.clone(),
             snapshots: Snapshots::default(),
+            in_flight: crate::sim::apiserver::limits::InFlight::default(),
         });
         let listener = Listener::new(state, server_tls, options.port.unwrap_or(0));
         listener.start().await?;
