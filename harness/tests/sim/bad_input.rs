@@ -287,6 +287,150 @@ async fn invalid_objects_are_422() {
 }
 
 #[tokio::test]
+async fn names_follow_kubernetes_length_and_pattern_rules() {
+    let f = Fixture::start().await;
+    let post = |name: String| {
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+        f.raw(
+            "POST",
+            CMS,
+            Some("application/json"),
+            serde_json::to_vec(&body).unwrap(),
+        )
+    };
+    // A DNS subdomain of 253 characters, parts longer than a label's 63.
+    let long = format!("{}.{}", "a".repeat(200), "b".repeat(52));
+    assert_eq!(long.len(), 253);
+    let (code, body) = post(long).await;
+    assert_eq!(code, 201, "{body}");
+    let got = post("a".repeat(300)).await;
+    check(&got, 422, "Invalid");
+    let message = got.1["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(": must be no more than 253 characters"),
+        "{message}"
+    );
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n".repeat(64)}});
+    let got = f
+        .raw(
+            "POST",
+            "/api/v1/namespaces",
+            Some("application/json"),
+            serde_json::to_vec(&ns).unwrap(),
+        )
+        .await;
+    check(&got, 422, "Invalid");
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("must be no more than 63 characters"),
+        "{}",
+        got.1
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_dry_run_directive_is_refused_and_nothing_persists() {
+    let f = Fixture::start().await;
+    let body = serde_json::to_vec(
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dry"}}),
+    )
+    .unwrap();
+    let got = f
+        .raw(
+            "POST",
+            &format!("{CMS}?dryRun=Garbage"),
+            Some("application/json"),
+            body.clone(),
+        )
+        .await;
+    check(&got, 422, "Invalid");
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("dryRun: Unsupported value"),
+        "{}",
+        got.1
+    );
+    let got = f
+        .raw(
+            "PATCH",
+            &format!("{CMS}/dry?fieldManager=m&dryRun=Garbage"),
+            Some("application/apply-patch+yaml"),
+            body.clone(),
+        )
+        .await;
+    check(&got, 422, "Invalid");
+    let (code, _) = f
+        .raw(
+            "POST",
+            &format!("{CMS}?dryRun=All"),
+            Some("application/json"),
+            body,
+        )
+        .await;
+    assert_eq!(code, 201);
+    assert_eq!(
+        f.raw("GET", &format!("{CMS}/dry"), None, Vec::new())
+            .await
+            .0,
+        404,
+        "a dry run never persists"
+    );
+}
+
+#[tokio::test]
+async fn config_map_data_must_be_strings_and_at_most_1_mib() {
+    let f = Fixture::start().await;
+    let numbers = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "n"}, "data": {"port": 8080}});
+    let got = f
+        .raw(
+            "POST",
+            CMS,
+            Some("application/json"),
+            serde_json::to_vec(&numbers).unwrap(),
+        )
+        .await;
+    check(&got, 400, "BadRequest");
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot unmarshal number into Go struct field ConfigMap.data of type string"),
+        "{}",
+        got.1
+    );
+    let big = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"x": "a".repeat(1024 * 1024 + 1)}});
+    let got = f
+        .raw(
+            "POST",
+            CMS,
+            Some("application/json"),
+            serde_json::to_vec(&big).unwrap(),
+        )
+        .await;
+    check(&got, 422, "Invalid");
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too long: must have at most 1048576 bytes"),
+        "{}",
+        got.1
+    );
+    for name in ["n", "big"] {
+        assert_eq!(
+            f.raw("GET", &format!("{CMS}/{name}"), None, Vec::new())
+                .await
+                .0,
+            404
+        );
+    }
+}
+
+#[tokio::test]
 async fn wrong_or_missing_tokens_are_401() {
     let f = Fixture::start().await;
     let c = &f.cluster;

@@ -125,6 +125,31 @@ fn authorized(state: &ApiState, headers: &http::HeaderMap, route: &Route) -> Res
     }
 }
 
+/// Refuses a `dryRun` other than `All` before anything is done, as the API
+/// server's options validation does: an unknown directive must never
+/// persist as if it were no dry run at all.
+fn dry_run_supported(method: &Method, q: &Query) -> Result<(), ApiError> {
+    let Some(value) = q.get("dryRun") else {
+        return Ok(());
+    };
+    if value == "All" {
+        return Ok(());
+    }
+    let options = match *method {
+        Method::POST => "CreateOptions",
+        Method::PUT => "UpdateOptions",
+        Method::PATCH => "PatchOptions",
+        Method::DELETE => "DeleteOptions",
+        _ => return Ok(()),
+    };
+    Err(ApiError::new(
+        Reason::Invalid,
+        format!(
+            "{options}.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{{\"{value}\"}}: supported values: \"All\""
+        ),
+    ))
+}
+
 /// Serves one request. Holds a Busy guard while doing so: simulated time
 /// does not move while the API is answering (watches release it once
 /// their stream is set up).
@@ -144,6 +169,9 @@ pub async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Resp {
         Ok(slot) => slot,
         Err(e) => return response::error(&e),
     };
+    if let Err(e) = dry_run_supported(&parts.method, &q) {
+        return response::error(&e);
+    }
     let accept = parts
         .headers
         .get(ACCEPT)

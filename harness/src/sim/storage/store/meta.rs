@@ -127,7 +127,78 @@ pub(crate) fn check_type_meta(rt: &ResourceType, gvr: &Gvr, body: &mut Value) ->
     if !m.get("metadata").is_some_and(Value::is_object) {
         m.insert("metadata".into(), Value::Object(Map::new()));
     }
+    check_content(rt, body)
+}
+
+/// The most a ConfigMap's or Secret's data may hold (the API server's
+/// `MaxSecretSize`, also applied to ConfigMaps).
+pub(crate) const MAX_DATA_BYTES: usize = 1024 * 1024;
+
+/// What the API server's decoding and validation refuse in the content of
+/// the built-in kinds that hold data: ConfigMap and Secret `data` values
+/// that are not strings (a decoding error, 400), and more than
+/// [`MAX_DATA_BYTES`] in all (422 `Too long`).
+fn check_content(rt: &ResourceType, body: &Value) -> ApiResult<()> {
+    let secret = match (rt.group.as_str(), rt.plural.as_str()) {
+        ("", "configmaps") => false,
+        ("", "secrets") => true,
+        _ => return Ok(()),
+    };
+    let mut total = 0usize;
+    for field in ["data", "binaryData", "stringData"] {
+        let Some(map) = body.get(field).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let Some(map) = map.as_object() else {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {} into Go struct field {kind}.{field} of type map[string]string",
+                json_type(map),
+                kind = rt.kind
+            )));
+        };
+        for (key, v) in map {
+            match v {
+                // Secret `data` and `binaryData` are base64: their
+                // decoded size counts, as the API server's does.
+                Value::String(text) if field == "binaryData" || (secret && field == "data") => {
+                    total += key.len() + text.len() / 4 * 3;
+                }
+                Value::String(text) => total += key.len() + text.len(),
+                Value::Null => {}
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {} into Go struct field {kind}.{field} of type string",
+                        json_type(other),
+                        kind = rt.kind
+                    )));
+                }
+            }
+        }
+    }
+    if total > MAX_DATA_BYTES {
+        let name = name_of(body);
+        let field = if secret { "data" } else { "[]" };
+        return Err(ApiError::invalid(
+            &rt.kind,
+            &rt.group_resource(),
+            name,
+            field,
+            &format!("Too long: must have at most {MAX_DATA_BYTES} bytes"),
+        ));
+    }
     Ok(())
+}
+
+/// Go's name for a JSON value's type, as its decoder reports it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::String(_) => "string",
+        Value::Null => "null",
+    }
 }
 
 /// Which name grammar a type's names follow.
@@ -159,30 +230,43 @@ pub(crate) fn validate_name(rt: &ResourceType, name: &str) -> Result<(), String>
             }
         }
         NameRule::Label => {
-            if name.len() <= 63 && is_dns_label(name) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-                ))
+            let mut why = Vec::new();
+            if name.len() > 63 {
+                why.push("must be no more than 63 characters".to_owned());
             }
+            if !is_label_chars(name) {
+                why.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".to_owned());
+            }
+            invalid_name(name, &why)
         }
         NameRule::Subdomain => {
-            if name.len() <= 253 && name.split('.').all(is_dns_label) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-                ))
+            // Kubernetes' IsDNS1123Subdomain: 253 characters in all; its
+            // parts are not limited to a label's 63.
+            let mut why = Vec::new();
+            if name.len() > 253 {
+                why.push("must be no more than 253 characters".to_owned());
             }
+            if !name.split('.').all(is_label_chars) {
+                why.push("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_owned());
+            }
+            invalid_name(name, &why)
         }
     }
 }
 
-fn is_dns_label(s: &str) -> bool {
+/// Kubernetes' field error for a name, with every reason it gives.
+fn invalid_name(name: &str, why: &[String]) -> Result<(), String> {
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("Invalid value: \"{name}\": {}", why.join(", ")))
+    }
+}
+
+/// A label's characters (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`), any length.
+fn is_label_chars(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
-        && b.len() <= 63
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
