@@ -169,7 +169,10 @@ mod tests {
             line,
             "deleting ConfigMap default/x: NotFound: configmaps \"x\" not found (HTTP 404)"
         );
-        assert!(!line.contains("Status {") && !line.contains("Some("), "{line}");
+        assert!(
+            !line.contains("Status {") && !line.contains("Some("),
+            "{line}"
+        );
     }
 
     #[test]

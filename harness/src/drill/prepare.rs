@@ -111,7 +111,8 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     ));
     let source = &target.source;
     let path = source.sync_source().flux_path();
-    let rendered = coverage::rendered(source.repo().path(), source.path(), target.is_flux()).await?;
+    let rendered =
+        coverage::rendered(source.repo().path(), source.path(), target.is_flux()).await?;
     let (covered, judged) = coverage::judge(
         rendered,
         &baseline.desired,

@@ -195,9 +195,9 @@ impl Timeline {
             p.end_ms = at.map(|t| self.offset(t).max(p.start_ms));
             p.observe_lag_ms = lag.map(|l| l.as_secs_f64() * 1000.0);
             // A phase that never ended ran until now: `failed after` says so.
-            let elapsed = p.duration_ms().unwrap_or_else(|| {
-                self.offset(self.clock.now()).saturating_sub(p.start_ms)
-            });
+            let elapsed = p
+                .duration_ms()
+                .unwrap_or_else(|| self.offset(self.clock.now()).saturating_sub(p.start_ms));
             let duration = Duration::from_millis(elapsed);
             let over = matches!((p.budget_ms, p.duration_ms()), (Some(b), Some(d)) if d > b);
             p.status = if over {
