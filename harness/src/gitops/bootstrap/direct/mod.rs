@@ -261,7 +261,11 @@ impl DirectReconciler {
                 timeout,
                 rx.wait_for(|s| {
                     s.last_success_started_at.is_some_and(|t| t >= since)
-                        && revision.is_none_or(|r| s.last_applied_revision.as_deref() == Some(r))
+                        && revision.is_none_or(|r| {
+                            s.last_applied_revision
+                                .as_deref()
+                                .is_some_and(|a| same_commit(a, r))
+                        })
                 }),
             )
             .await;
@@ -311,6 +315,13 @@ impl Drop for DirectReconciler {
             t.abort();
         }
     }
+}
+
+/// True when two revisions (`main@sha1:…`, `v1.2@sha1:…`, `sha1:…`) name
+/// the same commit, whatever reference they were reached through.
+fn same_commit(a: &str, b: &str) -> bool {
+    let commit = |r: &str| r.rsplit_once('@').map_or(r, |(_, c)| c).to_owned();
+    a == b || commit(a) == commit(b)
 }
 
 /// Bootstraps with the direct method: restores `secrets`, starts the
