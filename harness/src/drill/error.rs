@@ -33,6 +33,10 @@ pub enum Error {
         /// Each object concerned, one line each.
         reasons: Vec<String>,
     },
+    /// The cluster's nodes did not become Ready: the provider's failure,
+    /// not the source's.
+    #[error("the cluster's nodes never became Ready")]
+    NodesNotReady(#[source] crate::drill::probe::observer::Error),
     /// A recovery phase did not complete within the recovery timeout.
     #[error("recovery did not complete")]
     NotRecovered(#[source] crate::drill::probe::observer::Error),
@@ -107,9 +111,9 @@ impl Error {
             Error::NotRecovered(_) | Error::NotReapplied(_) => Status::Failed,
             // Findings about the repository: the drill never had a steady
             // state to break.
-            Error::NotSteady(_) | Error::NeverApplied(_) | Error::NotCovered { .. } => {
-                Status::Unrecoverable
-            }
+            Error::NotSteady(crate::drill::probe::observer::Error::TimedOut { .. })
+            | Error::NeverApplied(_)
+            | Error::NotCovered { .. } => Status::Unrecoverable,
             Error::Source(crate::gitops::bootstrap::source::Error::Render(_)) => {
                 Status::Unrecoverable
             }

@@ -102,7 +102,7 @@ pub(super) async fn recover(
 /// the recovery either.
 fn not_recovered(e: Error) -> Error {
     match e {
-        Error::NotSteady(w) => Error::NotRecovered(w),
+        Error::NotSteady(w) | Error::NodesNotReady(w) => Error::NotRecovered(w),
         other => other,
     }
 }
