@@ -260,3 +260,32 @@ async fn a_phase_that_times_out_reports_the_real_elapsed_time() {
     let ms = u64::try_from(duration.as_millis()).unwrap();
     assert_eq!(gameday::report::human::duration(ms), "20m");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_error_reads_as_one_clean_line() {
+    // Deleting an object that does not exist: the API answers 404.
+    let text = std::fs::read_to_string(fixtures().join("truthful/plain-folder.yaml"))
+        .unwrap()
+        .replace(
+            "fixture: repo",
+            &format!("fixture: {}", fixtures().join("truthful/repo").display()),
+        )
+        .replace(
+            "    - fault: cluster-loss\n  recovery: { method: rebuild }",
+            "    - fault: resource-loss\n      apiVersion: v1\n      kind: ConfigMap\n      namespace: default\n      name: nope\n  recovery: { method: reconcile }",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("missing-object.yaml");
+    std::fs::write(&file, text).unwrap();
+    let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    let report = run(s).await;
+    let r = first(&report);
+    let error = r.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("deleting ConfigMap nope")
+            && error.contains("NotFound: ")
+            && error.ends_with("(HTTP 404)"),
+        "{error}"
+    );
+    assert_no_debug_formatting(&report);
+}
