@@ -289,3 +289,62 @@ async fn an_api_error_reads_as_one_clean_line() {
     );
     assert_no_debug_formatting(&report);
 }
+
+/// plain-folder.yaml with its disaster and recovery replaced.
+fn plain_folder_with(disaster: &str, recovery: &str) -> (Scenario, tempfile::TempDir) {
+    let text = std::fs::read_to_string(fixtures().join("truthful/plain-folder.yaml"))
+        .unwrap()
+        .replace(
+            "fixture: repo",
+            &format!("fixture: {}", fixtures().join("truthful/repo").display()),
+        )
+        .replace(
+            "    - fault: cluster-loss\n  recovery: { method: rebuild }",
+            &format!("{disaster}\n  recovery: {recovery}"),
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("variant.yaml");
+    std::fs::write(&file, text).unwrap();
+    (scenario::load(&file).unwrap_or_else(|d| panic!("{d}")), dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_converge_waits_for_the_reconciliation_that_restores_the_object() {
+    let (s, _dir) = plain_folder_with(
+        "    - fault: resource-loss\n      apiVersion: apps/v1\n      kind: Deployment\n      namespace: default\n      name: frontend",
+        "{ method: reconcile }",
+    );
+    let report = run(s).await;
+    let r = first(&report);
+    assert_eq!(r.status, Status::Passed, "{:?} {:?}", r.error, r.verdict);
+    let converge = r.phases.iter().find(|p| p.name == "converge").unwrap();
+    // The next reconciliation comes at the direct interval (1m), not at once.
+    let took = converge.duration_ms().unwrap();
+    assert!(took > 0 && took <= 60_000, "converge took {took} ms");
+    assert!(r.diff.lost.is_empty(), "{:?}", r.diff.lost);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_git_revert_converges_only_once_the_revert_is_applied() {
+    let (s, _dir) = plain_folder_with(
+        r#"    - fault: bad-commit
+      file: kubernetes-manifests/frontend.yaml
+      set: { "spec.template.spec.containers[0].image": "us-central1-docker.pkg.dev/google-samples/microservices-demo/frontend:broken" }"#,
+        "{ method: git-revert }",
+    );
+    let report = run(s).await;
+    let r = first(&report);
+    assert_eq!(r.status, Status::Passed, "{:?} {:?}", r.error, r.verdict);
+    let phase = |n: &str| r.phases.iter().find(|p| p.name == n).unwrap();
+    let detect = phase("detect");
+    assert!(
+        detect
+            .operations
+            .iter()
+            .any(|o| o.what.starts_with("reverted ")),
+        "{:?}",
+        detect.operations
+    );
+    // The revert is applied at the direct applier's next reconciliation.
+    assert!(phase("converge").duration_ms().unwrap() > 0);
+}
