@@ -175,6 +175,26 @@ fn a_wrong_flag_or_provider_is_exit_2() {
 }
 
 #[test]
+fn an_out_that_cannot_be_written_is_exit_2_before_any_drill() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let r = gameday_run(&["scenarios/controller-loss.yaml"], &file);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a-file") && r.stderr.contains("give another --out; nothing was run"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains("controller-loss"),
+        "a drill ran: {}",
+        r.stdout
+    );
+    assert_eq!(read(&file), "not a folder");
+}
+
+#[test]
 fn ctrl_c_mid_drill_cleans_up_and_writes_the_partial_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report");
