@@ -63,6 +63,7 @@ async fn reconcile(method: Method, served: &Served, samples: &Samples) -> Durati
                 interval: Duration::from_secs(600),
                 prune: true,
                 concurrency: 16,
+                namespace: "default".into(),
             });
             let (reconciler, took) = support::timed(
                 samples,

@@ -39,21 +39,41 @@ impl fmt::Debug for ErrorChain<'_> {
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // kube-rs renders an API error with its Rust debug form; every
+        // text of the chain gets the clean line instead.
+        let kube: Vec<(String, String)> = self
+            .causes()
+            .filter_map(|e| {
+                let api = e.downcast_ref::<kube::Error>()?;
+                Some((api.to_string(), kube_line(api)))
+            })
+            .collect();
+        let replace = |mut text: String| {
+            for (raw, line) in &kube {
+                text = text.replace(raw, line);
+            }
+            text
+        };
+        let clean = |e: &(dyn Error + 'static)| match api_status(e) {
+            Some(s) => status_line(s),
+            None => replace(e.to_string()),
+        };
+        let head = replace(self.0.to_string());
         if f.alternate() {
-            writeln!(f, "{}", self.0)?;
+            writeln!(f, "{head}")?;
             let mut causes = self.causes().peekable();
             if causes.peek().is_some() {
                 f.write_str("Caused by:\n")?;
             }
             for (i, cause) in causes.enumerate() {
-                let text = cause.to_string().replace('\n', "\n     ");
+                let text = clean(cause).replace('\n', "\n     ");
                 writeln!(f, "  {i}: {text}")?;
             }
             Ok(())
         } else {
-            let mut out = self.0.to_string();
+            let mut out = head;
             for cause in self.causes() {
-                let text = cause.to_string();
+                let text = clean(cause);
                 if !out.contains(&text) {
                     out.push_str(": ");
                     out.push_str(&text);
@@ -61,6 +81,39 @@ impl fmt::Display for ErrorChain<'_> {
             }
             f.write_str(&out)
         }
+    }
+}
+
+/// The API's `Status` of a kube-rs error or of its source.
+fn api_status<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a kube::core::Status> {
+    if let Some(kube::Error::Api(s)) = e.downcast_ref::<kube::Error>() {
+        return Some(s);
+    }
+    e.downcast_ref::<kube::core::Status>()
+        .or_else(|| e.downcast_ref::<Box<kube::core::Status>>().map(|b| &**b))
+}
+
+/// `<reason>: <message> (HTTP <code>)`, the API server's answer on one line.
+fn status_line(s: &kube::core::Status) -> String {
+    let message = s.message.trim();
+    let mut out = match (s.reason.is_empty(), message.is_empty()) {
+        (false, false) => format!("{}: {message}", s.reason),
+        (false, true) => s.reason.clone(),
+        (true, false) => message.to_owned(),
+        (true, true) => "the API server answered with an error".to_owned(),
+    };
+    if s.code != 0 {
+        out.push_str(&format!(" (HTTP {})", s.code));
+    }
+    out
+}
+
+/// A kube-rs error on one line, without Rust debug output: an API error
+/// as `<reason>: <message> (HTTP <code>)`, others as kube-rs says them.
+pub fn kube_line(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => status_line(s),
+        other => other.to_string(),
     }
 }
 
@@ -94,6 +147,31 @@ mod tests {
         assert_eq!(
             one_line(&Outer::Repeats(Inner)),
             "cluster c: no route\nto host"
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("deleting ConfigMap default/x")]
+    struct Deleting(#[source] kube::Error);
+
+    #[test]
+    fn kube_api_errors_read_as_one_clean_line() {
+        let status = kube::core::Status {
+            status: Some(kube::core::response::StatusSummary::Failure),
+            code: 404,
+            message: "configmaps \"x\" not found".into(),
+            reason: "NotFound".into(),
+            ..kube::core::Status::default()
+        };
+        let e = Deleting(kube::Error::Api(Box::new(status)));
+        let line = one_line(&e);
+        assert_eq!(
+            line,
+            "deleting ConfigMap default/x: NotFound: configmaps \"x\" not found (HTTP 404)"
+        );
+        assert!(
+            !line.contains("Status {") && !line.contains("Some("),
+            "{line}"
         );
     }
 

@@ -4,8 +4,11 @@
 
 /// Every objective was met (or, for `validate`, every file is valid).
 pub const SUCCESS: u8 = 0;
-/// A drill ran but missed an objective: an RTO budget, or an expectation
-/// such as objects lost that were not allowed to be.
+/// A finding about the system under test: a drill missed an objective (an
+/// RTO budget, objects lost that were not allowed to be — `failed`), the
+/// source never reached its steady state before the disaster
+/// (`unrecoverable`), or it uses what the simulator does not emulate
+/// (`unsupported`).
 pub const OBJECTIVE_MISSED: u8 = 1;
 /// Invalid input: a scenario file, a flag, a path.
 pub const INVALID_INPUT: u8 = 2;

@@ -202,7 +202,7 @@ pub async fn read_marker(client: &kube::Client) -> Evidence {
     match api.get_opt(MARKER_NAME).await {
         Ok(None) => Evidence::NoMarker,
         Ok(Some(cm)) => parse_marker(&cm),
-        Err(e) => Evidence::Unreadable(e.to_string()),
+        Err(e) => Evidence::Unreadable(crate::error_chain::kube_line(&e)),
     }
 }
 

@@ -19,9 +19,31 @@ pub enum Error {
     /// a healthy cluster.
     #[error("the cluster never reached its steady state before the disaster")]
     NotSteady(#[source] crate::drill::probe::observer::Error),
+    /// The direct applier never applied the source before the disaster:
+    /// an object of it cannot be applied (no such kind, no CRD, rejected
+    /// by the API).
+    #[error("the source never reached its steady state before the disaster")]
+    NeverApplied(#[source] crate::gitops::bootstrap::Error),
+    /// The steady state does not cover the source: it renders nothing,
+    /// nothing was applied, or the pre-disaster snapshot misses what was.
+    #[error("the steady state does not cover the source: {message}")]
+    NotCovered {
+        /// What is missing, in a sentence.
+        message: String,
+        /// Each object concerned, one line each.
+        reasons: Vec<String>,
+    },
+    /// The cluster's nodes did not become Ready: the provider's failure,
+    /// not the source's.
+    #[error("the cluster's nodes never became Ready")]
+    NodesNotReady(#[source] crate::drill::probe::observer::Error),
     /// A recovery phase did not complete within the recovery timeout.
     #[error("recovery did not complete")]
     NotRecovered(#[source] crate::drill::probe::observer::Error),
+    /// The direct applier did not apply the source again within the
+    /// recovery timeout.
+    #[error("recovery did not complete")]
+    NotReapplied(#[source] crate::gitops::bootstrap::Error),
     /// A wait failed for another reason (discovery).
     #[error(transparent)]
     Wait(crate::drill::probe::observer::Error),
@@ -86,9 +108,27 @@ impl Error {
     /// Failed (objective missed) or error (could not be carried out).
     pub fn status(&self) -> Status {
         match self {
-            Error::NotRecovered(_) => Status::Failed,
+            Error::NotRecovered(_) | Error::NotReapplied(_) => Status::Failed,
+            // Findings about the repository: the drill never had a steady
+            // state to break.
+            Error::NotSteady(crate::drill::probe::observer::Error::TimedOut { .. })
+            | Error::NeverApplied(_)
+            | Error::NotCovered { .. } => Status::Unrecoverable,
+            Error::Source(crate::gitops::bootstrap::source::Error::Render(_)) => {
+                Status::Unrecoverable
+            }
             Error::Interrupted => Status::Aborted,
             _ => Status::Error,
+        }
+    }
+
+    /// Every reason behind the error, one line each (each object that
+    /// could not be applied…); the error's own line when it has one cause.
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            Error::NeverApplied(e) | Error::NotReapplied(e) => e.reasons(),
+            Error::NotCovered { reasons, .. } if !reasons.is_empty() => reasons.clone(),
+            other => vec![other.chain()],
         }
     }
 

@@ -7,6 +7,7 @@
 //! the phases are recorded on ([`timeline`]) serve every stage.
 
 pub mod context;
+mod coverage;
 mod disaster;
 pub mod error;
 pub mod fault;

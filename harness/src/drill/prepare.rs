@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::context::Context;
+use super::coverage;
 use super::error::{Error, Result};
 use super::probe::checks::{self, Baseline};
 use super::snapshot::{self, Snapshot};
@@ -28,6 +29,8 @@ pub(super) struct Prepared {
     pub(super) before: Snapshot,
     /// The namespaces the snapshots cover.
     pub(super) namespaces: BTreeSet<String>,
+    /// The cluster-scoped objects of the source the snapshots cover.
+    pub(super) cluster_objects: BTreeSet<snapshot::ObjectKey>,
 }
 
 /// Prepares the repeat (see the module docs).
@@ -64,7 +67,12 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     }
 
     t.begin("bootstrap", PhaseGroup::Preparation, None);
-    let ready_at = target.bootstrap(cx).await?;
+    let ready_at = target.bootstrap(cx).await.map_err(|e| match e {
+        // The direct applier could not apply the source: a finding about
+        // the repository, not a failure of the cluster.
+        Error::Bootstrap(b) if b.is_source_finding() => Error::NeverApplied(b),
+        other => other,
+    })?;
     t.end_at(ready_at, None);
 
     t.begin("steady-state", PhaseGroup::Preparation, None);
@@ -93,19 +101,35 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     t.begin("snapshot", PhaseGroup::Preparation, None);
     let acting = clock.busy();
     let namespaces = watched_namespaces(cx, &target, &baseline);
-    let before = snapshot::collect(&target.cluster()?.client(), &namespaces).await?;
+    let cluster_objects = coverage::cluster_scoped(&baseline.desired);
+    let before =
+        snapshot::collect_with(&target.cluster()?.client(), &namespaces, &cluster_objects).await?;
     t.operation(&format!(
         "{} objects in {} namespaces",
         before.len(),
         namespaces.len()
     ));
+    let source = &target.source;
+    let path = source.sync_source().flux_path();
+    let rendered =
+        coverage::rendered(source.repo().path(), source.path(), target.is_flux()).await?;
+    let (covered, judged) = coverage::judge(
+        rendered,
+        &baseline.desired,
+        &before,
+        &format!("source path `{path}`"),
+    );
     drop(acting);
+    t.set_coverage(covered);
+    t.operation(&covered.describe());
+    judged?;
     t.end();
     Ok(Prepared {
         target,
         baseline,
         before,
         namespaces,
+        cluster_objects,
     })
 }
 

@@ -102,7 +102,7 @@ pub(super) async fn recover(
 /// the recovery either.
 fn not_recovered(e: Error) -> Error {
     match e {
-        Error::NotSteady(w) => Error::NotRecovered(w),
+        Error::NotSteady(w) | Error::NodesNotReady(w) => Error::NotRecovered(w),
         other => other,
     }
 }
@@ -133,7 +133,10 @@ async fn infra(r: &mut Recovery<'_>, left: Duration) -> Result<Timestamp> {
 async fn bootstrap(r: &mut Recovery<'_>, at: Timestamp, left: Duration) -> Result<Timestamp> {
     let clock = r.cx.clock().clone();
     let ready_at = match clock.timeout(left, r.target.bootstrap(r.cx)).await {
-        Ok(bootstrapped) => bootstrapped?,
+        Ok(bootstrapped) => bootstrapped.map_err(|e| match e {
+            Error::Bootstrap(b) if b.is_source_finding() => Error::NotReapplied(b),
+            other => other,
+        })?,
         Err(_) => {
             return Err(Error::NotRecovered(observer::Error::TimedOut {
                 what: "the GitOps tooling bootstrapped".into(),
@@ -209,6 +212,24 @@ async fn converge(
             .await
             .map_err(Error::NotRecovered)?;
         at = seen.at;
+    }
+    // The direct applier: a reconciliation after the disaster applied the
+    // head revision in full (Flux's Kustomizations say it in the world).
+    if let Some(tooling) = &r.target.tooling {
+        let revision = r.target.source.revision().to_owned();
+        let applied = tooling
+            .wait_direct_applied(&revision, r.damage.at, left)
+            .await
+            .map_err(|e| {
+                if e.is_source_finding() {
+                    Error::NotReapplied(e)
+                } else {
+                    Error::Tooling(e)
+                }
+            })?;
+        if let Some(t) = applied {
+            at = at.max(t);
+        }
     }
     let mut converged = Converged::new(r.checks(), r.target.is_flux());
     let seen = r

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub status: Status,
     /// What stopped it, when something did.
     pub error: Option<String>,
+    /// Every reason behind `error`, one line each.
+    pub reasons: Vec<String>,
     /// Disaster → steady state restored, ms on the cluster's clock.
     pub recovery_ms: Option<u64>,
     /// The snapshot diff, when recovery got that far.
@@ -38,6 +40,7 @@ impl Outcome {
     pub fn errored(status: Status, error: String) -> Outcome {
         Outcome {
             status,
+            reasons: vec![error.clone()],
             error: Some(error),
             recovery_ms: None,
             diff: None,
@@ -49,7 +52,10 @@ impl Outcome {
 pub async fn run(cx: Context) -> Outcome {
     match run_stages(&cx).await {
         Ok(outcome) => outcome,
-        Err(e) => Outcome::errored(e.status(), e.chain()),
+        Err(e) => Outcome {
+            reasons: e.reasons(),
+            ..Outcome::errored(e.status(), e.chain())
+        },
     }
 }
 
@@ -67,14 +73,16 @@ async fn run_stages(cx: &Context) -> Result<Outcome> {
         baseline,
         before,
         namespaces,
+        cluster_objects,
     } = prepare::prepare(cx).await?;
     let damage = disaster::disaster(cx, &mut target).await?;
     let recovery = recover::recover(cx, &mut target, &baseline, &damage).await?;
-    let diff = verify::verify(cx, &target, &before, &namespaces).await?;
+    let diff = verify::verify(cx, &target, &before, &namespaces, &cluster_objects).await?;
     target.shutdown_tooling().await;
     Ok(Outcome {
         status: Status::Passed,
         error: None,
+        reasons: Vec::new(),
         recovery_ms: Some(ms(recovery)),
         diff: Some(diff),
     })

@@ -279,6 +279,12 @@ impl Runner {
             recovery_ms,
             verdict,
             diff: outcome.diff.unwrap_or_else(StateDiff::default),
+            reasons: if outcome.error.is_some() {
+                outcome.reasons
+            } else {
+                Vec::new()
+            },
+            coverage: timeline.coverage(),
             error: outcome.error,
             wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
         }

@@ -255,6 +255,20 @@ pub async fn collect(
     client: &kube::Client,
     namespaces: &std::collections::BTreeSet<String>,
 ) -> Result<Snapshot, Error> {
+    collect_with(client, namespaces, &std::collections::BTreeSet::new()).await
+}
+
+/// [`collect`], plus the cluster-scoped objects named in `cluster` (those
+/// the source applied: a ClusterRole, a CRD…), so that what Git holds
+/// outside namespaces is checked after recovery too.
+///
+/// # Errors
+/// When discovery or a list call fails.
+pub async fn collect_with(
+    client: &kube::Client,
+    namespaces: &std::collections::BTreeSet<String>,
+    cluster: &std::collections::BTreeSet<ObjectKey>,
+) -> Result<Snapshot, Error> {
     use kube::api::{Api, DynamicObject, ListParams};
     use kube::discovery::{Discovery, Scope, verbs};
 
@@ -278,7 +292,11 @@ pub async fn collect(
                 continue;
             }
             let is_namespace = ar.group.is_empty() && ar.kind == "Namespace";
-            if caps.scope != Scope::Namespaced && !is_namespace {
+            let named = caps.scope != Scope::Namespaced
+                && cluster
+                    .iter()
+                    .any(|k| k.group == ar.group && k.kind == ar.kind);
+            if caps.scope != Scope::Namespaced && !is_namespace && !named {
                 continue;
             }
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
@@ -290,11 +308,16 @@ pub async fn collect(
                     source,
                 })?;
             for obj in list.items {
-                let keep = if is_namespace {
-                    obj.metadata
-                        .name
-                        .as_ref()
-                        .is_some_and(|n| namespaces.contains(n))
+                let keep = if is_namespace || named {
+                    obj.metadata.name.as_ref().is_some_and(|n| {
+                        (is_namespace && namespaces.contains(n))
+                            || cluster.contains(&ObjectKey {
+                                group: ar.group.clone(),
+                                kind: ar.kind.clone(),
+                                namespace: String::new(),
+                                name: n.clone(),
+                            })
+                    })
                 } else {
                     obj.metadata
                         .namespace

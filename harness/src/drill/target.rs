@@ -106,7 +106,7 @@ impl Target {
     /// (ends the running phase at that moment).
     ///
     /// # Errors
-    /// [`Error::NotSteady`] when the nodes are not Ready in time; the
+    /// [`Error::NodesNotReady`] when the nodes are not Ready in time; the
     /// provider's error when the API never answers.
     pub(super) async fn cluster_ready(
         &self,
@@ -119,7 +119,7 @@ impl Target {
         let seen = self
             .wait(cx, &mut nodes, "every node Ready", timeout, not_before)
             .await
-            .map_err(Error::NotSteady)?;
+            .map_err(Error::NodesNotReady)?;
         cx.timeline().end_at(seen.at, seen.lag);
         Ok(seen.at)
     }

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use crate::clock::{Clock, duration_between};
 use crate::report::events::Event;
-use crate::report::tree::{Operation, PhaseGroup, PhaseReport, Status};
+use crate::report::tree::{Coverage, Operation, PhaseGroup, PhaseReport, Status};
 
 /// Where events go (nowhere when nobody listens).
 #[derive(Debug, Clone, Default)]
@@ -39,6 +39,7 @@ impl Events {
 struct State {
     phases: Vec<PhaseReport>,
     open: Option<(usize, Instant)>,
+    coverage: Option<Coverage>,
 }
 
 /// The timeline of one repeat. Cheap to clone; clones share it.
@@ -68,6 +69,7 @@ impl Timeline {
             state: Arc::new(Mutex::new(State {
                 phases: Vec::new(),
                 open: None,
+                coverage: None,
             })),
         }
     }
@@ -192,7 +194,11 @@ impl Timeline {
             p.wall_ms = ms(wall.elapsed());
             p.end_ms = at.map(|t| self.offset(t).max(p.start_ms));
             p.observe_lag_ms = lag.map(|l| l.as_secs_f64() * 1000.0);
-            let duration = Duration::from_millis(p.duration_ms().unwrap_or(0));
+            // A phase that never ended ran until now: `failed after` says so.
+            let elapsed = p
+                .duration_ms()
+                .unwrap_or_else(|| self.offset(self.clock.now()).saturating_sub(p.start_ms));
+            let duration = Duration::from_millis(elapsed);
             let over = matches!((p.budget_ms, p.duration_ms()), (Some(b), Some(d)) if d > b);
             p.status = if over {
                 Status::Failed.worst(status)
@@ -224,6 +230,16 @@ impl Timeline {
             budget,
         });
         duration
+    }
+
+    /// Records how much of the source the steady state covers.
+    pub fn set_coverage(&self, coverage: Coverage) {
+        self.lock().coverage = Some(coverage);
+    }
+
+    /// How much of the source the steady state covered, once judged.
+    pub fn coverage(&self) -> Option<Coverage> {
+        self.lock().coverage
     }
 
     /// True while a phase is open.

@@ -10,7 +10,8 @@ use super::snapshot::{self, Snapshot};
 use super::target::Target;
 use crate::report::tree::{PhaseGroup, StateDiff};
 
-/// Snapshots `namespaces` again and diffs them against `before`.
+/// Snapshots `namespaces` (and the source's `cluster_objects`) again and
+/// diffs them against `before`.
 ///
 /// # Errors
 /// When the cluster is gone or the snapshot fails.
@@ -19,11 +20,13 @@ pub(super) async fn verify(
     target: &Target,
     before: &Snapshot,
     namespaces: &BTreeSet<String>,
+    cluster_objects: &BTreeSet<snapshot::ObjectKey>,
 ) -> Result<StateDiff> {
     let t = cx.timeline();
     t.begin("verify", PhaseGroup::Verification, None);
     let acting = cx.clock().busy();
-    let after = snapshot::collect(&target.cluster()?.client(), namespaces).await?;
+    let after =
+        snapshot::collect_with(&target.cluster()?.client(), namespaces, cluster_objects).await?;
     let diff = snapshot::diff(before, &after, &cx.scenario().expect.lost);
     t.operation(&format!(
         "{} lost, {} changed, {} extra of {} objects",

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::tree::{BudgetCheck, DiffEntry, RunReport, Status, TimeBase};
+use super::tree::{BudgetCheck, DiffEntry, RepeatReport, RunReport, Status, TimeBase};
 use crate::scenario::duration::format_duration;
 
 /// A duration in milliseconds for people, rounded to what matters at its
@@ -102,6 +102,55 @@ pub fn status_icon(status: Status) -> &'static str {
     }
 }
 
+/// The longest NOTE a summary row holds, in characters.
+pub const NOTE_MAX: usize = 120;
+
+/// One line of at most [`NOTE_MAX`] characters for a list of reasons: the
+/// first one (its first line, cut with `…` when long), then `(and N more)`.
+/// The full list is in report.json and the HTML report.
+pub fn note(reasons: &[String]) -> String {
+    let Some(first) = reasons.first() else {
+        return String::new();
+    };
+    let more = match reasons.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    let first = first.lines().next().unwrap_or_default().trim_end();
+    let room = NOTE_MAX.saturating_sub(more.chars().count());
+    let mut line: String = if first.chars().count() > room {
+        let cut: String = first.chars().take(room.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        first.to_owned()
+    };
+    line.push_str(&more);
+    line
+}
+
+/// The NOTE of a repeat that stopped ([`note`] of its reasons, or of its
+/// error); None when it did not stop on an error.
+pub fn repeat_note(r: &RepeatReport) -> Option<String> {
+    let error = r.error.as_ref()?;
+    Some(if r.reasons.is_empty() {
+        note(std::slice::from_ref(error))
+    } else {
+        note(&r.reasons)
+    })
+}
+
+/// How a stopped repeat is labelled (`Error`, `Unrecoverable`, `Aborted`…).
+pub fn error_label(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "Passed",
+        Status::Failed => "Failed",
+        Status::Unsupported => "Unsupported",
+        Status::Unrecoverable => "Unrecoverable",
+        Status::Error => "Error",
+        Status::Aborted => "Aborted",
+    }
+}
+
 /// `simulated` or `wall`.
 pub fn time_base(base: TimeBase) -> &'static str {
     match base {
@@ -184,6 +233,20 @@ pub fn headline(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_is_one_line_of_at_most_120_characters_with_the_count_of_the_rest() {
+        let long = format!("Widget/default/w: {}", "no matches for kind ".repeat(20));
+        let reasons = vec![long.clone(), "second".into(), "third\nline".into()];
+        let n = note(&reasons);
+        assert!(n.chars().count() <= NOTE_MAX, "{n}");
+        assert!(n.starts_with("Widget/default/w: no matches"), "{n}");
+        assert!(n.ends_with("… (and 2 more)"), "{n}");
+        assert!(!n.contains('\n'));
+        assert_eq!(note(&["short".into()]), "short");
+        assert_eq!(note(&["a\nb".into(), "c".into()]), "a (and 1 more)");
+        assert_eq!(note(&[]), "");
+    }
 
     #[test]
     fn headline_counts_outcomes() {

@@ -159,14 +159,21 @@ fn judged(s: &ScenarioReport) -> bool {
 
 fn errors(out: &mut String, s: &ScenarioReport) {
     for r in s.repeats.iter().filter(|r| r.error.is_some()) {
-        let label = if r.status == Status::Aborted {
-            "Aborted"
-        } else {
-            "Error"
-        };
+        let label = human::error_label(r.status);
         let _ = writeln!(out, "**{label}** (repeat {}):\n", r.index);
         out.push_str(&fenced(r.error.as_deref().unwrap_or_default()));
         out.push('\n');
+        if r.reasons.len() > 1 {
+            for why in &r.reasons {
+                let _ = writeln!(out, "- {}", escape(why));
+            }
+            out.push('\n');
+        }
+    }
+    for r in &s.repeats {
+        if let Some(c) = &r.coverage {
+            let _ = writeln!(out, "Repeat {}: {}.\n", r.index, escape(&c.describe()));
+        }
     }
 }
 

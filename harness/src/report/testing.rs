@@ -347,6 +347,8 @@ fn repeat(
         verdict,
         diff,
         error: None,
+        reasons: Vec::new(),
+        coverage: None,
     }
 }
 

@@ -199,8 +199,43 @@ pub struct RepeatReport {
     pub diff: StateDiff,
     /// The error that stopped the repeat, when status is error or aborted.
     pub error: Option<String>,
+    /// Every reason behind `error`, one line each (each object that could
+    /// not be applied, each object the snapshot missed); the terminal shows
+    /// the first, the HTML report all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// How much of the source the steady state covered (None when the
+    /// drill stopped before the steady state was judged).
+    #[serde(default)]
+    pub coverage: Option<Coverage>,
     /// Wall time of the repeat, ms.
     pub wall_ms: u64,
+}
+
+/// How much of the source a repeat's steady state covered: a pass is only
+/// true when every object the source renders was applied and is held by
+/// the pre-disaster snapshot that recovery is checked against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Objects the source path renders (Flux Kustomizations of the same
+    /// source followed, as `plan` does; with Flux they count themselves).
+    pub rendered: u32,
+    /// Objects the GitOps tooling applied (the direct applier's inventory,
+    /// or the union of the Kustomizations' `status.inventory`).
+    pub applied: u32,
+    /// Applied objects the pre-disaster snapshot holds, which the
+    /// post-recovery diff compares.
+    pub covered: u32,
+}
+
+impl Coverage {
+    /// `3 rendered, 3 applied, 3 covered by the steady state`.
+    pub fn describe(&self) -> String {
+        format!(
+            "source: {} rendered, {} applied, {} covered by the steady state",
+            self.rendered, self.applied, self.covered
+        )
+    }
 }
 
 /// Where a phase belongs in the drill.

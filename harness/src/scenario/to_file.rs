@@ -133,6 +133,7 @@ fn bootstrap(b: &Bootstrap) -> file::BootstrapSpec {
                 interval: dur(d.interval),
                 prune: Some(d.prune),
                 concurrency: Some(d.concurrency),
+                namespace: Some(d.namespace.clone()),
             }),
             BootstrapMethod::Flux(_) => None,
         },

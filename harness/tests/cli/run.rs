@@ -113,6 +113,39 @@ fn a_budget_too_tight_exits_1_and_every_report_names_the_phase() {
     );
 }
 
+#[test]
+fn a_source_that_never_reaches_a_steady_state_exits_1_as_unrecoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let r = gameday_run(&["fixtures/truthful/orphan-cr.yaml"], &out);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("orphan-cr "))
+        .unwrap_or_else(|| panic!("no row:\n{}", r.stdout));
+    assert!(row.contains("unrecoverable"), "{row}");
+    assert!(row.contains("BackupPolicy/default/nightly"), "{row}");
+    let note = row.split_once("  0  ").map_or("", |(_, n)| n.trim());
+    assert!(!note.is_empty() && note.chars().count() <= 120, "{note:?}");
+    for text in [&r.stdout, &r.stderr] {
+        assert!(
+            !text.contains("Status {") && !text.contains("Some("),
+            "{text}"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(json["status"], "unrecoverable");
+    let repeat = &json["scenarios"][0]["repeats"][0];
+    assert_eq!(repeat["status"], "unrecoverable");
+    assert!(
+        repeat["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("BackupPolicy/default/nightly")),
+        "{repeat}"
+    );
+}
+
 fn regex_like_converge(xml: &str) -> bool {
     xml.lines()
         .any(|l| l.contains("<failure") && l.contains("converge ") && l.contains("&gt; budget 1s"))

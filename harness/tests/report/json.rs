@@ -74,9 +74,13 @@ fn contains_the_documented_fields() {
             "verdict",
             "diff",
             "error",
+            "coverage",
             "wall_ms"
         ]
     );
+    // `reasons` is there only when the repeat stopped on an error; the
+    // sample stopped on none, and has no coverage (it is made by hand).
+    assert_eq!(r["coverage"], Value::Null);
     let p = &r["phases"][0];
     assert_eq!(
         keys(p),

@@ -125,14 +125,16 @@ fn bootstrap() -> impl Strategy<Value = Bootstrap> {
                 interval,
             })
         });
-    let direct =
-        (duration(), any::<bool>(), 1u32..64).prop_map(|(interval, prune, concurrency)| {
+    let direct = (duration(), any::<bool>(), 1u32..64, name()).prop_map(
+        |(interval, prune, concurrency, namespace)| {
             BootstrapMethod::Direct(DirectSettings {
                 interval,
                 prune,
                 concurrency,
+                namespace,
             })
-        });
+        },
+    );
     let secret = (name(), name(), name()).prop_map(|(namespace, name, key)| SecretSource {
         namespace,
         name,

@@ -92,6 +92,23 @@ pub enum Error {
         /// The last state observed.
         last: String,
     },
+    /// The direct reconciler did not apply the source in full in time.
+    #[error(
+        "the direct applier did not apply the source in {} ({attempts} attempt(s)); {}",
+        humantime::format_duration(*.after),
+        first_and_more(.failures)
+    )]
+    NotApplied {
+        /// The time allowed (cluster clock).
+        after: Duration,
+        /// Reconciliations attempted.
+        attempts: u64,
+        /// Each object that could not be applied, with the API's reason
+        /// (or the one reason of a fetch or render failure).
+        failures: Vec<String>,
+        /// The last attempt's whole error.
+        last: String,
+    },
     /// The direct reconciler's first run failed.
     #[error("the first direct reconciliation failed: {message}")]
     Direct {
@@ -119,4 +136,30 @@ pub enum Error {
         #[source]
         source: kube::runtime::watcher::Error,
     },
+}
+
+/// `first failure (and N more)`.
+fn first_and_more(failures: &[String]) -> String {
+    let first = failures.first().map_or("", String::as_str);
+    match failures.len() {
+        0 | 1 => first.to_owned(),
+        n => format!("{first} (and {} more)", n - 1),
+    }
+}
+
+impl Error {
+    /// True when the error is a finding about the source (its objects
+    /// could not be applied, its path does not render) rather than a
+    /// failure of a tool or the cluster.
+    pub fn is_source_finding(&self) -> bool {
+        matches!(self, Error::NotApplied { .. } | Error::Direct { .. })
+    }
+
+    /// Every reason behind the error, one line each.
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            Error::NotApplied { failures, .. } => failures.clone(),
+            other => vec![crate::error_chain::one_line(other)],
+        }
+    }
 }

@@ -66,7 +66,7 @@ pub struct Bootstrapped {
     pub tooling: Tooling,
     /// When it was ready: for Flux, when its GitRepository was Ready at the
     /// revision (the Kustomizations converge after that); for the direct
-    /// applier, when it started.
+    /// applier, when its first full apply of the revision finished.
     pub ready_at: Timestamp,
     /// What was done, in a few words (`Flux installed (simulated)`).
     pub done: String,
@@ -169,6 +169,32 @@ impl Tooling {
         }
     }
 
+    /// With the direct applier: waits until a reconciliation that started
+    /// at `since` or later applied `revision` in full, and returns when it
+    /// finished. Flux (whose Kustomizations say what they applied) and a
+    /// stopped applier return None at once.
+    ///
+    /// # Errors
+    /// [`super::Error::NotApplied`] naming each object that could not be
+    /// applied.
+    pub async fn wait_direct_applied(
+        &self,
+        revision: &str,
+        since: Timestamp,
+        timeout: Duration,
+    ) -> Result<Option<Timestamp>> {
+        match self {
+            Tooling::Direct {
+                reconciler: Some(r),
+                ..
+            } => Ok(r
+                .wait_applied(Some(revision), since, timeout)
+                .await?
+                .last_success_at),
+            _ => Ok(None),
+        }
+    }
+
     /// Stops what runs in this process.
     pub async fn shutdown(self) {
         if let Tooling::Direct {
@@ -220,8 +246,9 @@ async fn install_flux(
     })
 }
 
-/// Restores the secrets and starts the direct applier, resuming
-/// `previous`'s inventory.
+/// Restores the secrets, starts the direct applier (resuming `previous`'s
+/// inventory) and waits until its first full apply of the head revision
+/// succeeded: the bootstrap is over only when the source is applied.
 async fn start_direct(
     applier: &Applier,
     plan: &Plan<'_>,
@@ -229,7 +256,8 @@ async fn start_direct(
     previous: Option<Tooling>,
 ) -> Result<Bootstrapped> {
     let clock = applier.clock().clone();
-    let _acting = clock.busy();
+    let acting = clock.busy();
+    let started = clock.now();
     secrets::restore(applier, plan.secrets).await?;
     let inventory = match previous {
         Some(tooling) => tooling.into_inventory().await,
@@ -241,12 +269,30 @@ async fn start_direct(
         DirectConfig::from_settings(settings),
         inventory,
     )?;
+    drop(acting);
+    let applied = match reconciler
+        .wait_applied(Some(plan.revision), started, plan.timeout)
+        .await
+    {
+        Ok(status) => status,
+        Err(e) => {
+            reconciler.stop().await;
+            return Err(e);
+        }
+    };
+    let changes = applied.last_changes;
     Ok(Bootstrapped {
         tooling: Tooling::Direct {
             reconciler: Some(reconciler),
             inventory: Inventory::default(),
         },
-        ready_at: clock.now(),
-        done: "direct applier started".to_owned(),
+        ready_at: applied.last_success_at.unwrap_or_else(|| clock.now()),
+        done: format!(
+            "direct applier started; {} object(s) applied ({} created, {} configured, {} unchanged)",
+            applied.inventory.entries.len(),
+            changes.created,
+            changes.configured,
+            changes.unchanged
+        ),
     })
 }

@@ -129,7 +129,7 @@ fn short_reason(s: &ScenarioReport) -> String {
         Status::Unsupported | Status::Unrecoverable | Status::Error | Status::Aborted => s
             .repeats
             .iter()
-            .find_map(|r| r.error.clone())
+            .find_map(human::repeat_note)
             .unwrap_or_default(),
         Status::Passed => String::new(),
     };
@@ -204,14 +204,27 @@ fn scenario(out: &mut String, s: &ScenarioReport) {
             out,
             r#"<pre class="error {}">{} (repeat {}): {}</pre>"#,
             r.status.name(),
-            if r.status == Status::Aborted {
-                "Aborted"
-            } else {
-                "Error"
-            },
+            human::error_label(r.status),
             r.index,
             esc(r.error.as_deref().unwrap_or_default())
         );
+        if r.reasons.len() > 1 {
+            out.push_str(r#"<ul class="failures reasons">"#);
+            for why in &r.reasons {
+                let _ = write!(out, "<li>{}</li>", esc(why));
+            }
+            out.push_str("</ul>");
+        }
+    }
+    for r in &s.repeats {
+        if let Some(c) = &r.coverage {
+            let _ = write!(
+                out,
+                r#"<p class="coverage muted">repeat {}: {}</p>"#,
+                r.index,
+                esc(&c.describe())
+            );
+        }
     }
     if s.repeats.is_empty() {
         out.push_str(

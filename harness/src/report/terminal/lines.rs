@@ -99,11 +99,19 @@ pub(super) fn repeat_finished(paint: Paint, r: &RepeatReport) -> String {
             text
         }
         Status::Failed => format!("{}: {}", paint.red("FAILED"), r.verdict.failures.join("; ")),
-        Status::Unsupported | Status::Unrecoverable => format!(
-            "{}: {}",
-            paint.red(&r.status.name().to_uppercase()),
-            r.error.as_deref().unwrap_or("the source was not drilled")
-        ),
+        Status::Unsupported | Status::Unrecoverable => {
+            let mut text = format!(
+                "{}: {}",
+                paint.red(&r.status.name().to_uppercase()),
+                r.error.as_deref().unwrap_or("the source was not drilled")
+            );
+            if r.reasons.len() > 1 {
+                for why in &r.reasons {
+                    text.push_str(&format!("\n  - {why}"));
+                }
+            }
+            text
+        }
         Status::Error => format!(
             "{}: {}",
             paint.yellow("ERROR"),

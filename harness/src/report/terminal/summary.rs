@@ -113,11 +113,11 @@ fn row(s: &ScenarioReport) -> Row {
         .sum();
     let note = match s.status {
         Status::Passed => String::new(),
-        Status::Failed => s.verdict.failures.join("; "),
+        Status::Failed => human::note(&s.verdict.failures),
         Status::Unsupported | Status::Unrecoverable | Status::Error | Status::Aborted => s
             .repeats
             .iter()
-            .find_map(|r| r.error.clone())
+            .find_map(human::repeat_note)
             .unwrap_or_else(|| "not run".to_owned()),
     };
     Row {
@@ -202,7 +202,7 @@ cluster-loss       passed  3m7s sim       5m      +1m52s  0
 cluster-loss-slow  failed  5m55s sim      8m      +2m5s   0     converge 3m40s > budget 3m
 namespace-loss     passed  p95 1m16s sim  2m      +43.1s  0
 hand-made-drift    failed  1m sim         3m      +1m59s  1     lost ConfigMap/podinfo/hand-made-config
-controller-loss    error   -              3m      -       0     provider kind: `kind create cluster --name gameday-controller-loss-7f3a` exited 1: ERROR: failed to create cluster: Cannot connect to the Docker daemon
+controller-loss    error   -              3m      -       0     provider kind: `kind create cluster --name gameday-controller-loss-7f3a` exited 1: ERROR: failed to create cluster: Can…
 5 scenarios: 2 passed, 2 failed, 1 error, 1 object lost · recovery times marked sim are simulated · 1.2s wall
 ";
         assert_eq!(text, expected);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::Cx;
 use crate::scenario::diagnostic::Collector;
 use crate::scenario::file::{self, BootstrapMethodName};
+use crate::scenario::model::bootstrap::DEFAULT_NAMESPACE;
 use crate::scenario::model::{
     Bootstrap, BootstrapMethod, DirectSettings, FluxSettings, SecretSource,
 };
@@ -83,6 +84,16 @@ impl Cx<'_> {
 /// The direct applier's settings.
 fn direct(c: &mut Collector, direct: Option<&file::DirectBlock>) -> DirectSettings {
     let concurrency = direct.and_then(|d| d.concurrency).unwrap_or(16);
+    let namespace = direct
+        .and_then(|d| d.namespace.clone())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    if !super::names::is_dns_label(&namespace) {
+        c.field_help(
+            "spec.bootstrap.direct.namespace",
+            format!("{namespace:?} is not a valid namespace name"),
+            "use lower-case letters, digits and '-' (at most 63), such as `default`",
+        );
+    }
     if concurrency == 0 {
         c.field("spec.bootstrap.direct.concurrency", "must be at least 1");
     }
@@ -92,6 +103,7 @@ fn direct(c: &mut Collector, direct: Option<&file::DirectBlock>) -> DirectSettin
             .map_or(Duration::from_secs(60), |d| d.0),
         prune: direct.and_then(|d| d.prune).unwrap_or(true),
         concurrency,
+        namespace,
     }
 }
 

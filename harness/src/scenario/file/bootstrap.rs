@@ -76,4 +76,8 @@ pub struct DirectBlock {
     /// Objects applied at once. Default 16.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
+    /// Namespace of the namespaced objects that set none (as `kubectl apply`
+    /// puts them in its context's namespace). Default `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }

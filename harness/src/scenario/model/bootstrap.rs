@@ -44,6 +44,10 @@ pub struct FluxSettings {
     pub interval: Duration,
 }
 
+/// The namespace the direct applier puts namespaced objects in when they
+/// set none (as `kubectl apply` does with its context's namespace).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// Direct applier settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DirectSettings {
@@ -53,6 +57,8 @@ pub struct DirectSettings {
     pub prune: bool,
     /// Objects applied at once.
     pub concurrency: u32,
+    /// Namespace of namespaced objects that set none.
+    pub namespace: String,
 }
 
 /// A Secret from a file.

@@ -10,7 +10,7 @@
 //! the object references several sections share. Every type is re-exported
 //! here, so `model::Fault` is the path to use.
 
-mod bootstrap;
+pub mod bootstrap;
 mod cluster;
 mod disaster;
 mod expect;

@@ -99,6 +99,7 @@ async fn a_missing_revision_fails_the_fetch() {
             interval: Duration::from_secs(60),
             prune: true,
             concurrency: 4,
+            namespace: "default".into(),
         },
     );
     let r = gameday::gitops::bootstrap::direct::bootstrap(

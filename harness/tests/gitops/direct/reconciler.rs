@@ -156,6 +156,7 @@ async fn a_stopped_reconciler_repairs_nothing_until_restarted() {
         interval: Duration::from_secs(60),
         prune: true,
         concurrency: 16,
+        namespace: "default".into(),
     });
     let restarted =
         DirectReconciler::start(&w.applier, w.source(""), config, stopped.inventory).unwrap();

@@ -161,6 +161,7 @@ impl World {
                 interval,
                 prune: true,
                 concurrency: 16,
+                namespace: "default".into(),
             })
         };
         direct::bootstrap(

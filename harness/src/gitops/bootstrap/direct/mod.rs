@@ -55,6 +55,8 @@ pub struct DirectConfig {
     pub fetch_timeout: Duration,
     /// Where fetched revisions are kept (a temporary directory when None).
     pub cache_dir: Option<PathBuf>,
+    /// Namespace of namespaced objects that set none (`bootstrap.direct.namespace`).
+    pub default_namespace: String,
 }
 
 impl DirectConfig {
@@ -68,6 +70,7 @@ impl DirectConfig {
             git: GitSettings::default(),
             fetch_timeout: Duration::from_secs(120),
             cache_dir: None,
+            default_namespace: s.namespace.clone(),
         }
     }
 }
@@ -104,6 +107,11 @@ pub struct DirectStatus {
     pub last_success_at: Option<Timestamp>,
     /// Why the last attempt failed (None after a success).
     pub last_error: Option<String>,
+    /// The last attempt's failures one line each (each object that could
+    /// not be applied, with the API's reason); empty after a success.
+    pub last_failures: Vec<String>,
+    /// Cluster-clock time the last successful reconciliation started.
+    pub last_success_started_at: Option<Timestamp>,
     /// What the reconciler owns (prune deletes what leaves it).
     pub inventory: Inventory,
     /// What the last successful run changed.
@@ -152,6 +160,7 @@ impl DirectReconciler {
         let applier = applier.with_options(ApplyOptions {
             concurrency: config.concurrency,
             labels: [(OWNER_LABEL.to_owned(), "direct".to_owned())].into(),
+            default_namespace: Some(config.default_namespace.clone()),
             ..ApplyOptions::default()
         });
         let clock = applier.clock().clone();
@@ -230,6 +239,61 @@ impl DirectReconciler {
         }
     }
 
+    /// Waits until a reconciliation that started at `since` or later
+    /// applied `revision` in full (when given), at most `timeout` on the
+    /// cluster's clock: the first full apply of a bootstrap, or the apply
+    /// that restores what a disaster broke. Call without holding a `Busy`
+    /// guard.
+    ///
+    /// # Errors
+    /// [`Error::NotApplied`] with every object the last attempt could not
+    /// apply and the API's reason.
+    pub async fn wait_applied(
+        &self,
+        revision: Option<&str>,
+        since: Timestamp,
+        timeout: Duration,
+    ) -> Result<DirectStatus> {
+        let mut rx = self.status.clone();
+        let done = self
+            .clock
+            .timeout(
+                timeout,
+                rx.wait_for(|s| {
+                    s.last_success_started_at.is_some_and(|t| t >= since)
+                        && revision.is_none_or(|r| {
+                            s.last_applied_revision
+                                .as_deref()
+                                .is_some_and(|a| same_commit(a, r))
+                        })
+                }),
+            )
+            .await;
+        match done {
+            Ok(Ok(s)) => Ok(s.clone()),
+            _ => {
+                let s = self.current();
+                let last = s.last_error.clone().unwrap_or_else(|| match revision {
+                    Some(r) => format!(
+                        "no reconciliation applied {r} yet (last applied: {})",
+                        s.last_applied_revision.as_deref().unwrap_or("nothing")
+                    ),
+                    None => "no reconciliation finished".to_owned(),
+                });
+                Err(Error::NotApplied {
+                    after: timeout,
+                    attempts: s.runs,
+                    failures: if s.last_failures.is_empty() {
+                        vec![last.clone()]
+                    } else {
+                        s.last_failures.clone()
+                    },
+                    last,
+                })
+            }
+        }
+    }
+
     /// Stops reconciling (the `controller-loss` fault) and returns the
     /// final status; its inventory restarts a new reconciler.
     pub async fn stop(mut self) -> DirectStatus {
@@ -251,6 +315,13 @@ impl Drop for DirectReconciler {
             t.abort();
         }
     }
+}
+
+/// True when two revisions (`main@sha1:…`, `v1.2@sha1:…`, `sha1:…`) name
+/// the same commit, whatever reference they were reached through.
+fn same_commit(a: &str, b: &str) -> bool {
+    let commit = |r: &str| r.rsplit_once('@').map_or(r, |(_, c)| c).to_owned();
+    a == b || commit(a) == commit(b)
 }
 
 /// Bootstraps with the direct method: restores `secrets`, starts the

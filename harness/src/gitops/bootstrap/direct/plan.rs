@@ -30,6 +30,14 @@ pub struct Unit {
     pub manifests: Vec<Manifest>,
     /// The Kustomization's `targetNamespace`.
     pub target_namespace: Option<String>,
+    /// How many Flux Kustomizations of this source the path rendered
+    /// (followed, not applied, by the direct method; Flux applies them).
+    pub followed: usize,
+}
+
+/// Objects a plan's units apply (the followed Kustomizations not counted).
+pub fn object_count(units: &[Unit]) -> usize {
+    units.iter().map(|u| u.manifests.len()).sum()
 }
 
 fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
@@ -143,6 +151,7 @@ fn expand<'a>(
             label,
             manifests: others,
             target_namespace,
+            followed: ks.len(),
         });
         for k in by_dependencies(ks) {
             let name = s(&k.object, "/metadata/name").unwrap_or("?").to_owned();

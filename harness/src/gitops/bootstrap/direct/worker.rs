@@ -69,9 +69,10 @@ impl Worker {
     /// One reconciliation; updates the published status.
     async fn run_once(&self) {
         let clock = self.applier.clock().clone();
+        let started = clock.now();
         self.status.send_modify(|s| {
             s.runs += 1;
-            s.last_attempt_at = Some(clock.now());
+            s.last_attempt_at = Some(started);
         });
         let result = self.reconcile().await;
         let now = clock.now();
@@ -80,12 +81,19 @@ impl Worker {
                 s.last_attempted_revision = Some(revision.clone());
                 s.last_applied_revision = Some(revision);
                 s.last_success_at = Some(now);
+                s.last_success_started_at = Some(started);
                 s.last_success_run = s.runs;
                 s.last_error = None;
+                s.last_failures.clear();
                 s.inventory = inventory;
                 s.last_changes = changes;
             }
-            Err((revision, message, inventory)) => {
+            Err(Failed {
+                revision,
+                message,
+                inventory,
+                objects,
+            }) => {
                 if revision.is_some() {
                     s.last_attempted_revision = revision;
                 }
@@ -93,26 +101,26 @@ impl Worker {
                     s.inventory = inv;
                 }
                 tracing::debug!(error = %message, "direct reconciliation failed");
+                s.last_failures = if objects.is_empty() {
+                    vec![message.clone()]
+                } else {
+                    objects
+                };
                 s.last_error = Some(message);
             }
         });
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn reconcile(
-        &self,
-    ) -> std::result::Result<
-        (String, Inventory, Changes),
-        (Option<String>, String, Option<Inventory>),
-    > {
-        let (revision, tree) = self.fetch().await.map_err(|e| (None, e, None))?;
-        let fail = |m: String| (Some(revision.clone()), m, None);
+    async fn reconcile(&self) -> std::result::Result<(String, Inventory, Changes), Failed> {
+        let (revision, tree) = self.fetch().await.map_err(|e| Failed::new(None, e))?;
+        let fail = |m: String| Failed::new(Some(revision.clone()), m);
         let units = plan::plan(&tree, &self.source.path, &self.config.render)
             .await
             .map_err(|e| fail(format!("rendering at {revision}: {e}")))?;
         let mut changes = Changes::default();
         let mut applied = Vec::new();
         let mut failures = Vec::new();
+        let mut objects = Vec::new();
         for unit in units {
             let applier = self.applier.with_options(ApplyOptions {
                 target_namespace: unit.target_namespace.clone(),
@@ -123,6 +131,12 @@ impl Worker {
             changes.configured += report.count("configured");
             changes.unchanged += report.count("unchanged");
             applied.extend(report.applied().cloned());
+            objects.extend(
+                report
+                    .failures()
+                    .into_iter()
+                    .map(|f| format!("{}: {f}", unit.label)),
+            );
             if let Err(e) = report.check() {
                 failures.push(format!("{}: {e}", unit.label));
                 // Later units may depend on this one: stop here, as Flux's
@@ -131,10 +145,9 @@ impl Worker {
             }
         }
         if !failures.is_empty() {
-            return Err(fail(format!(
-                "applying at {revision}: {}",
-                failures.join("\n")
-            )));
+            let mut failed = fail(format!("applying at {revision}: {}", failures.join("\n")));
+            failed.objects = objects;
+            return Err(failed);
         }
         let report_inventory = Inventory::from_objects(applied.iter());
         let mut inventory = report_inventory;
@@ -156,10 +169,35 @@ impl Worker {
                     .check()
                     .map(|_| String::new())
                     .unwrap_or_else(|e| e.to_string());
-                return Err((Some(revision), format!("pruning: {msg}"), Some(inventory)));
+                let mut failed = Failed::new(Some(revision), format!("pruning: {msg}"));
+                failed.inventory = Some(inventory);
+                return Err(failed);
             }
         }
         Ok((revision, inventory, changes))
+    }
+}
+
+/// Why a reconciliation failed.
+struct Failed {
+    /// The revision it fetched, when it got that far.
+    revision: Option<String>,
+    /// The whole error.
+    message: String,
+    /// What the reconciler owns now (after a partial prune).
+    inventory: Option<Inventory>,
+    /// Each object that could not be applied, one line each.
+    objects: Vec<String>,
+}
+
+impl Failed {
+    fn new(revision: Option<String>, message: String) -> Failed {
+        Failed {
+            revision,
+            message,
+            inventory: None,
+            objects: Vec::new(),
+        }
     }
 }
 
