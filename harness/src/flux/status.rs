@@ -42,6 +42,8 @@ pub mod reasons {
     pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
     /// Kustomization: kustomize build failed.
     pub const BUILD_FAILED: &str = "BuildFailed";
+    /// Kustomization: a `healthCheckExprs` expression does not parse.
+    pub const INVALID_CEL_EXPRESSION: &str = "InvalidCELExpression";
     /// Kustomization: garbage collection failed.
     pub const PRUNE_FAILED: &str = "PruneFailed";
     /// Kustomization: health checks failed.
