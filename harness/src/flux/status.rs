@@ -22,6 +22,8 @@ pub mod types {
     pub const ARTIFACT_OUTDATED: &str = "ArtifactOutdated";
     /// FetchFailed (sources, only while True).
     pub const FETCH_FAILED: &str = "FetchFailed";
+    /// Source: an included repository is missing or has no artifact.
+    pub const INCLUDE_UNAVAILABLE: &str = "IncludeUnavailable";
 }
 
 /// Reasons (`fluxcd/pkg/apis/meta` and the controllers' APIs).
