@@ -2,6 +2,7 @@
 //! emulation itself.
 
 mod bad_input;
+mod build;
 mod controller_loss;
 mod drift;
 mod install;
