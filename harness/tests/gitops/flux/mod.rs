@@ -10,5 +10,6 @@ mod podinfo;
 mod prune;
 mod shop;
 mod source;
+mod source_filter;
 mod timing;
 pub mod world;
