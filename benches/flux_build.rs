@@ -75,7 +75,10 @@ fn hundred(c: &mut Criterion) {
     let mut g = c.benchmark_group("flux_build");
     support::slow_group(&mut g, 10, 30);
     for (label, spec) in [
-        ("100 Kustomizations without build fields", BuildSpec::default()),
+        (
+            "100 Kustomizations without build fields",
+            BuildSpec::default(),
+        ),
         ("100 Kustomizations with patches", with),
     ] {
         g.bench_function(label, |b| {

@@ -213,7 +213,7 @@ fn write_kustomization(
     let text = serde_yaml::to_string(&Value::Object(kus)).map_err(|e| BuildError::Scratch {
         source: std::io::Error::other(e.to_string()),
     })?;
-    std::fs::write(dir.join(name), text).map_err(|source| BuildError::Scratch { source })?;
+    scratch::replace(&dir.join(name), &text).map_err(|source| BuildError::Scratch { source })?;
     Ok(rel.join(name))
 }
 

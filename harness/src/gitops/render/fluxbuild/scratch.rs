@@ -1,7 +1,10 @@
 //! The scratch copy a build rewrites its kustomization file in, as
 //! kustomize-controller works on a temporary copy of the artifact: the
 //! source tree (without `.git`) copied to a temporary folder deleted with
-//! it. Symbolic links are copied as links, so a relative link still points
+//! it. Files are hard-linked where the file system allows it (the copy of a
+//! large repository then costs a link per file); whoever rewrites a file of
+//! the copy must replace it ([`replace`]), never write through the link.
+//! Symbolic links are copied as links, so a relative link still points
 //! where it pointed in the source.
 
 use std::fs;
@@ -36,11 +39,25 @@ fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
         } else if kind.is_dir() {
             fs::create_dir(&dst)?;
             copy_dir(&src, &dst)?;
-        } else {
+        } else if fs::hard_link(&src, &dst).is_err() {
             fs::copy(&src, &dst)?;
         }
     }
     Ok(())
+}
+
+/// Writes `text` as `path` in a scratch copy: a new file, so that a hard
+/// link to the source is never written through.
+///
+/// # Errors
+/// The file cannot be removed or written.
+pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::write(path, text)
 }
 
 #[cfg(test)]
@@ -60,5 +77,11 @@ mod tests {
             "a: 1\n"
         );
         assert!(!copy.path().join(".git").exists());
+        replace(&copy.path().join("apps/web/a.yaml"), "b: 2\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(src.path().join("apps/web/a.yaml")).unwrap(),
+            "a: 1\n",
+            "the source is untouched"
+        );
     }
 }
