@@ -1,21 +1,24 @@
 //! What the source-controller leaves out of a GitRepository's artifact
-//! (fluxcd/pkg `sourceignore`, source-controller's archive filter), in
-//! gitignore syntax, later patterns winning over earlier ones:
+//! (fluxcd/pkg `sourceignore`, source-controller's `SourceIgnoreFilter`),
+//! in gitignore syntax, later patterns winning over earlier ones:
 //!
-//! 1. the default exclusions: version control (`.git/`, `.gitignore`,
-//!    `.gitmodules`, `.gitattributes`), images and archives (`*.jpg`,
-//!    `*.jpeg`, `*.gif`, `*.png`, `*.wmv`, `*.flv`, `*.tar.gz`, `*.zip`),
-//!    CI configuration (`.github/`, `.circleci/`, `.travis.yml`,
+//! 1. the version control files (`.git/`, `.gitignore`, `.gitmodules`,
+//!    `.gitattributes`), always;
+//! 2. when the repository and the spec give no pattern of their own, the
+//!    default exclusions too: images and archives (`*.jpg`, `*.jpeg`,
+//!    `*.gif`, `*.png`, `*.wmv`, `*.flv`, `*.tar.gz`, `*.zip`), CI
+//!    configuration (`.github/`, `.circleci/`, `.travis.yml`,
 //!    `.gitlab-ci.yml`, `appveyor.yml`, `.drone.yml`, `cloudbuild.yaml`,
 //!    `codeship-services.yml`, `codeship-steps.yml`) and
-//!    `**/.goreleaser.yml`, `**/.sops.yaml`, `**/.flux.yaml`;
-//! 2. every `.sourceignore` file of the repository, each relative to its
+//!    `**/.goreleaser.yml`, `**/.sops.yaml`, `**/.flux.yaml` — any pattern
+//!    of a `.sourceignore` file or of `spec.ignore` replaces them, as in
+//!    Flux;
+//! 3. every `.sourceignore` file of the repository, each relative to its
 //!    own folder (the root's first, then the folders' in walk order);
-//! 3. `spec.ignore`, relative to the root.
+//! 4. `spec.ignore`, relative to the root.
 //!
-//! A `!pattern` brings back what an earlier one excluded (so `spec.ignore`
-//! can re-include a default exclusion). Files under an excluded folder are
-//! excluded.
+//! A `!pattern` brings back what an earlier one excluded. Files under an
+//! excluded folder are excluded.
 
 use std::fs;
 use std::io;
@@ -24,12 +27,12 @@ use std::path::{Path, PathBuf};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-/// The source-controller's default exclusions.
+/// Version control files, always excluded (`ExcludeVCS`).
+const VCS: &[&str] = &[".git/", ".gitignore", ".gitmodules", ".gitattributes"];
+
+/// The default exclusions, used only when neither the repository nor the
+/// spec has patterns (`ExcludeExt`, `ExcludeCI`, `ExcludeExtra`).
 const DEFAULTS: &[&str] = &[
-    ".git/",
-    ".gitignore",
-    ".gitmodules",
-    ".gitattributes",
     "*.jpg",
     "*.jpeg",
     "*.gif",
@@ -79,11 +82,7 @@ struct Rules {
 
 impl Rules {
     fn load(tree: &Path, spec_ignore: Option<&str>) -> io::Result<Rules> {
-        let mut layers = vec![matcher(
-            tree,
-            "default exclusions",
-            DEFAULTS.iter().copied(),
-        )?];
+        let mut layers = Vec::new();
         let mut dirs = vec![tree.to_owned()];
         while let Some(dir) = dirs.pop() {
             let file = dir.join(IGNORE_FILE);
@@ -108,6 +107,12 @@ impl Rules {
         if let Some(text) = spec_ignore {
             layers.push(matcher(tree, "spec.ignore", text.lines())?);
         }
+        let own_patterns = layers.iter().any(|l| !l.is_empty());
+        let defaults = VCS
+            .iter()
+            .chain(if own_patterns { &[][..] } else { DEFAULTS })
+            .copied();
+        layers.insert(0, matcher(tree, "default exclusions", defaults)?);
         Ok(Rules { layers })
     }
 
@@ -191,10 +196,25 @@ mod tests {
     }
 
     #[test]
-    fn defaults_sourceignore_and_spec_ignore_in_flux_order() {
+    fn without_patterns_the_default_exclusions_apply() {
         let t = tree(&[
             (".github/workflows/ci.yaml", "x"),
-            (".sops.yaml", "x"),
+            (".gitignore", "x"),
+            ("clusters/.sops.yaml", "x"),
+            ("docs/logo.png", "x"),
+            ("apps/deploy.yaml", "x"),
+            (".sourceignore", "# only a comment\n\n"),
+        ]);
+        assert_eq!(filter(t.path(), None).unwrap(), 4);
+        assert_eq!(files(t.path()), [".sourceignore", "apps/deploy.yaml"]);
+        assert!(!t.path().join(".github").exists());
+    }
+
+    #[test]
+    fn sourceignore_and_spec_ignore_replace_the_defaults_in_flux_order() {
+        let t = tree(&[
+            (".github/workflows/ci.yaml", "x"),
+            (".gitignore", "x"),
             ("docs/logo.png", "x"),
             (".sourceignore", "docs/\n*.md\n"),
             ("README.md", "x"),
@@ -211,22 +231,17 @@ mod tests {
         assert_eq!(
             files(t.path()),
             [
+                ".github/workflows/ci.yaml",
                 ".sourceignore",
                 "apps/.sourceignore",
                 "apps/web/deploy.yaml",
                 "apps/web/local.yaml",
                 "infra/crds.yaml",
                 "infra/keep.md",
-            ]
+            ],
+            "CI files stay once the repository has patterns; .gitignore never does"
         );
-        assert_eq!(removed, 7);
-        assert!(!t.path().join(".github").exists() && !t.path().join("docs").exists());
-    }
-
-    #[test]
-    fn spec_ignore_can_bring_back_a_default_exclusion() {
-        let t = tree(&[(".flux.yaml", "x"), ("a.yaml", "x")]);
-        filter(t.path(), Some("!.flux.yaml\n")).unwrap();
-        assert_eq!(files(t.path()), [".flux.yaml", "a.yaml"]);
+        assert_eq!(removed, 6);
+        assert!(!t.path().join("docs").exists());
     }
 }
