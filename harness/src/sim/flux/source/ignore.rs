@@ -18,7 +18,8 @@
 //! 4. `spec.ignore`, relative to the root.
 //!
 //! A `!pattern` brings back what an earlier one excluded. Files under an
-//! excluded folder are excluded.
+//! excluded folder are excluded. Symbolic links are left out whatever the
+//! rules say: source-controller archives regular files only.
 
 use std::fs;
 use std::io;
@@ -150,7 +151,10 @@ fn prune(rules: &Rules, dir: &Path) -> io::Result<usize> {
         let entry = entry?;
         let path = entry.path();
         let kind = entry.file_type()?;
-        if kind.is_dir() {
+        if kind.is_symlink() {
+            fs::remove_file(&path)?;
+            removed += 1;
+        } else if kind.is_dir() {
             removed += prune(rules, &path)?;
             let empty = fs::read_dir(&path)?.next().is_none();
             if empty && rules.excluded(&path, true) {
@@ -205,7 +209,8 @@ mod tests {
             ("apps/deploy.yaml", "x"),
             (".sourceignore", "# only a comment\n\n"),
         ]);
-        assert_eq!(filter(t.path(), None).unwrap(), 4);
+        std::os::unix::fs::symlink("deploy.yaml", t.path().join("apps/link.yaml")).unwrap();
+        assert_eq!(filter(t.path(), None).unwrap(), 5);
         assert_eq!(files(t.path()), [".sourceignore", "apps/deploy.yaml"]);
         assert!(!t.path().join(".github").exists());
     }
