@@ -5,7 +5,7 @@
 //! gets the Kustomization's `targetNamespace` (as `namespace`),
 //! `namePrefix`/`nameSuffix`, `patches` (strategic-merge and JSON6902,
 //! with `target` selectors), `images` and `components` (with
-//! `ignoreMissingComponents`) laid over it ([`overlay`]), and real
+//! `ignoreMissingComponents`) laid over it (`overlay.rs`), and real
 //! kustomize (`kubectl kustomize`) builds it. The file is rewritten in a
 //! scratch copy of the source, never in the artifact.
 //!
