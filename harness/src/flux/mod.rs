@@ -9,10 +9,13 @@
 //! - [`status`]: condition types, reasons, the `requestedAt` annotation,
 //!   the finalizer;
 //! - [`duration`]: Go's duration syntax, which every Flux interval and
-//!   timeout uses.
+//!   timeout uses;
+//! - [`health_exprs`]: a Kustomization's `healthCheckExprs`, CEL
+//!   expressions deciding the health of custom resources.
 //!
 //! Pure data and functions: nothing here talks to a cluster.
 
 pub mod duration;
+pub mod health_exprs;
 pub mod install;
 pub mod status;

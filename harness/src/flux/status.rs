@@ -22,6 +22,8 @@ pub mod types {
     pub const ARTIFACT_OUTDATED: &str = "ArtifactOutdated";
     /// FetchFailed (sources, only while True).
     pub const FETCH_FAILED: &str = "FetchFailed";
+    /// Source: an included repository is missing or has no artifact.
+    pub const INCLUDE_UNAVAILABLE: &str = "IncludeUnavailable";
 }
 
 /// Reasons (`fluxcd/pkg/apis/meta` and the controllers' APIs).
@@ -42,6 +44,8 @@ pub mod reasons {
     pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
     /// Kustomization: kustomize build failed.
     pub const BUILD_FAILED: &str = "BuildFailed";
+    /// Kustomization: a `healthCheckExprs` expression does not parse.
+    pub const INVALID_CEL_EXPRESSION: &str = "InvalidCELExpression";
     /// Kustomization: garbage collection failed.
     pub const PRUNE_FAILED: &str = "PruneFailed";
     /// Kustomization: health checks failed.

@@ -9,6 +9,7 @@ mod common;
 mod apply;
 mod direct;
 mod flux;
+mod fluxbuild;
 mod render;
 mod repo;
 mod serve;

@@ -79,9 +79,6 @@ pub struct ApplyOptions {
     /// Namespace for namespaced objects that have none. None (default, as
     /// in Flux): such objects fail with "namespace not specified".
     pub default_namespace: Option<String>,
-    /// Namespace forced on every namespaced object (a Kustomization's
-    /// `targetNamespace`).
-    pub target_namespace: Option<String>,
     /// Labels added to every object. Prune deletes only objects that still
     /// carry all of them (Flux's owner labels).
     pub labels: BTreeMap<String, String>,
@@ -95,7 +92,6 @@ impl Default for ApplyOptions {
             concurrency: 16,
             crd_timeout: Duration::from_secs(60),
             default_namespace: None,
-            target_namespace: None,
             labels: BTreeMap::new(),
         }
     }

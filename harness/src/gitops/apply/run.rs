@@ -95,10 +95,10 @@ impl Applier {
             };
             let mut object = p.object;
             if mapping.namespaced {
-                let ns = o
-                    .target_namespace
+                let ns = object
+                    .id
+                    .namespace
                     .clone()
-                    .or_else(|| object.id.namespace.clone())
                     .or_else(|| o.default_namespace.clone());
                 match ns {
                     Some(ns) => object.id.namespace = Some(ns),

@@ -24,6 +24,7 @@ use super::error::{Error, ObjectError, Result, Unhealthy};
 use super::object::{ObjectId, Versioned};
 use super::outcome::HealthReport;
 use crate::clock::Clock;
+use crate::flux::health_exprs::HealthExprs;
 use crate::kstatus::{self, Health};
 
 /// The Flux group of Kustomizations, whose health also depends on the
@@ -39,14 +40,24 @@ pub enum State {
     Judged(Health),
 }
 
-/// Judges one object (None: it does not exist).
+/// Judges one object (None: it does not exist) by kstatus' rules.
 pub fn judge(id: &ObjectId, obj: Option<&Value>) -> State {
+    judge_with(&HealthExprs::default(), id, obj)
+}
+
+/// Judges one object by the expressions of its kind, when `exprs` has
+/// some (a Flux Kustomization's `healthCheckExprs`), else by kstatus'
+/// rules.
+pub fn judge_with(exprs: &HealthExprs, id: &ObjectId, obj: Option<&Value>) -> State {
     match obj {
         None => State::NotFound,
-        Some(o) if id.group == KUSTOMIZE_GROUP && id.kind == "Kustomization" => {
-            State::Judged(kstatus::kustomization(o, None))
-        }
-        Some(o) => State::Judged(kstatus::health(o)),
+        Some(o) => match exprs.judge(&id.group, &id.kind, o) {
+            Some(health) => State::Judged(health),
+            None if id.group == KUSTOMIZE_GROUP && id.kind == "Kustomization" => {
+                State::Judged(kstatus::kustomization(o, None))
+            }
+            None => State::Judged(kstatus::health(o)),
+        },
     }
 }
 
@@ -54,6 +65,7 @@ pub fn judge(id: &ObjectId, obj: Option<&Value>) -> State {
 #[derive(Debug, Clone)]
 pub struct Tracker {
     states: BTreeMap<ObjectId, State>,
+    exprs: HealthExprs,
 }
 
 impl Tracker {
@@ -64,7 +76,14 @@ impl Tracker {
                 .into_iter()
                 .map(|id| (id.clone(), State::NotFound))
                 .collect(),
+            exprs: HealthExprs::default(),
         }
+    }
+
+    /// Judges the kinds `exprs` covers by their expressions.
+    pub fn with_exprs(mut self, exprs: HealthExprs) -> Tracker {
+        self.exprs = exprs;
+        self
     }
 
     /// True when `id` is tracked.
@@ -75,7 +94,7 @@ impl Tracker {
     /// Records the current state of `id` (ignored when not tracked).
     pub fn observe(&mut self, id: &ObjectId, obj: Option<&Value>) {
         if let Some(s) = self.states.get_mut(id) {
-            *s = judge(id, obj);
+            *s = judge_with(&self.exprs, id, obj);
         }
     }
 

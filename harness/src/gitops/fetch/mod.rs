@@ -329,6 +329,51 @@ pub async fn store(
     })
 }
 
+/// Archives the tree at `tree` as `tarball` (replacing it), reproducibly:
+/// entries in name order, owner 0, time 0, no name or time in the gzip
+/// header — the same tree gives the same digest. The source-controller
+/// archives what is left of a checkout after its ignore rules and includes.
+///
+/// # Errors
+/// A message naming the failed step.
+pub async fn pack(tree: &Path, tarball: &Path, timeout: Duration) -> Result<Stored, String> {
+    let tar = tarball.with_extension("packing");
+    Cmd::new("tar")
+        .args([
+            "--sort=name",
+            "--mtime=@0",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-cf",
+        ])
+        .arg(&tar)
+        .arg("-C")
+        .arg(tree)
+        .arg(".")
+        .timeout(timeout)
+        .output()
+        .await
+        .map_err(|e| format!("failed to archive the artifact: {}", stderr_of(&e)))?;
+    Cmd::new("gzip")
+        .args(["-n", "-f"])
+        .arg(&tar)
+        .timeout(timeout)
+        .output()
+        .await
+        .map_err(|e| format!("failed to compress the artifact: {}", stderr_of(&e)))?;
+    let mut gz = tar.into_os_string();
+    gz.push(".gz");
+    std::fs::rename(&gz, tarball).map_err(|e| format!("failed to store artifact: {e}"))?;
+    let bytes = std::fs::read(tarball).map_err(|e| format!("failed to read artifact: {e}"))?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Stored {
+        digest: format!("sha256:{hex}"),
+        size: bytes.len() as u64,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,13 +16,19 @@
 //!   them). Other hidden folders are read, as Flux reads them. Multi-document
 //!   files are split, empty documents skipped, and `kind: List` documents
 //!   expanded into their items, as kustomize does. Objects come out in file
-//!   order. Not honoured: `.sourceignore` files and `GitRepository.spec.ignore`.
+//!   order. (`.sourceignore` files and `GitRepository.spec.ignore` are the
+//!   source-controller's: what they exclude is not in the artifact.)
+//! - A Flux Kustomization's build fields (`targetNamespace`, `patches`,
+//!   `images`, `components`, `namePrefix`/`nameSuffix`, `commonMetadata`)
+//!   are laid over the path the way kustomize-controller does it by
+//!   [`fluxbuild`].
 //!
 //! Every object carries its [`Provenance`]; every error names the file and
 //! the document (with line:column when the YAML parser gives it). An object
 //! defined twice is an error, as in kustomize.
 
 mod error;
+pub mod fluxbuild;
 mod kustomize;
 mod plain;
 
@@ -195,6 +201,26 @@ pub async fn render(root: &Path, path: &str) -> Result<Rendered> {
 /// # Errors
 /// As [`render`].
 pub async fn render_with(root: &Path, path: &str, opts: &RenderOptions) -> Result<Rendered> {
+    let rel = locate(root, path).await?;
+    let dir = root.join(&rel);
+    let (method, objects) = match kustomization_file(&dir) {
+        Some(file) => {
+            let objects = kustomize::build(root, &rel, &rel.join(file), opts).await?;
+            (Method::Kustomize, objects)
+        }
+        None => (Method::Plain, plain::render(root, &rel, opts).await?),
+    };
+    check_duplicates(&objects)?;
+    Ok(Rendered {
+        path: rel,
+        method,
+        objects,
+    })
+}
+
+/// `path` normalised (see [`normalise`]), checked to be a folder of the
+/// source at `root`.
+async fn locate(root: &Path, path: &str) -> Result<PathBuf> {
     let rel = normalise(path)?;
     let dir = root.join(&rel);
     match tokio::fs::metadata(&dir).await {
@@ -212,19 +238,7 @@ pub async fn render_with(root: &Path, path: &str, opts: &RenderOptions) -> Resul
         }
         Err(source) => return Err(Error::Read { path: rel, source }),
     }
-    let (method, objects) = match kustomization_file(&dir) {
-        Some(file) => {
-            let objects = kustomize::build(root, &rel, &rel.join(file), opts).await?;
-            (Method::Kustomize, objects)
-        }
-        None => (Method::Plain, plain::render(root, &rel, opts).await?),
-    };
-    check_duplicates(&objects)?;
-    Ok(Rendered {
-        path: rel,
-        method,
-        objects,
-    })
+    Ok(rel)
 }
 
 /// The kustomization file of `dir`, if it has one.

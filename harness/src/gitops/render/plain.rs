@@ -29,7 +29,22 @@ const EXCLUDED_FILES: [&str; 13] = [
     ".flux.yaml",
 ];
 
-/// One step of the walk, in order.
+/// One step of the walk, in order: what Flux's generated kustomization
+/// lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// A YAML file (relative to the source root).
+    File(PathBuf),
+    /// A sub-folder with a kustomization file, built by kustomize.
+    Kustomize {
+        /// The folder, relative to the source root.
+        dir: PathBuf,
+        /// Its kustomization file, relative to the source root.
+        file: PathBuf,
+    },
+}
+
+/// One step of the walk with its objects read.
 enum Piece {
     /// Objects read from plain files.
     Objects(Vec<Object>),
@@ -37,17 +52,33 @@ enum Piece {
     Kustomize { dir: PathBuf, file: PathBuf },
 }
 
+/// What Flux's generated kustomization for the folder `rel` (relative to
+/// `root`, known to exist) lists, in walk order.
+///
+/// # Errors
+/// A folder or a linked file that cannot be read, a link leaving the
+/// source.
+pub(super) fn list(root: &Path, rel: &Path) -> Result<Vec<Entry>> {
+    let canonical_root = fs::canonicalize(root).map_err(|source| Error::Read {
+        path: PathBuf::new(),
+        source,
+    })?;
+    let mut entries = Vec::new();
+    walk(root, &canonical_root, rel, &mut entries)?;
+    Ok(entries)
+}
+
 /// Renders the folder `rel` (relative to `root`, known to exist).
 pub(super) async fn render(root: &Path, rel: &Path, opts: &RenderOptions) -> Result<Vec<Object>> {
     let (root_owned, rel_owned) = (root.to_owned(), rel.to_owned());
     let pieces = tokio::task::spawn_blocking(move || {
-        let canonical_root = fs::canonicalize(&root_owned).map_err(|source| Error::Read {
-            path: PathBuf::new(),
-            source,
-        })?;
-        let mut pieces = Vec::new();
-        walk(&root_owned, &canonical_root, &rel_owned, &mut pieces)?;
-        Ok::<_, Error>(pieces)
+        list(&root_owned, &rel_owned)?
+            .into_iter()
+            .map(|entry| match entry {
+                Entry::File(rel) => Ok(Piece::Objects(read_file(&root_owned.join(&rel), &rel)?)),
+                Entry::Kustomize { dir, file } => Ok(Piece::Kustomize { dir, file }),
+            })
+            .collect::<Result<Vec<_>>>()
     })
     .await
     .map_err(|e| Error::Read {
@@ -66,7 +97,7 @@ pub(super) async fn render(root: &Path, rel: &Path, opts: &RenderOptions) -> Res
     Ok(objects)
 }
 
-fn walk(root: &Path, canonical_root: &Path, rel: &Path, out: &mut Vec<Piece>) -> Result<()> {
+fn walk(root: &Path, canonical_root: &Path, rel: &Path, out: &mut Vec<Entry>) -> Result<()> {
     let read_err = |source| Error::Read {
         path: rel.to_owned(),
         source,
@@ -91,7 +122,7 @@ fn walk(root: &Path, canonical_root: &Path, rel: &Path, out: &mut Vec<Piece>) ->
                 continue;
             }
             match kustomization_file(&abs) {
-                Some(file) => out.push(Piece::Kustomize {
+                Some(file) => out.push(Entry::Kustomize {
                     file: child.join(file),
                     dir: child,
                 }),
@@ -122,7 +153,7 @@ fn walk(root: &Path, canonical_root: &Path, rel: &Path, out: &mut Vec<Piece>) ->
                 }
             }
         }
-        out.push(Piece::Objects(read_file(&abs, &child)?));
+        out.push(Entry::File(child));
     }
     Ok(())
 }

@@ -164,3 +164,36 @@ async fn a_stopped_reconciler_repairs_nothing_until_restarted() {
         .await;
     drop(restarted);
 }
+
+#[tokio::test]
+async fn direct_builds_followed_kustomizations_like_kustomize_controller() {
+    let w = World::new("fluxbuild", Profile::instant()).await;
+    let r = w
+        .direct("clusters/test", Duration::from_secs(60))
+        .await
+        .expect("direct bootstrap");
+    let s = r.current();
+    assert!(s.last_error.is_none(), "{:?}", s.last_error);
+    let ids: Vec<&str> = s.inventory.entries.iter().map(|e| e.id.as_str()).collect();
+    for id in [
+        "apps_prod-web_apps_Deployment",
+        "apps_prod-web__Service",
+        "apps_worker-v2_apps_Deployment",
+        "apps_worker-settings-v2__ConfigMap",
+        "widgets_gizmo_example.com_Widget",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let replicas =
+        w.tb.kubectl(&[
+            "get",
+            "deployment",
+            "prod-web",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.spec.replicas} {.metadata.labels.team}",
+        ])
+        .await;
+    assert_eq!(replicas, "3 storefront", "component and commonMetadata");
+}

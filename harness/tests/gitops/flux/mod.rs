@@ -2,6 +2,7 @@
 //! emulation itself.
 
 mod bad_input;
+mod build;
 mod controller_loss;
 mod drift;
 mod install;
@@ -9,5 +10,6 @@ mod podinfo;
 mod prune;
 mod shop;
 mod source;
+mod source_filter;
 mod timing;
 pub mod world;

@@ -245,6 +245,23 @@ impl World {
         reason: &str,
         timeout: Duration,
     ) -> Value {
+        self.wait_until(gvr, name, &format!("reason {reason}"), timeout, |o| {
+            ready(o).1 == reason
+        })
+        .await
+    }
+
+    /// Waits (cluster clock) until the Flux object `gvr` flux-system/`name`
+    /// satisfies `done` (described by `what`); returns the object, read
+    /// while simulated time is held still.
+    pub async fn wait_until(
+        &self,
+        gvr: &Gvr,
+        name: &str,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let store = self.tb.cluster.store().clone();
         let clock = self.tb.clock();
         let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
@@ -254,7 +271,7 @@ impl World {
             .timeout(timeout, async {
                 loop {
                     if let Some(o) = current(&store)
-                        && ready(&o).1 == reason
+                        && done(&o)
                     {
                         return o;
                     }
@@ -268,7 +285,7 @@ impl World {
         match done {
             Ok(o) => o,
             Err(_) => panic!(
-                "{name} never got reason {reason}: {:#}",
+                "{name} never got {what}: {:#}",
                 current(&store).unwrap_or_default()
             ),
         }

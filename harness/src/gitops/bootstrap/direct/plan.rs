@@ -5,8 +5,10 @@
 //! Kustomizations `infrastructure` and `apps` with `sourceRef:
 //! {kind: GitRepository, name: flux-system}`) works with the direct method
 //! unchanged: each such Kustomization's `spec.path` is rendered in its
-//! place — dependencies (`dependsOn`) first, with its `targetNamespace` —
-//! as Flux would, recursively. Kustomizations of other sources are applied
+//! place — dependencies (`dependsOn`) first, built as kustomize-controller
+//! builds it (`targetNamespace`, `patches`, `images`, `components`,
+//! `namePrefix`/`nameSuffix`, `commonMetadata`:
+//! [`crate::gitops::render::fluxbuild`]) — as Flux would, recursively. Kustomizations of other sources are applied
 //! as objects (and fail without Flux's CRDs, naming themselves).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +18,8 @@ use serde_json::Value;
 
 use crate::gitops::apply::Manifest;
 use crate::gitops::bootstrap::flux::sync;
-use crate::gitops::render::{self, RenderOptions};
+use crate::gitops::render::RenderOptions;
+use crate::gitops::render::fluxbuild::{self, BuildSpec};
 
 /// The deepest nesting of Kustomizations followed.
 const MAX_DEPTH: usize = 8;
@@ -28,8 +31,6 @@ pub struct Unit {
     pub label: String,
     /// Its objects.
     pub manifests: Vec<Manifest>,
-    /// The Kustomization's `targetNamespace`.
-    pub target_namespace: Option<String>,
     /// How many Flux Kustomizations of this source the path rendered
     /// (followed, not applied, by the direct method; Flux applies them).
     pub followed: usize,
@@ -116,7 +117,8 @@ pub async fn plan(root: &Path, path: &str, opts: &RenderOptions) -> Result<Vec<U
     } else {
         format!("./{}", path.trim_start_matches("./"))
     };
-    expand(root, path, label, None, opts, 0, &mut seen, &mut units).await?;
+    let spec = BuildSpec::default();
+    expand(root, path, label, &spec, opts, 0, &mut seen, &mut units).await?;
     Ok(units)
 }
 
@@ -125,7 +127,7 @@ fn expand<'a>(
     root: &'a Path,
     path: &'a str,
     label: String,
-    target_namespace: Option<String>,
+    spec: &'a BuildSpec,
     opts: &'a RenderOptions,
     depth: usize,
     seen: &'a mut BTreeSet<String>,
@@ -139,9 +141,12 @@ fn expand<'a>(
         if depth > MAX_DEPTH || !seen.insert(key) {
             return Ok(());
         }
-        let rendered = render::render_with(root, path, opts)
+        let mut rendered = fluxbuild::build(root, path, spec, opts)
             .await
             .map_err(|e| format!("{label}: {}", crate::error_chain::one_line(&e)))?;
+        if let Some(metadata) = &spec.common_metadata {
+            fluxbuild::set_common_metadata(&mut rendered.objects, metadata);
+        }
         let (ks, others): (Vec<Manifest>, Vec<Manifest>) = rendered
             .objects
             .into_iter()
@@ -150,15 +155,15 @@ fn expand<'a>(
         units.push(Unit {
             label,
             manifests: others,
-            target_namespace,
             followed: ks.len(),
         });
         for k in by_dependencies(ks) {
             let name = s(&k.object, "/metadata/name").unwrap_or("?").to_owned();
             let sub = s(&k.object, "/spec/path").unwrap_or("./").to_owned();
-            let target = s(&k.object, "/spec/targetNamespace").map(str::to_owned);
             let label = format!("Kustomization/{name} ({sub})");
-            expand(root, &sub, label, target, opts, depth + 1, seen, units).await?;
+            let spec =
+                BuildSpec::from_kustomization(&k.object).map_err(|e| format!("{label}: {e}"))?;
+            expand(root, &sub, label, &spec, opts, depth + 1, seen, units).await?;
         }
         Ok(())
     })

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::plan;
 use super::{Changes, DirectConfig, DirectStatus};
 use crate::clock::Busy;
-use crate::gitops::apply::{Applier, ApplyOptions, Inventory};
+use crate::gitops::apply::{Applier, Inventory};
 use crate::gitops::bootstrap::SyncSource;
 use crate::gitops::fetch::{self, Follow};
 
@@ -122,11 +122,7 @@ impl Worker {
         let mut failures = Vec::new();
         let mut objects = Vec::new();
         for unit in units {
-            let applier = self.applier.with_options(ApplyOptions {
-                target_namespace: unit.target_namespace.clone(),
-                ..self.applier.options().clone()
-            });
-            let report = applier.apply(unit.manifests).await;
+            let report = self.applier.apply(unit.manifests).await;
             changes.created += report.count("created");
             changes.configured += report.count("configured");
             changes.unchanged += report.count("unchanged");

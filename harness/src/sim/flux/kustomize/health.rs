@@ -1,5 +1,6 @@
 //! Health checks of the emulated kustomize-controller: the apply engine's
-//! [`Tracker`] fed from the store's event stream, so that every event that
+//! [`Tracker`] (kstatus' rules, or the Kustomization's `healthCheckExprs`
+//! for the kinds they name) fed from the store's event stream, so that every event that
 //! makes an object healthy is seen with the simulated clock held still,
 //! and the timeout runs on the cluster's clock.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::clock::Busy;
+use crate::flux::health_exprs::HealthExprs;
 use crate::gitops::apply::wait::Tracker;
 use crate::gitops::apply::{Error, ObjectId};
 use crate::sim::storage::store::{EventFilter, EventType, ObjectRef, Store};
@@ -38,12 +40,13 @@ fn id_of(group: &str, obj: &Value) -> ObjectId {
 pub async fn wait(
     store: &Store,
     targets: &[ObjectId],
+    exprs: &HealthExprs,
     timeout: Duration,
     busy: Busy,
 ) -> (Result<Duration, Error>, Busy) {
     let clock = store.clock().clone();
     let started = clock.now();
-    let mut tracker = Tracker::new(targets);
+    let mut tracker = Tracker::new(targets).with_exprs(exprs.clone());
     let mut sub = store.subscribe(EventFilter::all());
     for id in targets {
         tracker.observe(id, current(store, id).as_deref());

@@ -4,17 +4,25 @@
 //! inventory per `deletionPolicy`, [`finalize`]), finalizer and suspension
 //! ([`crate::sim::flux::reconcile`]):
 //!
-//! 1. an unusable spec stalls (`InvalidSpec`);
+//! 1. an unusable spec stalls (`InvalidSpec`), as does a
+//!    `healthCheckExprs` expression that does not parse
+//!    (`InvalidCELExpression`, "Reconciliation failed terminally due to
+//!    configuration error: …");
 //! 2. source missing, or without artifact → `ArtifactFailed`;
 //! 3. `dependsOn` not ready → `DependencyNotReady` (requeue 30 s);
 //! 4. `Ready=Unknown`/`Reconciling` (`Progressing`); path missing in the
 //!    artifact → `ArtifactFailed` ("kustomization path not found");
 //!    `lastAttemptedRevision`;
-//! 5. build → `BuildFailed`; apply (as `kustomize-controller`, with Flux's
-//!    owner labels and `targetNamespace`) → `ReconciliationFailed`;
+//! 5. build as kustomize-controller does (the path's kustomization with
+//!    `targetNamespace`, `patches`, `images`, `components`,
+//!    `namePrefix`/`nameSuffix` laid over it: [`fluxbuild`]) →
+//!    `BuildFailed`; `commonMetadata` on every object; apply (as
+//!    `kustomize-controller`, with Flux's owner labels) →
+//!    `ReconciliationFailed`;
 //! 6. prune the previous inventory's leftovers → `PruneFailed`;
-//! 7. health checks (`wait` or `healthChecks`, within `timeout`) →
-//!    `HealthCheckFailed` (`Healthy` too);
+//! 7. health checks (`wait` or `healthChecks`, within `timeout`; custom
+//!    resources judged by `healthCheckExprs` where they name their kind,
+//!    else by kstatus) → `HealthCheckFailed` (`Healthy` too);
 //! 8. `Ready=True` `ReconciliationSucceeded` "Applied revision: …",
 //!    `lastAppliedRevision`, `inventory`, `observedGeneration`.
 //!
@@ -28,8 +36,9 @@ use serde_json::{Value, json};
 use super::spec::Spec;
 use super::{KustomizeController, deps, health};
 use crate::flux::duration;
+use crate::flux::health_exprs::HealthExprs;
 use crate::gitops::apply::{ApplyOptions, Inventory, Manifest, ObjectId};
-use crate::gitops::render;
+use crate::gitops::render::fluxbuild;
 use crate::sim::flux::reconcile::{Cleanup, Failure, Pass, Ready, Reconciled};
 use crate::sim::flux::runner::Requeue;
 use crate::sim::flux::status::{reasons, suspended, types};
@@ -102,6 +111,11 @@ fn health_targets(spec: &Spec, applied: &[ObjectId], own: &ObjectId) -> Vec<Obje
 pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) -> Reconciled {
     let obj = pass.obj.clone();
     let spec = Spec::read(&obj).map_err(|e| Failure::stalled("InvalidSpec", e))?;
+    let exprs = HealthExprs::compile(&spec.health_check_exprs).map_err(|e| {
+        pass.w.set("observedGeneration", json!(pass.w.generation));
+        let msg = format!("Reconciliation failed terminally due to configuration error: {e}");
+        Failure::stalled(reasons::INVALID_CEL_EXPRESSION, msg)
+    })?;
     let retry = Requeue::After(spec.retry_interval);
     let (revision, path) = source_artifact(ctl, pass.store(), &spec)?;
     deps::check(pass.store(), &spec, &revision).map_err(|msg| {
@@ -109,7 +123,7 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
         Failure::new(reasons::DEPENDENCY_NOT_READY, msg, requeue)
     })?;
     let tree = fetch(ctl, pass, &spec, &revision, &path)?;
-    let rendered = render::render_with(&tree, &spec.path, &ctl.render)
+    let mut rendered = fluxbuild::build(&tree, &spec.path, &spec.build, &ctl.render)
         .await
         .map_err(|e| {
             let msg = format!(
@@ -118,9 +132,14 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
             );
             Failure::new(reasons::BUILD_FAILED, msg, retry)
         })?;
+    // Decryption and post-build substitution go here, in Flux's order:
+    // after the build, before `commonMetadata`.
+    if let Some(metadata) = &spec.build.common_metadata {
+        fluxbuild::set_common_metadata(&mut rendered.objects, metadata);
+    }
     let manifests = rendered.objects.into_iter().map(Manifest::from).collect();
     let applied = apply(ctl, pass, &spec, &revision, manifests).await?;
-    health(pass, &spec, &applied, &revision).await?;
+    health(pass, &spec, &exprs, &applied, &revision).await?;
     pass.w.set("lastAppliedRevision", json!(revision));
     tracing::debug!(kustomization = %format!("{}/{}", pass.namespace(), pass.name()), %revision, "applied");
     let msg = format!("Applied revision: {revision}");
@@ -235,8 +254,8 @@ fn fetch(
     Ok(tree)
 }
 
-/// Applies the manifests as `kustomize-controller` (Flux's owner labels,
-/// `targetNamespace`), prunes what the previous inventory had and this one
+/// Applies the manifests as `kustomize-controller` (Flux's owner labels),
+/// prunes what the previous inventory had and this one
 /// has not (when `spec.prune`), and records the inventory. Returns what
 /// was applied.
 ///
@@ -260,7 +279,6 @@ async fn apply(
         .mark(types::RECONCILING, "True", reasons::PROGRESSING, &msg);
     pass.write();
     let applier = ctl.applier.with_options(ApplyOptions {
-        target_namespace: spec.target_namespace.clone(),
         labels: owner_labels(pass.namespace(), pass.name()),
         concurrency: ctl.apply_concurrency,
         ..ApplyOptions::manager(MANAGER)
@@ -309,6 +327,7 @@ async fn apply(
 async fn health(
     pass: &mut Pass<'_>,
     spec: &Spec,
+    exprs: &HealthExprs,
     applied: &[ObjectId],
     revision: &str,
 ) -> Result<(), Failure> {
@@ -333,8 +352,11 @@ async fn health(
         .mark(types::HEALTHY, "Unknown", reasons::PROGRESSING, &msg);
     pass.write();
     let store = pass.store().clone();
+    let exprs = exprs.clone();
     let result = pass
-        .released(|busy| async move { health::wait(&store, &targets, spec.timeout, busy).await })
+        .released(
+            |busy| async move { health::wait(&store, &targets, &exprs, spec.timeout, busy).await },
+        )
         .await;
     pass.w.now = pass.store().now_rfc3339();
     match result {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::flux::health_exprs::HealthCheckExpr;
+use crate::gitops::render::fluxbuild::BuildSpec;
 pub use crate::sim::flux::spec::SourceRef;
 use crate::sim::flux::spec::{depends_on, dur, s};
 
@@ -42,8 +44,11 @@ pub struct Spec {
     pub health_checks: Vec<HealthCheck>,
     /// `dependsOn` as (namespace, name).
     pub depends_on: Vec<(String, String)>,
-    /// `targetNamespace`.
-    pub target_namespace: Option<String>,
+    /// What shapes the build: `targetNamespace`, `patches`, `images`,
+    /// `components`, `namePrefix`/`nameSuffix`, `commonMetadata`.
+    pub build: BuildSpec,
+    /// `healthCheckExprs`, as written (compiled by the reconcile).
+    pub health_check_exprs: Vec<HealthCheckExpr>,
     /// `deletionPolicy` (`MirrorPrune` by default).
     pub deletion_policy: String,
 }
@@ -87,7 +92,8 @@ impl Spec {
                 })
                 .collect(),
             depends_on: depends_on(obj),
-            target_namespace: s(obj, "/spec/targetNamespace").map(str::to_owned),
+            build: BuildSpec::from_kustomization(obj)?,
+            health_check_exprs: health_check_exprs(obj)?,
             deletion_policy: s(obj, "/spec/deletionPolicy")
                 .unwrap_or("MirrorPrune")
                 .to_owned(),
@@ -102,6 +108,18 @@ impl Spec {
             _ => self.prune,
         }
     }
+}
+
+/// `spec.healthCheckExprs`, each entry checked for its shape.
+fn health_check_exprs(obj: &Value) -> Result<Vec<HealthCheckExpr>, String> {
+    let Some(list) = obj.pointer("/spec/healthCheckExprs") else {
+        return Ok(Vec::new());
+    };
+    serde_path_to_error::deserialize::<_, Vec<HealthCheckExpr>>(list.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        format!("spec.healthCheckExprs{path}: {}", e.inner())
+    })
 }
 
 #[cfg(test)]

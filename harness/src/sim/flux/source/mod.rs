@@ -1,9 +1,14 @@
 //! The emulated source-controller: reconciles `GitRepository` objects
 //! (`source.toolkit.fluxcd.io/v1`) — resolves `spec.ref` against
-//! `spec.url` with the real `git`, stores the commit as an artifact and
-//! reports it with Flux's status (see `reconcile.rs`), at `spec.interval`
-//! and on `reconcile.fluxcd.io/requestedAt`.
+//! `spec.url` with the real `git`, stores the commit as an artifact —
+//! with `spec.include` copied in and what `.sourceignore` files,
+//! `spec.ignore` and the default exclusions leave out removed ([`ignore`])
+//! — and reports it with Flux's status (see `reconcile.rs`), at
+//! `spec.interval`, on `reconcile.fluxcd.io/requestedAt` and when an
+//! included repository's artifact moves.
 
+pub mod ignore;
+mod include;
 mod reconcile;
 
 use std::sync::Arc;
@@ -15,6 +20,7 @@ use super::reconcile::{Cleanup, Controller, Failure, Pass, Ready, Reconciled};
 use super::runner::{Key, key_of, needs_reconcile};
 use super::status::Working;
 use crate::gitops::repo::GitSettings;
+use crate::sim::storage::selectors::Selector;
 use crate::sim::storage::store::{Event, Gvr, Store};
 
 /// `gitrepositories.source.toolkit.fluxcd.io/v1`.
@@ -53,11 +59,20 @@ impl Controller for SourceController {
         &self.store
     }
 
-    fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
-        if ev.resource != gvr().group_resource() || !needs_reconcile(ev) {
+    fn triggered_by(&self, store: &Store, ev: &Event) -> Vec<Key> {
+        if ev.resource != gvr().group_resource() {
             return Vec::new();
         }
-        key_of(&ev.object).into_iter().collect()
+        let mut keys = include::includers(ev, || {
+            store
+                .list(&gvr(), None, &Selector::default())
+                .map(|l| l.items)
+                .unwrap_or_default()
+        });
+        if needs_reconcile(ev) {
+            keys.extend(key_of(&ev.object));
+        }
+        keys
     }
 
     /// Drops every artifact of the object.

@@ -8,18 +8,22 @@
 //! 2. resolve and fetch the reference — failures give `Ready=False` and
 //!    `FetchFailed=True` (`GitOperationFailed`, "failed to checkout and
 //!    determine revision: …"), keep the old artifact and retry with backoff;
-//! 3. a new revision: `Reconciling`/`Ready=Unknown` "building artifact: new
-//!    upstream revision '…'" (and `ArtifactOutdated` when one existed),
-//!    archive and extract it (`StorageOperationFailed`, backoff);
+//! 3. a new revision (or new `spec.ignore`/`spec.include`, or an included
+//!    artifact that moved): `Reconciling`/`Ready=Unknown` "building
+//!    artifact: new upstream revision '…'" (and `ArtifactOutdated` when one
+//!    existed); archive and extract it, copy the includes in
+//!    (`IncludeUnavailable`: `NotFound`, `NoArtifact`, `CopyFailure`), drop
+//!    what the ignore rules exclude (`ignore.rs`) and archive the rest
+//!    again (`StorageOperationFailed`, backoff);
 //! 4. `Ready=True`/`ArtifactInStorage=True` "stored artifact for revision
-//!    '…'", `status.artifact`, `observedGeneration`; requeue at
-//!    `spec.interval`.
+//!    '…'", `status.artifact`, `observedIgnore`, `observedInclude`,
+//!    `includedArtifacts`, `observedGeneration`; requeue at `spec.interval`.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::SourceController;
+use super::{SourceController, ignore, include};
 use crate::flux::duration;
 use crate::gitops::fetch::{self as git, Follow};
 use crate::gitops::repo::Revision;
@@ -53,6 +57,7 @@ pub(super) async fn reconcile(ctl: &SourceController, pass: &mut Pass<'_>) -> Re
     pass.w.clear(types::STALLED);
     let follow = Follow::from_spec(obj.pointer("/spec/ref"))
         .map_err(|e| Failure::stalled("InvalidRef", e))?;
+    include::read(&obj).map_err(|e| Failure::stalled("InvalidSpec", e))?;
     pass.write();
 
     let bare = ctl.artifacts.git_cache(pass.namespace(), pass.name());
@@ -131,7 +136,7 @@ async fn store_artifact(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let stored = ctl.artifacts.tree(&path).is_some_and(|t| t.is_dir());
-    if current.as_deref() == Some(rev.as_str()) && stored {
+    if current.as_deref() == Some(rev.as_str()) && stored && !filters_changed(ctl, pass) {
         return Ok(());
     }
     let msg = format!("building artifact: new upstream revision '{rev}'");
@@ -154,9 +159,30 @@ async fn store_artifact(
             "artifact path '{path}' is outside the storage"
         )));
     };
-    let s = git::store(&ctl.git, bare, &revision.sha, &tarball, &tree, timeout)
+    git::store(&ctl.git, bare, &revision.sha, &tarball, &tree, timeout)
         .await
         .map_err(failed)?;
+    let obj = pass.obj.clone();
+    let includes = include::read(&obj).unwrap_or_default();
+    let included = include::copy_all(pass.store(), &ctl.artifacts, &ns, &includes, &tree)
+        .map_err(|(reason, msg)| Failure::new(reason, msg, Requeue::Backoff))?;
+    let spec_ignore = obj.pointer("/spec/ignore").and_then(Value::as_str);
+    ignore::filter(&tree, spec_ignore)
+        .map_err(|e| failed(format!("failed to apply the ignore rules: {e}")))?;
+    let s = git::pack(&tree, &tarball, timeout).await.map_err(failed)?;
+    match spec_ignore {
+        Some(i) => pass.w.set("observedIgnore", json!(i)),
+        None => pass.w.unset("observedIgnore"),
+    }
+    match include::observed(&obj) {
+        Value::Null => pass.w.unset("observedInclude"),
+        v => pass.w.set("observedInclude", v),
+    }
+    if included.is_empty() {
+        pass.w.unset("includedArtifacts");
+    } else {
+        pass.w.set("includedArtifacts", Value::Array(included));
+    }
     pass.w.set(
         "artifact",
         json!({"revision": rev, "digest": s.digest, "path": path, "url": Artifacts::url(&path),
@@ -164,6 +190,40 @@ async fn store_artifact(
     );
     ctl.artifacts.collect_garbage(&ns, &name, Some(&path));
     Ok(())
+}
+
+/// Whether `spec.ignore` or `spec.include` changed since the artifact was
+/// built, or an included repository's artifact moved.
+fn filters_changed(ctl: &SourceController, pass: &Pass<'_>) -> bool {
+    let obj = &pass.obj;
+    let observed = |f: &str| pass.w.get(f).cloned().unwrap_or(Value::Null);
+    let ignore = obj.pointer("/spec/ignore").cloned().unwrap_or(Value::Null);
+    if observed("observedIgnore") != ignore || observed("observedInclude") != include::observed(obj)
+    {
+        return true;
+    }
+    let revisions = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .map(|a| a.iter().map(|x| x["revision"].clone()).collect())
+            .unwrap_or_default()
+    };
+    let recorded = revisions(&observed("includedArtifacts"));
+    let current: Vec<Value> = include::read(obj)
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            ctl.store
+                .get(&crate::sim::storage::store::ObjectRef::namespaced(
+                    super::gvr(),
+                    pass.namespace(),
+                    &i.name,
+                ))
+                .ok()
+                .and_then(|o| o.pointer("/status/artifact/revision").cloned())
+                .unwrap_or(Value::Null)
+        })
+        .collect();
+    recorded != current
 }
 
 /// `Ready=True` with `ArtifactInStorage=True` (same reason and message);
@@ -178,6 +238,7 @@ pub(super) fn mark_ready(w: &mut Working, ready: &Ready) {
     );
     for t in [
         types::FETCH_FAILED,
+        types::INCLUDE_UNAVAILABLE,
         types::ARTIFACT_OUTDATED,
         types::STALLED,
     ] {
@@ -190,6 +251,19 @@ pub(super) fn mark_ready(w: &mut Working, ready: &Ready) {
 /// `Reconciling` is not there, `Reconciling` (`ProgressingWithRetry`).
 pub(super) fn mark_failed(w: &mut Working, failure: &Failure) {
     let fetch = failure.reason == reasons::GIT_OPERATION_FAILED;
+    let included = [
+        include::NOT_FOUND,
+        include::NO_ARTIFACT,
+        include::COPY_FAILURE,
+    ];
+    if included.contains(&failure.reason) {
+        w.mark(
+            types::INCLUDE_UNAVAILABLE,
+            "True",
+            failure.reason,
+            &failure.message,
+        );
+    }
     if fetch {
         w.mark(
             types::FETCH_FAILED,
