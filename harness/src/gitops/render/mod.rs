@@ -25,6 +25,7 @@
 mod error;
 mod kustomize;
 mod plain;
+pub mod substitute;
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
