@@ -169,6 +169,8 @@ pub struct RenderOptions {
     pub kubectl: PathBuf,
     /// Timeout of one `kubectl kustomize` run.
     pub timeout: Duration,
+    /// Where the other programs a build may need (`sops`) are found.
+    pub tools: crate::process::Lookup,
 }
 
 impl Default for RenderOptions {
@@ -176,6 +178,7 @@ impl Default for RenderOptions {
         RenderOptions {
             kubectl: PathBuf::from("kubectl"),
             timeout: Duration::from_secs(120),
+            tools: crate::process::Lookup::default(),
         }
     }
 }

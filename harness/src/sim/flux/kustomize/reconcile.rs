@@ -10,7 +10,8 @@
 //! 4. `Ready=Unknown`/`Reconciling` (`Progressing`); path missing in the
 //!    artifact → `ArtifactFailed` ("kustomization path not found");
 //!    `lastAttemptedRevision`;
-//! 5. build → `BuildFailed`; apply (as `kustomize-controller`, with Flux's
+//! 5. build — SOPS sources, kustomize, SOPS objects, post-build
+//!    substitution (`build.rs`) → `BuildFailed`; apply (as `kustomize-controller`, with Flux's
 //!    owner labels and `targetNamespace`) → `ReconciliationFailed`;
 //! 6. prune the previous inventory's leftovers → `PruneFailed`;
 //! 7. health checks (`wait` or `healthChecks`, within `timeout`) →
@@ -26,10 +27,9 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::spec::Spec;
-use super::{KustomizeController, deps, health};
+use super::{KustomizeController, build, deps, health};
 use crate::flux::duration;
 use crate::gitops::apply::{ApplyOptions, Inventory, Manifest, ObjectId};
-use crate::gitops::render;
 use crate::sim::flux::reconcile::{Cleanup, Failure, Pass, Ready, Reconciled};
 use crate::sim::flux::runner::Requeue;
 use crate::sim::flux::status::{reasons, suspended, types};
@@ -109,16 +109,10 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
         Failure::new(reasons::DEPENDENCY_NOT_READY, msg, requeue)
     })?;
     let tree = fetch(ctl, pass, &spec, &revision, &path)?;
-    let rendered = render::render_with(&tree, &spec.path, &ctl.render)
+    let objects = build::build(pass.store(), pass.namespace(), &spec, &tree, &ctl.render)
         .await
-        .map_err(|e| {
-            let msg = format!(
-                "kustomize build failed: {}",
-                crate::error_chain::one_line(&e)
-            );
-            Failure::new(reasons::BUILD_FAILED, msg, retry)
-        })?;
-    let manifests = rendered.objects.into_iter().map(Manifest::from).collect();
+        .map_err(|msg| Failure::new(reasons::BUILD_FAILED, msg, retry))?;
+    let manifests = objects.into_iter().map(Manifest::from).collect();
     let applied = apply(ctl, pass, &spec, &revision, manifests).await?;
     health(pass, &spec, &applied, &revision).await?;
     pass.w.set("lastAppliedRevision", json!(revision));
