@@ -61,7 +61,7 @@ impl Default for Lookup {
     fn default() -> Self {
         Lookup {
             env: Tools::default(),
-            tool_dirs: checkout_tool_dirs(),
+            tool_dirs: Lookup::default_tool_dirs(),
         }
     }
 }
@@ -128,7 +128,13 @@ impl Lookup {
     }
 }
 
-/// The `.tools/bin/` folders of the checkout (see the module docs).
+impl Lookup {
+    /// The `.tools/bin/` folders of the checkout (see the module docs).
+    pub fn default_tool_dirs() -> Vec<PathBuf> {
+        checkout_tool_dirs()
+    }
+}
+
 fn checkout_tool_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

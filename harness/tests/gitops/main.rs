@@ -12,6 +12,7 @@ mod flux;
 mod render;
 mod repo;
 mod serve;
+mod sops;
 mod synth;
 mod testbed;
 

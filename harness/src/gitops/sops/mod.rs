@@ -245,9 +245,15 @@ impl Decryptor {
 
     fn cmd(&self, sops: &Path) -> Cmd {
         let home = self.home.path();
-        let cmd = std::env::vars_os()
-            .filter(|(k, _)| k.to_string_lossy().starts_with("SOPS_"))
-            .fold(self.lookup.env().cmd(sops), |c, (k, _)| c.env_remove(k));
+        let overlay = self.lookup.env();
+        let names: Vec<std::ffi::OsString> = std::env::vars_os()
+            .map(|(k, _)| k)
+            .chain(overlay.names().map(ToOwned::to_owned))
+            .filter(|k| k.to_string_lossy().starts_with("SOPS_"))
+            .collect();
+        let cmd = names
+            .into_iter()
+            .fold(overlay.cmd(sops), |c, k| c.env_remove(k));
         let cmd = cmd
             .env("HOME", home)
             .env("XDG_CONFIG_HOME", home.join("config"))

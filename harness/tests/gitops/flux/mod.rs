@@ -7,6 +7,7 @@ mod drift;
 mod install;
 mod podinfo;
 mod prune;
+mod secrets;
 mod shop;
 mod source;
 mod timing;
