@@ -275,6 +275,12 @@ fn decryption_failure(k: &Value, reason: &str) -> Option<String> {
             "its SOPS-encrypted secrets could not be restored: the decryption key Secret {ns}/{name} does not exist (it lives outside Git: restore it with bootstrap.secrets)"
         ));
     }
+    if message.contains("run `make tools`") {
+        return Some(
+            "its SOPS-encrypted secrets could not be restored: `sops` is not installed (run `make tools`)"
+                .to_owned(),
+        );
+    }
     let sops = [
         "decryption failed for",
         "error decrypting sources",
@@ -366,6 +372,16 @@ mod tests {
             panic!("failed")
         };
         assert!(!plain_text.contains("SOPS"), "{plain_text}");
+        let tool = ks(
+            "decryption failed for '~G_v1_Secret/db': failed to decrypt and format 'a/db' Secret data: `sops` not found: GAMEDAY_SOPS is unset, …; run `make tools` to install it",
+        );
+        let Health::Failed(tool) = kustomization(&tool, None) else {
+            panic!("failed")
+        };
+        assert!(
+            tool.ends_with("`sops` is not installed (run `make tools`)"),
+            "{tool}"
+        );
         plain["spec"] = json!({});
         assert!(decryption_failure(&plain, "BuildFailed").is_none());
     }

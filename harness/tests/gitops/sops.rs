@@ -171,3 +171,37 @@ async fn decryption_never_reads_the_users_sops_configuration() {
     let mut secret = built_secret().await;
     assert!(dec.decrypt_object(&mut secret).await.is_err());
 }
+
+#[tokio::test]
+async fn keys_that_do_not_import_name_the_entry_and_the_secret() {
+    let bad = |key: &str, value: &str| Keys {
+        secret: "flux-system/sops-keys".into(),
+        data: [(key.to_owned(), value.as_bytes().to_vec())].into(),
+    };
+    let err = Decryptor::new(&bad("cluster.agekey", "not a key"), &Lookup::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "failed to import 'cluster.agekey' data from sops decryption Secret 'flux-system/sops-keys': no age identity (AGE-SECRET-KEY-…) in it"
+    );
+    // PGP keys go through `gpg` (or fail clearly without it).
+    let err = Decryptor::new(&bad("team.asc", "garbage"), &Lookup::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "failed to import 'team.asc' data from sops decryption Secret 'flux-system/sops-keys': "
+        ),
+        "{err}"
+    );
+    // Entries Flux reads for other providers, and unrelated ones, are not
+    // age or PGP keys: they import nothing and fail nothing here.
+    assert!(
+        Decryptor::new(&bad("sops.vault-token", "t"), &Lookup::default())
+            .await
+            .is_ok()
+    );
+}
