@@ -255,6 +255,50 @@ fn generic(o: &Value) -> Health {
 /// (waiting on something else), not failures.
 const TRANSIENT_FLUX_REASONS: [&str; 3] = ["DependencyNotReady", "Progressing", "ArtifactFailed"];
 
+/// What a drill says when a Kustomization with `spec.decryption` failed
+/// to build because of SOPS: its encrypted secrets were not restored, and
+/// why (the key Secret is missing, or its key does not decrypt them).
+fn decryption_failure(k: &Value, reason: &str) -> Option<String> {
+    let decryption = k.get("spec")?.get("decryption")?;
+    if reason != "BuildFailed" {
+        return None;
+    }
+    let message = condition(k, "Ready")?.get("message")?.as_str()?;
+    let ns = str_at(k, &["metadata", "namespace"]).unwrap_or("");
+    let secret = decryption
+        .pointer("/secretRef/name")
+        .and_then(Value::as_str);
+    if let Some(name) = secret
+        && message == format!("secrets \"{name}\" not found")
+    {
+        return Some(format!(
+            "its SOPS-encrypted secrets could not be restored: the decryption key Secret {ns}/{name} does not exist (it lives outside Git: restore it with bootstrap.secrets)"
+        ));
+    }
+    if message.contains("run `make tools`") {
+        return Some(
+            "its SOPS-encrypted secrets could not be restored: `sops` is not installed (run `make tools`)"
+                .to_owned(),
+        );
+    }
+    let sops = [
+        "decryption failed for",
+        "error decrypting sources",
+        "cannot get sops data key",
+        "failed to import",
+    ];
+    if sops.iter().any(|m| message.contains(m)) {
+        let key = secret.map_or_else(
+            || "no decryption key Secret is set".to_owned(),
+            |n| format!("the key in Secret {ns}/{n} does not decrypt them"),
+        );
+        return Some(format!(
+            "its SOPS-encrypted secrets could not be restored: {key}"
+        ));
+    }
+    None
+}
+
 /// Health of a Flux Kustomization against the revision it must have
 /// applied (`main@sha1:…`): Ready only when `Ready=True` for the latest
 /// generation **and** `lastAppliedRevision` is that revision.
@@ -266,7 +310,11 @@ pub fn kustomization(k: &Value, revision: Option<&str>) -> Health {
             .and_then(|c| c.get("reason"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let text = format!("Ready=False ({})", condition_text(k, "Ready"));
+        let mut text = format!("Ready=False ({})", condition_text(k, "Ready"));
+        if let Some(why) = decryption_failure(k, reason) {
+            text.push_str("; ");
+            text.push_str(&why);
+        }
         return if TRANSIENT_FLUX_REASONS.contains(&reason) {
             Health::InProgress(text)
         } else {
@@ -294,6 +342,49 @@ pub fn kustomization(k: &Value, revision: Option<&str>) -> Health {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_decryption_failure_says_the_secrets_were_not_restored() {
+        let ks = |message: &str| {
+            json!({"metadata": {"namespace": "flux-system", "generation": 1},
+                "spec": {"decryption": {"provider": "sops", "secretRef": {"name": "sops-age"}}},
+                "status": {"observedGeneration": 1, "conditions": [
+                    {"type": "Ready", "status": "False", "reason": "BuildFailed", "message": message}]}})
+        };
+        let Health::Failed(missing) = kustomization(&ks("secrets \"sops-age\" not found"), None)
+        else {
+            panic!("failed")
+        };
+        assert!(
+            missing.ends_with("its SOPS-encrypted secrets could not be restored: the decryption key Secret flux-system/sops-age does not exist (it lives outside Git: restore it with bootstrap.secrets)"),
+            "{missing}"
+        );
+        let wrong = ks("decryption failed for '~G_v1_Secret/db': cannot get sops data key: …");
+        let Health::Failed(wrong) = kustomization(&wrong, None) else {
+            panic!("failed")
+        };
+        assert!(
+            wrong.ends_with("the key in Secret flux-system/sops-age does not decrypt them"),
+            "{wrong}"
+        );
+        let mut plain = ks("kustomize build failed: boom");
+        let Health::Failed(plain_text) = kustomization(&plain, None) else {
+            panic!("failed")
+        };
+        assert!(!plain_text.contains("SOPS"), "{plain_text}");
+        let tool = ks(
+            "decryption failed for '~G_v1_Secret/db': failed to decrypt and format 'a/db' Secret data: `sops` not found: GAMEDAY_SOPS is unset, …; run `make tools` to install it",
+        );
+        let Health::Failed(tool) = kustomization(&tool, None) else {
+            panic!("failed")
+        };
+        assert!(
+            tool.ends_with("`sops` is not installed (run `make tools`)"),
+            "{tool}"
+        );
+        plain["spec"] = json!({});
+        assert!(decryption_failure(&plain, "BuildFailed").is_none());
+    }
 
     fn deploy(generation: i64, observed: i64, status: Value) -> Value {
         let mut status = status;

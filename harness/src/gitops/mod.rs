@@ -8,6 +8,9 @@
 //! - [`mod@render`]: a path of a source turned into Kubernetes objects, with
 //!   `kubectl kustomize` when the path has a `kustomization.yaml`, or as
 //!   plain YAML files otherwise, as Flux's kustomize-controller does.
+//! - [`sops`]: SOPS decryption with the real `sops` CLI, as Flux's
+//!   kustomize-controller decrypts a Kustomization's Secrets and
+//!   `secretGenerator` sources (`spec.decryption`).
 //! - [`serve`]: a local repository served read-only over Git smart HTTP
 //!   (`git http-backend`), so that real Flux and the simulator's emulated
 //!   source controller can fetch it from an `http://` URL.
@@ -37,6 +40,7 @@ pub mod fetch;
 pub mod render;
 pub mod repo;
 pub mod serve;
+pub mod sops;
 pub mod synth;
 pub mod yaml;
 

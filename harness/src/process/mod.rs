@@ -19,8 +19,10 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
+pub mod lookup;
 pub mod tools;
 
+pub use lookup::{Lookup, LookupError};
 pub use tools::Tools;
 
 /// How many trailing lines of stderr (or stdout) an error keeps.

@@ -30,6 +30,11 @@ impl Tools {
             .fold(Cmd::new(program), |cmd, (k, v)| cmd.env(k, v))
     }
 
+    /// The names the overlay sets.
+    pub fn names(&self) -> impl Iterator<Item = &OsStr> {
+        self.env.iter().map(|(k, _)| k.as_os_str())
+    }
+
     /// A variable as the commands see it: the overlay's (last one wins),
     /// else this process's.
     pub fn var(&self, key: &str) -> Option<String> {

@@ -175,3 +175,18 @@ async fn hand_made_drift_is_lost_and_allowed() {
     assert_eq!(r.diff.lost[0].object, "ConfigMap/podinfo/hand-made-config");
     assert!(r.diff.lost[0].allowed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sops_secrets_come_back_because_their_key_is_restored() {
+    let report = drill(
+        "sops-secrets",
+        &["provision", "bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "the decrypted Secrets are what they were before the disaster: {:?}",
+        r.diff
+    );
+}

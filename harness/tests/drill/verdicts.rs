@@ -89,3 +89,35 @@ async fn repeats_give_percentiles_and_a_verdict_on_the_quantile() {
     assert_eq!(sc.objective.quantile, "p95");
     assert!(sc.verdict.passed, "{:?}", sc.verdict.failures);
 }
+
+/// The sops-secrets drill with its key missing (`key: None`) or wrong.
+async fn sops_drill_with_key(key: Option<&str>) -> (Status, String) {
+    let mut s = catalogue("sops-secrets");
+    match key {
+        None => s.bootstrap.secrets.clear(),
+        Some(file) => {
+            s.bootstrap.secrets[0].from_file = crate::common::fixtures().join("keys").join(file);
+        }
+    }
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    let text = format!("{:?} {:?}", r.error, r.verdict.failures);
+    (r.status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_age_key_the_drill_fails_naming_the_decryption_error() {
+    let (status, text) = sops_drill_with_key(None).await;
+    assert_ne!(status, Status::Passed, "{text}");
+    assert!(
+        text.contains("Kustomization flux-system/web: Ready=False (BuildFailed: secrets \\\"sops-age\\\" not found); its SOPS-encrypted secrets could not be restored: the decryption key Secret flux-system/sops-age does not exist"),
+        "{text}"
+    );
+    let (status, text) = sops_drill_with_key(Some("wrong.agekey")).await;
+    assert_ne!(status, Status::Passed, "{text}");
+    assert!(text.contains("cannot get sops data key"), "{text}");
+    assert!(
+        text.contains("its SOPS-encrypted secrets could not be restored: the key in Secret flux-system/sops-age does not decrypt them"),
+        "{text}"
+    );
+}

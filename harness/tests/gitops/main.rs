@@ -13,6 +13,7 @@ mod fluxbuild;
 mod render;
 mod repo;
 mod serve;
+mod sops;
 mod synth;
 mod testbed;
 

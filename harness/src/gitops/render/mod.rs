@@ -31,6 +31,7 @@ mod error;
 pub mod fluxbuild;
 mod kustomize;
 mod plain;
+pub mod substitute;
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -174,6 +175,8 @@ pub struct RenderOptions {
     pub kubectl: PathBuf,
     /// Timeout of one `kubectl kustomize` run.
     pub timeout: Duration,
+    /// Where the other programs a build may need (`sops`) are found.
+    pub tools: crate::process::Lookup,
 }
 
 impl Default for RenderOptions {
@@ -181,6 +184,7 @@ impl Default for RenderOptions {
         RenderOptions {
             kubectl: PathBuf::from("kubectl"),
             timeout: Duration::from_secs(120),
+            tools: crate::process::Lookup::default(),
         }
     }
 }

@@ -39,8 +39,9 @@
 //! it waiting; the same seed gives the same simulated timings.
 //!
 //! Differences from Flux (documented in the README): only `GitRepository`
-//! sources; no SOPS decryption, post-build substitution, patches, images
-//! or remote bases; no interval jitter; artifacts are read from the
+//! sources; no patches, images, components or remote bases; SOPS with age
+//! and PGP keys only (cloud KMS and Vault keys are not emulated); no
+//! interval jitter; artifacts are read from the
 //! emulation's storage directory instead of being downloaded.
 
 pub mod activity;

@@ -8,6 +8,7 @@ mod drift;
 mod install;
 mod podinfo;
 mod prune;
+mod secrets;
 mod shop;
 mod source;
 mod source_filter;

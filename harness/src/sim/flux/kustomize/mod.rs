@@ -6,6 +6,7 @@
 //! `reconcile.fluxcd.io/requestedAt`, when the source has a new revision
 //! and when a dependency becomes ready.
 
+pub mod build;
 mod deps;
 pub mod health;
 mod reconcile;

@@ -13,12 +13,14 @@
 //! 4. `Ready=Unknown`/`Reconciling` (`Progressing`); path missing in the
 //!    artifact → `ArtifactFailed` ("kustomization path not found");
 //!    `lastAttemptedRevision`;
-//! 5. build as kustomize-controller does (the path's kustomization with
+//! 5. build (`build.rs`): SOPS sources decrypted, the path built as
+//!    kustomize-controller builds it (its kustomization with
 //!    `targetNamespace`, `patches`, `images`, `components`,
-//!    `namePrefix`/`nameSuffix` laid over it: [`fluxbuild`]) →
-//!    `BuildFailed`; `commonMetadata` on every object; apply (as
-//!    `kustomize-controller`, with Flux's owner labels) →
-//!    `ReconciliationFailed`;
+//!    `namePrefix`/`nameSuffix` laid over it:
+//!    [`crate::gitops::render::fluxbuild`]), SOPS objects decrypted,
+//!    post-build substitution, `commonMetadata` on every object →
+//!    `BuildFailed`; apply (as `kustomize-controller`, with Flux's owner
+//!    labels) → `ReconciliationFailed`;
 //! 6. prune the previous inventory's leftovers → `PruneFailed`;
 //! 7. health checks (`wait` or `healthChecks`, within `timeout`; custom
 //!    resources judged by `healthCheckExprs` where they name their kind,
@@ -34,11 +36,10 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::spec::Spec;
-use super::{KustomizeController, deps, health};
+use super::{KustomizeController, build, deps, health};
 use crate::flux::duration;
 use crate::flux::health_exprs::HealthExprs;
 use crate::gitops::apply::{ApplyOptions, Inventory, Manifest, ObjectId};
-use crate::gitops::render::fluxbuild;
 use crate::sim::flux::reconcile::{Cleanup, Failure, Pass, Ready, Reconciled};
 use crate::sim::flux::runner::Requeue;
 use crate::sim::flux::status::{reasons, suspended, types};
@@ -123,21 +124,10 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
         Failure::new(reasons::DEPENDENCY_NOT_READY, msg, requeue)
     })?;
     let tree = fetch(ctl, pass, &spec, &revision, &path)?;
-    let mut rendered = fluxbuild::build(&tree, &spec.path, &spec.build, &ctl.render)
+    let objects = build::build(pass.store(), pass.namespace(), &spec, &tree, &ctl.render)
         .await
-        .map_err(|e| {
-            let msg = format!(
-                "kustomize build failed: {}",
-                crate::error_chain::one_line(&e)
-            );
-            Failure::new(reasons::BUILD_FAILED, msg, retry)
-        })?;
-    // Decryption and post-build substitution go here, in Flux's order:
-    // after the build, before `commonMetadata`.
-    if let Some(metadata) = &spec.build.common_metadata {
-        fluxbuild::set_common_metadata(&mut rendered.objects, metadata);
-    }
-    let manifests = rendered.objects.into_iter().map(Manifest::from).collect();
+        .map_err(|msg| Failure::new(reasons::BUILD_FAILED, msg, retry))?;
+    let manifests = objects.into_iter().map(Manifest::from).collect();
     let applied = apply(ctl, pass, &spec, &revision, manifests).await?;
     health(pass, &spec, &exprs, &applied, &revision).await?;
     pass.w.set("lastAppliedRevision", json!(revision));

@@ -23,6 +23,35 @@ pub struct HealthCheck {
     pub namespace: String,
 }
 
+/// A `spec.postBuild.substituteFrom` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubstituteRef {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Name, in the Kustomization's namespace.
+    pub name: String,
+    /// `optional`: a missing object is skipped.
+    pub optional: bool,
+}
+
+/// `spec.postBuild`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostBuild {
+    /// `substitute`, inline variables (they win over `substituteFrom`).
+    pub substitute: Vec<(String, String)>,
+    /// `substituteFrom`, in order (later entries win).
+    pub substitute_from: Vec<SubstituteRef>,
+}
+
+/// `spec.decryption`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decryption {
+    /// `provider` (`sops`).
+    pub provider: String,
+    /// `secretRef.name`, in the Kustomization's namespace.
+    pub secret: Option<String>,
+}
+
 /// What a reconcile needs from `spec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -51,6 +80,10 @@ pub struct Spec {
     pub health_check_exprs: Vec<HealthCheckExpr>,
     /// `deletionPolicy` (`MirrorPrune` by default).
     pub deletion_policy: String,
+    /// `postBuild`, when set.
+    pub post_build: Option<PostBuild>,
+    /// `decryption`, when set.
+    pub decryption: Option<Decryption>,
 }
 
 impl Spec {
@@ -97,6 +130,11 @@ impl Spec {
             deletion_policy: s(obj, "/spec/deletionPolicy")
                 .unwrap_or("MirrorPrune")
                 .to_owned(),
+            post_build: post_build(obj)?,
+            decryption: obj.pointer("/spec/decryption").map(|d| Decryption {
+                provider: s(d, "/provider").unwrap_or("").to_owned(),
+                secret: s(d, "/secretRef/name").map(str::to_owned),
+            }),
         })
     }
 
@@ -120,6 +158,38 @@ fn health_check_exprs(obj: &Value) -> Result<Vec<HealthCheckExpr>, String> {
         let path = if path == "." { String::new() } else { path };
         format!("spec.healthCheckExprs{path}: {}", e.inner())
     })
+}
+
+fn post_build(obj: &Value) -> Result<Option<PostBuild>, String> {
+    let Some(pb) = obj.pointer("/spec/postBuild") else {
+        return Ok(None);
+    };
+    let mut out = PostBuild::default();
+    if let Some(m) = pb.get("substitute").and_then(Value::as_object) {
+        for (k, v) in m {
+            let v = v.as_str().ok_or_else(|| {
+                format!("spec.postBuild.substitute.{k}: Invalid value: must be a string")
+            })?;
+            out.substitute.push((k.clone(), v.to_owned()));
+        }
+    }
+    let refs = pb.get("substituteFrom").and_then(Value::as_array);
+    for (i, r) in refs.into_iter().flatten().enumerate() {
+        let kind = s(r, "/kind").unwrap_or("");
+        if kind != "ConfigMap" && kind != "Secret" {
+            return Err(format!(
+                "spec.postBuild.substituteFrom[{i}].kind: Unsupported value: \"{kind}\": supported values: \"Secret\", \"ConfigMap\""
+            ));
+        }
+        out.substitute_from.push(SubstituteRef {
+            kind: kind.to_owned(),
+            name: s(r, "/name")
+                .ok_or_else(|| format!("spec.postBuild.substituteFrom[{i}].name: Required value"))?
+                .to_owned(),
+            optional: r.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        });
+    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]
