@@ -2,9 +2,13 @@
 //! exit code.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use gameday::cluster::cleanup::Held;
 use gameday::cluster::providers::existing;
+use gameday::drill::pushable;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
 use gameday::report::tree::Status;
@@ -97,6 +101,21 @@ pub fn run(args: &Args) -> u8 {
             }
         }
     }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
+    };
+    // A `url:` source the drill cannot push to is refused before any
+    // cluster exists.
+    for s in &scenarios {
+        if let Err(d) = runtime.block_on(pushable::check(s)) {
+            invalid += 1;
+            eprintln!("{d}");
+        }
+    }
     if invalid > 0 {
         eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
         return exit::INVALID_INPUT;
@@ -112,13 +131,6 @@ pub fn run(args: &Args) -> u8 {
     let confirmed = match confirm(&plan, args.yes) {
         Ok(confirmed) => confirmed,
         Err(code) => return code,
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
     runtime.block_on(drive(args, scenarios, confirmed))
 }
@@ -152,7 +164,8 @@ fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
 
 async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
     let cancel = CancellationToken::new();
-    tokio::spawn(watch_signals(cancel.clone()));
+    let serving = Arc::new(AtomicBool::new(false));
+    tokio::spawn(watch_signals(cancel.clone(), serving.clone()));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let reporter = tokio::spawn(async move {
         let events =
@@ -167,6 +180,7 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     options.confirmed = confirmed;
     let runner = Runner::new(options, Events::new(tx), cancel.clone());
     let report = runner.run(scenarios).await;
+    let held = runner.take_held();
     drop(runner);
     let _ = reporter.await;
 
@@ -199,6 +213,10 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
                 .join(", ")
         );
     }
+    if !held.is_empty() {
+        serving.store(true, Ordering::SeqCst);
+        serve_retained(held, &cancel).await;
+    }
     match report.status {
         Status::Passed => exit::SUCCESS,
         Status::Failed | Status::Unsupported | Status::Unrecoverable => exit::OBJECTIVE_MISSED,
@@ -207,9 +225,35 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     }
 }
 
-/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report.
-/// A second one: leave at once (cleanup skipped; `gameday gc` finds leftovers).
-async fn watch_signals(cancel: CancellationToken) {
+/// `--retain` on the simulator: the retained clusters (and the Git
+/// servers they fetch from) live in this process, so it keeps serving
+/// them, saying how to reach each, until Ctrl-C/SIGTERM; then deletes them.
+async fn serve_retained(held: Held, cancel: &CancellationToken) {
+    let reach = held.reach();
+    if !cancel.is_cancelled() {
+        println!(
+            "retained simulated cluster(s), serving until Ctrl-C (SIGINT) or SIGTERM; in another terminal:"
+        );
+        for line in &reach {
+            match line.split_once(": ") {
+                Some((what, how)) => println!("  {how}    # {what}"),
+                None => println!("  {line}"),
+            }
+        }
+        cancel.cancelled().await;
+    }
+    let out = held.release().await;
+    for failed in &out.failed {
+        eprintln!("could not delete {failed}");
+    }
+    eprintln!("stopped {} retained resource(s)", out.deleted.len());
+}
+
+/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report
+/// — or, once the run is over and retained clusters are `serving`, stop
+/// them. A second one: leave at once (cleanup skipped; `gameday gc` finds
+/// leftovers).
+async fn watch_signals(cancel: CancellationToken, serving: Arc<AtomicBool>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -221,9 +265,13 @@ async fn watch_signals(cancel: CancellationToken) {
         _ = int.recv() => {}
         _ = term.recv() => {}
     }
-    eprintln!(
-        "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
-    );
+    if serving.load(Ordering::SeqCst) {
+        eprintln!("\nstopping the retained clusters (press Ctrl-C again to quit at once)");
+    } else {
+        eprintln!(
+            "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
+        );
+    }
     cancel.cancel();
     tokio::select! {
         _ = int.recv() => {}

@@ -150,6 +150,7 @@ impl Clock {
             epoch: AtomicU64::new(0),
             wake: Arc::new(Notify::new()),
             jumps: AtomicU64::new(0),
+            paced: Mutex::new(None),
         });
         tokio::spawn(advance(Arc::downgrade(&state), state.wake.clone(), quiet));
         Clock {
@@ -173,7 +174,23 @@ impl Clock {
                     )
                     .unwrap_or(Timestamp::MAX)
             }
-            Kind::Virtual(v) => *lock(&v.now),
+            Kind::Virtual(v) => v.current(),
+        }
+    }
+
+    /// From now on, a virtual clock no longer jumps: it runs at wall pace,
+    /// timers firing when their time comes whoever is busy — for a
+    /// simulated cluster kept serving after its drill (`--retain`), where
+    /// a person with kubectl, not the harness, drives it. No effect on
+    /// wall clocks; calling it again changes nothing.
+    pub fn follow_wall(&self) {
+        if let Kind::Virtual(v) = &self.kind {
+            let mut paced = lock(&v.paced);
+            if paced.is_none() {
+                *paced = Some((Instant::now(), *lock(&v.now)));
+            }
+            drop(paced);
+            v.touch();
         }
     }
 
@@ -234,7 +251,7 @@ impl Clock {
                 }
             }
             Kind::Virtual(v) => {
-                if deadline <= *lock(&v.now) {
+                if deadline <= v.current() {
                     return Sleep {
                         inner: SleepInner::Ready(Some(Busy::acquire(v))),
                         released: None,
@@ -428,6 +445,8 @@ struct Virtual {
     epoch: AtomicU64,
     wake: Arc<Notify>,
     jumps: AtomicU64,
+    /// Set by [`Clock::follow_wall`]: the wall instant and the time then.
+    paced: Mutex<Option<(Instant, Timestamp)>>,
 }
 
 impl Virtual {
@@ -440,13 +459,35 @@ impl Virtual {
         self.busy.load(Ordering::SeqCst) == 0 && !lock(&self.timers).is_empty()
     }
 
+    /// The current time: the last jump's, or at wall pace once paced.
+    fn current(&self) -> Timestamp {
+        let now = *lock(&self.now);
+        match *lock(&self.paced) {
+            Some((wall, at)) => now.max(add(at, wall.elapsed())),
+            None => now,
+        }
+    }
+
+    /// When paced, the current time and the next deadline (if any).
+    fn paced_now(&self) -> Option<(Timestamp, Option<Timestamp>)> {
+        lock(&self.paced).as_ref()?;
+        let now = self.current();
+        let next = lock(&self.timers).keys().next().map(|(d, _)| *d);
+        Some((now, next))
+    }
+
     /// Moves time to the earliest deadline and fires every timer due then.
     fn jump(self: &Arc<Self>) {
+        let Some(deadline) = lock(&self.timers).keys().next().map(|(d, _)| *d) else {
+            return;
+        };
+        self.fire_until(deadline);
+    }
+
+    /// Moves time to `deadline` (if later) and fires every timer due by then.
+    fn fire_until(self: &Arc<Self>, deadline: Timestamp) {
         let due: Vec<oneshot::Sender<Busy>> = {
             let mut timers = lock(&self.timers);
-            let Some((&(deadline, _), _)) = timers.iter().next() else {
-                return;
-            };
             let mut now = lock(&self.now);
             if deadline > *now {
                 *now = deadline;
@@ -476,6 +517,28 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        let paced = match state.upgrade() {
+            Some(v) => v.paced_now(),
+            None => return,
+        };
+        if let Some((now, next)) = paced {
+            // At wall pace: fire what is due, sleep until the next
+            // deadline or a new timer.
+            if let Some(v) = state.upgrade() {
+                v.fire_until(now);
+            }
+            match next.filter(|d| *d > now) {
+                Some(d) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(duration_between(now, d)) => {}
+                        () = notified => {}
+                    }
+                }
+                None if next.is_some() => {}
+                None => notified.await,
+            }
+            continue;
+        }
         let epoch = {
             let Some(v) = state.upgrade() else { return };
             if !v.is_idle_with_timers() {
@@ -529,6 +592,28 @@ mod tests {
         let _b = clock.sleep(Duration::from_secs(3600)).await;
         assert_eq!(clock.since(start()), Duration::from_secs(3600));
         assert!(wall.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_clock_following_the_wall_stops_jumping() {
+        let clock = Clock::simulated(start());
+        let _b = clock.sleep(Duration::from_secs(3600)).await;
+        drop(_b);
+        clock.follow_wall();
+        // A held guard no longer stops time: it flows with the wall.
+        let guard = clock.busy();
+        let before = clock.now();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(clock.now() > before);
+        drop(guard);
+        // A timer fires after its time in wall terms, not at once.
+        let wall = Instant::now();
+        let _b = clock.sleep(Duration::from_millis(300)).await;
+        let waited = wall.elapsed();
+        assert!(waited >= Duration::from_millis(290), "{waited:?}");
+        assert!(waited < Duration::from_secs(10), "{waited:?}");
+        assert!(clock.since(start()) >= Duration::from_millis(3_600_300));
+        assert!(clock.since(start()) < Duration::from_secs(3700));
     }
 
     #[tokio::test]

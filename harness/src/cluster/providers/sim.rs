@@ -78,15 +78,18 @@ pub(in crate::cluster) async fn create(
             name: name.to_owned(),
             message: e.to_string(),
         })?;
+    // The entry owns the Flux emulation: retained (`--retain`), the
+    // cluster keeps reconciling, its clock at wall pace, until gameday
+    // exits.
     let handle = sim.clone();
-    let token = cx.cleanup.register(
+    let clock = cx.clock.clone();
+    let token = cx.cleanup.register_in_process(
         format!("simulated cluster {name}"),
-        Some(format!(
-            "export KUBECONFIG={} (serves until gameday exits)",
-            kubeconfig.display()
-        )),
+        Some(format!("export KUBECONFIG={}", kubeconfig.display())),
+        Some(Box::new(move || clock.follow_wall())),
         Box::new(move || {
             Box::pin(async move {
+                flux.stop();
                 destroy(&handle).await;
                 Ok(())
             })
@@ -98,7 +101,7 @@ pub(in crate::cluster) async fn create(
         client,
         clock: cx.clock.clone(),
         cleanup: Some(token),
-        backend: Backend::Sim(sim, Some(flux)),
+        backend: Backend::Sim(sim),
     })
 }
 
