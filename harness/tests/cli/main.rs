@@ -4,5 +4,6 @@
 mod common;
 
 mod basics;
+mod retain;
 mod run;
 mod url_source;
