@@ -6,4 +6,5 @@ mod common;
 mod basics;
 mod retain;
 mod run;
+mod sim_source;
 mod url_source;
