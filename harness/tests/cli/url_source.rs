@@ -81,6 +81,18 @@ fn a_checkout_with_the_branch_checked_out_is_refused_before_any_cluster() {
         "{:?}",
         left_in(r.tmp.path())
     );
+    // `gameday validate` says the same.
+    let v = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(v.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("spec.source.url"),
+        "{stdout}"
+    );
     // The checkout is untouched.
     let log = Command::new("git")
         .args(["log", "--oneline"])
