@@ -230,7 +230,9 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
 /// them, saying how to reach each, until Ctrl-C/SIGTERM; then deletes them.
 async fn serve_retained(held: Held, cancel: &CancellationToken) {
     let reach = held.reach();
-    if !cancel.is_cancelled() {
+    // Nothing to reach (the drills stopped before a cluster existed):
+    // nothing worth serving.
+    if !cancel.is_cancelled() && !reach.is_empty() {
         println!(
             "retained simulated cluster(s), serving until Ctrl-C (SIGINT) or SIGTERM; in another terminal:"
         );
@@ -246,7 +248,9 @@ async fn serve_retained(held: Held, cancel: &CancellationToken) {
     for failed in &out.failed {
         eprintln!("could not delete {failed}");
     }
-    eprintln!("stopped {} retained resource(s)", out.deleted.len());
+    if !reach.is_empty() {
+        eprintln!("stopped {} retained resource(s)", out.deleted.len());
+    }
 }
 
 /// First SIGINT/SIGTERM: stop the run, clean up, write the partial report
