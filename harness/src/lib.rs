@@ -20,7 +20,8 @@
 //!   events, sinks), [`flux`] (API kinds, durations, status, install
 //!   manifests), [`kstatus`] (health rules), [`clock`], [`process`] (the
 //!   one place that finds and starts programs), [`exit`], [`error_chain`]
-//!   (the one rendering of an error and its causes).
+//!   (the one rendering of an error and its causes), [`nesting`] (the depth
+//!   limit checked before any YAML or JSON is parsed).
 
 pub mod clock;
 pub mod cluster;
@@ -30,6 +31,7 @@ pub mod exit;
 pub mod flux;
 pub mod gitops;
 pub mod kstatus;
+pub mod nesting;
 pub mod process;
 pub mod report;
 pub mod scenario;

@@ -124,6 +124,13 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: no scenario can run on the chosen provider; nothing was run");
         return exit::INVALID_INPUT;
     }
+    if let Err(e) = report::check_writable(&args.out, &formats(args)) {
+        eprint!("{}", render::error_chain(&e));
+        eprintln!(
+            "error: the reports cannot be written there; give another --out; nothing was run"
+        );
+        return exit::INVALID_INPUT;
+    }
     let plan: Vec<String> = scenarios
         .iter()
         .flat_map(existing::destructive_plan)
@@ -184,16 +191,11 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     drop(runner);
     let _ = reporter.await;
 
-    let formats = if args.format.is_empty() {
-        Format::ALL.to_vec()
-    } else {
-        args.format.clone()
-    };
-    let written = match report::write_all(&report, &args.out, &formats) {
-        Ok(w) => w,
+    let written = match report::write_all(&report, &args.out, &formats(args)) {
+        Ok(w) => Some(w),
         Err(e) => {
             eprint!("{}", render::error_chain(&e));
-            Vec::new()
+            None
         }
     };
     print!(
@@ -203,21 +205,45 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
             std::io::IsTerminal::is_terminal(&std::io::stdout())
         )
     );
-    if !written.is_empty() {
-        println!(
-            "reports: {}",
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let code = match written {
+        // The drills ran but their reports are lost: never a success.
+        None => match report.status {
+            Status::Passed => exit::INFRASTRUCTURE,
+            _ => status_code(report.status),
+        },
+        Some(written) => {
+            if !written.is_empty() {
+                println!(
+                    "reports: {}",
+                    written
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            status_code(report.status)
+        }
+    };
     if !held.is_empty() {
         serving.store(true, Ordering::SeqCst);
         serve_retained(held, &cancel).await;
     }
-    match report.status {
+    code
+}
+
+/// The formats asked for (every one by default).
+fn formats(args: &Args) -> Vec<Format> {
+    if args.format.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    }
+}
+
+/// The exit code of a run that ended with `status`.
+fn status_code(status: Status) -> u8 {
+    match status {
         Status::Passed => exit::SUCCESS,
         Status::Failed | Status::Unsupported | Status::Unrecoverable => exit::OBJECTIVE_MISSED,
         Status::Error => exit::INFRASTRUCTURE,

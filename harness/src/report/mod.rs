@@ -131,6 +131,43 @@ impl FromStr for Format {
     }
 }
 
+/// Checks, before any drill runs, that [`write_all`] will be able to write
+/// into `dir`: the folder exists or can be created, a file can be created
+/// in it, and the report files already there can be replaced. Creates the
+/// folder; leaves nothing else behind.
+///
+/// # Errors
+/// [`Error::CreateDir`] (not a folder, cannot be created) or
+/// [`Error::Write`] naming the folder or the report file that is not
+/// writable.
+pub fn check_writable(dir: &Path, formats: &[Format]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let probe = dir.join(format!(".gameday-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    for format in Format::ALL.into_iter().filter(|f| formats.contains(f)) {
+        let path = dir.join(format.file_name());
+        if path.symlink_metadata().is_ok() {
+            // Append opens without changing a byte of the old report.
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes `report` into `dir` (created with its parents when missing) in each
 /// of `formats` (duplicates written once), returning the files written in
 /// [`Format::ALL`] order.
@@ -160,6 +197,26 @@ pub fn write_all(report: &RunReport, dir: &Path, formats: &[Format]) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unwritable_out_is_found_before_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the folder should be.
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let err = check_writable(&file, &Format::ALL).unwrap_err();
+        assert!(matches!(err, Error::CreateDir { .. }), "{err}");
+        // A report that cannot be replaced (a folder in its place).
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("report.json")).unwrap();
+        let err = check_writable(&out, &Format::ALL).unwrap_err();
+        assert!(err.to_string().contains("report.json"), "{err}");
+        assert!(check_writable(&out, &[Format::Md]).is_ok());
+        // Nothing left behind but the folder.
+        let fresh = dir.path().join("fresh/reports");
+        check_writable(&fresh, &Format::ALL).unwrap();
+        assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 0);
+    }
 
     #[test]
     fn formats_parse_and_display_round_trip() {

@@ -2,6 +2,7 @@
 //! `apiVersion`/`kind` dispatch, strict decoding with line:column and field
 //! paths, then conversion to the model.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::convert;
@@ -64,6 +65,14 @@ fn read(path: &Path) -> Result<String, Diagnostics> {
             "give a scenario file, or pass the folder to validate every *.yaml in it",
         ));
     }
+    if !meta.is_file() {
+        // A FIFO would block the read forever, a device (`/dev/zero`) never
+        // ends: only regular files are scenario files.
+        return Err(fail(
+            format!("is not a regular file (it is {})", file_kind(&meta)),
+            "give a scenario file saved on disk; devices, pipes and sockets are not read",
+        ));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(fail(
             format!(
@@ -74,8 +83,17 @@ fn read(path: &Path) -> Result<String, Diagnostics> {
             "a scenario is a page of YAML: check that this is the file you meant",
         ));
     }
-    let bytes = std::fs::read(path)
+    // Bounded even if the file grows between the check and the read.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| fail(format!("cannot read: {e}"), "check the file's permissions"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(
+            format!("grew past {} KiB while it was read", MAX_FILE_BYTES / 1024),
+            "a scenario is a page of YAML: check that this is the file you meant",
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         fail(
             format!(
@@ -87,6 +105,21 @@ fn read(path: &Path) -> Result<String, Diagnostics> {
     })
 }
 
+/// What a non-regular file is, for the message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Parses the text into the file format, strictly.
 fn parse(text: &str, path: &Path) -> Result<ScenarioFile, Diagnostics> {
     let one = |d: Diagnostic| Diagnostics::one(path, d);
@@ -96,6 +129,20 @@ fn parse(text: &str, path: &Path) -> Result<ScenarioFile, Diagnostics> {
                 "a scenario starts with `apiVersion: {API_VERSION}` and `kind: {KIND}`; see scenarios/README.md"
             )),
         ));
+    }
+    if let Err(e) = crate::nesting::check(text.as_bytes(), crate::nesting::MAX_DEPTH) {
+        let d = Diagnostic {
+            location: Location::Position {
+                line: e.line,
+                column: e.column,
+                path: String::new(),
+            },
+            message: format!("the YAML {e}"),
+            help: Some(
+                "a scenario nests a few levels; check that this is the file you meant".into(),
+            ),
+        };
+        return Err(one(d));
     }
     // First as untyped YAML: syntax errors, the document's shape, and the
     // version dispatch, so an unknown apiVersion is reported as such rather

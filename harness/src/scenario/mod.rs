@@ -25,6 +25,7 @@ pub mod model;
 pub mod schema;
 mod to_file;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use convert::is_dns_label;
@@ -48,6 +49,29 @@ pub enum DiscoverError {
         #[source]
         source: std::io::Error,
     },
+    /// A link leads back into a folder that holds it.
+    #[error("{}: a link back to {} (a loop); remove the link", link.display(), target.display())]
+    Loop {
+        /// The link.
+        link: PathBuf,
+        /// The folder it leads to.
+        target: PathBuf,
+    },
+    /// A link leads out of the folder given.
+    #[error(
+        "{}: a link to {}, outside {}; links out of the folder given are not followed: pass that folder as its own argument",
+        link.display(),
+        target.display(),
+        root.display()
+    )]
+    OutOfFolder {
+        /// The link.
+        link: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
+        /// The folder given.
+        root: PathBuf,
+    },
     /// A folder holds no scenario file.
     #[error("{0}: no scenario files (*.yaml, *.yml) in this folder")]
     Empty(PathBuf),
@@ -57,20 +81,35 @@ pub enum DiscoverError {
 /// taken as is; a folder contributes its `*.yaml`/`*.yml` files,
 /// recursively, in name order (hidden entries skipped).
 ///
+/// Each real folder is walked once (by canonical path) and each real file
+/// listed once, however many links lead to it. A link to a folder is
+/// followed only when the folder lies inside the folder given; a link that
+/// leads back into the folder that holds it is a loop and an error.
+///
 /// # Errors
-/// A path that does not exist, an unreadable folder, or a folder without
-/// scenario files.
+/// A path that does not exist, an unreadable folder, a folder without
+/// scenario files, a link loop, or a link out of the folder given.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     let mut out = Vec::new();
+    let mut seen_files = BTreeSet::new();
     for path in paths {
         if path.is_dir() {
             let before = out.len();
-            walk(path, &mut out)?;
+            let root = canonical(path)?;
+            let mut walk = Walk {
+                root: &root,
+                seen_dirs: BTreeSet::new(),
+                seen_files: &mut seen_files,
+                out: &mut out,
+            };
+            walk.dir(path, &root, &mut Vec::new())?;
             if out.len() == before {
                 return Err(DiscoverError::Empty(path.clone()));
             }
         } else if path.exists() {
-            out.push(path.clone());
+            if seen_files.insert(canonical(path)?) {
+                out.push(path.clone());
+            }
         } else {
             return Err(DiscoverError::Missing(path.clone()));
         }
@@ -78,27 +117,74 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
-    let read = std::fs::read_dir(dir).map_err(|source| DiscoverError::ReadDir {
-        path: dir.to_owned(),
+fn canonical(path: &Path) -> Result<PathBuf, DiscoverError> {
+    std::fs::canonicalize(path).map_err(|source| DiscoverError::ReadDir {
+        path: path.to_owned(),
         source,
-    })?;
-    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let hidden = p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
+    })
+}
+
+/// One folder given on the command line, walked.
+struct Walk<'a> {
+    root: &'a Path,
+    seen_dirs: BTreeSet<PathBuf>,
+    seen_files: &'a mut BTreeSet<PathBuf>,
+    out: &'a mut Vec<PathBuf>,
+}
+
+impl Walk<'_> {
+    /// `dir` as reached (for the paths listed), `real` its canonical path,
+    /// `stack` the real folders above it (to tell a loop from a second link).
+    fn dir(
+        &mut self,
+        dir: &Path,
+        real: &Path,
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<(), DiscoverError> {
+        if !self.seen_dirs.insert(real.to_owned()) {
+            return Ok(());
         }
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(p);
+        let read = std::fs::read_dir(dir).map_err(|source| DiscoverError::ReadDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        stack.push(real.to_owned());
+        for p in entries {
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if p.is_dir() {
+                let target = canonical(&p)?;
+                let is_link = p
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                if is_link && stack.contains(&target) {
+                    return Err(DiscoverError::Loop { link: p, target });
+                }
+                if !target.starts_with(self.root) {
+                    return Err(DiscoverError::OutOfFolder {
+                        link: p,
+                        target,
+                        root: self.root.to_owned(),
+                    });
+                }
+                self.dir(&p, &target, stack)?;
+            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                // A dangling link is listed, so loading it says what is wrong.
+                let real = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+                if self.seen_files.insert(real) {
+                    self.out.push(p);
+                }
+            }
         }
+        stack.pop();
+        Ok(())
     }
-    Ok(())
 }
 
 /// The scenario run on another provider (`gameday run --provider`),

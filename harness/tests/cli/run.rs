@@ -142,6 +142,50 @@ fn a_wrong_flag_or_provider_is_exit_2() {
 }
 
 #[test]
+fn an_out_that_cannot_be_written_is_exit_2_before_any_drill() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let r = gameday_run(&["scenarios/controller-loss.yaml"], &file);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a-file") && r.stderr.contains("give another --out; nothing was run"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains("controller-loss"),
+        "a drill ran: {}",
+        r.stdout
+    );
+    assert_eq!(read(&file), "not a folder");
+}
+
+/// `controller-loss` re-installs Flux right after deleting its namespace:
+/// a controller that put a finalizer back, or an install racing the
+/// namespace's finalization, failed about 1 repeat in 16.
+#[test]
+fn controller_loss_passes_fifty_repeats_in_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = gameday_run(
+        &["scenarios/controller-loss.yaml", "--repeat", "50"],
+        dir.path(),
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&read(&dir.path().join("report.json"))).unwrap();
+    let repeats = report["scenarios"][0]["repeats"].as_array().unwrap();
+    assert_eq!(repeats.len(), 50);
+    let failed: Vec<String> = repeats
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r["status"] != "passed")
+        .map(|(i, r)| format!("#{}: {} {}", i + 1, r["status"], r["error"]))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+#[test]
 fn ctrl_c_mid_drill_cleans_up_and_writes_the_partial_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report");

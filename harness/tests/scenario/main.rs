@@ -5,5 +5,6 @@
 mod common;
 
 mod catalogue;
+mod hostile;
 mod load_table;
 mod roundtrip;

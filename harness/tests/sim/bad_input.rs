@@ -165,6 +165,37 @@ async fn unsupported_media_types_are_415() {
 }
 
 #[tokio::test]
+async fn deeply_nested_yaml_is_refused_before_parsing_while_others_are_served() {
+    let f = Fixture::start().await;
+    let deep = "[".repeat(100_000).into_bytes();
+    // A hang guard, not a speed target: parsing this took 83 s before the
+    // depth check, with every other client stalled.
+    let guard = std::time::Duration::from_secs(30);
+    let apply_path = format!("{CMS}/deep?fieldManager=m");
+    let apply = f.raw(
+        "PATCH",
+        &apply_path,
+        Some("application/apply-patch+yaml"),
+        deep.clone(),
+    );
+    let post = f.raw("POST", CMS, Some("application/yaml"), deep);
+    let other = f.raw("GET", CMS, None, Vec::new());
+    let (apply, post, other) =
+        tokio::time::timeout(guard, async { tokio::join!(apply, post, other) })
+            .await
+            .expect("the server answered within the guard");
+    for got in [&apply, &post] {
+        check(got, 400, "BadRequest");
+        let message = got.1["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("nests deeper than 128 levels (line 1, column 129)"),
+            "{message}"
+        );
+    }
+    assert_eq!(other.0, 200, "{}", other.1);
+}
+
+#[tokio::test]
 async fn bodies_over_3_mib_are_413() {
     let f = Fixture::start().await;
     let big = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"x": "a".repeat(3 * 1024 * 1024 + 10)}});

@@ -111,14 +111,41 @@ impl Control {
         Ok(())
     }
 
-    /// Deletes Flux's namespace the way `flux uninstall` does it:
-    /// finalizers removed from the Flux objects first, so the workloads
-    /// they applied stay (orphaned) instead of being pruned or leaving the
-    /// namespace stuck Terminating. Returns what was done.
+    /// Deletes Flux the way `flux uninstall` does it: the controllers'
+    /// Deployments first (so no controller puts a finalizer back), then
+    /// the finalizers of the Flux objects, so the workloads they applied
+    /// stay (orphaned) instead of being pruned, then the namespace. A
+    /// finalizer a controller still added in between is removed once more
+    /// after the namespace is deleted, so it never hangs `Terminating`.
+    /// Returns what was done.
     ///
     /// # Errors
     /// [`Error::Kube`] when an API call fails.
     pub async fn uninstall(&self) -> Result<String> {
+        let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+            Api::namespaced(self.client.clone(), NAMESPACE);
+        deployments
+            .delete_collection(
+                &DeleteParams::background(),
+                &kube::api::ListParams::default().labels("app.kubernetes.io/part-of=flux"),
+            )
+            .await
+            .map_err(kube_err(format!(
+                "deleting the Flux controllers in {NAMESPACE}"
+            )))?;
+        self.unfinalize().await?;
+        let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        ns.delete(NAMESPACE, &DeleteParams::background())
+            .await
+            .map_err(kube_err(format!("deleting namespace {NAMESPACE}")))?;
+        self.unfinalize().await?;
+        Ok(format!(
+            "namespace {NAMESPACE} deleted (Flux controllers, sources and Kustomizations gone; applied workloads left running)"
+        ))
+    }
+
+    /// Removes the finalizers of every Flux object in Flux's namespace.
+    async fn unfinalize(&self) -> Result<()> {
         let unfinalize = json!({"metadata": {"finalizers": null}});
         for (group, version, plural) in [
             ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
@@ -139,21 +166,28 @@ impl Control {
                 }
             };
             for o in list.items {
-                if let Some(name) = o.metadata.name {
-                    api.patch(&name, &PatchParams::default(), &Patch::Merge(&unfinalize))
-                        .await
-                        .map_err(kube_err(format!(
-                            "removing the finalizers of {plural} {name}"
-                        )))?;
+                let Some(name) = o.metadata.name else {
+                    continue;
+                };
+                if o.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                match api
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&unfinalize))
+                    .await
+                {
+                    // Gone in between (its namespace is being deleted).
+                    Ok(_) => {}
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(source) => {
+                        return Err(Error::Kube {
+                            what: format!("removing the finalizers of {plural} {name}"),
+                            source,
+                        });
+                    }
                 }
             }
         }
-        let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
-        ns.delete(NAMESPACE, &DeleteParams::background())
-            .await
-            .map_err(kube_err(format!("deleting namespace {NAMESPACE}")))?;
-        Ok(format!(
-            "namespace {NAMESPACE} deleted (Flux controllers, sources and Kustomizations gone; applied workloads left running)"
-        ))
+        Ok(())
     }
 }

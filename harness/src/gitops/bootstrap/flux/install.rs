@@ -199,6 +199,9 @@ pub async fn run(
         ..applier.options().clone()
     });
     let controllers = deployments(&manifests, namespace);
+    // Right after `controller-loss` the namespace may still be finalizing:
+    // objects created in it now would be refused (403 "being terminated").
+    wait_not_terminating(applier, namespace, timeout).await?;
     installer
         .apply(manifests)
         .await
@@ -215,4 +218,41 @@ pub async fn run(
             source,
         })?;
     Ok(())
+}
+
+/// Waits until `namespace` is gone or active, not being deleted (at most
+/// `timeout` on the cluster's clock), as a re-install after `flux
+/// uninstall` must.
+///
+/// # Errors
+/// [`Error::Kube`] when the namespace cannot be read; [`Error::Timeout`]
+/// when it is still terminating after `timeout`.
+async fn wait_not_terminating(applier: &Applier, namespace: &str, timeout: Duration) -> Result<()> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: kube::Api<Namespace> = kube::Api::all(applier.client().clone());
+    let clock = applier.clock();
+    let started = clock.now();
+    loop {
+        let ns = api.get_opt(namespace).await.map_err(|source| Error::Kube {
+            what: format!("reading namespace {namespace}"),
+            source,
+        })?;
+        let Some(ns) = ns.filter(|ns| ns.metadata.deletion_timestamp.is_some()) else {
+            return Ok(());
+        };
+        if clock.since(started) >= timeout {
+            let phase = ns
+                .status
+                .and_then(|s| s.phase)
+                .unwrap_or_else(|| "Terminating".to_owned());
+            return Err(Error::Timeout {
+                after: timeout,
+                what: format!(
+                    "namespace {namespace} to finish terminating before Flux is installed again"
+                ),
+                last: format!("phase {phase}"),
+            });
+        }
+        drop(clock.sleep(Duration::from_millis(250)).await);
+    }
 }

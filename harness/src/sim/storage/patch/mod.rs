@@ -41,8 +41,14 @@ impl Patch {
             "application/apply-patch+yaml" | "application/apply-patch+json" => {
                 let v = match serde_json::from_slice::<Value>(body) {
                     Ok(v) => v,
-                    Err(_) => serde_yaml::from_slice::<Value>(body)
-                        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
+                    Err(_) => {
+                        crate::nesting::check(body, crate::nesting::MAX_DEPTH).map_err(|e| {
+                            ApiError::bad_request(format!("error decoding YAML: the body {e}"))
+                        })?;
+                        serde_yaml::from_slice::<Value>(body).map_err(|e| {
+                            ApiError::bad_request(format!("error decoding YAML: {e}"))
+                        })?
+                    }
                 };
                 if !v.is_object() {
                     return Err(ApiError::bad_request("the apply body must be an object"));

@@ -8,7 +8,15 @@ use jiff::Timestamp;
 
 use super::Event;
 
-/// A ring of the most recent events, oldest first.
+/// How often history is compacted on the cluster's clock, as
+/// kube-apiserver asks etcd to (`--etcd-compaction-interval`, 5 minutes).
+pub(crate) const COMPACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A ring of the most recent events, oldest first, bounded like etcd's
+/// history: at most `capacity` events, and compacted every
+/// [`COMPACTION_INTERVAL`] of cluster time to the revision of the previous
+/// compaction tick (etcd's compactor keeps one interval of history). A
+/// watch from an older revision gets `410 Gone` and relists.
 #[derive(Debug)]
 pub(crate) struct History {
     events: VecDeque<Arc<Event>>,
@@ -16,6 +24,9 @@ pub(crate) struct History {
     /// The highest revision no longer replayable: a watch from `N` needs
     /// every event after `N`, so `N < compacted_through` is too old.
     compacted_through: u64,
+    /// The last compaction tick: when, and the revision current then (the
+    /// next tick compacts through it).
+    tick: Option<(Timestamp, u64)>,
 }
 
 impl History {
@@ -24,16 +35,33 @@ impl History {
             events: VecDeque::new(),
             capacity: capacity.max(1),
             compacted_through: 0,
+            tick: None,
         }
     }
 
-    pub(crate) fn push(&mut self, ev: Arc<Event>) {
+    /// Adds an event written at `now` (the cluster's clock).
+    pub(crate) fn push(&mut self, ev: Arc<Event>, now: Timestamp) {
         if self.events.len() >= self.capacity
             && let Some(old) = self.events.pop_front()
         {
             self.compacted_through = self.compacted_through.max(old.revision);
         }
+        let before = ev.revision.saturating_sub(1);
+        match self.tick {
+            None => self.tick = Some((now, before)),
+            Some((at, rev)) if crate::clock::duration_between(at, now) >= COMPACTION_INTERVAL => {
+                self.compact(rev);
+                self.tick = Some((now, before));
+            }
+            Some(_) => {}
+        }
         self.events.push_back(ev);
+    }
+
+    /// Events held (for tests and memory accounting).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
     }
 
     /// Drops every event up to and including `rev`.
@@ -126,6 +154,42 @@ impl RevisionTimes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(revision: u64) -> Arc<Event> {
+        Arc::new(Event {
+            kind: super::super::EventType::Modified,
+            resource: super::super::GroupResource::new("", "configmaps"),
+            object: Arc::new(serde_json::json!({})),
+            old: None,
+            revision,
+        })
+    }
+
+    #[test]
+    fn history_is_bounded_by_count_and_compacted_each_interval_like_etcd() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut h = History::new(1000);
+        for rev in 1..=20_000 {
+            h.push(event(rev), t0);
+        }
+        assert_eq!(h.len(), 1000);
+        assert!(h.since(1).is_none(), "a watch from revision 1 is too old");
+        assert_eq!(h.since(19_000).map(Iterator::count), Some(1000));
+        // Five minutes later the first tick compacts nothing newer than the
+        // revision it recorded at the start (0 here); the next one compacts
+        // through what the previous tick saw.
+        let t1 = t0 + std::time::Duration::from_secs(300);
+        h.push(event(20_001), t1);
+        assert_eq!(h.len(), 1000);
+        let t2 = t1 + std::time::Duration::from_secs(300);
+        h.push(event(20_002), t2);
+        assert!(
+            h.since(19_999).is_none(),
+            "compacted through the previous tick"
+        );
+        assert_eq!(h.since(20_000).map(Iterator::count), Some(2));
+        assert_eq!(h.len(), 2);
+    }
 
     #[test]
     fn revision_times_are_change_points() {

@@ -171,7 +171,9 @@ pub(crate) struct WatchStart {
 /// Tunables of a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Events kept for watch resumption (older ones give 410 Expired).
+    /// Events kept for watch resumption (older ones give 410 Expired);
+    /// history is also compacted every 5 minutes of cluster time, as etcd
+    /// is by kube-apiserver.
     pub history_capacity: usize,
     /// Seed of generated names and uids.
     pub seed: u64,
@@ -180,7 +182,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            history_capacity: 50_000,
+            history_capacity: 10_000,
             seed: 0,
         }
     }

@@ -196,7 +196,7 @@ impl State {
 
     fn publish(&mut self, clock: &Clock, ev: Event) {
         let ev = Arc::new(ev);
-        self.history.push(ev.clone());
+        self.history.push(ev.clone(), clock.now());
         let rev = ev.revision;
         self.subscribers.retain_mut(|s| {
             if !s.filter.matches(&ev) {
