@@ -5,8 +5,7 @@
 //!
 //! Entries are deleted in reverse order of creation (a cluster before the
 //! folder holding its kubeconfig). A resource deleted in the normal course of
-//! a drill (the cluster a `cluster-loss` destroys) is [`Cleanup::forget`]-ten
-//! or deleted at once ([`Cleanup::delete`]).
+//! a drill (the cluster a `cluster-loss` destroys) is [`Cleanup::forget`]-ten.
 //!
 //! Some resources live only as long as this process (a simulated cluster,
 //! the Git server it fetches from): retained, they are [`Held`] — kept
@@ -226,18 +225,6 @@ impl Cleanup {
         self.register_in_process(what, None, None, remove_dir(path))
     }
 
-    /// Deletes a registered resource now (a simulated cluster a
-    /// `cluster-loss` destroys) and forgets it; None when it is not
-    /// registered.
-    pub async fn delete(&self, token: Token) -> Option<Result<(), String>> {
-        let entry = {
-            let mut inner = self.lock();
-            let i = inner.entries.iter().position(|e| e.id == token.0)?;
-            inner.entries.remove(i)
-        };
-        Some((entry.delete)().await)
-    }
-
     /// Removes a resource from the registry without deleting it (it was
     /// deleted already, or ownership moved elsewhere).
     pub fn forget(&self, token: Token) {
@@ -358,18 +345,6 @@ mod tests {
         let released = out.held.release().await;
         assert_eq!(*order.lock().unwrap(), ["git", "sim"]);
         assert_eq!(released.deleted, ["git server", "simulated cluster s"]);
-    }
-
-    #[tokio::test]
-    async fn delete_runs_one_entry_now() {
-        let c = Cleanup::default();
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let t = c.register("a", None, counting(order.clone(), "a"));
-        c.register("b", None, counting(order.clone(), "b"));
-        assert_eq!(c.delete(t).await, Some(Ok(())));
-        assert_eq!(c.delete(t).await, None);
-        assert_eq!(*order.lock().unwrap(), ["a"]);
-        assert_eq!(c.len(), 1);
     }
 
     #[tokio::test]

@@ -81,9 +81,9 @@ impl std::fmt::Debug for Cluster {
 
 #[derive(Debug)]
 enum Backend {
-    /// The simulator (its Flux emulation lives in the cleanup entry, so a
-    /// retained cluster keeps reconciling).
-    Sim(crate::sim::SimCluster),
+    /// The simulator and its Flux emulation (shared with the cleanup
+    /// entry, so a retained cluster keeps reconciling).
+    Sim(crate::sim::SimCluster, sim::SharedFlux),
     Kind(kind::KindCluster),
     Terraform(terraform::TerraformCluster),
     Existing(existing::ExistingCluster),
@@ -134,7 +134,7 @@ impl Cluster {
     /// Where observed event times come from.
     pub fn time_source(&self) -> TimeSource {
         match &self.backend {
-            Backend::Sim(s) => TimeSource::Stamped(std::sync::Arc::new(s.clone())),
+            Backend::Sim(s, _) => TimeSource::Stamped(std::sync::Arc::new(s.clone())),
             Backend::Kind(_) | Backend::Terraform(_) | Backend::Existing(_) => {
                 TimeSource::Arrival(self.clock.clone())
             }
@@ -145,7 +145,7 @@ impl Cluster {
     pub fn terraform(&self) -> Option<&terraform::TerraformCluster> {
         match &self.backend {
             Backend::Terraform(t) => Some(t),
-            Backend::Sim(_) | Backend::Kind(_) | Backend::Existing(_) => None,
+            Backend::Sim(..) | Backend::Kind(_) | Backend::Existing(_) => None,
         }
     }
 
@@ -157,7 +157,7 @@ impl Cluster {
     /// scenario's manifests).
     pub fn flux_install(&self, settings: &FluxSettings) -> Option<Install> {
         match &self.backend {
-            Backend::Sim(_) => {
+            Backend::Sim(..) => {
                 let mut install = Install::simulated();
                 if let Install::Objects(m) = &mut install {
                     m.extend(Manifest::generated(
@@ -179,7 +179,7 @@ impl Cluster {
     /// The provider's name, as in scenario files.
     pub fn provider(&self) -> &'static str {
         match &self.backend {
-            Backend::Sim(_) => "sim",
+            Backend::Sim(..) => "sim",
             Backend::Kind(_) => "kind",
             Backend::Terraform(_) => "terraform",
             Backend::Existing(_) => "existing",
@@ -195,7 +195,7 @@ impl Cluster {
     /// [`Error::Existing`] saying why the fault is refused.
     pub fn check_fault(&self, fault: &crate::scenario::model::Fault) -> Result<()> {
         match &self.backend {
-            Backend::Sim(_) | Backend::Kind(_) | Backend::Terraform(_) => Ok(()),
+            Backend::Sim(..) | Backend::Kind(_) | Backend::Terraform(_) => Ok(()),
             Backend::Existing(e) => Ok(e.check_fault(fault)?),
         }
     }
@@ -215,7 +215,7 @@ impl Cluster {
     pub async fn git_serve_options(&self) -> Result<crate::gitops::serve::ServeOptions> {
         use crate::gitops::serve::ServeOptions;
         match &self.backend {
-            Backend::Sim(_) | Backend::Terraform(_) => Ok(ServeOptions::default()),
+            Backend::Sim(..) | Backend::Terraform(_) => Ok(ServeOptions::default()),
             Backend::Kind(k) => {
                 let gateway = k
                     .engine()
@@ -276,7 +276,7 @@ impl Cluster {
     /// When the provider cannot.
     pub async fn stop_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => {
+            Backend::Sim(s, _) => {
                 s.stop_api().await;
                 Ok(())
             }
@@ -292,7 +292,7 @@ impl Cluster {
     /// When it cannot be restarted.
     pub async fn start_api(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sim(s) => s.start_api().await.map_err(|source| Error::Sim {
+            Backend::Sim(s, _) => s.start_api().await.map_err(|source| Error::Sim {
                 name: self.name.clone(),
                 source,
             }),
@@ -308,13 +308,14 @@ impl Cluster {
     /// Not enough workers, or the provider cannot.
     pub async fn lose_workers(&self, count: u32) -> Result<Vec<String>> {
         match &self.backend {
-            Backend::Sim(s) => s
-                .lose_workers(count as usize)
-                .await
-                .map_err(|source| Error::Node {
-                    name: self.name.clone(),
-                    source,
-                }),
+            Backend::Sim(s, _) => {
+                s.lose_workers(count as usize)
+                    .await
+                    .map_err(|source| Error::Node {
+                        name: self.name.clone(),
+                        source,
+                    })
+            }
             Backend::Kind(k) => Ok(k.lose_workers(count).await?),
             Backend::Terraform(_) => Err(unsupported_on_terraform("lose nodes")),
             Backend::Existing(_) => Err(unsupported_on_existing("lose nodes")),
@@ -330,18 +331,7 @@ impl Cluster {
     /// When the provider refuses or fails to delete it.
     pub async fn destroy(self, cleanup: &Cleanup) -> Result<()> {
         match self.backend {
-            Backend::Sim(s) => {
-                // The cleanup entry stops its Flux emulation and destroys it.
-                match self.cleanup {
-                    Some(t) => {
-                        if let Some(Err(why)) = cleanup.delete(t).await {
-                            tracing::warn!(cluster = %self.name, error = %why, "could not destroy");
-                        }
-                    }
-                    None => sim::destroy(&s).await,
-                }
-                return Ok(());
-            }
+            Backend::Sim(s, flux) => sim::destroy(&s, &flux).await,
             Backend::Kind(k) => k.destroy().await?,
             Backend::Terraform(t) => {
                 t.destroy_infra(&[]).await?;

@@ -43,10 +43,14 @@ pub struct FromSource {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The repository could not be made, cloned, or rendered at the path.
-    #[error("could not prepare the source {location} (path {path})")]
+    #[error(
+        "could not prepare the source {location} (branch {branch}, path {path}; see --branch and --path)"
+    )]
     Source {
         /// `--source`.
         location: String,
+        /// `--branch`.
+        branch: String,
         /// `--path`.
         path: String,
         /// Why.
@@ -169,6 +173,7 @@ pub async fn bootstrap(
         .await
         .map_err(|source| Error::Source {
             location: from.location.clone(),
+            branch: from.branch.clone().unwrap_or_else(|| "main".to_owned()),
             path: from.path.clone(),
             source,
         })?;
