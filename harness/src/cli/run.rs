@@ -2,9 +2,13 @@
 //! exit code.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use gameday::cluster::cleanup::Held;
 use gameday::cluster::providers::existing;
+use gameday::drill::pushable;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
 use gameday::report::tree::Status;
@@ -97,6 +101,21 @@ pub fn run(args: &Args) -> u8 {
             }
         }
     }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
+    };
+    // A `url:` source the drill cannot push to is refused before any
+    // cluster exists.
+    for s in &scenarios {
+        if let Err(d) = runtime.block_on(pushable::check(s)) {
+            invalid += 1;
+            eprintln!("{d}");
+        }
+    }
     if invalid > 0 {
         eprintln!("error: {invalid} invalid scenario file(s); nothing was run");
         return exit::INVALID_INPUT;
@@ -119,13 +138,6 @@ pub fn run(args: &Args) -> u8 {
     let confirmed = match confirm(&plan, args.yes) {
         Ok(confirmed) => confirmed,
         Err(code) => return code,
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
     runtime.block_on(drive(args, scenarios, confirmed))
 }
@@ -159,7 +171,8 @@ fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
 
 async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
     let cancel = CancellationToken::new();
-    tokio::spawn(watch_signals(cancel.clone()));
+    let serving = Arc::new(AtomicBool::new(false));
+    tokio::spawn(watch_signals(cancel.clone(), serving.clone()));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let reporter = tokio::spawn(async move {
         let events =
@@ -174,6 +187,7 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     options.confirmed = confirmed;
     let runner = Runner::new(options, Events::new(tx), cancel.clone());
     let report = runner.run(scenarios).await;
+    let held = runner.take_held();
     drop(runner);
     let _ = reporter.await;
 
@@ -191,24 +205,31 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
             std::io::IsTerminal::is_terminal(&std::io::stdout())
         )
     );
-    let Some(written) = written else {
+    let code = match written {
         // The drills ran but their reports are lost: never a success.
-        return match report.status {
+        None => match report.status {
             Status::Passed => exit::INFRASTRUCTURE,
             _ => status_code(report.status),
-        };
+        },
+        Some(written) => {
+            if !written.is_empty() {
+                println!(
+                    "reports: {}",
+                    written
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            status_code(report.status)
+        }
     };
-    if !written.is_empty() {
-        println!(
-            "reports: {}",
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    if !held.is_empty() {
+        serving.store(true, Ordering::SeqCst);
+        serve_retained(held, &cancel).await;
     }
-    status_code(report.status)
+    code
 }
 
 /// The formats asked for (every one by default).
@@ -230,9 +251,39 @@ fn status_code(status: Status) -> u8 {
     }
 }
 
-/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report.
-/// A second one: leave at once (cleanup skipped; `gameday gc` finds leftovers).
-async fn watch_signals(cancel: CancellationToken) {
+/// `--retain` on the simulator: the retained clusters (and the Git
+/// servers they fetch from) live in this process, so it keeps serving
+/// them, saying how to reach each, until Ctrl-C/SIGTERM; then deletes them.
+async fn serve_retained(held: Held, cancel: &CancellationToken) {
+    let reach = held.reach();
+    // Nothing to reach (the drills stopped before a cluster existed):
+    // nothing worth serving.
+    if !cancel.is_cancelled() && !reach.is_empty() {
+        println!(
+            "retained simulated cluster(s), serving until Ctrl-C (SIGINT) or SIGTERM; in another terminal:"
+        );
+        for line in &reach {
+            match line.split_once(": ") {
+                Some((what, how)) => println!("  {how}    # {what}"),
+                None => println!("  {line}"),
+            }
+        }
+        cancel.cancelled().await;
+    }
+    let out = held.release().await;
+    for failed in &out.failed {
+        eprintln!("could not delete {failed}");
+    }
+    if !reach.is_empty() {
+        eprintln!("stopped {} retained resource(s)", out.deleted.len());
+    }
+}
+
+/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report
+/// — or, once the run is over and retained clusters are `serving`, stop
+/// them. A second one: leave at once (cleanup skipped; `gameday gc` finds
+/// leftovers).
+async fn watch_signals(cancel: CancellationToken, serving: Arc<AtomicBool>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -244,9 +295,13 @@ async fn watch_signals(cancel: CancellationToken) {
         _ = int.recv() => {}
         _ = term.recv() => {}
     }
-    eprintln!(
-        "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
-    );
+    if serving.load(Ordering::SeqCst) {
+        eprintln!("\nstopping the retained clusters (press Ctrl-C again to quit at once)");
+    } else {
+        eprintln!(
+            "\ninterrupted: stopping the drills and cleaning up (press Ctrl-C again to quit at once)"
+        );
+    }
     cancel.cancel();
     tokio::select! {
         _ = int.recv() => {}

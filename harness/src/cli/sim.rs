@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use gameday::clock::Clock;
 use gameday::exit;
+use gameday::scenario::model::{BootstrapMethod, SecretSource};
 use gameday::sim::Profile;
 use gameday::sim::SimOptions;
 use gameday::sim::apiserver::{control, serve};
+use gameday::sim::from_source::{self, FromSource};
 
 use super::render;
 
@@ -21,8 +23,10 @@ pub struct Args {
 enum SimCommand {
     /// Serve a simulated Kubernetes cluster until Ctrl-C (SIGINT) or SIGTERM.
     ///
-    /// Prints `ready: kubeconfig written to PATH` once it accepts requests;
-    /// point kubectl at that file. The file is removed on exit.
+    /// Prints `ready: kubeconfig written to PATH` once it accepts requests
+    /// (with `--source`: once every Kustomization is Ready, or the direct
+    /// apply succeeded; exit 1 naming what did not); point kubectl at that
+    /// file. The file is removed on exit.
     Serve(ServeArgs),
     /// Send one fault command to a cluster served with `--control`.
     ///
@@ -86,6 +90,30 @@ pub struct ServeArgs {
     /// once the install manifests (`gameday sim flux-manifests`) are applied.
     #[arg(long)]
     flux: bool,
+    /// Bootstrap the cluster from this repository: a folder (one that is
+    /// not a Git repository is committed into a scratch one, as a
+    /// scenario's `fixture:`) or a clone URL. Needs `--path`.
+    #[arg(long, value_name = "DIR|URL", requires = "path")]
+    source: Option<String>,
+    /// The path in the source to reconcile, e.g. `clusters/staging`.
+    #[arg(long, value_name = "P", requires = "source")]
+    path: Option<String>,
+    /// How to bootstrap from the source: `flux` (install the emulated Flux
+    /// and point it at the source, as `flux bootstrap` does) or `direct`
+    /// (gameday applies the path itself).
+    #[arg(long, value_name = "METHOD", default_value = "flux", value_parser = ["flux", "direct"], requires = "source")]
+    method: String,
+    /// The branch of the source to follow.
+    #[arg(long, value_name = "B", default_value = "main", requires = "source")]
+    branch: String,
+    /// A Secret created before the first reconciliation (decryption keys,
+    /// tokens), its data key the file's name; repeatable.
+    #[arg(long, value_name = "NAMESPACE/NAME=FILE", value_parser = from_source::parse_secret, requires = "source")]
+    secret: Vec<SecretSource>,
+    /// How long the bootstrap may take until everything is Ready, on the
+    /// cluster's clock (`--speed` times faster than wall time).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, requires = "source")]
+    timeout: std::time::Duration,
 }
 
 fn parse_profile(s: &str) -> Result<String, String> {
@@ -136,19 +164,45 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
         seed: a.seed,
         ..SimOptions::new(&a.name, Clock::scaled(a.speed))
     };
+    let from = a.source.as_ref().map(|location| FromSource {
+        location: location.clone(),
+        path: a.path.clone().unwrap_or_default(),
+        branch: Some(a.branch.clone()),
+        method: if a.method == "direct" {
+            BootstrapMethod::Direct(Default::default())
+        } else {
+            BootstrapMethod::Flux(Default::default())
+        },
+        secrets: a.secret.clone(),
+        timeout: a.timeout,
+    });
     let serving = serve::Serving {
         kubeconfig: &kubeconfig,
         control: a.control.as_deref(),
         flux: a.flux,
+        source: from.as_ref(),
     };
-    let result = runtime.block_on(serve::serve(options, serving, |path| {
-        println!("ready: kubeconfig written to {}", path.display());
+    let result = runtime.block_on(serve::serve(options, serving, |ready| {
+        match ready.bootstrapped {
+            Some(what) => println!(
+                "ready: kubeconfig written to {}; {what}",
+                ready.kubeconfig.display()
+            ),
+            None => println!(
+                "ready: kubeconfig written to {}",
+                ready.kubeconfig.display()
+            ),
+        }
     }));
     match result {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
             eprint!("{}", render::error_chain(&e));
-            exit::INFRASTRUCTURE
+            match &e {
+                gameday::sim::Error::FromSource(f) if f.is_not_ready() => exit::OBJECTIVE_MISSED,
+                gameday::sim::Error::FromSource(f) if f.is_bad_source() => exit::INVALID_INPUT,
+                _ => exit::INFRASTRUCTURE,
+            }
         }
     }
 }

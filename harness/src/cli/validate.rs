@@ -17,9 +17,22 @@ pub fn run(args: &Args) -> u8 {
         Ok(files) => files,
         Err(e) => return super::fail(&e, exit::INVALID_INPUT),
     };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
+    };
     let mut invalid = 0;
     for file in &files {
-        match scenario::load(file) {
+        // What `gameday run` refuses too: a `url:` the drill cannot push to.
+        let loaded = scenario::load(file).and_then(|s| {
+            runtime
+                .block_on(gameday::drill::pushable::check(&s))
+                .map(|()| s)
+        });
+        match loaded {
             Ok(_) => println!("ok    {}", file.display()),
             Err(diags) => {
                 invalid += 1;

@@ -150,6 +150,7 @@ impl Clock {
             epoch: AtomicU64::new(0),
             wake: Arc::new(Notify::new()),
             jumps: AtomicU64::new(0),
+            paced: Mutex::new(None),
         });
         tokio::spawn(advance(Arc::downgrade(&state), state.wake.clone(), quiet));
         Clock {
@@ -173,7 +174,23 @@ impl Clock {
                     )
                     .unwrap_or(Timestamp::MAX)
             }
-            Kind::Virtual(v) => *lock(&v.now),
+            Kind::Virtual(v) => v.current(),
+        }
+    }
+
+    /// From now on, a virtual clock no longer jumps: it runs at wall pace,
+    /// timers firing when their time comes whoever is busy — for a
+    /// simulated cluster kept serving after its drill (`--retain`), where
+    /// a person with kubectl, not the harness, drives it. No effect on
+    /// wall clocks; calling it again changes nothing.
+    pub fn follow_wall(&self) {
+        if let Kind::Virtual(v) = &self.kind {
+            let mut paced = lock(&v.paced);
+            if paced.is_none() {
+                *paced = Some((Instant::now(), *lock(&v.now)));
+            }
+            drop(paced);
+            v.touch();
         }
     }
 
@@ -234,7 +251,7 @@ impl Clock {
                 }
             }
             Kind::Virtual(v) => {
-                if deadline <= *lock(&v.now) {
+                if deadline <= v.current() {
                     return Sleep {
                         inner: SleepInner::Ready(Some(Busy::acquire(v))),
                         released: None,
@@ -428,6 +445,8 @@ struct Virtual {
     epoch: AtomicU64,
     wake: Arc<Notify>,
     jumps: AtomicU64,
+    /// Set by [`Clock::follow_wall`]: the wall instant and the time then.
+    paced: Mutex<Option<(Instant, Timestamp)>>,
 }
 
 impl Virtual {
@@ -440,13 +459,35 @@ impl Virtual {
         self.busy.load(Ordering::SeqCst) == 0 && !lock(&self.timers).is_empty()
     }
 
+    /// The current time: the last jump's, or at wall pace once paced.
+    fn current(&self) -> Timestamp {
+        let now = *lock(&self.now);
+        match *lock(&self.paced) {
+            Some((wall, at)) => now.max(add(at, wall.elapsed())),
+            None => now,
+        }
+    }
+
+    /// When paced, the current time and the next deadline (if any).
+    fn paced_now(&self) -> Option<(Timestamp, Option<Timestamp>)> {
+        lock(&self.paced).as_ref()?;
+        let now = self.current();
+        let next = lock(&self.timers).keys().next().map(|(d, _)| *d);
+        Some((now, next))
+    }
+
     /// Moves time to the earliest deadline and fires every timer due then.
     fn jump(self: &Arc<Self>) {
+        let Some(deadline) = lock(&self.timers).keys().next().map(|(d, _)| *d) else {
+            return;
+        };
+        self.fire_until(deadline);
+    }
+
+    /// Moves time to `deadline` (if later) and fires every timer due by then.
+    fn fire_until(self: &Arc<Self>, deadline: Timestamp) {
         let due: Vec<oneshot::Sender<Busy>> = {
             let mut timers = lock(&self.timers);
-            let Some((&(deadline, _), _)) = timers.iter().next() else {
-                return;
-            };
             let mut now = lock(&self.now);
             if deadline > *now {
                 *now = deadline;
@@ -476,6 +517,28 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        let paced = match state.upgrade() {
+            Some(v) => v.paced_now(),
+            None => return,
+        };
+        if let Some((now, next)) = paced {
+            // At wall pace: fire what is due, sleep until the next
+            // deadline or a new timer.
+            if let Some(v) = state.upgrade() {
+                v.fire_until(now);
+            }
+            match next.filter(|d| *d > now) {
+                Some(d) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(duration_between(now, d)) => {}
+                        () = notified => {}
+                    }
+                }
+                None if next.is_some() => {}
+                None => notified.await,
+            }
+            continue;
+        }
         let epoch = {
             let Some(v) = state.upgrade() else { return };
             if !v.is_idle_with_timers() {
@@ -515,150 +578,4 @@ pub fn duration_between(earlier: Timestamp, later: Timestamp) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn start() -> Timestamp {
-        "2026-01-01T00:00:00Z".parse().unwrap()
-    }
-
-    #[tokio::test]
-    async fn virtual_sleep_jumps_without_waiting() {
-        let clock = Clock::simulated(start());
-        let wall = Instant::now();
-        let _b = clock.sleep(Duration::from_secs(3600)).await;
-        assert_eq!(clock.since(start()), Duration::from_secs(3600));
-        assert!(wall.elapsed() < Duration::from_secs(5));
-    }
-
-    #[tokio::test]
-    async fn busy_guard_holds_time_still() {
-        let clock = Clock::simulated(start());
-        let guard = clock.busy();
-        let sleeper = tokio::spawn({
-            let clock = clock.clone();
-            async move {
-                drop(clock.sleep(Duration::from_secs(10)).await);
-                clock.now()
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(clock.now(), start(), "time moved while a guard was held");
-        drop(guard);
-        let woke = sleeper.await.unwrap();
-        assert_eq!(duration_between(start(), woke), Duration::from_secs(10));
-    }
-
-    #[tokio::test]
-    async fn timers_fire_in_deadline_order() {
-        let clock = Clock::simulated(start());
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
-        for secs in [30u64, 10, 20] {
-            let (clock, order) = (clock.clone(), order.clone());
-            tasks.push(tokio::spawn(async move {
-                let _b = clock.sleep(Duration::from_secs(secs)).await;
-                lock(&order).push((secs, clock.since(start()).as_secs()));
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(*lock(&order), vec![(10, 10), (20, 20), (30, 30)]);
-    }
-
-    #[tokio::test]
-    async fn a_fired_timer_hands_over_a_guard() {
-        let clock = Clock::simulated(start());
-        let first = clock.sleep(Duration::from_secs(1));
-        let second = tokio::spawn({
-            let clock = clock.clone();
-            async move {
-                drop(clock.sleep(Duration::from_secs(2)).await);
-                clock.now()
-            }
-        });
-        let guard = first.await;
-        // While the first sleeper holds its guard, the 2 s timer cannot fire.
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        assert_eq!(clock.since(start()), Duration::from_secs(1));
-        drop(guard);
-        assert_eq!(
-            duration_between(start(), second.await.unwrap()),
-            Duration::from_secs(2)
-        );
-    }
-
-    #[tokio::test]
-    async fn cancelled_timers_do_not_move_time() {
-        let clock = Clock::simulated(start());
-        let long = clock.sleep(Duration::from_secs(600));
-        drop(long);
-        let _b = clock.sleep(Duration::from_secs(5)).await;
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        assert_eq!(clock.since(start()), Duration::from_secs(5));
-    }
-
-    #[tokio::test]
-    async fn timeout_on_virtual_time() {
-        let clock = Clock::simulated(start());
-        let never = futures::future::pending::<()>();
-        let err = clock
-            .timeout(Duration::from_secs(300), never)
-            .await
-            .unwrap_err();
-        assert_eq!(err, Elapsed(Duration::from_secs(300)));
-        assert_eq!(clock.since(start()), Duration::from_secs(300));
-        let ok = clock.timeout(Duration::from_secs(300), async { 7 }).await;
-        assert_eq!(ok, Ok(7));
-    }
-
-    #[tokio::test]
-    async fn an_actor_holds_the_clock_except_while_it_waits() {
-        let clock = Clock::simulated(start());
-        // Something else would like time to move on.
-        let other = tokio::spawn({
-            let clock = clock.clone();
-            async move {
-                drop(clock.sleep(Duration::from_secs(5)).await);
-                clock.now()
-            }
-        });
-        let actor = clock.clone();
-        clock
-            .act(async move {
-                // Acting (not waiting on the clock) for a while of wall time:
-                // time stays still.
-                tokio::time::sleep(Duration::from_millis(40)).await;
-                assert_eq!(actor.now(), start());
-                // Waiting: time moves, and the other task's timer fires first.
-                drop(actor.sleep(Duration::from_secs(60)).await);
-                assert_eq!(actor.since(start()), Duration::from_secs(60));
-                tokio::time::sleep(Duration::from_millis(40)).await;
-                assert_eq!(
-                    actor.since(start()),
-                    Duration::from_secs(60),
-                    "acting again"
-                );
-                let r = actor
-                    .timeout(Duration::from_secs(30), futures::future::pending::<()>())
-                    .await;
-                assert!(r.is_err());
-                assert_eq!(actor.since(start()), Duration::from_secs(90));
-            })
-            .await;
-        assert_eq!(
-            duration_between(start(), other.await.unwrap()),
-            Duration::from_secs(5)
-        );
-    }
-
-    #[tokio::test]
-    async fn scaled_clock_runs_faster_than_wall() {
-        let clock = Clock::scaled(1000.0);
-        let t0 = clock.now();
-        let _ = clock.sleep(Duration::from_secs(2)).await;
-        assert!(clock.since(t0) >= Duration::from_secs(2));
-        assert_eq!(clock.time_base(), TimeBase::Wall);
-    }
-}
+mod tests;

@@ -6,6 +6,11 @@
 //! Entries are deleted in reverse order of creation (a cluster before the
 //! folder holding its kubeconfig). A resource deleted in the normal course of
 //! a drill (the cluster a `cluster-loss` destroys) is [`Cleanup::forget`]-ten.
+//!
+//! Some resources live only as long as this process (a simulated cluster,
+//! the Git server it fetches from): retained, they are [`Held`] — kept
+//! serving until the caller releases them (`gameday run --retain` waits for
+//! Ctrl-C), then deleted like the rest.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -15,11 +20,17 @@ use futures::future::BoxFuture;
 /// What deleting one resource does.
 pub type Deleter = Box<dyn FnOnce() -> BoxFuture<'static, Result<(), String>> + Send>;
 
+/// What to do when a resource that lives in this process is retained
+/// (e.g. let a simulated cluster's clock run at wall pace).
+pub type OnRetain = Box<dyn FnOnce() + Send>;
+
 struct Entry {
     id: u64,
     what: String,
     reach: Option<String>,
     delete: Deleter,
+    /// Lives in this process: retained, it is held, not left behind.
+    in_process: Option<Option<OnRetain>>,
 }
 
 /// A handle to a registered resource.
@@ -49,7 +60,7 @@ impl fmt::Debug for Cleanup {
 }
 
 /// The outcome of a cleanup.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Outcome {
     /// Resources deleted.
     pub deleted: Vec<String>,
@@ -57,6 +68,97 @@ pub struct Outcome {
     pub retained: Vec<String>,
     /// Resources that could not be deleted, with why: the user must.
     pub failed: Vec<String>,
+    /// Resources living in this process, kept serving (`--retain`) until
+    /// [`Held::release`].
+    pub held: Held,
+}
+
+/// Retained resources that live in this process: they serve while it
+/// runs, and are deleted on [`Held::release`] (or when the process ends).
+#[derive(Default)]
+pub struct Held {
+    entries: Vec<Entry>,
+    /// Kept with the resources (e.g. the run folder's lock).
+    guards: Vec<Box<dyn Send>>,
+    /// Folders removed, when empty, after the resources.
+    folders: Vec<std::path::PathBuf>,
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| &e.what))
+            .finish()
+    }
+}
+
+impl Held {
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How to reach each held resource that says (`simulated cluster x:
+    /// export KUBECONFIG=…`), oldest first.
+    pub fn reach(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.reach.as_ref().map(|r| format!("{}: {r}", e.what)))
+            .collect()
+    }
+
+    /// Holds `other`'s resources too (released after this one's).
+    pub fn extend(&mut self, other: Held) {
+        self.entries.extend(other.entries);
+        self.guards.extend(other.guards);
+        self.folders.extend(other.folders);
+    }
+
+    /// Keeps `guard` until the release (a lock on the folder the
+    /// resources live in), and removes `folder`, when empty, after it.
+    pub fn keep_with(&mut self, guard: Box<dyn Send>, folder: std::path::PathBuf) {
+        self.guards.push(guard);
+        self.folders.push(folder);
+    }
+
+    /// Deletes every held resource, newest first.
+    pub async fn release(self) -> Outcome {
+        let mut out = Outcome::default();
+        for e in self.entries.into_iter().rev() {
+            delete_entry(e, &mut out).await;
+        }
+        for folder in &self.folders {
+            let _ = std::fs::remove_dir(folder);
+        }
+        drop(self.guards);
+        out
+    }
+}
+
+/// Removes a folder recursively (gone already is fine).
+fn remove_dir(path: std::path::PathBuf) -> Deleter {
+    Box::new(move || {
+        Box::pin(async move {
+            match tokio::fs::remove_dir_all(&path).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    })
+}
+
+async fn delete_entry(e: Entry, out: &mut Outcome) {
+    match (e.delete)().await {
+        Ok(()) => {
+            tracing::debug!(what = %e.what, "deleted");
+            out.deleted.push(e.what);
+        }
+        Err(why) => {
+            tracing::warn!(what = %e.what, error = %why, "could not delete");
+            out.failed.push(format!("{}: {why}", e.what));
+        }
+    }
 }
 
 impl Cleanup {
@@ -72,14 +174,38 @@ impl Cleanup {
         reach: Option<String>,
         delete: Deleter,
     ) -> Token {
+        self.push(what.into(), reach, delete, None)
+    }
+
+    /// Registers a resource that lives only as long as this process (a
+    /// simulated cluster, a Git server): retained, it is held serving
+    /// (see [`Held`]) after `on_retain` ran.
+    pub fn register_in_process(
+        &self,
+        what: impl Into<String>,
+        reach: Option<String>,
+        on_retain: Option<OnRetain>,
+        delete: Deleter,
+    ) -> Token {
+        self.push(what.into(), reach, delete, Some(on_retain))
+    }
+
+    fn push(
+        &self,
+        what: String,
+        reach: Option<String>,
+        delete: Deleter,
+        in_process: Option<Option<OnRetain>>,
+    ) -> Token {
         let mut inner = self.lock();
         inner.next += 1;
         let id = inner.next;
         inner.entries.push(Entry {
             id,
-            what: what.into(),
+            what,
             reach,
             delete,
+            in_process,
         });
         Token(id)
     }
@@ -88,19 +214,15 @@ impl Cleanup {
     pub fn register_dir(&self, path: std::path::PathBuf) -> Token {
         let what = format!("folder {}", path.display());
         let reach = Some(path.display().to_string());
-        self.register(
-            what,
-            reach,
-            Box::new(move || {
-                Box::pin(async move {
-                    match tokio::fs::remove_dir_all(&path).await {
-                        Ok(()) => Ok(()),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                        Err(e) => Err(e.to_string()),
-                    }
-                })
-            }),
-        )
+        self.register(what, reach, remove_dir(path))
+    }
+
+    /// Registers a folder whose content is of no use once this process
+    /// ends (a simulated cluster's kubeconfig): retained, it is held and
+    /// removed with the resources it serves.
+    pub fn register_dir_in_process(&self, path: std::path::PathBuf) -> Token {
+        let what = format!("folder {}", path.display());
+        self.register_in_process(what, None, None, remove_dir(path))
     }
 
     /// Removes a resource from the registry without deleting it (it was
@@ -121,26 +243,27 @@ impl Cleanup {
 
     /// Deletes every registered resource, newest first — or, with `retain`,
     /// keeps them and reports how to reach them. The registry is empty after.
+    /// Resources that live in this process are held instead (see
+    /// [`Held`]; `out.held`, oldest first).
     pub async fn run(&self, retain: bool) -> Outcome {
         let entries: Vec<Entry> = std::mem::take(&mut self.lock().entries);
         let mut out = Outcome::default();
-        for e in entries.into_iter().rev() {
-            if retain {
-                out.retained.push(match &e.reach {
-                    Some(r) => format!("{}: {r}", e.what),
-                    None => e.what.clone(),
-                });
+        for mut e in entries.into_iter().rev() {
+            if !retain {
+                delete_entry(e, &mut out).await;
                 continue;
             }
-            match (e.delete)().await {
-                Ok(()) => {
-                    tracing::debug!(what = %e.what, "deleted");
-                    out.deleted.push(e.what);
+            match e.in_process.take() {
+                Some(on_retain) => {
+                    if let Some(f) = on_retain {
+                        f();
+                    }
+                    out.held.entries.insert(0, e);
                 }
-                Err(why) => {
-                    tracing::warn!(what = %e.what, error = %why, "could not delete");
-                    out.failed.push(format!("{}: {why}", e.what));
-                }
+                None => out.retained.push(match &e.reach {
+                    Some(r) => format!("{}: {r}", e.what),
+                    None => e.what.clone(),
+                }),
             }
         }
         out
@@ -189,6 +312,39 @@ mod tests {
         let out = c.run(true).await;
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         assert_eq!(out.retained, ["sim cluster x: KUBECONFIG=/tmp/k"]);
+    }
+
+    #[tokio::test]
+    async fn retained_in_process_resources_are_held_until_released() {
+        let c = Cleanup::default();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let retained = Arc::new(AtomicUsize::new(0));
+        c.register(
+            "kind cluster",
+            Some("KUBECONFIG=/k".into()),
+            counting(order.clone(), "kind"),
+        );
+        let n = retained.clone();
+        c.register_in_process(
+            "simulated cluster s",
+            Some("export KUBECONFIG=/s".into()),
+            Some(Box::new(move || {
+                n.fetch_add(1, Ordering::SeqCst);
+            })),
+            counting(order.clone(), "sim"),
+        );
+        c.register_in_process("git server", None, None, counting(order.clone(), "git"));
+        let out = c.run(true).await;
+        assert_eq!(out.retained, ["kind cluster: KUBECONFIG=/k"]);
+        assert_eq!(retained.load(Ordering::SeqCst), 1, "on_retain ran");
+        assert!(order.lock().unwrap().is_empty(), "nothing deleted yet");
+        assert_eq!(
+            out.held.reach(),
+            ["simulated cluster s: export KUBECONFIG=/s"]
+        );
+        let released = out.held.release().await;
+        assert_eq!(*order.lock().unwrap(), ["git", "sim"]);
+        assert_eq!(released.deleted, ["git server", "simulated cluster s"]);
     }
 
     #[tokio::test]

@@ -81,11 +81,9 @@ impl std::fmt::Debug for Cluster {
 
 #[derive(Debug)]
 enum Backend {
-    /// The simulator and its Flux emulation.
-    Sim(
-        crate::sim::SimCluster,
-        Option<crate::sim::flux::FluxEmulation>,
-    ),
+    /// The simulator and its Flux emulation (shared with the cleanup
+    /// entry, so a retained cluster keeps reconciling).
+    Sim(crate::sim::SimCluster, sim::SharedFlux),
     Kind(kind::KindCluster),
     Terraform(terraform::TerraformCluster),
     Existing(existing::ExistingCluster),
@@ -333,12 +331,7 @@ impl Cluster {
     /// When the provider refuses or fails to delete it.
     pub async fn destroy(self, cleanup: &Cleanup) -> Result<()> {
         match self.backend {
-            Backend::Sim(s, flux) => {
-                if let Some(f) = flux {
-                    f.stop();
-                }
-                sim::destroy(&s).await;
-            }
+            Backend::Sim(s, flux) => sim::destroy(&s, &flux).await,
             Backend::Kind(k) => k.destroy().await?,
             Backend::Terraform(t) => {
                 t.destroy_infra(&[]).await?;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fault;
 mod prepare;
 pub mod probe;
+pub mod pushable;
 mod recover;
 pub mod repeat;
 pub mod runner;

@@ -47,6 +47,21 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     let acting = clock.busy();
     let source = Source::prepare(&s.name, &s.source, cx.dir()).await?;
     drop(acting);
+    if s.cluster.provider == Provider::Sim {
+        // A retained simulated cluster keeps fetching from it.
+        let alive = source.server().keep_alive();
+        cx.provider.cleanup.register_in_process(
+            format!("Git server {}", source.url()),
+            None,
+            None,
+            Box::new(move || {
+                Box::pin(async move {
+                    drop(alive);
+                    Ok(())
+                })
+            }),
+        );
+    }
     let mut target = Target::new(source);
 
     // A Terraform-made cluster shows its two halves, as its rebuild does:

@@ -66,7 +66,15 @@ async fn run_stages(cx: &Context) -> Result<Outcome> {
             source,
         })
     })?;
-    cx.provider.cleanup.register_dir(cx.dir().to_owned());
+    // A simulated cluster's folder (its kubeconfig, the repository it
+    // fetches) is of no use once gameday exits: retained, it goes with it.
+    if cx.scenario().cluster.provider == crate::scenario::model::Provider::Sim {
+        cx.provider
+            .cleanup
+            .register_dir_in_process(cx.dir().to_owned());
+    } else {
+        cx.provider.cleanup.register_dir(cx.dir().to_owned());
+    }
 
     let prepare::Prepared {
         mut target,

@@ -18,7 +18,7 @@ use super::context::Context;
 use super::repeat;
 use super::timeline::{Events, Timeline};
 use crate::clock::Clock;
-use crate::cluster::cleanup::Cleanup;
+use crate::cluster::cleanup::{Cleanup, Held};
 use crate::report::events::Event;
 use crate::report::stats;
 use crate::report::tree::{
@@ -85,6 +85,9 @@ pub struct Runner {
     options: RunOptions,
     events: Events,
     cancel: CancellationToken,
+    /// What `--retain` keeps serving in this process (simulated clusters,
+    /// their Git servers), for the caller to release.
+    held: Arc<std::sync::Mutex<Held>>,
 }
 
 impl Runner {
@@ -94,7 +97,16 @@ impl Runner {
             options,
             events,
             cancel,
+            held: Arc::default(),
         }
+    }
+
+    /// What the run retained that lives in this process (simulated
+    /// clusters and the Git servers they fetch from, with `--retain`):
+    /// serving until the caller releases it ([`Held::release`]), which
+    /// `gameday run` does on Ctrl-C. Empty without `--retain`.
+    pub fn take_held(&self) -> Held {
+        std::mem::take(&mut *self.held.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Runs every scenario; the report is complete even when interrupted
@@ -110,7 +122,7 @@ impl Runner {
         let run_dir = self.options.run_dir();
         // Held for the whole run: `gameday gc` leaves this run's folder and
         // clusters alone while it lasts.
-        let _lock = match crate::cluster::gc::lock_run_dir(&run_dir) {
+        let lock = match crate::cluster::gc::lock_run_dir(&run_dir) {
             Ok(lock) => Some(lock),
             Err(e) => {
                 tracing::warn!(dir = %run_dir.display(), error = %e, "could not lock the run folder; `gameday gc` may take it for a leftover");
@@ -134,6 +146,16 @@ impl Runner {
         let scenarios: Vec<ScenarioReport> = results.into_iter().flatten().collect();
         // The run folder is empty unless something was retained.
         let _ = std::fs::remove_dir(&run_dir);
+        {
+            // Held resources live in the run folder: it stays locked (safe
+            // from `gameday gc`) until they are released.
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            if !held.is_empty()
+                && let Some(lock) = lock
+            {
+                held.keep_with(Box::new(lock), run_dir.clone());
+            }
+        }
         let mut status = stats::run_status(&scenarios);
         if self.cancel.is_cancelled() {
             status = Status::Aborted;
@@ -294,6 +316,20 @@ impl Runner {
     /// not delete.
     async fn clean_up(&self, scenario: &str, index: u32, cleanup: &Cleanup) {
         let cleaned = cleanup.run(self.options.retain).await;
+        if !cleaned.held.is_empty() {
+            let reach = cleaned.held.reach();
+            self.events.send(Event::Notice {
+                scenario: Some(scenario.to_owned()),
+                text: format!(
+                    "{scenario} #{index}: retained (--retain), serving until gameday exits (Ctrl-C):\n  {}",
+                    reach.join("\n  ")
+                ),
+            });
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(cleaned.held);
+        }
         if !cleaned.retained.is_empty() {
             self.events.send(Event::Notice {
                 scenario: Some(scenario.to_owned()),

@@ -103,16 +103,44 @@ struct Shared {
     timeout: Duration,
 }
 
-/// A running server; stops when dropped. See the module docs.
+/// A running server; stops when dropped, unless a [`KeepAlive`] still
+/// holds it. See the module docs.
 #[derive(Debug)]
 pub struct GitServer {
     addr: SocketAddr,
     base: String,
     first: Option<String>,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    running: Arc<Running>,
+}
+
+/// The server's task; stopped when the last holder lets go.
+#[derive(Debug)]
+struct Running {
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     task: tokio::task::JoinHandle<()>,
 }
+
+impl Running {
+    fn stop(&self) {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+        self.task.abort();
+    }
+}
+
+/// Keeps a [`GitServer`] serving after its handle is dropped (a cluster
+/// retained with `--retain` still fetches from it); it stops when this is
+/// dropped too.
+#[derive(Debug, Clone)]
+pub struct KeepAlive(#[allow(dead_code, reason = "held for its Drop, never read")] Arc<Running>);
 
 impl GitServer {
     /// Starts a server with no repository yet (add them with [`GitServer::add`]).
@@ -163,8 +191,10 @@ impl GitServer {
             base: format!("http://{host}:{}", addr.port()),
             first: None,
             shared,
-            stop: Some(stop),
-            task,
+            running: Arc::new(Running {
+                stop: std::sync::Mutex::new(Some(stop)),
+                task,
+            }),
         })
     }
 
@@ -258,21 +288,18 @@ impl GitServer {
         self.addr
     }
 
-    /// Stops the server and waits until it has stopped accepting.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
+    /// A handle that keeps the server serving after this one is dropped.
+    pub fn keep_alive(&self) -> KeepAlive {
+        KeepAlive(self.running.clone())
     }
-}
 
-impl Drop for GitServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+    /// Stops the server and waits until it has stopped accepting (unless a
+    /// [`KeepAlive`] holds it: then it keeps serving).
+    pub async fn shutdown(self) {
+        if let Ok(mut running) = Arc::try_unwrap(self.running) {
+            running.stop();
+            let _ = (&mut running.task).await;
         }
-        self.task.abort();
     }
 }
 

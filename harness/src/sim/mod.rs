@@ -42,6 +42,7 @@
 pub mod apiserver;
 pub mod cluster;
 pub mod flux;
+pub mod from_source;
 pub mod storage;
 pub mod workloads;
 
@@ -94,6 +95,9 @@ pub enum Error {
     /// The control socket could not be served.
     #[error(transparent)]
     Control(#[from] apiserver::control::Error),
+    /// Bootstrapping from a repository failed (`sim serve --source`).
+    #[error("could not bootstrap the simulated cluster from its source")]
+    FromSource(#[source] Box<from_source::Error>),
     /// Waiting for a shutdown signal failed.
     #[error("could not install the signal handler")]
     Signal(#[source] std::io::Error),

@@ -4,4 +4,7 @@
 mod common;
 
 mod basics;
+mod retain;
 mod run;
+mod sim_source;
+mod url_source;

@@ -9,7 +9,7 @@ use crate::common::{fixtures, root};
 
 /// A catalogue scenario copied into `dir` (paths made absolute), with
 /// `edit` applied to its text.
-fn scenario_copy(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+pub(crate) fn scenario_copy(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
     let text =
         std::fs::read_to_string(root().join("scenarios").join(format!("{name}.yaml"))).unwrap();
     let text = text.replace("../fixtures", &fixtures().display().to_string());
@@ -18,15 +18,15 @@ fn scenario_copy(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> Pat
     file
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    tmp: tempfile::TempDir,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) tmp: tempfile::TempDir,
 }
 
 /// Runs `gameday run` with a private TMPDIR (to check what is left in it).
-fn gameday_run(args: &[&str], out: &Path) -> Run {
+pub(crate) fn gameday_run(args: &[&str], out: &Path) -> Run {
     let tmp = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .arg("run")
@@ -49,7 +49,7 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn left_in(tmp: &Path) -> Vec<PathBuf> {
+pub(crate) fn left_in(tmp: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(tmp)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -7,8 +7,8 @@
 
 use crate::scenario::model::{Scenario, SimProfile};
 use crate::sim::Profile;
-use crate::sim::flux::FluxOptions;
 use crate::sim::flux::tofu::TerraformOptions;
+use crate::sim::flux::{FluxEmulation, FluxOptions};
 use crate::sim::{SimCluster, SimOptions};
 
 use crate::cluster::{Backend, Cluster, Context, Error, Result};
@@ -78,16 +78,20 @@ pub(in crate::cluster) async fn create(
             name: name.to_owned(),
             message: e.to_string(),
         })?;
+    // The entry owns the Flux emulation: retained (`--retain`), the
+    // cluster keeps reconciling, its clock at wall pace, until gameday
+    // exits.
+    let flux = std::sync::Arc::new(std::sync::Mutex::new(Some(flux)));
+    let held = flux.clone();
     let handle = sim.clone();
-    let token = cx.cleanup.register(
+    let clock = cx.clock.clone();
+    let token = cx.cleanup.register_in_process(
         format!("simulated cluster {name}"),
-        Some(format!(
-            "export KUBECONFIG={} (serves until gameday exits)",
-            kubeconfig.display()
-        )),
+        Some(format!("export KUBECONFIG={}", kubeconfig.display())),
+        Some(Box::new(move || clock.follow_wall())),
         Box::new(move || {
             Box::pin(async move {
-                destroy(&handle).await;
+                destroy(&handle, &held).await;
                 Ok(())
             })
         }),
@@ -98,12 +102,22 @@ pub(in crate::cluster) async fn create(
         client,
         clock: cx.clock.clone(),
         cleanup: Some(token),
-        backend: Backend::Sim(sim, Some(flux)),
+        backend: Backend::Sim(sim, flux),
     })
 }
 
-/// Destroys a simulated cluster: its state is gone and its API stops.
-pub(in crate::cluster) async fn destroy(sim: &SimCluster) {
+/// The Flux emulation of a simulated cluster, shared by the cluster and
+/// its cleanup entry: a retained cluster (`--retain`) keeps reconciling
+/// after the drill dropped its handle.
+pub(in crate::cluster) type SharedFlux = std::sync::Arc<std::sync::Mutex<Option<FluxEmulation>>>;
+
+/// Destroys a simulated cluster: its Flux emulation stops, its state is
+/// gone and its API stops.
+pub(in crate::cluster) async fn destroy(sim: &SimCluster, flux: &SharedFlux) {
+    let emulation = flux.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(f) = emulation {
+        f.stop();
+    }
     sim.destroy();
     sim.shutdown().await;
 }

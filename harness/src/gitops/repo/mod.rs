@@ -30,6 +30,7 @@ mod error;
 mod fixture;
 mod git;
 mod history;
+mod pushable;
 mod remote;
 mod revision;
 
@@ -41,6 +42,7 @@ pub use change::Change;
 pub use error::{Error, Result};
 pub use git::{CommitDates, GitSettings, Identity};
 pub use history::CommitInfo;
+pub use pushable::{PushRefused, local_path, push_refusal};
 pub use remote::ls_remote;
 pub use revision::{GitRef, Revision};
 

@@ -73,3 +73,24 @@ pub struct SecretSource {
     /// Data key.
     pub key: String,
 }
+
+impl Default for FluxSettings {
+    /// A scenario's defaults: no manifests file, interval 1m.
+    fn default() -> Self {
+        FluxSettings {
+            manifests: None,
+            interval: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for DirectSettings {
+    /// A scenario's defaults: interval 1m, prune, 16 at once.
+    fn default() -> Self {
+        DirectSettings {
+            interval: std::time::Duration::from_secs(60),
+            prune: true,
+            concurrency: 16,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `gameday sim serve` as a library function: start a cluster, write its
-//! kubeconfig, serve until SIGINT/SIGTERM, clean up.
+//! kubeconfig, bootstrap it from a repository when asked
+//! ([`crate::sim::from_source`]), serve until SIGINT/SIGTERM, clean up.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use tracing::info;
 use super::control::ControlServer;
 use crate::sim::cluster::{SimCluster, SimOptions};
 use crate::sim::flux::FluxOptions;
+use crate::sim::from_source::{self, FromSource};
 use crate::sim::{Error, Result};
 
 /// The kubeconfig path used when none is given: `./sim-<name>.kubeconfig`.
@@ -26,23 +28,37 @@ pub struct Serving<'a> {
     /// Run the Flux emulation: `GitRepository` and `Kustomization` objects
     /// are reconciled once Flux's install manifests are applied.
     pub flux: bool,
+    /// Bootstrap the cluster from this repository before it is ready (the
+    /// Flux emulation runs too).
+    pub source: Option<&'a FromSource>,
+}
+
+/// What [`serve`] announces once the cluster is ready.
+#[derive(Debug, Clone, Copy)]
+pub struct Ready<'a> {
+    /// The kubeconfig written.
+    pub kubeconfig: &'a Path,
+    /// With a source: what is Ready (`3 Kustomization(s) Ready at main@sha1:…`).
+    pub bootstrapped: Option<&'a str>,
 }
 
 /// Serves a simulated cluster until SIGINT or SIGTERM.
 ///
-/// Once the API accepts requests and the kubeconfig (mode 0600) is
-/// written, `on_ready` is called once with its path (the CLI prints
-/// `ready: kubeconfig written to PATH`). On exit the kubeconfig and the
-/// control socket are removed.
+/// Once the API accepts requests, the kubeconfig (mode 0600) is written
+/// and — with a source — every Kustomization is Ready (or the direct
+/// applier's first apply succeeded), `on_ready` is called once (the CLI
+/// prints `ready: kubeconfig written to PATH`). On exit the kubeconfig,
+/// the control socket and the source's scratch copy are removed.
 ///
 /// # Errors
 /// The cluster or the Flux emulation could not start (e.g. the port is
-/// taken), the kubeconfig or the control socket could not be written, or
-/// the signal handlers could not be installed.
+/// taken), the kubeconfig or the control socket could not be written, the
+/// signal handlers could not be installed, or the bootstrap from the
+/// source failed ([`Error::FromSource`]; nothing is left serving).
 pub async fn serve(
     options: SimOptions,
     serving: Serving<'_>,
-    on_ready: impl FnOnce(&Path),
+    on_ready: impl FnOnce(Ready<'_>),
 ) -> Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(Error::Signal)?;
@@ -52,7 +68,7 @@ pub async fn serve(
             .control
             .map(|path| ControlServer::start(cluster.clone(), path))
             .transpose()?;
-        let flux = if serving.flux {
+        let flux = if serving.flux || serving.source.is_some() {
             Some(
                 cluster
                     .enable_flux(FluxOptions::default())
@@ -71,13 +87,13 @@ pub async fn serve(
             return Err(e);
         }
     };
-    let result = run(&cluster, serving.kubeconfig, on_ready, async {
+    let stop = async {
         tokio::select! {
             _ = interrupt.recv() => "SIGINT",
             _ = terminate.recv() => "SIGTERM",
         }
-    })
-    .await;
+    };
+    let result = run(&cluster, serving, on_ready, stop).await;
     drop(extras);
     cluster.shutdown().await;
     result
@@ -85,17 +101,42 @@ pub async fn serve(
 
 async fn run(
     cluster: &SimCluster,
-    kubeconfig: &Path,
-    on_ready: impl FnOnce(&Path),
+    serving: Serving<'_>,
+    on_ready: impl FnOnce(Ready<'_>),
     stop: impl std::future::Future<Output = &'static str>,
 ) -> Result<()> {
+    let kubeconfig = serving.kubeconfig;
     cluster.write_kubeconfig(kubeconfig)?;
     info!(url = %cluster.url(), kubeconfig = %kubeconfig.display(), "simulated cluster serving");
-    on_ready(kubeconfig);
-    let why = stop.await;
-    info!(signal = why, "stopping the simulated cluster");
+    tokio::pin!(stop);
+    let result = async {
+        let Some(from) = serving.source else {
+            on_ready(Ready {
+                kubeconfig,
+                bootstrapped: None,
+            });
+            return Ok(Some(stop.as_mut().await));
+        };
+        let bootstrapped = tokio::select! {
+            b = from_source::bootstrap(cluster, from, kubeconfig) => {
+                b.map_err(|e| Error::FromSource(Box::new(e)))?
+            }
+            why = stop.as_mut() => return Ok(Some(why)),
+        };
+        on_ready(Ready {
+            kubeconfig,
+            bootstrapped: Some(&bootstrapped.summary),
+        });
+        let why = stop.as_mut().await;
+        bootstrapped.shutdown().await;
+        Ok(Some(why))
+    }
+    .await;
+    if let Ok(Some(why)) = &result {
+        info!(signal = why, "stopping the simulated cluster");
+    }
     if let Err(e) = std::fs::remove_file(kubeconfig) {
         tracing::warn!(kubeconfig = %kubeconfig.display(), error = %e, "could not remove the kubeconfig");
     }
-    Ok(())
+    result.map(|_| ())
 }

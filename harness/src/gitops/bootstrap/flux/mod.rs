@@ -10,6 +10,7 @@
 //! and the simulator's emulated controllers reconcile (the simulator starts
 //! them; this layer does not know it).
 
+pub mod all_ready;
 pub mod control;
 pub mod install;
 pub mod sync;
