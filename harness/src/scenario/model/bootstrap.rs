@@ -85,12 +85,14 @@ impl Default for FluxSettings {
 }
 
 impl Default for DirectSettings {
-    /// A scenario's defaults: interval 1m, prune, 16 at once.
+    /// A scenario's defaults: interval 1m, prune, 16 at once, namespace
+    /// `default` (as `kubectl apply`).
     fn default() -> Self {
         DirectSettings {
             interval: std::time::Duration::from_secs(60),
             prune: true,
             concurrency: 16,
+            namespace: DEFAULT_NAMESPACE.to_owned(),
         }
     }
 }
