@@ -8,6 +8,9 @@
 //! - [`mod@render`]: a path of a source turned into Kubernetes objects, with
 //!   `kubectl kustomize` when the path has a `kustomization.yaml`, or as
 //!   plain YAML files otherwise, as Flux's kustomize-controller does.
+//! - [`tree`]: a path rendered as Flux would apply it, following the
+//!   Flux Kustomizations of the same source into their paths, every
+//!   object with its file and the Kustomization that applies it.
 //! - [`serve`]: a local repository served read-only over Git smart HTTP
 //!   (`git http-backend`), so that real Flux and the simulator's emulated
 //!   source controller can fetch it from an `http://` URL.
@@ -38,6 +41,7 @@ pub mod render;
 pub mod repo;
 pub mod serve;
 pub mod synth;
+pub mod tree;
 pub mod yaml;
 
 pub use render::{Object, Provenance, Rendered, render};

@@ -60,7 +60,8 @@ fn defaults_are_applied() {
         SimSettings {
             profile: SimProfile::Kind,
             nodes: 3,
-            seed: 1
+            seed: 1,
+            images: Vec::new(),
         }
     );
     assert_eq!(s.source.reference.branch.as_deref(), Some("main"));

@@ -45,6 +45,7 @@
 
 pub mod activity;
 pub mod artifacts;
+pub mod coverage;
 pub mod kustomize;
 pub mod reconcile;
 pub mod runner;

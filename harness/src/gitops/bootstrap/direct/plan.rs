@@ -9,17 +9,12 @@
 //! as Flux would, recursively. Kustomizations of other sources are applied
 //! as objects (and fail without Flux's CRDs, naming themselves).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-use serde_json::Value;
 
 use crate::gitops::apply::Manifest;
 use crate::gitops::bootstrap::flux::sync;
-use crate::gitops::render::{self, RenderOptions};
-
-/// The deepest nesting of Kustomizations followed.
-const MAX_DEPTH: usize = 8;
+use crate::gitops::render::RenderOptions;
+use crate::gitops::tree;
 
 /// One batch of the plan: the objects of one path, applied together.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,157 +27,33 @@ pub struct Unit {
     pub target_namespace: Option<String>,
 }
 
-fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
-    v.pointer(ptr)
-        .and_then(Value::as_str)
-        .filter(|x| !x.is_empty())
-}
-
-fn follows_this_source(m: &Manifest) -> bool {
-    let o = &m.object;
-    o["kind"] == "Kustomization"
-        && s(o, "/apiVersion").is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
-        && s(o, "/spec/sourceRef/kind").unwrap_or("GitRepository") == "GitRepository"
-        && s(o, "/spec/sourceRef/name") == Some(sync::NAME)
-}
-
-/// Orders Kustomizations so that dependencies come first (by name; a cycle
-/// or an unknown dependency keeps the original order).
-fn by_dependencies(ks: Vec<Manifest>) -> Vec<Manifest> {
-    let names: BTreeMap<String, usize> = ks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, k)| Some((s(&k.object, "/metadata/name")?.to_owned(), i)))
-        .collect();
-    let mut done = BTreeSet::new();
-    let mut order = Vec::new();
-    fn visit(
-        i: usize,
-        ks: &[Manifest],
-        names: &BTreeMap<String, usize>,
-        done: &mut BTreeSet<usize>,
-        path: &mut BTreeSet<usize>,
-        order: &mut Vec<usize>,
-    ) {
-        if done.contains(&i) || !path.insert(i) {
-            return;
-        }
-        if let Some(deps) = ks[i]
-            .object
-            .pointer("/spec/dependsOn")
-            .and_then(Value::as_array)
-        {
-            for d in deps {
-                if let Some(&j) = d
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .and_then(|n| names.get(n))
-                {
-                    visit(j, ks, names, done, path, order);
-                }
-            }
-        }
-        path.remove(&i);
-        if done.insert(i) {
-            order.push(i);
-        }
-    }
-    for i in 0..ks.len() {
-        visit(i, &ks, &names, &mut done, &mut BTreeSet::new(), &mut order);
-    }
-    let mut slots: Vec<Option<Manifest>> = ks.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
-}
-
 /// Renders `path` of the checkout at `root` into units (see the module
-/// docs).
+/// docs; the walk is [`tree::scan`]'s).
 ///
 /// # Errors
 /// The first rendering error, prefixed with the Kustomization it belongs
 /// to.
 pub async fn plan(root: &Path, path: &str, opts: &RenderOptions) -> Result<Vec<Unit>, String> {
-    let mut units = Vec::new();
-    let mut seen = BTreeSet::new();
-    let label = if path.trim_start_matches("./").is_empty() {
-        "./".to_owned()
-    } else {
-        format!("./{}", path.trim_start_matches("./"))
-    };
-    expand(root, path, label, None, opts, 0, &mut seen, &mut units).await?;
-    Ok(units)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn expand<'a>(
-    root: &'a Path,
-    path: &'a str,
-    label: String,
-    target_namespace: Option<String>,
-    opts: &'a RenderOptions,
-    depth: usize,
-    seen: &'a mut BTreeSet<String>,
-    units: &'a mut Vec<Unit>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-    Box::pin(async move {
-        let key = path
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_owned();
-        if depth > MAX_DEPTH || !seen.insert(key) {
-            return Ok(());
+    let scanned = tree::scan(root, path, sync::NAME, opts).await;
+    let mut units = Vec::with_capacity(scanned.units.len());
+    for unit in scanned.units {
+        if let Some(e) = &unit.error {
+            return Err(format!(
+                "{}: {}",
+                unit.label,
+                crate::error_chain::one_line(e)
+            ));
         }
-        let rendered = render::render_with(root, path, opts)
-            .await
-            .map_err(|e| format!("{label}: {}", crate::error_chain::one_line(&e)))?;
-        let (ks, others): (Vec<Manifest>, Vec<Manifest>) = rendered
-            .objects
-            .into_iter()
-            .map(Manifest::from)
-            .partition(follows_this_source);
         units.push(Unit {
-            label,
-            manifests: others,
-            target_namespace,
+            label: unit.label,
+            manifests: unit
+                .objects
+                .into_iter()
+                .filter(|o| !tree::follows(&o.manifest, sync::NAME))
+                .map(Manifest::from)
+                .collect(),
+            target_namespace: unit.target_namespace,
         });
-        for k in by_dependencies(ks) {
-            let name = s(&k.object, "/metadata/name").unwrap_or("?").to_owned();
-            let sub = s(&k.object, "/spec/path").unwrap_or("./").to_owned();
-            let target = s(&k.object, "/spec/targetNamespace").map(str::to_owned);
-            let label = format!("Kustomization/{name} ({sub})");
-            expand(root, &sub, label, target, opts, depth + 1, seen, units).await?;
-        }
-        Ok(())
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn k(name: &str, deps: &[&str]) -> Manifest {
-        let deps: Vec<Value> = deps.iter().map(|d| json!({"name": d})).collect();
-        Manifest::new(
-            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": name}, "spec": {"dependsOn": deps, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}),
-        )
     }
-
-    #[test]
-    fn dependencies_come_first() {
-        let ordered = by_dependencies(vec![
-            k("apps", &["infra"]),
-            k("infra", &["crds"]),
-            k("crds", &[]),
-            k("lone", &[]),
-        ]);
-        let names: Vec<&str> = ordered
-            .iter()
-            .map(|m| m.object["metadata"]["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["crds", "infra", "apps", "lone"]);
-        let cyclic = by_dependencies(vec![k("a", &["b"]), k("b", &["a"])]);
-        assert_eq!(cyclic.len(), 2);
-        assert!(follows_this_source(&k("x", &[])));
-    }
+    Ok(units)
 }
