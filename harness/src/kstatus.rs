@@ -457,4 +457,34 @@ mod tests {
             "conditions": [{"type": "Ready", "status": "False", "reason": "Broken"}]}});
         assert!(health(&cr).is_failed());
     }
+
+    #[test]
+    fn flux_objects_are_healthy_only_ready_at_their_generation() {
+        let hr = |status: Value| {
+            json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                "metadata": {"name": "podinfo", "generation": 2}, "status": status})
+        };
+        let ready = json!([{"type": "Ready", "status": "True", "reason": "InstallSucceeded"}]);
+        // Stored, never reconciled: no condition at all.
+        let bare = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "generation": 1}, "spec": {}});
+        assert!(is_flux_object(&bare));
+        let h = health(&bare);
+        assert!(
+            matches!(&h, Health::InProgress(m) if m.contains("no Ready condition")),
+            "{h:?}"
+        );
+        // Ready, but for an older generation, or without observedGeneration.
+        assert!(!health(&hr(json!({"observedGeneration": 1, "conditions": ready}))).is_ready());
+        assert!(!health(&hr(json!({"conditions": ready}))).is_ready());
+        assert!(health(&hr(json!({"observedGeneration": 2, "conditions": ready}))).is_ready());
+        let failed = json!([{"type": "Ready", "status": "False", "reason": "InstallFailed", "message": "boom"}]);
+        assert!(health(&hr(json!({"observedGeneration": 2, "conditions": failed}))).is_failed());
+        let waiting = json!([{"type": "Ready", "status": "False", "reason": "DependencyNotReady"}]);
+        assert!(!health(&hr(json!({"observedGeneration": 2, "conditions": waiting}))).is_failed());
+        // Other groups keep kstatus's rule: no conditions, current.
+        let widget =
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
+        assert!(!is_flux_object(&widget) && health(&widget).is_ready());
+    }
 }

@@ -6,4 +6,5 @@ mod common;
 mod catalogue;
 mod observer;
 mod support;
+mod truthful;
 mod verdicts;
