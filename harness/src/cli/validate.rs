@@ -48,7 +48,7 @@ fn print_preflight(p: &Preflight, indent: &str) -> bool {
         println!("{indent}does not render: {e}");
     }
     for f in &p.findings {
-        println!("{indent}not emulated: {f}");
+        println!("{indent}{f}");
     }
     p.findings.is_empty() && p.render_errors.is_empty()
 }
@@ -123,7 +123,7 @@ fn files(args: &Args) -> u8 {
                         unsupported += 1;
                         println!("UNSUP {}", file.display());
                         for f in &p.findings {
-                            println!("      not emulated: {f}");
+                            println!("      {f}");
                         }
                     }
                     // Render errors and unreachable sources are the

@@ -68,11 +68,13 @@ fn validate_source_lists_findings_and_exits_1() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("not emulated: clusters/dev/apps.yaml:1: Kustomization/flux-system/apps: spec.patches is not emulated"),
+        out.contains(
+            "clusters/dev/apps.yaml:1: Kustomization/flux-system/apps: spec.patches is not emulated"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("not emulated: apps/canary.yaml:1: Canary/default/web: kind Canary (flagger.app/v1beta1) is not emulated (Flagger reconciles it"),
+        out.contains("apps/canary.yaml:1: Canary/default/web: kind Canary (flagger.app/v1beta1) is not emulated: Flagger reconciles it, the simulator only stores it; drill it on kind with real Flux (provider: kind), or remove it"),
         "{out}"
     );
     assert!(

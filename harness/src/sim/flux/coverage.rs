@@ -29,7 +29,7 @@ use crate::gitops::render::Object;
 use crate::gitops::tree::{Tree, Unit};
 
 /// What to do about a finding, whatever it is.
-pub const FIX: &str = "drill this source on kind with real Flux (spec.cluster.provider: kind), or remove it from the path";
+pub const FIX: &str = "drill it on kind with real Flux (provider: kind), or remove it";
 
 /// A kind the simulator stores but no emulated controller reconciles.
 #[derive(Debug, Clone, Copy)]
@@ -213,7 +213,7 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {}: {} is not emulated ({}); {FIX}",
+            "{}: {}: {} is not emulated: {}; {FIX}",
             self.file, self.object, self.construct, self.consequence
         )
     }
@@ -265,7 +265,7 @@ pub fn findings(unit: &Unit, o: &Object) -> Vec<Finding> {
         return vec![found(
             format!("kind {} ({})", o.kind(), o.api_version()),
             format!(
-                "{} reconciles it on a real cluster; the simulator only stores it",
+                "{} reconciles it, the simulator only stores it",
                 k.controller
             ),
         )];
@@ -276,7 +276,7 @@ pub fn findings(unit: &Unit, o: &Object) -> Vec<Finding> {
         .map(|f| {
             found(
                 format!("spec.{}", f.field),
-                format!("Flux {}; the simulator ignores it", f.does),
+                format!("Flux {}, the simulator ignores it", f.does),
             )
         })
         .collect()
@@ -326,7 +326,7 @@ mod tests {
         let f = findings(&unit(), &hr);
         assert_eq!(f.len(), 1);
         let line = f[0].to_string();
-        assert!(line.starts_with("apps/x.yaml:3: HelmRelease/apps/podinfo: kind HelmRelease (helm.toolkit.fluxcd.io/v2) is not emulated (Flux's helm-controller reconciles it"), "{line}");
+        assert!(line.starts_with("apps/x.yaml:3: HelmRelease/apps/podinfo: kind HelmRelease (helm.toolkit.fluxcd.io/v2) is not emulated: Flux's helm-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
         assert!(line.ends_with(FIX));
         let canary = object(
             json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "c"}}),
@@ -356,7 +356,7 @@ mod tests {
         let f = findings(&unit(), &ks);
         let constructs: Vec<&str> = f.iter().map(|f| f.construct.as_str()).collect();
         assert_eq!(constructs, ["spec.kubeConfig", "spec.patches"]);
-        assert!(f[0].to_string().contains("Kustomization/flux-system/apps: spec.kubeConfig is not emulated (Flux applies to another cluster"));
+        assert!(f[0].to_string().contains("Kustomization/flux-system/apps: spec.kubeConfig is not emulated: Flux applies to another cluster, the simulator ignores it;"));
         let git = object(
             json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
             "metadata": {"name": "r"}, "spec": {"url": "https://x", "ignore": "/*\n!/deploy", "secretRef": {"name": "auth"}}}),
