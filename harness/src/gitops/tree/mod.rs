@@ -168,16 +168,19 @@ fn dot_path(path: &str) -> String {
 pub async fn scan(root: &Path, path: &str, source: &str, opts: &RenderOptions) -> Tree {
     let mut tree = Tree::default();
     let mut seen = BTreeSet::new();
+    // (label, path as written, applied by, targetNamespace, depth)
     let mut queue: Vec<(String, String, Option<AppliedBy>, Option<String>, usize)> =
-        vec![(dot_path(path), dot_path(path), None, None, 0)];
+        vec![(dot_path(path), path.to_owned(), None, None, 0)];
     // Depth-first in apply order: a unit's Kustomizations are scanned
     // right after it, before its siblings.
-    while let Some((label, path, applied_by, target_namespace, depth)) = queue.pop() {
+    while let Some((label, written, applied_by, target_namespace, depth)) = queue.pop() {
+        let path = dot_path(&written);
         let key = path.trim_start_matches("./").to_owned();
         if depth > MAX_DEPTH || !seen.insert(key) {
             continue;
         }
-        let (objects, error) = match render::render_with(root, &path, opts).await {
+        // Rendered as written: errors quote the path the user wrote.
+        let (objects, error) = match render::render_with(root, &written, opts).await {
             Ok(r) => (r.objects, None),
             Err(e) => (Vec::new(), Some(e)),
         };
@@ -188,14 +191,14 @@ pub async fn scan(root: &Path, path: &str, source: &str, opts: &RenderOptions) -
         let mut children: Vec<_> = by_dependencies(followed, |o| &o.manifest)
             .into_iter()
             .map(|k| {
-                let sub = dot_path(s(&k.manifest, "/spec/path").unwrap_or("./"));
+                let sub = s(&k.manifest, "/spec/path").unwrap_or("./").to_owned();
                 let by = AppliedBy {
                     namespace: k.namespace().unwrap_or_default().to_owned(),
                     name: k.name().to_owned(),
                     source: k.source.clone(),
                 };
                 let target = s(&k.manifest, "/spec/targetNamespace").map(str::to_owned);
-                let label = format!("Kustomization/{} ({sub})", k.name());
+                let label = format!("Kustomization/{} ({})", k.name(), dot_path(&sub));
                 (label, sub, Some(by), target, depth + 1)
             })
             .collect();
