@@ -3,7 +3,9 @@
 //! against what the simulator emulates ([`crate::sim::flux::coverage`]).
 //! A source with findings is not drilled on the simulator: its verdict is
 //! `unsupported`, with one line per construct. Providers that run real
-//! Flux (kind, existing, terraform) need no preflight.
+//! Flux (kind, existing, terraform) need no preflight. The images the
+//! source references are what the simulated registry holds, with those
+//! the scenario lists.
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +44,9 @@ pub struct Preflight {
     pub objects: usize,
     /// Paths scanned (the source path and the Kustomizations followed).
     pub units: usize,
+    /// The container images the source references: the simulated
+    /// registry holds them for the whole drill.
+    pub images: Vec<String>,
 }
 
 impl Preflight {
@@ -75,6 +80,7 @@ pub async fn scan_checkout(root: &Path, path: &str) -> Preflight {
             .collect(),
         objects: tree.units.iter().map(|u| u.objects.len()).sum(),
         units: tree.units.len(),
+        images: tree.images().into_iter().collect(),
     }
 }
 

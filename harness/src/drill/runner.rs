@@ -161,9 +161,9 @@ impl Runner {
             scenario: s.name.clone(),
             repeats,
         });
-        let unsupported = match s.cluster.provider {
+        let (unsupported, images) = match s.cluster.provider {
             Provider::Sim => self.preflight(&s, run_dir).await,
-            _ => None,
+            _ => (None, Vec::new()),
         };
         let s = Arc::new(s);
         let mut reports = Vec::new();
@@ -171,8 +171,9 @@ impl Runner {
             if self.cancel.is_cancelled() {
                 break;
             }
+            let registry = Contents::with_images(s.cluster.sim.images.iter().chain(&images));
             let report = self
-                .repeat(s.clone(), index, run_dir, unsupported.clone())
+                .repeat(s.clone(), index, run_dir, unsupported.clone(), registry)
                 .await;
             self.events.send(Event::RepeatFinished {
                 scenario: s.name.clone(),
@@ -204,30 +205,35 @@ impl Runner {
     }
 
     /// The simulator's preflight ([`preflight`]): the verdict's message
-    /// when the source uses what the simulator does not emulate. A source
-    /// that cannot be scanned is left to the drill, whose preparation
-    /// reports it.
-    async fn preflight(&self, s: &Scenario, run_dir: &std::path::Path) -> Option<String> {
+    /// when the source uses what the simulator does not emulate, and the
+    /// images the source references. A source that cannot be scanned is
+    /// left to the drill, whose preparation reports it.
+    async fn preflight(
+        &self,
+        s: &Scenario,
+        run_dir: &std::path::Path,
+    ) -> (Option<String>, Vec<String>) {
         let scratch = run_dir.join(format!("{}-preflight", s.name));
         let result = preflight::scenario(s, &scratch).await;
         let _ = std::fs::remove_dir_all(&scratch);
         match result {
-            Ok(p) => p.unsupported(),
+            Ok(p) => (p.unsupported(), p.images),
             Err(e) => {
                 tracing::debug!(scenario = %s.name, error = %crate::error_chain::one_line(&e), "preflight skipped");
-                None
+                (None, Vec::new())
             }
         }
     }
 
-    /// One repeat; `unsupported` (the preflight's findings) reports it
-    /// without starting anything.
+    /// One repeat, pulling from `registry`; `unsupported` (the
+    /// preflight's findings) reports it without starting anything.
     async fn repeat(
         &self,
         s: Arc<Scenario>,
         index: u32,
         run_dir: &std::path::Path,
         unsupported: Option<String>,
+        registry: Contents,
     ) -> RepeatReport {
         let base_seed = self.options.seed.unwrap_or(s.cluster.sim.seed);
         // Repeats differ in seed (so percentiles mean something); the
@@ -256,7 +262,7 @@ impl Runner {
                 cleanup: cleanup.clone(),
                 confirmed: self.options.confirmed,
                 tools: crate::process::Tools::default(),
-                images: Contents::with_images(&s.cluster.sim.images),
+                images: registry,
             },
         };
         let wall = Instant::now();

@@ -81,6 +81,40 @@ impl Tree {
             .flat_map(|u| u.objects.iter().map(move |o| (u, o)))
     }
 
+    /// Every container image the objects reference (`image` of the
+    /// `containers`, `initContainers` and `ephemeralContainers` of any
+    /// pod spec or template, in any kind), as written.
+    pub fn images(&self) -> BTreeSet<String> {
+        fn walk(v: &Value, out: &mut BTreeSet<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, child) in m {
+                        if matches!(
+                            k.as_str(),
+                            "containers" | "initContainers" | "ephemeralContainers"
+                        ) && let Some(list) = child.as_array()
+                        {
+                            out.extend(
+                                list.iter()
+                                    .filter_map(|c| c.get("image")?.as_str())
+                                    .filter(|i| !i.is_empty())
+                                    .map(str::to_owned),
+                            );
+                        }
+                        walk(child, out);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = BTreeSet::new();
+        for (_, o) in self.objects() {
+            walk(&o.manifest, &mut out);
+        }
+        out
+    }
+
     /// The units that did not render.
     pub fn errors(&self) -> impl Iterator<Item = (&Unit, &render::Error)> {
         self.units
@@ -296,6 +330,21 @@ mod tests {
             by.source.file,
             std::path::PathBuf::from("clusters/dev/apps.yaml")
         );
+        assert!(tree.images().is_empty());
+        write(
+            root,
+            "apps/job.yaml",
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: backup}\nspec:\n  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers: [{name: i, image: busybox:1.36}]\n          containers: [{name: c, image: ghcr.io/acme/backup:2.1}]\n",
+        );
+        let tree = scan(
+            root,
+            "clusters/dev",
+            "flux-system",
+            &RenderOptions::default(),
+        )
+        .await;
+        let images: Vec<String> = tree.images().into_iter().collect();
+        assert_eq!(images, ["busybox:1.36", "ghcr.io/acme/backup:2.1"]);
         let (unit, cm) = tree
             .objects()
             .find(|(_, o)| o.kind() == "ConfigMap")

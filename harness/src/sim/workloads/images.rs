@@ -10,13 +10,14 @@
 //! (`nginx` → `docker.io/library/nginx:latest`).
 //!
 //! The contents behave like a registry nobody pushes to during a drill.
-//! While they are *open* (before the disaster) every reference pulls and is
-//! remembered: the images the source deploys exist, since the cluster being
-//! drilled runs them. [`Contents::seal`] closes them (a drill seals at the
-//! disaster): from then on only the remembered images and those listed
-//! (`spec.cluster.sim.images`) pull, and a reference nobody pushed — a bad
-//! commit's `app:v9.9.9` — fails as a real registry fails it. Every cluster
-//! of a drill shares one [`Contents`], as they would share one registry.
+//! They start with the images listed (a drill lists those its source
+//! references and the scenario's `spec.cluster.sim.images`). While they
+//! are *open* (before the disaster) every other reference pulls too and is
+//! remembered: the cluster being drilled runs it. [`Contents::seal`] closes
+//! them (a drill seals at the disaster): from then on only the images held
+//! pull, and a reference nobody pushed — a bad commit's `app:v9.9.9` —
+//! fails as a real registry fails it. Every cluster of a drill shares one
+//! [`Contents`], as they would share one registry.
 //!
 //! Each node caches what it pulled: the first pull of an image on a node
 //! takes the profile's `image_pull` latency (jittered per node and image),
