@@ -151,3 +151,36 @@ async fn a_bad_commit_to_a_tag_nobody_has_is_detected_and_reverted() {
         "{said}"
     );
 }
+
+/// The same bad commit to a tag the scenario lists in `sim.images`: the
+/// registry has it, the rollout succeeds, so there is no failure to
+/// detect — the drill says so instead of passing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_listed_in_sim_images_pulls_after_the_disaster() {
+    let mut s = catalogue("bad-commit");
+    use gameday::scenario::model::{Fault, FileChange};
+    let tag = "ghcr.io/stefanprodan/podinfo:6.9.0";
+    let Fault::BadCommit {
+        change: FileChange::Set { fields, .. },
+        ..
+    } = &mut s.disaster[0]
+    else {
+        panic!("bad-commit's fault sets fields");
+    };
+    for v in fields.values_mut() {
+        *v = serde_json::json!(tag);
+    }
+    s.cluster.sim.images = vec![tag.to_owned()];
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    let said = format!("{}{:?}", serde_json::to_string(&r.phases).unwrap(), r.error);
+    assert!(
+        !said.contains("ErrImagePull") && !said.contains("ImagePullBackOff"),
+        "{said}"
+    );
+    assert_ne!(
+        r.status,
+        Status::Passed,
+        "nothing broke, so nothing was detected: {said}"
+    );
+}
