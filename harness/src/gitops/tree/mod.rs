@@ -196,53 +196,74 @@ fn dot_path(path: &str) -> String {
     }
 }
 
+/// A path waiting to be scanned.
+struct Pending {
+    label: String,
+    /// As written (in the scan's argument or a `spec.path`).
+    written: String,
+    applied_by: Option<AppliedBy>,
+    target_namespace: Option<String>,
+    depth: usize,
+}
+
+/// The Kustomizations of `objects` that the scan follows, as pending
+/// paths in apply order.
+fn children(objects: &[Object], source: &str, depth: usize) -> Vec<Pending> {
+    let followed: Vec<&Object> = objects
+        .iter()
+        .filter(|o| follows(&o.manifest, source))
+        .collect();
+    by_dependencies(followed, |o| &o.manifest)
+        .into_iter()
+        .map(|k| {
+            let written = s(&k.manifest, "/spec/path").unwrap_or("./").to_owned();
+            Pending {
+                label: format!("Kustomization/{} ({})", k.name(), dot_path(&written)),
+                written,
+                applied_by: Some(AppliedBy {
+                    namespace: k.namespace().unwrap_or_default().to_owned(),
+                    name: k.name().to_owned(),
+                    source: k.source.clone(),
+                }),
+                target_namespace: s(&k.manifest, "/spec/targetNamespace").map(str::to_owned),
+                depth: depth + 1,
+            }
+        })
+        .collect()
+}
+
 /// Scans `path` of the checkout at `root`, following the Kustomizations of
 /// the source named `source` (see the module docs). Never fails: a path
 /// that does not render is a unit with its error.
 pub async fn scan(root: &Path, path: &str, source: &str, opts: &RenderOptions) -> Tree {
     let mut tree = Tree::default();
     let mut seen = BTreeSet::new();
-    // (label, path as written, applied by, targetNamespace, depth)
-    let mut queue: Vec<(String, String, Option<AppliedBy>, Option<String>, usize)> =
-        vec![(dot_path(path), path.to_owned(), None, None, 0)];
+    let mut queue = vec![Pending {
+        label: dot_path(path),
+        written: path.to_owned(),
+        applied_by: None,
+        target_namespace: None,
+        depth: 0,
+    }];
     // Depth-first in apply order: a unit's Kustomizations are scanned
     // right after it, before its siblings.
-    while let Some((label, written, applied_by, target_namespace, depth)) = queue.pop() {
-        let path = dot_path(&written);
+    while let Some(p) = queue.pop() {
+        let path = dot_path(&p.written);
         let key = path.trim_start_matches("./").to_owned();
-        if depth > MAX_DEPTH || !seen.insert(key) {
+        if p.depth > MAX_DEPTH || !seen.insert(key) {
             continue;
         }
         // Rendered as written: errors quote the path the user wrote.
-        let (objects, error) = match render::render_with(root, &written, opts).await {
+        let (objects, error) = match render::render_with(root, &p.written, opts).await {
             Ok(r) => (r.objects, None),
             Err(e) => (Vec::new(), Some(e)),
         };
-        let followed: Vec<&Object> = objects
-            .iter()
-            .filter(|o| follows(&o.manifest, source))
-            .collect();
-        let mut children: Vec<_> = by_dependencies(followed, |o| &o.manifest)
-            .into_iter()
-            .map(|k| {
-                let sub = s(&k.manifest, "/spec/path").unwrap_or("./").to_owned();
-                let by = AppliedBy {
-                    namespace: k.namespace().unwrap_or_default().to_owned(),
-                    name: k.name().to_owned(),
-                    source: k.source.clone(),
-                };
-                let target = s(&k.manifest, "/spec/targetNamespace").map(str::to_owned);
-                let label = format!("Kustomization/{} ({})", k.name(), dot_path(&sub));
-                (label, sub, Some(by), target, depth + 1)
-            })
-            .collect();
-        children.reverse();
-        queue.extend(children);
+        queue.extend(children(&objects, source, p.depth).into_iter().rev());
         tree.units.push(Unit {
-            label,
+            label: p.label,
             path,
-            applied_by,
-            target_namespace,
+            applied_by: p.applied_by,
+            target_namespace: p.target_namespace,
             objects,
             error,
         });
