@@ -87,8 +87,20 @@ fn observed(obj: &Value) -> bool {
     }
 }
 
+/// True for objects of the Flux toolkit's API groups
+/// (`*.toolkit.fluxcd.io`).
+pub fn is_flux_object(obj: &Value) -> bool {
+    str_at(obj, &["apiVersion"])
+        .and_then(|v| v.rsplit_once('/'))
+        .is_some_and(|(group, _)| group.ends_with(".toolkit.fluxcd.io"))
+}
+
 /// Health of a workload or of any object with a `Ready` condition, by kind.
+/// Flux toolkit objects follow [`flux_object`]: never healthy by default.
 pub fn health(obj: &Value) -> Health {
+    if is_flux_object(obj) {
+        return flux_object(obj);
+    }
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     match kind {
         "Deployment" => deployment(obj),
@@ -248,6 +260,54 @@ fn generic(o: &Value) -> Health {
         Some("True") => Health::Ready,
         Some("False") => Health::Failed(format!("Ready=False ({})", condition_text(o, "Ready"))),
         Some(_) => Health::InProgress(format!("Ready=Unknown ({})", condition_text(o, "Ready"))),
+    }
+}
+
+/// Health of a Flux toolkit object (a source, a Kustomization, a
+/// HelmRelease, a Receiver…), kstatus's rule for objects with a `Ready`
+/// condition made strict: healthy only with `Ready=True` once the
+/// controller observed the latest generation
+/// (`status.observedGeneration == metadata.generation`). An object without
+/// a `Ready` condition has not been reconciled by anything, so it is in
+/// progress — never healthy by default.
+pub fn flux_object(o: &Value) -> Health {
+    if condition_status(o, "Stalled") == Some("True") {
+        return Health::Failed(format!("Stalled ({})", condition_text(o, "Stalled")));
+    }
+    let generation = int(o, &["metadata", "generation"]);
+    let observed = int(o, &["status", "observedGeneration"]);
+    let ready = condition_status(o, "Ready");
+    if ready.is_none() {
+        return Health::InProgress(
+            "no Ready condition: no controller has reconciled it yet".into(),
+        );
+    }
+    if observed.is_none() || (generation.is_some() && observed != generation) {
+        return Health::InProgress(format!(
+            "the controller has not observed generation {} (observedGeneration {})",
+            generation.map_or_else(|| "?".to_owned(), |g| g.to_string()),
+            observed.map_or_else(|| "unset".to_owned(), |g| g.to_string()),
+        ));
+    }
+    match ready {
+        Some("True") if condition_status(o, "Reconciling") != Some("True") => Health::Ready,
+        Some("True") => Health::InProgress(format!(
+            "Reconciling ({})",
+            condition_text(o, "Reconciling")
+        )),
+        Some("False") => {
+            let reason = condition(o, "Ready")
+                .and_then(|c| c.get("reason"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let text = format!("Ready=False ({})", condition_text(o, "Ready"));
+            if TRANSIENT_FLUX_REASONS.contains(&reason) {
+                Health::InProgress(text)
+            } else {
+                Health::Failed(text)
+            }
+        }
+        _ => Health::InProgress(format!("Ready=Unknown ({})", condition_text(o, "Ready"))),
     }
 }
 
@@ -487,5 +547,35 @@ mod tests {
         let cr = json!({"kind": "Widget", "metadata": {"generation": 2}, "status": {"observedGeneration": 2,
             "conditions": [{"type": "Ready", "status": "False", "reason": "Broken"}]}});
         assert!(health(&cr).is_failed());
+    }
+
+    #[test]
+    fn flux_objects_are_healthy_only_ready_at_their_generation() {
+        let hr = |status: Value| {
+            json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                "metadata": {"name": "podinfo", "generation": 2}, "status": status})
+        };
+        let ready = json!([{"type": "Ready", "status": "True", "reason": "InstallSucceeded"}]);
+        // Stored, never reconciled: no condition at all.
+        let bare = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "generation": 1}, "spec": {}});
+        assert!(is_flux_object(&bare));
+        let h = health(&bare);
+        assert!(
+            matches!(&h, Health::InProgress(m) if m.contains("no Ready condition")),
+            "{h:?}"
+        );
+        // Ready, but for an older generation, or without observedGeneration.
+        assert!(!health(&hr(json!({"observedGeneration": 1, "conditions": ready}))).is_ready());
+        assert!(!health(&hr(json!({"conditions": ready}))).is_ready());
+        assert!(health(&hr(json!({"observedGeneration": 2, "conditions": ready}))).is_ready());
+        let failed = json!([{"type": "Ready", "status": "False", "reason": "InstallFailed", "message": "boom"}]);
+        assert!(health(&hr(json!({"observedGeneration": 2, "conditions": failed}))).is_failed());
+        let waiting = json!([{"type": "Ready", "status": "False", "reason": "DependencyNotReady"}]);
+        assert!(!health(&hr(json!({"observedGeneration": 2, "conditions": waiting}))).is_failed());
+        // Other groups keep kstatus's rule: no conditions, current.
+        let widget =
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
+        assert!(!is_flux_object(&widget) && health(&widget).is_ready());
     }
 }

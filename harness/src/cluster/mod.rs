@@ -48,6 +48,10 @@ pub struct Context {
     pub confirmed: bool,
     /// How provider programs (kind, docker…) are started.
     pub tools: crate::process::Tools,
+    /// What the simulated image registry holds: one per repeat, shared by
+    /// its simulated clusters (a rebuilt cluster pulls from the same
+    /// registry), sealed at the disaster.
+    pub images: crate::sim::workloads::images::Contents,
 }
 
 /// Cluster names: `gameday-<scenario>-<run id>[-<n>]` (n counts rebuilds).

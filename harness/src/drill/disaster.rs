@@ -49,6 +49,9 @@ pub(super) async fn disaster(cx: &Context, target: &mut Target) -> Result<Damage
         bad_commit: None,
         drifted: Vec::new(),
     };
+    // From here on the simulated registry holds what the cluster ran
+    // before (and the scenario's `sim.images`), nothing pushed after.
+    cx.provider.images.seal();
     t.begin("disaster", PhaseGroup::Disaster, None);
     for f in &cx.scenario().disaster {
         damage.add(fault::inject(cx, target, f).await?);

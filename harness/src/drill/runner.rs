@@ -15,6 +15,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::context::Context;
+use super::preflight;
 use super::repeat;
 use super::timeline::{Events, Timeline};
 use crate::clock::Clock;
@@ -25,6 +26,7 @@ use crate::report::tree::{
     Objective, REPORT_FORMAT, RepeatReport, RunReport, ScenarioReport, StateDiff, Status, TimeBase,
 };
 use crate::scenario::model::{Provider, Scenario};
+use crate::sim::workloads::images::Contents;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -181,13 +183,20 @@ impl Runner {
             scenario: s.name.clone(),
             repeats,
         });
+        let (unsupported, images) = match s.cluster.provider {
+            Provider::Sim => self.preflight(&s, run_dir).await,
+            _ => (None, Vec::new()),
+        };
         let s = Arc::new(s);
         let mut reports = Vec::new();
         for index in 1..=repeats {
             if self.cancel.is_cancelled() {
                 break;
             }
-            let report = self.repeat(s.clone(), index, run_dir).await;
+            let registry = Contents::with_images(s.cluster.sim.images.iter().chain(&images));
+            let report = self
+                .repeat(s.clone(), index, run_dir, unsupported.clone(), registry)
+                .await;
             self.events.send(Event::RepeatFinished {
                 scenario: s.name.clone(),
                 report: Box::new(report.clone()),
@@ -217,11 +226,36 @@ impl Runner {
         report
     }
 
+    /// The simulator's preflight ([`preflight`]): the verdict's message
+    /// when the source uses what the simulator does not emulate, and the
+    /// images the source references. A source that cannot be scanned is
+    /// left to the drill, whose preparation reports it.
+    async fn preflight(
+        &self,
+        s: &Scenario,
+        run_dir: &std::path::Path,
+    ) -> (Option<String>, Vec<String>) {
+        let scratch = run_dir.join(format!("{}-preflight", s.name));
+        let result = preflight::scenario(s, &scratch).await;
+        let _ = std::fs::remove_dir_all(&scratch);
+        match result {
+            Ok(p) => (p.unsupported(), p.images),
+            Err(e) => {
+                tracing::debug!(scenario = %s.name, error = %crate::error_chain::one_line(&e), "preflight skipped");
+                (None, Vec::new())
+            }
+        }
+    }
+
+    /// One repeat, pulling from `registry`; `unsupported` (the
+    /// preflight's findings) reports it without starting anything.
     async fn repeat(
         &self,
         s: Arc<Scenario>,
         index: u32,
         run_dir: &std::path::Path,
+        unsupported: Option<String>,
+        registry: Contents,
     ) -> RepeatReport {
         let base_seed = self.options.seed.unwrap_or(s.cluster.sim.seed);
         // Repeats differ in seed (so percentiles mean something); the
@@ -250,23 +284,13 @@ impl Runner {
                 cleanup: cleanup.clone(),
                 confirmed: self.options.confirmed,
                 tools: crate::process::Tools::default(),
+                images: registry,
             },
         };
         let wall = Instant::now();
-        // The repeat acts on its clock: simulated time passes only while
-        // it waits for the cluster.
-        let task = tokio::spawn(async move { clock.act(repeat::run(cx)).await });
-        let abort = task.abort_handle();
-        let outcome = tokio::select! {
-            joined = task => match joined {
-                Ok(outcome) => outcome,
-                Err(e) if e.is_panic() => repeat::Outcome::errored(Status::Error, format!("the drill panicked: {}", panic_text(e))),
-                Err(_) => repeat::Outcome::errored(Status::Aborted, "interrupted".to_owned()),
-            },
-            () = self.cancel.cancelled() => {
-                abort.abort();
-                repeat::Outcome::errored(Status::Aborted, "interrupted (Ctrl-C)".to_owned())
-            }
+        let outcome = match unsupported {
+            Some(text) => repeat::Outcome::errored(Status::Unsupported, text),
+            None => self.drill(cx, clock).await,
         };
         if timeline.is_open() {
             timeline.fail(
@@ -309,6 +333,26 @@ impl Runner {
             coverage: timeline.coverage(),
             error: outcome.error,
             wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Runs the repeat's pipeline on its clock, until it ends or the run
+    /// is interrupted.
+    async fn drill(&self, cx: Context, clock: Clock) -> repeat::Outcome {
+        // The repeat acts on its clock: simulated time passes only while
+        // it waits for the cluster.
+        let task = tokio::spawn(async move { clock.act(repeat::run(cx)).await });
+        let abort = task.abort_handle();
+        tokio::select! {
+            joined = task => match joined {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_panic() => repeat::Outcome::errored(Status::Error, format!("the drill panicked: {}", panic_text(e))),
+                Err(_) => repeat::Outcome::errored(Status::Aborted, "interrupted".to_owned()),
+            },
+            () = self.cancel.cancelled() => {
+                abort.abort();
+                repeat::Outcome::errored(Status::Aborted, "interrupted (Ctrl-C)".to_owned())
+            }
         }
     }
 

@@ -11,6 +11,9 @@
 //! - [`sops`]: SOPS decryption with the real `sops` CLI, as Flux's
 //!   kustomize-controller decrypts a Kustomization's Secrets and
 //!   `secretGenerator` sources (`spec.decryption`).
+//! - [`tree`]: a path rendered as Flux would apply it, following the
+//!   Flux Kustomizations of the same source into their paths, every
+//!   object with its file and the Kustomization that applies it.
 //! - [`serve`]: a local repository served read-only over Git smart HTTP
 //!   (`git http-backend`), so that real Flux and the simulator's emulated
 //!   source controller can fetch it from an `http://` URL.
@@ -42,6 +45,7 @@ pub mod repo;
 pub mod serve;
 pub mod sops;
 pub mod synth;
+pub mod tree;
 pub mod yaml;
 
 pub use render::{Object, Provenance, Rendered, render};

@@ -65,6 +65,7 @@ fn cluster(c: &Cluster) -> file::ClusterSpec {
             profile: Some(c.sim.profile),
             nodes: Some(c.sim.nodes),
             seed: Some(c.sim.seed),
+            images: c.sim.images.clone(),
         }),
         kind: Some(file::KindBlock {
             config: c.kind.config.as_deref().map(path_string),

@@ -4,6 +4,7 @@
 mod common;
 
 mod basics;
+mod preflight;
 mod retain;
 mod run;
 mod sim_source;

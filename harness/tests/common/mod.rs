@@ -71,5 +71,6 @@ pub fn context_in(
         cleanup: gameday::cluster::cleanup::Cleanup::default(),
         confirmed: false,
         tools,
+        images: gameday::sim::workloads::images::Contents::default(),
     }
 }

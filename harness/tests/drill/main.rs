@@ -7,4 +7,5 @@ mod catalogue;
 mod observer;
 mod support;
 mod truthful;
+mod unemulated;
 mod verdicts;

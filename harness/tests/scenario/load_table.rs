@@ -60,7 +60,8 @@ fn defaults_are_applied() {
         SimSettings {
             profile: SimProfile::Kind,
             nodes: 3,
-            seed: 1
+            seed: 1,
+            images: Vec::new(),
         }
     );
     assert_eq!(s.source.reference.branch.as_deref(), Some("main"));
@@ -167,4 +168,26 @@ fn discover_expands_folders_in_name_order() {
     assert!(err.to_string().contains("no such file or folder"));
     let err = scenario::discover(&[fixtures().join("keys")]).unwrap_err();
     assert!(err.to_string().contains("no scenario files"), "{err}");
+}
+
+#[test]
+fn sim_images_are_listed_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("images.yaml");
+    let repo = fixtures().join("scenarios/repo");
+    let text = |images: &str| {
+        format!(
+            "apiVersion: gameday/v1alpha1\nkind: Scenario\nmetadata:\n  name: images\nspec:\n  cluster:\n    sim:\n      images: {images}\n  source:\n    fixture: {}\n  disaster:\n    - fault: cluster-loss\n  recovery:\n    method: rebuild\n  rto:\n    total: 5m\n",
+            repo.display()
+        )
+    };
+    std::fs::write(&file, text("[\"ghcr.io/acme/web:2.0.0\", nginx]")).unwrap();
+    let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(s.cluster.sim.images, ["ghcr.io/acme/web:2.0.0", "nginx"]);
+    std::fs::write(&file, text("[\"ghcr.io/acme/web:2.0.0\", \"\"]")).unwrap();
+    let msg = scenario::load(&file).unwrap_err().to_string();
+    assert!(
+        msg.contains("spec.cluster.sim.images[1]") && msg.contains("is not an image reference"),
+        "{msg}"
+    );
 }

@@ -304,6 +304,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                                 profile,
                                 nodes,
                                 seed,
+                                images: Vec::new(),
                             },
                             kind: KindSettings {
                                 config: kind.2.then(a_file),

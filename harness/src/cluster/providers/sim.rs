@@ -45,6 +45,7 @@ pub(in crate::cluster) async fn create(
     options.seed = cx.seed;
     options.profile = profile;
     options.nodes = settings.nodes as usize;
+    options.images = cx.images.clone();
     let sim = SimCluster::start(options)
         .await
         .map_err(|source| Error::Sim {

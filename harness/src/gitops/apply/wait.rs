@@ -378,6 +378,23 @@ mod tests {
     }
 
     #[test]
+    fn a_flux_object_nothing_reconciled_is_never_healthy() {
+        let hr = ObjectId::namespaced("helm.toolkit.fluxcd.io", "HelmRelease", "apps", "podinfo");
+        let mut t = Tracker::new([&hr]);
+        let stored = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "namespace": "apps", "generation": 1}, "spec": {"interval": "5m"}});
+        t.observe(&hr, Some(&stored));
+        assert!(!t.all_ready());
+        assert!(t.failed().is_empty());
+        let pending = t.unhealthy();
+        assert_eq!(pending[0].status, "InProgress");
+        assert!(
+            pending[0].detail.contains("no Ready condition"),
+            "{pending:?}"
+        );
+    }
+
+    #[test]
     fn kustomizations_waiting_on_dependencies_are_in_progress() {
         let k = ObjectId::namespaced(KUSTOMIZE_GROUP, "Kustomization", "flux-system", "apps");
         let waiting = json!({"kind": "Kustomization", "status": {"conditions": [

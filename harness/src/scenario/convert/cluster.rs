@@ -35,6 +35,7 @@ impl Cx<'_> {
                 profile: sim.and_then(|s| s.profile).unwrap_or(SimProfile::Kind),
                 nodes,
                 seed: sim.and_then(|s| s.seed).unwrap_or(1),
+                images: self.images(c, sim.map_or(&[][..], |s| &s.images)),
             },
             // After the terraform and existing blocks: the order of the
             // diagnostics is the order of the golden files.
@@ -50,6 +51,20 @@ impl Cx<'_> {
             terraform,
             existing,
         }
+    }
+
+    /// `sim.images`: non-empty references, without spaces.
+    fn images(&self, c: &mut Collector, images: &[String]) -> Vec<String> {
+        for (i, image) in images.iter().enumerate() {
+            if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+                c.field_help(
+                    format!("spec.cluster.sim.images[{i}]"),
+                    format!("{image:?} is not an image reference"),
+                    "write a reference such as ghcr.io/org/app:1.2.3",
+                );
+            }
+        }
+        images.to_vec()
     }
 
     fn terraform(&self, c: &mut Collector, t: &file::TerraformBlock) -> TerraformSettings {

@@ -72,6 +72,11 @@ pub struct SimBlock {
     /// Seed of the simulated latencies' jitter. Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Image references the simulated registry holds besides those the
+    /// cluster pulled before the disaster (e.g. the tag a `bad-commit`
+    /// fault deploys when that tag really exists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 /// A simulator latency profile.

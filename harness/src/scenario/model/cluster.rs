@@ -33,6 +33,9 @@ pub struct SimSettings {
     pub nodes: u32,
     /// Jitter seed.
     pub seed: u64,
+    /// Images the simulated registry holds besides those pulled before the
+    /// disaster.
+    pub images: Vec<String>,
 }
 
 /// kind settings.

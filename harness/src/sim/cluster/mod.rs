@@ -58,6 +58,10 @@ pub struct SimOptions {
     /// Number of nodes created at start, named as kind names them (one
     /// control plane, the rest workers; 0 = none).
     pub nodes: usize,
+    /// What the image registry holds (default: open, every image pulls).
+    /// A drill shares one between its clusters and seals it at the
+    /// disaster.
+    pub images: crate::sim::workloads::images::Contents,
     /// Start hooks, run in order.
     pub hooks: Vec<StartHook>,
 }
@@ -89,6 +93,7 @@ impl Default for SimOptions {
             seed: 0,
             profile: Profile::instant(),
             nodes: 1,
+            images: crate::sim::workloads::images::Contents::default(),
             hooks: Vec::new(),
         }
     }
@@ -192,6 +197,7 @@ impl SimCluster {
             store.clone(),
             ControllerConfig {
                 cluster: options.name.clone(),
+                images: options.images.clone(),
                 ..ControllerConfig::new(options.profile.clone(), options.seed)
             },
         );

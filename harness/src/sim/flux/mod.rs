@@ -28,6 +28,9 @@
 //!   tofu-controller (`Terraform` objects, running the real `terraform`
 //!   CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
+//! - [`coverage`]: what the emulation does not do (kinds no emulated
+//!   controller reconciles, spec fields it ignores), as data; the drill's
+//!   preflight reports a source that uses them `unsupported`.
 //! - [`status`], [`spec`]: a status as a reconcile builds it (the
 //!   conventions themselves are [`crate::flux::status`]), and the spec
 //!   fields every kind reads alike (`sourceRef`, `dependsOn`).
@@ -46,6 +49,7 @@
 
 pub mod activity;
 pub mod artifacts;
+pub mod coverage;
 pub mod kustomize;
 pub mod reconcile;
 pub mod runner;

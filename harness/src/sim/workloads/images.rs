@@ -3,17 +3,29 @@
 //! An image is *missing* when it matches one of the profile's
 //! `missing_images` patterns (pulls fail: `ErrImagePull`, then
 //! `ImagePullBackOff`), *failing* when it matches `failing_images` (it pulls
-//! and starts, then exits 1), and available otherwise. Patterns are
-//! glob-like: `*` matches any run of characters (`/` included), everything
-//! else matches itself; they are tried against the image as written and
-//! against its normalised form (`nginx` → `docker.io/library/nginx:latest`).
+//! and starts, then exits 1), and otherwise available when the registry's
+//! [`Contents`] hold it. Patterns are glob-like: `*` matches any run of
+//! characters (`/` included), everything else matches itself; they are
+//! tried against the image as written and against its normalised form
+//! (`nginx` → `docker.io/library/nginx:latest`).
+//!
+//! The contents behave like a registry nobody pushes to during a drill.
+//! They start with the images listed (a drill lists those its source
+//! references and the scenario's `spec.cluster.sim.images`). While they
+//! are *open* (before the disaster) every other reference pulls too and is
+//! remembered: the cluster being drilled runs it. [`Contents::seal`] closes
+//! them (a drill seals at the disaster): from then on only the images held
+//! pull, and a reference nobody pushed — a bad commit's `app:v9.9.9` —
+//! fails as a real registry fails it. Every cluster of a drill shares one
+//! [`Contents`], as they would share one registry.
 //!
 //! Each node caches what it pulled: the first pull of an image on a node
 //! takes the profile's `image_pull` latency (jittered per node and image),
 //! pods that need the image while it is being pulled wait for the same pull,
 //! and later pods find it present.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -31,35 +43,105 @@ pub enum ImageClass {
     Failing,
 }
 
-/// The registry's view of images (from a [`Profile`]).
+/// What the registry holds, shared by every cluster of a drill (cheap to
+/// clone; clones share it). See the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct Contents {
+    inner: Arc<Mutex<ContentsState>>,
+}
+
+#[derive(Debug, Default)]
+struct ContentsState {
+    sealed: bool,
+    /// Normalised references.
+    held: BTreeSet<String>,
+}
+
+impl Contents {
+    /// Open contents that also hold `listed` (references, as written).
+    pub fn with_images<I: IntoIterator<Item = S>, S: AsRef<str>>(listed: I) -> Contents {
+        let held = listed.into_iter().map(|i| normalize(i.as_ref())).collect();
+        Contents {
+            inner: Arc::new(Mutex::new(ContentsState {
+                sealed: false,
+                held,
+            })),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ContentsState> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// From now on only the images held pull (idempotent).
+    pub fn seal(&self) {
+        self.state().sealed = true;
+    }
+
+    /// Whether [`Contents::seal`] was called.
+    pub fn is_sealed(&self) -> bool {
+        self.state().sealed
+    }
+
+    /// Whether a pull of `image` finds it; while open, it is remembered.
+    pub fn pull(&self, image: &str) -> bool {
+        let normal = normalize(image);
+        let mut state = self.state();
+        if state.sealed {
+            state.held.contains(&normal)
+        } else {
+            state.held.insert(normal);
+            true
+        }
+    }
+
+    /// Whether `image` is held (without pulling it).
+    pub fn holds(&self, image: &str) -> bool {
+        self.state().held.contains(&normalize(image))
+    }
+}
+
+/// The registry's view of images: the profile's patterns and the
+/// [`Contents`].
 #[derive(Debug, Clone, Default)]
 pub struct ImageRegistry {
     missing: Vec<String>,
     failing: Vec<String>,
+    contents: Contents,
 }
 
 impl ImageRegistry {
-    /// The registry of `profile`.
+    /// The registry of `profile`, with open contents of its own.
     pub fn new(profile: &Profile) -> ImageRegistry {
+        ImageRegistry::with_contents(profile, Contents::default())
+    }
+
+    /// The registry of `profile` holding `contents`.
+    pub fn with_contents(profile: &Profile, contents: Contents) -> ImageRegistry {
         ImageRegistry {
             missing: profile.missing_images.clone(),
             failing: profile.failing_images.clone(),
+            contents,
         }
     }
 
-    /// Classifies `image`.
+    /// Classifies `image` (a pull: while the contents are open, the image
+    /// is remembered).
     pub fn classify(&self, image: &str) -> ImageClass {
         let normal = normalize(image);
         let hit = |pats: &[String]| {
             pats.iter()
                 .any(|p| glob_match(p, image) || glob_match(p, &normal))
         };
+        // The test tags behave the same whatever the contents hold.
         if image.trim().is_empty() || hit(&self.missing) {
             ImageClass::Missing
         } else if hit(&self.failing) {
             ImageClass::Failing
-        } else {
+        } else if self.contents.pull(image) {
             ImageClass::Available
+        } else {
+            ImageClass::Missing
         }
     }
 }
@@ -220,6 +302,33 @@ mod tests {
             ImageRegistry::new(&custom).classify("nginx"),
             ImageClass::Missing
         );
+    }
+
+    #[test]
+    fn sealed_contents_hold_what_was_pulled_and_listed() {
+        let contents = Contents::with_images(["ghcr.io/org/app:2.0"]);
+        let r = ImageRegistry::with_contents(&Profile::instant(), contents.clone());
+        assert_eq!(r.classify("nginx:1.27"), ImageClass::Available);
+        assert_eq!(r.classify("busybox:crashloop"), ImageClass::Failing);
+        contents.seal();
+        assert!(contents.is_sealed());
+        // Pulled before the seal, in either spelling.
+        assert_eq!(
+            r.classify("docker.io/library/nginx:1.27"),
+            ImageClass::Available
+        );
+        assert_eq!(r.classify("busybox:crashloop"), ImageClass::Failing);
+        assert_eq!(r.classify("ghcr.io/org/app:2.0"), ImageClass::Available);
+        assert_eq!(
+            r.classify("ghcr.io/org/app:v9.9.9-doesnotexist"),
+            ImageClass::Missing
+        );
+        assert_eq!(r.classify("nginx:1.28"), ImageClass::Missing);
+        assert!(!contents.holds("nginx:1.28"));
+        // The magic tags stay missing whatever is held.
+        let listed = Contents::with_images(["x:broken"]);
+        let r = ImageRegistry::with_contents(&Profile::instant(), listed);
+        assert_eq!(r.classify("x:broken"), ImageClass::Missing);
     }
 
     #[test]

@@ -170,3 +170,65 @@ async fn a_crashing_container_loops_with_back_off() {
     assert_eq!(p["status"]["phase"], "Running");
     assert_eq!(cond(&p, "Ready").unwrap()["status"], "False");
 }
+
+/// After the seal (a drill seals at the disaster), the registry holds what
+/// was pulled before and what the scenario lists (`sim.images`); any other
+/// reference fails to pull, as a tag nobody pushed fails on a real
+/// registry, with kubelet's reasons and messages.
+#[tokio::test]
+async fn a_sealed_registry_pulls_only_listed_and_already_pulled_images() {
+    use gameday::sim::workloads::images::Contents;
+    let contents = Contents::with_images(["ghcr.io/acme/web:2.0.0"]);
+    let c = SimCluster::start(SimOptions {
+        tls: false,
+        profile: Profile::instant(),
+        nodes: 2,
+        seed: 14,
+        images: contents.clone(),
+        ..SimOptions::new("sim", Clock::simulated(epoch()))
+    })
+    .await
+    .expect("cluster starts");
+    let s = c.store();
+    namespace(s, "x");
+    let pod = |name: &str, image: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": image}]}})
+    };
+    let ready = |p: &serde_json::Value| cond(p, "Ready").is_some_and(|c| c["status"] == "True");
+    // Before the seal, a reference the source uses pulls (and is kept).
+    create(s, &pods(), "x", pod("before", "ghcr.io/acme/web:1.0.0"));
+    wait_for(s, &ObjectRef::namespaced(pods(), "x", "before"), ready).await;
+    contents.seal();
+    for (name, image) in [
+        ("again", "ghcr.io/acme/web:1.0.0"),
+        ("listed", "ghcr.io/acme/web:2.0.0"),
+        ("unknown", "ghcr.io/acme/web:v9.9.9-doesnotexist"),
+    ] {
+        create(s, &pods(), "x", pod(name, image));
+    }
+    for name in ["again", "listed"] {
+        let (p, _) = wait_for(s, &ObjectRef::namespaced(pods(), "x", name), ready).await;
+        assert_eq!(p["status"]["phase"], "Running", "{name}");
+    }
+    let unknown = ObjectRef::namespaced(pods(), "x", "unknown");
+    let (p, _) = wait_for(s, &unknown, |p| waiting_reason(p) == Some("ErrImagePull")).await;
+    let msg = p["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        msg.contains("failed to resolve reference \"ghcr.io/acme/web:v9.9.9-doesnotexist\"")
+            && msg.ends_with(": not found"),
+        "{msg}"
+    );
+    let (p, _) = wait_for(s, &unknown, |p| {
+        waiting_reason(p) == Some("ImagePullBackOff")
+    })
+    .await;
+    assert_eq!(
+        p["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+        "Back-off pulling image \"ghcr.io/acme/web:v9.9.9-doesnotexist\""
+    );
+    assert_eq!(p["status"]["phase"], "Pending");
+}

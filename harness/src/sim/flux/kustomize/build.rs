@@ -16,8 +16,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::spec::{Decryption, PostBuild, Spec};
-use crate::gitops::render::substitute::{self, Variables};
 use crate::gitops::render::fluxbuild;
+use crate::gitops::render::substitute::{self, Variables};
 use crate::gitops::render::{Object, RenderOptions};
 use crate::gitops::sops::{self, Decryptor, Keys};
 use crate::sim::storage::store::{Gvr, ObjectRef, Store};

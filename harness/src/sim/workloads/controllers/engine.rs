@@ -98,7 +98,7 @@ impl Engine {
     pub(crate) fn new(store: Store, config: ControllerConfig) -> Engine {
         let clock = store.clock().clone();
         Engine {
-            registry: ImageRegistry::new(&config.profile),
+            registry: ImageRegistry::with_contents(&config.profile, config.images),
             jitter: Jitter::for_cluster(config.seed, &config.cluster),
             stages: Arc::new(config.stages),
             profile: config.profile,

@@ -65,6 +65,9 @@ pub struct ControllerConfig {
     /// The cluster's name, left out of jitter identities (see
     /// [`crate::sim::workloads::jitter::Jitter::for_cluster`]).
     pub cluster: String,
+    /// What the image registry holds (shared with the drill's other
+    /// clusters).
+    pub images: crate::sim::workloads::images::Contents,
 }
 
 impl ControllerConfig {
@@ -75,6 +78,7 @@ impl ControllerConfig {
             seed,
             stages: Stages::defaults(),
             cluster: String::new(),
+            images: crate::sim::workloads::images::Contents::default(),
         }
     }
 }

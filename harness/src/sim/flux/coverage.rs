@@ -1,0 +1,357 @@
+//! What the simulator emulates of a source, and what it does not.
+//!
+//! A drill on the simulator is only true for what the simulator does the
+//! way a real cluster does it. [`check`] goes over a scanned source tree
+//! ([`crate::gitops::tree`]) and returns one [`Finding`] per construct a
+//! real cluster would act on and the simulator would not:
+//!
+//! - an object whose kind a real cluster's controller reconciles and no
+//!   emulated controller does ([`KINDS`]: Helm, OCI, Bucket and image
+//!   automation kinds of Flux, the Flux Operator's, Flagger's…) — stored,
+//!   it would never do anything, and a drill could pass without it;
+//! - a spec field of a Flux `Kustomization` or `GitRepository` the
+//!   emulated controllers ignore ([`FIELDS`]: `kubeConfig`,
+//!   `serviceAccountName`, `verify`…) — the simulator would apply something
+//!   else than Flux applies.
+//!
+//! Both lists are data: support for a kind or a field lands by deleting its
+//! line (the comment at the end of a line names the issue that adds it).
+//! Fields the emulation ignores on purpose are not findings: those that
+//! only matter to how a controller reaches its source (`secretRef`,
+//! `proxySecretRef`, `provider`), or that cannot make a drill pass wrongly
+//! (`force`, `timeout` of sources).
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::gitops::render::Object;
+use crate::gitops::tree::{Tree, Unit};
+
+/// What to do about a finding, whatever it is.
+pub const FIX: &str = "drill it on kind with real Flux (provider: kind), or remove it";
+
+/// A kind the simulator stores but no emulated controller reconciles.
+#[derive(Debug, Clone, Copy)]
+pub struct UnemulatedKind {
+    /// API group.
+    pub group: &'static str,
+    /// Kind (`*`: every kind of the group).
+    pub kind: &'static str,
+    /// API versions concerned (empty: all).
+    pub versions: &'static [&'static str],
+    /// Who reconciles it on a real cluster.
+    pub controller: &'static str,
+}
+
+const fn kind(group: &'static str, kind: &'static str, controller: &'static str) -> UnemulatedKind {
+    UnemulatedKind {
+        group,
+        kind,
+        versions: &[],
+        controller,
+    }
+}
+
+/// Kinds a real cluster reconciles and the simulator does not. One line
+/// per kind: delete it when its controller is emulated.
+pub const KINDS: &[UnemulatedKind] = &[
+    kind(
+        "helm.toolkit.fluxcd.io",
+        "HelmRelease",
+        "Flux's helm-controller",
+    ), // issue 15 (Helm)
+    kind(
+        "source.toolkit.fluxcd.io",
+        "HelmRepository",
+        "Flux's source-controller",
+    ), // issue 15 (Helm)
+    kind(
+        "source.toolkit.fluxcd.io",
+        "HelmChart",
+        "Flux's source-controller",
+    ), // issue 15 (Helm)
+    kind(
+        "source.toolkit.fluxcd.io",
+        "OCIRepository",
+        "Flux's source-controller",
+    ), // issue 16 (OCI)
+    kind(
+        "source.toolkit.fluxcd.io",
+        "Bucket",
+        "Flux's source-controller",
+    ),
+    kind(
+        "source.toolkit.fluxcd.io",
+        "ExternalArtifact",
+        "Flux's source-watcher",
+    ),
+    kind(
+        "source.extensions.fluxcd.io",
+        "ArtifactGenerator",
+        "Flux's source-watcher",
+    ),
+    kind(
+        "image.toolkit.fluxcd.io",
+        "ImageRepository",
+        "Flux's image-reflector-controller",
+    ),
+    kind(
+        "image.toolkit.fluxcd.io",
+        "ImagePolicy",
+        "Flux's image-reflector-controller",
+    ),
+    kind(
+        "image.toolkit.fluxcd.io",
+        "ImageUpdateAutomation",
+        "Flux's image-automation-controller",
+    ),
+    kind(
+        "notification.toolkit.fluxcd.io",
+        "Receiver",
+        "Flux's notification-controller",
+    ),
+    // v1beta3 Alerts and Providers are static (no status); older ones are
+    // reconciled and report Ready.
+    UnemulatedKind {
+        group: "notification.toolkit.fluxcd.io",
+        kind: "Alert",
+        versions: &["v1beta1", "v1beta2"],
+        controller: "Flux's notification-controller",
+    },
+    UnemulatedKind {
+        group: "notification.toolkit.fluxcd.io",
+        kind: "Provider",
+        versions: &["v1beta1", "v1beta2"],
+        controller: "Flux's notification-controller",
+    },
+    kind("fluxcd.controlplane.io", "*", "the Flux Operator"),
+    kind("flagger.app", "*", "Flagger"),
+];
+
+/// Which Flux object a field belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// `kustomize.toolkit.fluxcd.io` `Kustomization`.
+    Kustomization,
+    /// `source.toolkit.fluxcd.io` `GitRepository`.
+    GitRepository,
+}
+
+impl Owner {
+    fn matches(self, o: &Object) -> bool {
+        match self {
+            Owner::Kustomization => {
+                o.group() == "kustomize.toolkit.fluxcd.io" && o.kind() == "Kustomization"
+            }
+            Owner::GitRepository => {
+                o.group() == "source.toolkit.fluxcd.io" && o.kind() == "GitRepository"
+            }
+        }
+    }
+}
+
+/// A spec field the emulated controller ignores.
+#[derive(Debug, Clone, Copy)]
+pub struct IgnoredField {
+    /// Whose field.
+    pub owner: Owner,
+    /// Its name under `spec`.
+    pub field: &'static str,
+    /// What Flux does with it, in a few words.
+    pub does: &'static str,
+}
+
+const fn field(owner: Owner, field: &'static str, does: &'static str) -> IgnoredField {
+    IgnoredField { owner, field, does }
+}
+
+use Owner::{GitRepository as Git, Kustomization as Ks};
+
+/// Spec fields a real Flux acts on and the emulation ignores. One line per
+/// field: delete it when the emulation implements it.
+pub const FIELDS: &[IgnoredField] = &[
+    field(Ks, "kubeConfig", "applies to another cluster"),
+    field(
+        Ks,
+        "serviceAccountName",
+        "applies as that service account (RBAC)",
+    ),
+    field(Git, "verify", "verifies commit signatures"),
+    field(Git, "recurseSubmodules", "checks out submodules"),
+    field(Git, "sparseCheckout", "checks out only some folders"),
+];
+
+/// One construct of the source the simulator does not emulate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Where it is defined: `file:line`, or the file (kustomize output).
+    pub file: String,
+    /// The object: `Kind/namespace/name`.
+    pub object: String,
+    /// The Kustomization that applies it, when not the scanned path itself.
+    pub applied_by: Option<String>,
+    /// What is not emulated (`kind HelmRelease (helm.toolkit.fluxcd.io)`,
+    /// `spec.patches`).
+    pub construct: String,
+    /// What a real cluster does with it and the simulator does not.
+    pub consequence: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {} is not emulated: {}; {FIX}",
+            self.file, self.object, self.construct, self.consequence
+        )
+    }
+}
+
+fn location(o: &Object) -> String {
+    let file = o.source.file.display();
+    match o.source.line {
+        Some(line) if !o.source.built => format!("{file}:{line}"),
+        _ => file.to_string(),
+    }
+}
+
+fn version(o: &Object) -> &str {
+    o.api_version()
+        .rsplit_once('/')
+        .map_or(o.api_version(), |(_, v)| v)
+}
+
+/// The entry of [`KINDS`] for `o`, if any.
+pub fn unemulated_kind(o: &Object) -> Option<&'static UnemulatedKind> {
+    KINDS.iter().find(|k| {
+        k.group == o.group()
+            && (k.kind == "*" || k.kind == o.kind())
+            && (k.versions.is_empty() || k.versions.contains(&version(o)))
+    })
+}
+
+fn set(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// The findings of one object of `unit`.
+pub fn findings(unit: &Unit, o: &Object) -> Vec<Finding> {
+    let found = |construct: String, consequence: String| Finding {
+        file: location(o),
+        object: o.to_string(),
+        applied_by: unit.applied_by.as_ref().map(ToString::to_string),
+        construct,
+        consequence,
+    };
+    if let Some(k) = unemulated_kind(o) {
+        return vec![found(
+            format!("kind {} ({})", o.kind(), o.api_version()),
+            format!(
+                "{} reconciles it, the simulator only stores it",
+                k.controller
+            ),
+        )];
+    }
+    FIELDS
+        .iter()
+        .filter(|f| f.owner.matches(o) && set(o.manifest.pointer(&format!("/spec/{}", f.field))))
+        .map(|f| {
+            found(
+                format!("spec.{}", f.field),
+                format!("Flux {}, the simulator ignores it", f.does),
+            )
+        })
+        .collect()
+}
+
+/// Every finding of `tree`, in the tree's order.
+pub fn check(tree: &Tree) -> Vec<Finding> {
+    tree.objects().flat_map(|(u, o)| findings(u, o)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gitops::render::Provenance;
+    use serde_json::json;
+    use std::path::PathBuf;
+
+    fn unit() -> Unit {
+        Unit {
+            label: "./".into(),
+            path: "./".into(),
+            applied_by: None,
+            target_namespace: None,
+            objects: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn object(manifest: Value) -> Object {
+        Object {
+            manifest,
+            source: Provenance {
+                file: PathBuf::from("apps/x.yaml"),
+                document: 0,
+                line: Some(3),
+                built: false,
+            },
+        }
+    }
+
+    #[test]
+    fn unemulated_kinds_are_named_with_their_controller() {
+        let hr = object(
+            json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "namespace": "apps"}}),
+        );
+        let f = findings(&unit(), &hr);
+        assert_eq!(f.len(), 1);
+        let line = f[0].to_string();
+        assert!(line.starts_with("apps/x.yaml:3: HelmRelease/apps/podinfo: kind HelmRelease (helm.toolkit.fluxcd.io/v2) is not emulated: Flux's helm-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
+        assert!(line.ends_with(FIX));
+        let canary = object(
+            json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "c"}}),
+        );
+        assert_eq!(findings(&unit(), &canary).len(), 1);
+        // Static v1beta3 alerts are not reconciled anywhere; v1beta2 ones are.
+        let alert = |v: &str| {
+            object(
+                json!({"apiVersion": format!("notification.toolkit.fluxcd.io/{v}"), "kind": "Alert", "metadata": {"name": "a"}}),
+            )
+        };
+        assert!(findings(&unit(), &alert("v1beta3")).is_empty());
+        assert_eq!(findings(&unit(), &alert("v1beta2")).len(), 1);
+        let cm =
+            object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}));
+        assert!(findings(&unit(), &cm).is_empty());
+    }
+
+    #[test]
+    fn ignored_fields_are_one_finding_each() {
+        let ks = object(
+            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"path": "./apps", "prune": true, "patches": [{"patch": "x"}], "kubeConfig": {"secretRef": {"name": "remote"}},
+                "postBuild": {}, "images": [], "serviceAccountName": "deployer"}}),
+        );
+        let f = findings(&unit(), &ks);
+        let constructs: Vec<&str> = f.iter().map(|f| f.construct.as_str()).collect();
+        assert_eq!(constructs, ["spec.kubeConfig", "spec.serviceAccountName"]);
+        assert!(f[0].to_string().contains("Kustomization/flux-system/apps: spec.kubeConfig is not emulated: Flux applies to another cluster, the simulator ignores it;"));
+        let git = object(
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "r"}, "spec": {"url": "https://x", "ignore": "/*\n!/deploy", "verify": {"mode": "HEAD"}, "secretRef": {"name": "auth"}}}),
+        );
+        let f = findings(&unit(), &git);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].construct, "spec.verify");
+    }
+}
