@@ -6,6 +6,7 @@
 //! table are in [`terminal`]; they return text or draw through an injected
 //! target, so the library itself never prints.
 
+pub mod compare;
 pub mod events;
 pub mod html;
 pub mod human;

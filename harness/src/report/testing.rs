@@ -100,6 +100,7 @@ fn run(scenarios: Vec<ScenarioReport>) -> RunReport {
             + 120,
         status: stats::run_status(&scenarios),
         scenarios,
+        partition: None,
     }
 }
 
@@ -387,5 +388,6 @@ fn scenario(
         verdict,
         objective,
         repeats,
+        baseline: None,
     }
 }
