@@ -13,6 +13,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
+pub mod read;
 pub mod stats;
 pub mod terminal;
 pub mod testing;

@@ -49,6 +49,14 @@ impl Partition {
     pub fn contains(self, name: &str) -> bool {
         slot(name, self.total) == self.index
     }
+
+    /// This partition's share of `items` (named by `name`), in their order.
+    pub fn select<T>(self, items: Vec<T>, name: impl Fn(&T) -> &str) -> Vec<T> {
+        items
+            .into_iter()
+            .filter(|i| self.contains(name(i)))
+            .collect()
+    }
 }
 
 /// The 1-based partition of `total` that `name` belongs to.
@@ -112,6 +120,65 @@ mod tests {
             .map(|n| slot(n, 7))
             .collect();
         assert_eq!(slots, PINNED_SLOTS);
+    }
+
+    /// The catalogue's scenario names (scenarios/*.yaml, `metadata.name`).
+    fn catalogue() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = crate::scenario::discover(&[dir]).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| crate::scenario::load(f).unwrap().name)
+            .collect();
+        assert!(names.len() >= 5, "{names:?}");
+        names
+    }
+
+    #[test]
+    fn partitions_of_the_catalogue_are_disjoint_and_cover_it_for_n_1_to_5() {
+        let names = catalogue();
+        for total in 1..=5 {
+            let mut seen: Vec<String> = Vec::new();
+            for k in 1..=total {
+                let share = Partition::new(k, total)
+                    .unwrap()
+                    .select(names.clone(), String::as_str);
+                for n in &share {
+                    assert!(!seen.contains(n), "{n} in two partitions of {total}");
+                }
+                seen.extend(share);
+            }
+            seen.sort();
+            let mut all = names.clone();
+            all.sort();
+            assert_eq!(seen, all, "N = {total} covers the catalogue");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_names_split_disjointly_and_adding_one_moves_no_other(
+            names in proptest::collection::btree_set("[a-z][a-z0-9-]{0,20}", 0..40),
+            extra in "[a-z][a-z0-9-]{0,20}",
+            total in 1u32..9,
+        ) {
+            proptest::prop_assume!(!names.contains(&extra));
+            let names: Vec<String> = names.into_iter().collect();
+            let shares: Vec<Vec<String>> = (1..=total)
+                .map(|k| Partition::new(k, total).unwrap().select(names.clone(), String::as_str))
+                .collect();
+            proptest::prop_assert_eq!(shares.iter().map(Vec::len).sum::<usize>(), names.len());
+            for n in &names {
+                proptest::prop_assert_eq!(shares.iter().filter(|s| s.contains(n)).count(), 1);
+            }
+            let mut grown = names.clone();
+            grown.push(extra.clone());
+            for (k, share) in (1..=total).zip(&shares) {
+                let mut again = Partition::new(k, total).unwrap().select(grown.clone(), String::as_str);
+                again.retain(|n| *n != extra);
+                proptest::prop_assert_eq!(&again, share);
+            }
+        }
     }
 
     const PINNED_SLOTS: [u32; 3] = [5, 4, 1];
