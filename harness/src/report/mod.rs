@@ -6,6 +6,7 @@
 //! table are in [`terminal`]; they return text or draw through an injected
 //! target, so the library itself never prints.
 
+pub mod annotations;
 pub mod compare;
 pub mod events;
 pub mod html;
@@ -14,6 +15,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod openmetrics;
 pub mod read;
 pub mod stats;
 pub mod terminal;
@@ -53,6 +55,9 @@ pub enum Error {
     /// The JUnit XML could not be produced.
     #[error("cannot serialise the report as JUnit XML")]
     Junit(#[source] quick_junit::SerializeError),
+    /// The OpenMetrics text could not be produced.
+    #[error("cannot encode the report as OpenMetrics text")]
+    OpenMetrics,
 }
 
 /// Result of this module.
@@ -69,11 +74,19 @@ pub enum Format {
     Md,
     /// `report.html`: self-contained, with timelines, to share.
     Html,
+    /// `metrics.txt`: OpenMetrics text, for Prometheus and friends.
+    OpenMetrics,
 }
 
 impl Format {
     /// Every format, in the order files are written.
-    pub const ALL: [Format; 4] = [Format::Json, Format::Junit, Format::Md, Format::Html];
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Junit,
+        Format::Md,
+        Format::Html,
+        Format::OpenMetrics,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -82,6 +95,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Md => "md",
             Format::Html => "html",
+            Format::OpenMetrics => "openmetrics",
         }
     }
 
@@ -92,6 +106,7 @@ impl Format {
             Format::Junit => "junit.xml",
             Format::Md => "summary.md",
             Format::Html => "report.html",
+            Format::OpenMetrics => openmetrics::FILE_NAME,
         }
     }
 
@@ -105,6 +120,7 @@ impl Format {
             Format::Junit => junit::to_string(report),
             Format::Md => Ok(markdown::render(report)),
             Format::Html => Ok(html::render(report)),
+            Format::OpenMetrics => openmetrics::to_string(report),
         }
     }
 }
@@ -117,7 +133,7 @@ impl fmt::Display for Format {
 
 /// An unknown `--format` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?}: expected one of json, junit, md, html")]
+#[error("unknown report format {0:?}: expected one of json, junit, md, html, openmetrics")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -129,6 +145,7 @@ impl FromStr for Format {
             "junit" | "xml" => Ok(Format::Junit),
             "md" | "markdown" => Ok(Format::Md),
             "html" => Ok(Format::Html),
+            "openmetrics" | "metrics" => Ok(Format::OpenMetrics),
             _ => Err(UnknownFormat(s.to_owned())),
         }
     }
@@ -229,7 +246,7 @@ mod tests {
         assert_eq!("Markdown".parse::<Format>().unwrap(), Format::Md);
         let err = "pdf".parse::<Format>().unwrap_err().to_string();
         assert!(
-            err.contains("\"pdf\"") && err.contains("json, junit, md, html"),
+            err.contains("\"pdf\"") && err.contains("json, junit, md, html, openmetrics"),
             "{err}"
         );
     }
