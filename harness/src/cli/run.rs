@@ -7,13 +7,15 @@ use std::time::Duration;
 use gameday::cluster::providers::existing;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
-use gameday::report::tree::Status;
-use gameday::report::{self, Format};
+use gameday::report::compare;
+use gameday::report::tree::{PartitionInfo, RunReport};
+use gameday::report::{self};
 use gameday::scenario::model::Provider;
+use gameday::scenario::partition::Partition;
 use gameday::{exit, scenario};
 use tokio_util::sync::CancellationToken;
 
-use super::render;
+use super::{ci, render};
 
 /// Arguments of `gameday run`.
 #[derive(Debug, clap::Args)]
@@ -21,17 +23,20 @@ pub struct Args {
     /// Scenario files or folders (searched recursively for *.yaml). Default: scenarios/
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Where the reports go.
-    #[arg(long, default_value = "gameday-report", value_name = "DIR")]
-    out: PathBuf,
-    /// Report formats, comma-separated: json, junit, md, html.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "json,junit,md,html",
-        value_name = "FORMATS"
-    )]
-    format: Vec<Format>,
+    #[command(flatten)]
+    report: ci::ReportArgs,
+    /// Run only partition K of N of the catalogue (by a stable hash of the
+    /// scenario name, as nextest's hash:K/N), e.g. one per CI runner; merge
+    /// the reports with `gameday report merge`.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
+    /// Compare the run with this earlier report (a report.json or its
+    /// folder): the comparison goes into every report, and a phase slower
+    /// than the tolerance exits 1.
+    #[arg(long, value_name = "REPORT")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    tolerance: ci::ToleranceArgs,
     /// Run every scenario this many times (overrides `spec.repeat`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     repeat: Option<u32>,
@@ -71,7 +76,7 @@ pub fn run(args: &Args) -> u8 {
         Ok(files) => files,
         Err(e) => return super::fail(&e, exit::INVALID_INPUT),
     };
-    let mut scenarios = Vec::new();
+    let mut scenarios: Vec<scenario::Scenario> = Vec::new();
     let mut invalid = 0;
     let mut skipped = 0;
     for file in &files {
@@ -105,7 +110,25 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: no scenario can run on the chosen provider; nothing was run");
         return exit::INVALID_INPUT;
     }
-    if let Err(e) = report::check_writable(&args.out, &formats(args)) {
+    let catalogue: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    if let Some(p) = args.partition {
+        scenarios = p.select(scenarios, |s| s.name.as_str());
+        eprintln!(
+            "partition {p}: {} of the {} scenarios{}",
+            scenarios.len(),
+            catalogue.len(),
+            if scenarios.is_empty() {
+                " (nothing to run here)"
+            } else {
+                ""
+            }
+        );
+    }
+    let baseline = match args.baseline.as_deref().map(ci::read_report).transpose() {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    if let Err(e) = report::check_writable(&args.report.out, &args.report.formats()) {
         eprint!("{}", render::error_chain(&e));
         eprintln!(
             "error: the reports cannot be written there; give another --out; nothing was run"
@@ -127,7 +150,28 @@ pub fn run(args: &Args) -> u8 {
         Ok(rt) => rt,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
-    runtime.block_on(drive(args, scenarios, confirmed))
+    let partition = args.partition.map(|p| PartitionInfo {
+        index: p.index(),
+        total: p.total(),
+        catalogue,
+    });
+    let mut report = runtime.block_on(drive(args, scenarios, confirmed));
+    report.partition = partition;
+    if let Some(base) = &baseline {
+        match compare::compare(base, &report, &args.tolerance.tolerance()) {
+            Ok(c) => {
+                compare::attach(&mut report, &c);
+                eprint!("{}", ci::comparison_table(&c));
+            }
+            Err(e) => {
+                // The drills ran: their reports are still written.
+                let _ = args.report.write(&report);
+                return super::fail(&e, exit::INVALID_INPUT);
+            }
+        }
+    }
+    let written = args.report.write(&report);
+    ci::finish(&report, written)
 }
 
 /// Destructive faults on clusters gameday does not own go ahead with
@@ -157,7 +201,7 @@ fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
     Ok(true)
 }
 
-async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
+async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> RunReport {
     let cancel = CancellationToken::new();
     tokio::spawn(watch_signals(cancel.clone()));
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -176,58 +220,7 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     let report = runner.run(scenarios).await;
     drop(runner);
     let _ = reporter.await;
-
-    let written = match report::write_all(&report, &args.out, &formats(args)) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            eprint!("{}", render::error_chain(&e));
-            None
-        }
-    };
-    print!(
-        "{}",
-        report::terminal::summary(
-            &report,
-            std::io::IsTerminal::is_terminal(&std::io::stdout())
-        )
-    );
-    let Some(written) = written else {
-        // The drills ran but their reports are lost: never a success.
-        return match report.status {
-            Status::Passed => exit::INFRASTRUCTURE,
-            _ => status_code(report.status),
-        };
-    };
-    if !written.is_empty() {
-        println!(
-            "reports: {}",
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    status_code(report.status)
-}
-
-/// The formats asked for (every one by default).
-fn formats(args: &Args) -> Vec<Format> {
-    if args.format.is_empty() {
-        Format::ALL.to_vec()
-    } else {
-        args.format.clone()
-    }
-}
-
-/// The exit code of a run that ended with `status`.
-fn status_code(status: Status) -> u8 {
-    match status {
-        Status::Passed => exit::SUCCESS,
-        Status::Failed | Status::Unsupported | Status::Unrecoverable => exit::OBJECTIVE_MISSED,
-        Status::Error => exit::INFRASTRUCTURE,
-        Status::Aborted => exit::INTERRUPTED,
-    }
+    report
 }
 
 /// First SIGINT/SIGTERM: stop the run, clean up, write the partial report.

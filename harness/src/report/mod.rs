@@ -13,6 +13,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod junit_phases;
 pub mod markdown;
 pub mod merge;
 pub mod openmetrics;
@@ -196,6 +197,26 @@ pub fn check_writable(dir: &Path, formats: &[Format]) -> Result<()> {
 /// [`Error::CreateDir`] or [`Error::Write`] naming the path, or a
 /// serialisation error.
 pub fn write_all(report: &RunReport, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    write_all_with(report, dir, formats, WriteOptions::default())
+}
+
+/// How the report files are written, beyond their formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// `junit.xml` with a testcase per phase ([`junit_phases`]).
+    pub junit_per_phase: bool,
+}
+
+/// [`write_all`] with [`WriteOptions`].
+///
+/// # Errors
+/// As [`write_all`].
+pub fn write_all_with(
+    report: &RunReport,
+    dir: &Path,
+    formats: &[Format],
+    options: WriteOptions,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
         path: dir.to_owned(),
         source,
@@ -203,7 +224,10 @@ pub fn write_all(report: &RunReport, dir: &Path, formats: &[Format]) -> Result<V
     let mut written = Vec::new();
     for format in Format::ALL.into_iter().filter(|f| formats.contains(f)) {
         let path = dir.join(format.file_name());
-        let text = format.render(report)?;
+        let text = match format {
+            Format::Junit if options.junit_per_phase => junit_phases::to_string(report)?,
+            f => f.render(report)?,
+        };
         std::fs::write(&path, text).map_err(|source| Error::Write {
             path: path.clone(),
             source,

@@ -299,7 +299,7 @@ pub fn base_to_new(p: &PhaseComparison) -> String {
 /// the figure; `new` when the baseline does.
 pub fn change(p: &PhaseComparison) -> String {
     match (p.base_ms, p.new_ms, p.change_pct) {
-        (_, _, Some(c)) if c == 0.0 => "±0 %".to_owned(),
+        (_, _, Some(0.0)) => "±0 %".to_owned(),
         (_, _, Some(c)) => format!("{c:+.1} %"),
         (Some(_), None, _) => "did not complete".to_owned(),
         (None, Some(_), _) => "new".to_owned(),
