@@ -174,3 +174,38 @@ fn attach_puts_the_comparison_in_the_report_and_it_round_trips() {
             .contains("baseline")
     );
 }
+
+#[test]
+fn markdown_and_html_get_a_baseline_column_only_with_a_baseline() {
+    let base = testing::passing_run_report();
+    assert!(!crate::report::markdown::render(&base).contains("vs baseline"));
+    assert!(!crate::report::html::render(&base).contains("vs baseline"));
+    let mut new = slower(base.clone(), "cluster-loss", "converge", 30);
+    let c = compare(&base, &new, &Tolerance::default()).unwrap();
+    attach(&mut new, &c);
+    let md = crate::report::markdown::render(&new);
+    let header = md.lines().find(|l| l.starts_with("| scenario")).unwrap();
+    assert!(header.ends_with("| vs baseline |"), "{header}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| [cluster-loss]"))
+        .unwrap();
+    assert!(
+        row.ends_with("| ⚠️ total +15.1 % · regressed: converge +30.0 % |"),
+        "{row}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| [namespace-loss]"))
+        .unwrap();
+    assert!(row.ends_with("| total ±0 % |"), "{row}");
+    let html = scraper::Html::parse_document(&crate::report::html::render(&new));
+    let th = scraper::Selector::parse("section.overview th").unwrap();
+    assert_eq!(
+        html.select(&th).last().unwrap().text().collect::<String>(),
+        "vs baseline"
+    );
+    let bad = scraper::Selector::parse("td.baseline span.bad").unwrap();
+    let cells: Vec<String> = html.select(&bad).map(|e| e.text().collect()).collect();
+    assert_eq!(cells, ["total +15.1 % · regressed: converge +30.0 %"]);
+}
