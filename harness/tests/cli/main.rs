@@ -4,4 +4,5 @@
 mod common;
 
 mod basics;
+mod ci;
 mod run;
