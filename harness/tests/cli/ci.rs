@@ -28,15 +28,14 @@ fn catalogue(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
 }
 
 fn gameday(args: &[&str], cwd: &Path, envs: &[(&str, &str)]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_gameday"))
+    Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args(args)
         .current_dir(cwd)
         .env("TMPDIR", cwd)
         .env_remove("GITHUB_ACTIONS")
         .envs(envs.iter().copied())
         .output()
-        .unwrap();
-    o
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {

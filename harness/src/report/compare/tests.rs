@@ -202,7 +202,11 @@ fn markdown_and_html_get_a_baseline_column_only_with_a_baseline() {
     let html = scraper::Html::parse_document(&crate::report::html::render(&new));
     let th = scraper::Selector::parse("section.overview th").unwrap();
     assert_eq!(
-        html.select(&th).last().unwrap().text().collect::<String>(),
+        html.select(&th)
+            .next_back()
+            .unwrap()
+            .text()
+            .collect::<String>(),
         "vs baseline"
     );
     let bad = scraper::Selector::parse("td.baseline span.bad").unwrap();
