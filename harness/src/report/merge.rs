@@ -83,6 +83,10 @@ pub enum MergeError {
         /// Other report.
         b: String,
     },
+    /// Every partition is there, but scenarios of the catalogue are in
+    /// none of them (a partition's report was cut short).
+    #[error("scenarios {} of the catalogue are in no partition's report, and no partition was interrupted: give the complete reports", .0.join(", "))]
+    Absent(Vec<String>),
     /// Partitions missing: their scenarios would be silently absent.
     #[error("partition(s) {} of {total} missing: scenarios {} have no report; give every partition's report (a CI runner may have failed before uploading it)", .missing.iter().map(u32::to_string).collect::<Vec<_>>().join(", "), .scenarios.join(", "))]
     Missing {
@@ -207,7 +211,10 @@ fn check_partitions(
     // An interrupted partition legitimately lacks the scenarios it never
     // reached; it says so with its aborted status, which the merge keeps.
     let aborted = reports.iter().any(|(_, r)| r.status == Status::Aborted);
-    if !missing.is_empty() || (!absent.is_empty() && !aborted) {
+    if missing.is_empty() && !absent.is_empty() && !aborted {
+        return Err(MergeError::Absent(absent));
+    }
+    if !missing.is_empty() {
         return Err(MergeError::Missing {
             missing,
             total: p_info.total,

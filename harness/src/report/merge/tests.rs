@@ -118,6 +118,17 @@ fn overlapping_duplicate_or_foreign_partitions_are_refused() {
 }
 
 #[test]
+fn a_report_cut_short_is_refused_unless_its_run_was_interrupted() {
+    let full = testing::run_report();
+    let mut parts = partitions(&full, 1);
+    let last = parts[0].1.scenarios.pop().unwrap();
+    assert_eq!(
+        merge(parts).unwrap_err(),
+        MergeError::Absent(vec![last.name])
+    );
+}
+
+#[test]
 fn an_aborted_partition_keeps_the_merge_aborted() {
     let full = testing::run_report();
     let mut parts = partitions(&full, 2);
