@@ -4,9 +4,12 @@
 // The binary is where output is rendered; the library never prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod ci;
+mod compare;
 mod gc;
 mod list;
 mod render;
+mod report;
 mod run;
 mod schema;
 mod sim;
@@ -44,6 +47,14 @@ struct Cli {
 enum Command {
     /// Run drills: break clusters on purpose and time their recovery.
     Run(run::Args),
+    /// Merge the reports of a run's partitions (CI runners) into one.
+    Report(report::Args),
+    /// Compare a run's RTO figures with a baseline's; exit 1 on a regression.
+    ///
+    /// Per scenario and recovery phase (and the total), the figure the
+    /// verdict judges (the objective's quantile over repeats), base → new.
+    /// Simulated times are compared only with simulated ones, wall with wall.
+    Compare(compare::Args),
     /// Check scenario files and report every problem.
     Validate(validate::Args),
     /// List scenarios: name, provider, disaster, recovery, RTO.
@@ -71,6 +82,8 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let code = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),

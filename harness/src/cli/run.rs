@@ -11,13 +11,15 @@ use gameday::cluster::providers::existing;
 use gameday::drill::pushable;
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
-use gameday::report::tree::Status;
-use gameday::report::{self, Format};
+use gameday::report::compare;
+use gameday::report::tree::{PartitionInfo, RunReport};
+use gameday::report::{self};
 use gameday::scenario::model::Provider;
+use gameday::scenario::partition::Partition;
 use gameday::{exit, scenario};
 use tokio_util::sync::CancellationToken;
 
-use super::render;
+use super::{ci, render};
 
 /// Arguments of `gameday run`.
 #[derive(Debug, clap::Args)]
@@ -25,17 +27,20 @@ pub struct Args {
     /// Scenario files or folders (searched recursively for *.yaml). Default: scenarios/
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Where the reports go.
-    #[arg(long, default_value = "gameday-report", value_name = "DIR")]
-    out: PathBuf,
-    /// Report formats, comma-separated: json, junit, md, html.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "json,junit,md,html",
-        value_name = "FORMATS"
-    )]
-    format: Vec<Format>,
+    #[command(flatten)]
+    report: ci::ReportArgs,
+    /// Run only partition K of N of the catalogue (by a stable hash of the
+    /// scenario name, as nextest's hash:K/N), e.g. one per CI runner; merge
+    /// the reports with `gameday report merge`.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
+    /// Compare the run with this earlier report (a report.json or its
+    /// folder): the comparison goes into every report, and a phase slower
+    /// than the tolerance exits 1.
+    #[arg(long, value_name = "REPORT")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    tolerance: ci::ToleranceArgs,
     /// Run every scenario this many times (overrides `spec.repeat`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     repeat: Option<u32>,
@@ -75,7 +80,7 @@ pub fn run(args: &Args) -> u8 {
         Ok(files) => files,
         Err(e) => return super::fail(&e, exit::INVALID_INPUT),
     };
-    let mut scenarios = Vec::new();
+    let mut scenarios: Vec<scenario::Scenario> = Vec::new();
     let mut invalid = 0;
     let mut skipped = 0;
     for file in &files {
@@ -124,7 +129,25 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: no scenario can run on the chosen provider; nothing was run");
         return exit::INVALID_INPUT;
     }
-    if let Err(e) = report::check_writable(&args.out, &formats(args)) {
+    let catalogue: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    if let Some(p) = args.partition {
+        scenarios = p.select(scenarios, |s| s.name.as_str());
+        eprintln!(
+            "partition {p}: {} of the {} scenarios{}",
+            scenarios.len(),
+            catalogue.len(),
+            if scenarios.is_empty() {
+                " (nothing to run here)"
+            } else {
+                ""
+            }
+        );
+    }
+    let baseline = match args.baseline.as_deref().map(ci::read_report).transpose() {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    if let Err(e) = report::check_writable(&args.report.out, &args.report.formats()) {
         eprint!("{}", render::error_chain(&e));
         eprintln!(
             "error: the reports cannot be written there; give another --out; nothing was run"
@@ -139,7 +162,47 @@ pub fn run(args: &Args) -> u8 {
         Ok(confirmed) => confirmed,
         Err(code) => return code,
     };
-    runtime.block_on(drive(args, scenarios, confirmed))
+    let partition = args.partition.map(|p| PartitionInfo {
+        index: p.index(),
+        total: p.total(),
+        catalogue,
+    });
+    let Drove {
+        mut report,
+        held,
+        cancel,
+        serving,
+    } = runtime.block_on(drive(args, scenarios, confirmed));
+    report.partition = partition;
+    if let Some(base) = &baseline {
+        match compare::compare(base, &report, &args.tolerance.tolerance()) {
+            Ok(c) => {
+                compare::attach(&mut report, &c);
+                eprint!("{}", ci::comparison_table(&c));
+            }
+            Err(e) => {
+                // The drills ran: their reports are still written.
+                let _ = args.report.write(&report);
+                return super::fail(&e, exit::INVALID_INPUT);
+            }
+        }
+    }
+    let written = args.report.write(&report);
+    let code = ci::finish(&report, written);
+    if !held.is_empty() {
+        serving.store(true, Ordering::SeqCst);
+        runtime.block_on(serve_retained(held, &cancel));
+    }
+    code
+}
+
+/// What [`drive`] leaves: the report, what `--retain` keeps serving, and
+/// the signal handling that stops it.
+struct Drove {
+    report: RunReport,
+    held: Held,
+    cancel: CancellationToken,
+    serving: Arc<AtomicBool>,
 }
 
 /// Destructive faults on clusters gameday does not own go ahead with
@@ -169,7 +232,7 @@ fn confirm(plan: &[String], yes: bool) -> Result<bool, u8> {
     Ok(true)
 }
 
-async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> u8 {
+async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool) -> Drove {
     let cancel = CancellationToken::new();
     let serving = Arc::new(AtomicBool::new(false));
     tokio::spawn(watch_signals(cancel.clone(), serving.clone()));
@@ -190,64 +253,11 @@ async fn drive(args: &Args, scenarios: Vec<scenario::Scenario>, confirmed: bool)
     let held = runner.take_held();
     drop(runner);
     let _ = reporter.await;
-
-    let written = match report::write_all(&report, &args.out, &formats(args)) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            eprint!("{}", render::error_chain(&e));
-            None
-        }
-    };
-    print!(
-        "{}",
-        report::terminal::summary(
-            &report,
-            std::io::IsTerminal::is_terminal(&std::io::stdout())
-        )
-    );
-    let code = match written {
-        // The drills ran but their reports are lost: never a success.
-        None => match report.status {
-            Status::Passed => exit::INFRASTRUCTURE,
-            _ => status_code(report.status),
-        },
-        Some(written) => {
-            if !written.is_empty() {
-                println!(
-                    "reports: {}",
-                    written
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            status_code(report.status)
-        }
-    };
-    if !held.is_empty() {
-        serving.store(true, Ordering::SeqCst);
-        serve_retained(held, &cancel).await;
-    }
-    code
-}
-
-/// The formats asked for (every one by default).
-fn formats(args: &Args) -> Vec<Format> {
-    if args.format.is_empty() {
-        Format::ALL.to_vec()
-    } else {
-        args.format.clone()
-    }
-}
-
-/// The exit code of a run that ended with `status`.
-fn status_code(status: Status) -> u8 {
-    match status {
-        Status::Passed => exit::SUCCESS,
-        Status::Failed | Status::Unsupported | Status::Unrecoverable => exit::OBJECTIVE_MISSED,
-        Status::Error => exit::INFRASTRUCTURE,
-        Status::Aborted => exit::INTERRUPTED,
+    Drove {
+        report,
+        held,
+        cancel,
+        serving,
     }
 }
 
@@ -279,21 +289,23 @@ async fn serve_retained(held: Held, cancel: &CancellationToken) {
     }
 }
 
-/// First SIGINT/SIGTERM: stop the run, clean up, write the partial report
-/// — or, once the run is over and retained clusters are `serving`, stop
-/// them. A second one: leave at once (cleanup skipped; `gameday gc` finds
-/// leftovers).
+/// First SIGINT/SIGTERM (or SIGHUP: the terminal closed): stop the run,
+/// clean up, write the partial report — or, once the run is over and
+/// retained clusters are `serving`, stop them. A second one: leave at once
+/// (cleanup skipped; `gameday gc` finds leftovers).
 async fn watch_signals(cancel: CancellationToken, serving: Arc<AtomicBool>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
     ) else {
         return;
     };
     tokio::select! {
         _ = int.recv() => {}
         _ = term.recv() => {}
+        _ = hup.recv() => {}
     }
     if serving.load(Ordering::SeqCst) {
         eprintln!("\nstopping the retained clusters (press Ctrl-C again to quit at once)");
@@ -306,6 +318,7 @@ async fn watch_signals(cancel: CancellationToken, serving: Arc<AtomicBool>) {
     tokio::select! {
         _ = int.recv() => {}
         _ = term.recv() => {}
+        _ = hup.recv() => {}
     }
     eprintln!("interrupted again: quitting without cleanup; `gameday gc` removes what was left");
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -170,6 +170,7 @@ impl Runner {
             wall_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
             status,
             scenarios,
+            partition: None,
         };
         self.events.send(Event::RunFinished {
             report: Box::new(report.clone()),
@@ -219,6 +220,7 @@ impl Runner {
             repeats: reports,
             verdict,
             status,
+            baseline: None,
         };
         self.events.send(Event::ScenarioFinished {
             report: Box::new(report.clone()),

@@ -102,7 +102,7 @@ fn case(s: &ScenarioReport, r: &RepeatReport) -> TestCase {
     case
 }
 
-fn status(r: &RepeatReport) -> TestCaseStatus {
+pub(super) fn status(r: &RepeatReport) -> TestCaseStatus {
     match r.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Failed => {

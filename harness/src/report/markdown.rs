@@ -9,6 +9,7 @@
 
 use std::fmt::Write as _;
 
+use super::compare;
 use super::human::{self, plural};
 use super::stats::{self, TOTAL};
 use super::tree::{
@@ -51,8 +52,12 @@ pub fn render(report: &RunReport) -> String {
 }
 
 fn overview(out: &mut String, report: &RunReport) {
-    out.push_str("| scenario | verdict | recovery (sim / wall) | budget | margin |\n");
-    out.push_str("| --- | --- | ---: | ---: | ---: |\n");
+    // The baseline column appears only when the run was compared with one.
+    let baseline = report.scenarios.iter().any(|s| s.baseline.is_some());
+    out.push_str("| scenario | verdict | recovery (sim / wall) | budget | margin |");
+    out.push_str(if baseline { " vs baseline |\n" } else { "\n" });
+    out.push_str("| --- | --- | ---: | ---: | ---: |");
+    out.push_str(if baseline { " --- |\n" } else { "\n" });
     for s in &report.scenarios {
         let total = total_check(s);
         let verdict = match s.status {
@@ -61,7 +66,7 @@ fn overview(out: &mut String, report: &RunReport) {
         };
         let _ = writeln!(
             out,
-            "| [{name}](#{anchor}) | {verdict} | {recovery} | {budget} | {margin} |",
+            "| [{name}](#{anchor}) | {verdict} | {recovery} | {budget} | {margin} |{vs}",
             name = escape(&s.name),
             anchor = anchor(s),
             recovery = recovery_cell(s, total),
@@ -69,9 +74,23 @@ fn overview(out: &mut String, report: &RunReport) {
             margin = total
                 .and_then(|c| c.margin_ms)
                 .map_or("–".to_owned(), human::margin),
+            vs = if baseline {
+                baseline_cell(s)
+            } else {
+                String::new()
+            },
         );
     }
     out.push('\n');
+}
+
+/// ` ⚠️ total +31.0 % · regressed: converge +30.0 % |`, or ` – |` without one.
+fn baseline_cell(s: &ScenarioReport) -> String {
+    match &s.baseline {
+        Some(c) if c.regressed => format!(" ⚠️ {} |", escape(&compare::summary_cell(c))),
+        Some(c) => format!(" {} |", escape(&compare::summary_cell(c))),
+        None => " – |".to_owned(),
+    }
 }
 
 fn total_check(s: &ScenarioReport) -> Option<&BudgetCheck> {

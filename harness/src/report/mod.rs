@@ -6,12 +6,18 @@
 //! table are in [`terminal`]; they return text or draw through an injected
 //! target, so the library itself never prints.
 
+pub mod annotations;
+pub mod compare;
 pub mod events;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod junit_phases;
 pub mod markdown;
+pub mod merge;
+pub mod openmetrics;
+pub mod read;
 pub mod stats;
 pub mod terminal;
 pub mod testing;
@@ -50,6 +56,9 @@ pub enum Error {
     /// The JUnit XML could not be produced.
     #[error("cannot serialise the report as JUnit XML")]
     Junit(#[source] quick_junit::SerializeError),
+    /// The OpenMetrics text could not be produced.
+    #[error("cannot encode the report as OpenMetrics text")]
+    OpenMetrics,
 }
 
 /// Result of this module.
@@ -66,11 +75,19 @@ pub enum Format {
     Md,
     /// `report.html`: self-contained, with timelines, to share.
     Html,
+    /// `metrics.txt`: OpenMetrics text, for Prometheus and friends.
+    OpenMetrics,
 }
 
 impl Format {
     /// Every format, in the order files are written.
-    pub const ALL: [Format; 4] = [Format::Json, Format::Junit, Format::Md, Format::Html];
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Junit,
+        Format::Md,
+        Format::Html,
+        Format::OpenMetrics,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -79,6 +96,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Md => "md",
             Format::Html => "html",
+            Format::OpenMetrics => "openmetrics",
         }
     }
 
@@ -89,6 +107,7 @@ impl Format {
             Format::Junit => "junit.xml",
             Format::Md => "summary.md",
             Format::Html => "report.html",
+            Format::OpenMetrics => openmetrics::FILE_NAME,
         }
     }
 
@@ -102,6 +121,7 @@ impl Format {
             Format::Junit => junit::to_string(report),
             Format::Md => Ok(markdown::render(report)),
             Format::Html => Ok(html::render(report)),
+            Format::OpenMetrics => openmetrics::to_string(report),
         }
     }
 }
@@ -114,7 +134,7 @@ impl fmt::Display for Format {
 
 /// An unknown `--format` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?}: expected one of json, junit, md, html")]
+#[error("unknown report format {0:?}: expected one of json, junit, md, html, openmetrics")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -126,6 +146,7 @@ impl FromStr for Format {
             "junit" | "xml" => Ok(Format::Junit),
             "md" | "markdown" => Ok(Format::Md),
             "html" => Ok(Format::Html),
+            "openmetrics" | "metrics" => Ok(Format::OpenMetrics),
             _ => Err(UnknownFormat(s.to_owned())),
         }
     }
@@ -176,6 +197,26 @@ pub fn check_writable(dir: &Path, formats: &[Format]) -> Result<()> {
 /// [`Error::CreateDir`] or [`Error::Write`] naming the path, or a
 /// serialisation error.
 pub fn write_all(report: &RunReport, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    write_all_with(report, dir, formats, WriteOptions::default())
+}
+
+/// How the report files are written, beyond their formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// `junit.xml` with a testcase per phase ([`junit_phases`]).
+    pub junit_per_phase: bool,
+}
+
+/// [`write_all`] with [`WriteOptions`].
+///
+/// # Errors
+/// As [`write_all`].
+pub fn write_all_with(
+    report: &RunReport,
+    dir: &Path,
+    formats: &[Format],
+    options: WriteOptions,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
         path: dir.to_owned(),
         source,
@@ -183,7 +224,10 @@ pub fn write_all(report: &RunReport, dir: &Path, formats: &[Format]) -> Result<V
     let mut written = Vec::new();
     for format in Format::ALL.into_iter().filter(|f| formats.contains(f)) {
         let path = dir.join(format.file_name());
-        let text = format.render(report)?;
+        let text = match format {
+            Format::Junit if options.junit_per_phase => junit_phases::to_string(report)?,
+            f => f.render(report)?,
+        };
         std::fs::write(&path, text).map_err(|source| Error::Write {
             path: path.clone(),
             source,
@@ -226,7 +270,7 @@ mod tests {
         assert_eq!("Markdown".parse::<Format>().unwrap(), Format::Md);
         let err = "pdf".parse::<Format>().unwrap_err().to_string();
         assert!(
-            err.contains("\"pdf\"") && err.contains("json, junit, md, html"),
+            err.contains("\"pdf\"") && err.contains("json, junit, md, html, openmetrics"),
             "{err}"
         );
     }

@@ -100,6 +100,7 @@ fn run(scenarios: Vec<ScenarioReport>) -> RunReport {
             + 120,
         status: stats::run_status(&scenarios),
         scenarios,
+        partition: None,
     }
 }
 
@@ -389,5 +390,6 @@ fn scenario(
         verdict,
         objective,
         repeats,
+        baseline: None,
     }
 }

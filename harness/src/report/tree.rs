@@ -94,6 +94,24 @@ pub struct RunReport {
     pub status: Status,
     /// Scenarios in the order they were given.
     pub scenarios: Vec<ScenarioReport>,
+    /// The share of the catalogue this run drilled (`--partition K/N`);
+    /// absent for a whole catalogue and for a merged report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionInfo>,
+}
+
+/// Which partition of which catalogue a run drilled, so that
+/// `gameday report merge` can check the partitions it is given are one
+/// catalogue's, complete and without overlap, and restore its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    /// K, 1-based.
+    pub index: u32,
+    /// N.
+    pub total: u32,
+    /// The names of every scenario of the whole catalogue, in run order
+    /// (after `--provider` skipped those it cannot carry out).
+    pub catalogue: Vec<String>,
 }
 
 /// One scenario and its repeats.
@@ -123,6 +141,10 @@ pub struct ScenarioReport {
     pub verdict: Verdict,
     /// The worst of the repeats' statuses and the verdict.
     pub status: Status,
+    /// This scenario's figures compared with a baseline report
+    /// (`gameday run --baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<super::compare::ScenarioComparison>,
 }
 
 /// RTO budgets.

@@ -22,6 +22,7 @@ pub mod duration;
 pub mod file;
 mod load;
 pub mod model;
+pub mod partition;
 pub mod schema;
 mod to_file;
 

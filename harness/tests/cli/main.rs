@@ -4,6 +4,7 @@
 mod common;
 
 mod basics;
+mod ci;
 mod preflight;
 mod retain;
 mod run;

@@ -9,5 +9,6 @@ mod json;
 mod junit;
 mod live;
 mod markdown;
+mod openmetrics;
 mod screenshot;
 mod stats;

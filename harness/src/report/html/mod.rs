@@ -69,9 +69,16 @@ pub fn render(report: &RunReport) -> String {
 }
 
 fn overview(out: &mut String, report: &RunReport) {
+    // The baseline column appears only when the run was compared with one.
+    let baseline = report.scenarios.iter().any(|s| s.baseline.is_some());
     out.push_str(
-        r#"<section class="card overview"><table><thead><tr><th>scenario</th><th>verdict</th><th class="num">recovery</th><th class="num">budget</th><th class="num">margin</th><th class="num">lost</th><th class="num">repeats</th></tr></thead><tbody>"#,
+        r#"<section class="card overview"><table><thead><tr><th>scenario</th><th>verdict</th><th class="num">recovery</th><th class="num">budget</th><th class="num">margin</th><th class="num">lost</th><th class="num">repeats</th>"#,
     );
+    out.push_str(if baseline {
+        "<th>vs baseline</th></tr></thead><tbody>"
+    } else {
+        "</tr></thead><tbody>"
+    });
     for s in &report.scenarios {
         let total = s.verdict.budgets.iter().find(|c| c.phase == TOTAL);
         let recovery = match total.and_then(|c| c.actual_ms) {
@@ -103,16 +110,37 @@ fn overview(out: &mut String, report: &RunReport) {
         };
         let _ = write!(
             out,
-            r##"<tr><td><a href="#{id}">{name}</a></td><td>{badge}{why}</td><td class="num">{recovery}</td><td class="num">{budget}</td><td class="num">{margin}</td><td class="num">{lost}</td><td class="num">{repeats}</td></tr>"##,
+            r##"<tr><td><a href="#{id}">{name}</a></td><td>{badge}{why}</td><td class="num">{recovery}</td><td class="num">{budget}</td><td class="num">{margin}</td><td class="num">{lost}</td><td class="num">{repeats}</td>{vs}</tr>"##,
             id = anchor(&s.name),
             name = esc(&s.name),
             badge = widgets::badge(s.status),
             why = short_reason(s),
             budget = human::duration(s.objective.total_ms),
             repeats = s.repeats.len(),
+            vs = if baseline {
+                baseline_cell(s)
+            } else {
+                String::new()
+            },
         );
     }
     out.push_str("</tbody></table></section>\n");
+}
+
+/// The baseline comparison's cell: the total's change and what regressed
+/// (class `bad`), `–` without a baseline.
+fn baseline_cell(s: &ScenarioReport) -> String {
+    match &s.baseline {
+        Some(c) if c.regressed => format!(
+            r#"<td class="baseline"><span class="bad">{}</span></td>"#,
+            esc(&super::compare::summary_cell(c))
+        ),
+        Some(c) => format!(
+            r#"<td class="baseline">{}</td>"#,
+            esc(&super::compare::summary_cell(c))
+        ),
+        None => r#"<td class="baseline">–</td>"#.to_owned(),
+    }
 }
 
 /// ` sim` tag: the value is on the simulator's clock.
