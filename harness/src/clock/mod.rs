@@ -15,7 +15,10 @@
 //! while it acts rather than waits. Time advances only when no guard has been
 //! held for a short wall-clock quiet period ([`DEFAULT_QUIET`]), which also
 //! covers the hand-off between a watch event leaving the server and its
-//! reader reacting to it.
+//! reader reacting to it. A jump of [`FAR_JUMP`] or more (usually to a
+//! timeout) waits for the longer [`FAR_QUIET`]: on a loaded machine a
+//! hand-off can outlast the short period, and a false jump there would fail
+//! a drill that was about to succeed.
 //!
 //! A [`Clock::scaled`] clock runs `factor` times faster than wall time; it is
 //! for `gameday sim serve`, where a person or another process drives the
@@ -62,6 +65,13 @@ fn reacquire_actor(clock: &Clock) {
 /// How long (wall time) the virtual clock waits with no [`Busy`] guard held
 /// before it jumps to the next timer.
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(3);
+
+/// A jump at least this far ahead (a timeout, a long interval) waits for
+/// [`FAR_QUIET`] of wall-clock quiet instead of the clock's own period.
+pub const FAR_JUMP: Duration = Duration::from_secs(60);
+
+/// The quiet period of a far jump (see [`FAR_JUMP`]).
+pub const FAR_QUIET: Duration = Duration::from_millis(100);
 
 /// A clock: cheap to clone; clones share the same time.
 #[derive(Clone)]
@@ -476,6 +486,12 @@ impl Virtual {
         Some((now, next))
     }
 
+    /// How far ahead the earliest deadline is.
+    fn next_gap(&self) -> Option<Duration> {
+        let next = lock(&self.timers).keys().next().map(|(d, _)| *d)?;
+        Some(duration_between(*lock(&self.now), next))
+    }
+
     /// Moves time to the earliest deadline and fires every timer due then.
     fn jump(self: &Arc<Self>) {
         let Some(deadline) = lock(&self.timers).keys().next().map(|(d, _)| *d) else {
@@ -552,7 +568,22 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
             Some(seen) => {
                 tokio::time::sleep(quiet).await;
                 let Some(v) = state.upgrade() else { return };
-                if v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen {
+                if !(v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen) {
+                    continue;
+                }
+                // A far jump is usually to a timeout: taken during the
+                // hand-off between a request and its answer on a loaded
+                // machine, it would fail a drill that was about to
+                // succeed. Such jumps wait for a longer quiet period.
+                if v.next_gap().is_some_and(|gap| gap >= FAR_JUMP) {
+                    drop(v);
+                    tokio::time::sleep(FAR_QUIET).await;
+                    let Some(v) = state.upgrade() else { return };
+                    if !(v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen) {
+                        continue;
+                    }
+                    v.jump();
+                } else {
                     v.jump();
                 }
             }

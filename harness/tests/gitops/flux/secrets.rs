@@ -97,7 +97,10 @@ async fn encrypted_secrets_are_applied_in_plaintext_and_variables_substituted() 
     );
     assert_eq!(deploy["metadata"]["labels"]["env"], "staging");
     // The Kustomization's patch, built by kustomize as Flux builds it.
-    assert_eq!(deploy["metadata"]["annotations"]["example.com/tier"], "staging");
+    assert_eq!(
+        deploy["metadata"]["annotations"]["example.com/tier"],
+        "staging"
+    );
     assert_eq!(
         deploy["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"],
         "50m"
