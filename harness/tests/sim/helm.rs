@@ -260,3 +260,59 @@ async fn a_failed_helm_install_is_stored_failed_with_helms_message() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, "failed");
 }
+
+#[tokio::test]
+async fn helm_wait_and_test_hooks_follow_the_simulated_workloads() {
+    let f = Fixture::start().await;
+    let Some(helm) = helm(&f) else { return };
+    let hello = chart("hello");
+    let install = |release: &str, extra: &[&str]| {
+        let mut args = vec!["install", release];
+        args.push(hello.to_str().unwrap());
+        args.extend(["-n", "apps", "--create-namespace", "--wait"]);
+        args.extend(extra);
+        helm.cmd(args)
+    };
+    // --wait returns once the Deployment's pods are ready in the simulator.
+    install("ok", &["--timeout", "120s"])
+        .output()
+        .await
+        .expect("install --wait");
+    let ready = f
+        .kubectl(&[
+            "get",
+            "deploy",
+            "ok-hello",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.status.readyReplicas}",
+        ])
+        .await;
+    assert_eq!(ready, "1");
+    // The test hook's Pod runs to completion.
+    let out = helm
+        .test("ok", "apps", Duration::from_secs(120))
+        .await
+        .expect("helm test");
+    assert!(
+        out.stdout.contains("Phase:          Succeeded"),
+        "{}",
+        out.stdout
+    );
+    // An image no registry has never gets ready: --wait runs out of time
+    // and the release is stored failed.
+    let err = install("ko", &["--timeout", "5s", "--set", "image.tag=broken"])
+        .output()
+        .await
+        .expect_err("never ready");
+    assert!(
+        err.stderr()
+            .unwrap_or_default()
+            .contains("context deadline exceeded"),
+        "{err}"
+    );
+    let listed = helm.list(Some("apps")).await.expect("list");
+    let ko = listed.iter().find(|l| l.name == "ko").expect("ko listed");
+    assert_eq!(ko.status, "failed");
+}
