@@ -20,7 +20,8 @@ pub fn chart(name: &str) -> PathBuf {
 }
 
 /// helm against `f`, or None (printed) when helm is not installed outside
-/// CI.
+/// CI. The skip must be seen: it is printed on stderr.
+#[allow(clippy::print_stderr)]
 pub fn helm(f: &Fixture) -> Option<Helm> {
     match Helm::new(&Lookup::default(), &f.kubeconfig()) {
         Ok(h) => Some(h),
