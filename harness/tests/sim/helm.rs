@@ -317,3 +317,69 @@ async fn helm_wait_and_test_hooks_follow_the_simulated_workloads() {
     let ko = listed.iter().find(|l| l.name == "ko").expect("ko listed");
     assert_eq!(ko.status, "failed");
 }
+
+#[tokio::test]
+async fn a_failed_helm_upgrade_rolls_back_to_the_last_good_release() {
+    let f = Fixture::start().await;
+    let Some(helm) = helm(&f) else { return };
+    let hello = chart("hello");
+    let values = json!({});
+    helm.upgrade_install(&upgrade("shop", &values, &hello))
+        .await
+        .expect("install");
+    // A bad upgrade (an image nobody has) never gets ready…
+    let chart_arg = hello.to_str().unwrap();
+    let args = [
+        "upgrade",
+        "shop",
+        chart_arg,
+        "-n",
+        "apps",
+        "--wait",
+        "--timeout",
+        "5s",
+        "--set",
+        "image.tag=broken",
+    ];
+    let err = helm
+        .cmd(args)
+        .output()
+        .await
+        .expect_err("the upgrade fails");
+    assert!(
+        err.stderr().unwrap_or_default().contains("UPGRADE FAILED"),
+        "{err}"
+    );
+    // …and a rollback to the previous revision restores the image, as
+    // helm-controller's upgrade remediation does.
+    helm.rollback("shop", "apps", 0).await.expect("rollback");
+    let image = f
+        .kubectl(&[
+            "get",
+            "deploy",
+            "shop-hello",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ])
+        .await;
+    assert_eq!(image, "ghcr.io/stefanprodan/podinfo:6.7.1");
+    let history = helm.history("shop", "apps").await.expect("history");
+    let seen: Vec<(u32, &str, &str)> = history
+        .iter()
+        .map(|r| (r.revision, r.status.as_str(), r.description.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "superseded", "Install complete"),
+            (
+                2,
+                "failed",
+                "Upgrade \"shop\" failed: context deadline exceeded"
+            ),
+            (3, "deployed", "Rollback to 1"),
+        ]
+    );
+}
