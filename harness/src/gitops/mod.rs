@@ -8,6 +8,8 @@
 //! - [`mod@render`]: a path of a source turned into Kubernetes objects, with
 //!   `kubectl kustomize` when the path has a `kustomization.yaml`, or as
 //!   plain YAML files otherwise, as Flux's kustomize-controller does.
+//! - [`helm`]: the real `helm` CLI against a cluster (the emulated
+//!   helm-controller's engine, and `helm list`/`history` by hand).
 //! - [`sops`]: SOPS decryption with the real `sops` CLI, as Flux's
 //!   kustomize-controller decrypts a Kustomization's Secrets and
 //!   `secretGenerator` sources (`spec.decryption`).
@@ -40,6 +42,7 @@ pub mod apply;
 pub mod bootstrap;
 pub mod by_hand;
 pub mod fetch;
+pub mod helm;
 pub mod render;
 pub mod repo;
 pub mod serve;

@@ -5,6 +5,7 @@ mod bad_input;
 mod common;
 mod controllers;
 mod faults;
+mod helm;
 mod kube_rs;
 mod kubectl;
 mod limits;

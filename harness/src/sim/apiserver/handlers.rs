@@ -99,10 +99,14 @@ fn object_response(
     )
 }
 
-fn delete_options(bytes: &[u8], q: &Query) -> ApiResult<DeleteOptions> {
+fn delete_options(bytes: &[u8], headers: &http::HeaderMap, q: &Query) -> ApiResult<DeleteOptions> {
     let mut opts = DeleteOptions::default();
     let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
+    } else if body::content_type(headers) == crate::sim::apiserver::protobuf::MEDIA_TYPE {
+        // Helm's storage driver deletes its release Secrets with a
+        // protobuf DeleteOptions body.
+        crate::sim::apiserver::protobuf::decode(bytes)?
     } else {
         serde_json::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
@@ -178,7 +182,7 @@ pub async fn resource(
             }
             Method::DELETE => {
                 let bytes = body::read(&parts.headers, req_body).await?;
-                let opts = delete_options(&bytes, q)?;
+                let opts = delete_options(&bytes, &parts.headers, q)?;
                 let selector = crate::sim::storage::selectors::Selector::parse(
                     &rt.group_resource(),
                     q.get("labelSelector"),
@@ -262,7 +266,7 @@ pub async fn resource(
         }
         (None, Method::DELETE) => {
             let bytes = body::read(&parts.headers, req_body).await?;
-            let opts = delete_options(&bytes, q)?;
+            let opts = delete_options(&bytes, &parts.headers, q)?;
             match store.delete(&r, &opts)? {
                 Deleted::Pending(obj) => Ok(object_response(state, &rt, &gvr, 200, &obj, out)),
                 Deleted::Removed(obj) => {

@@ -4,7 +4,8 @@
 //! `configmap`, `secret`, `serviceaccount`, `deployment`) send
 //! `application/vnd.kubernetes.protobuf` bodies. The simulator stores JSON,
 //! so it decodes the envelope (`k8s\0` + `runtime.Unknown`) and the object
-//! with a small field table of those kinds. Responses are always JSON
+//! with a small field table of those kinds, and the `DeleteOptions` Helm's
+//! storage driver sends when it deletes a release Secret. Responses are always JSON
 //! (kubectl also accepts JSON). Other kinds answer 415.
 
 use base64::Engine;
@@ -136,6 +137,17 @@ const SECRET: &[Field] = &[
     (3, "type", F::Str),
     (4, "stringData", F::MapStr),
     (5, "immutable", F::OptBool),
+];
+const DELETE_OPTIONS: &[Field] = &[
+    (1, "gracePeriodSeconds", F::OptInt),
+    (
+        2,
+        "preconditions",
+        F::Msg(&[(1, "uid", F::Str), (2, "resourceVersion", F::Str)]),
+    ),
+    (3, "orphanDependents", F::OptBool),
+    (4, "propagationPolicy", F::Str),
+    (5, "dryRun", F::RepStr),
 ];
 const SERVICE_ACCOUNT: &[Field] = &[
     (1, "metadata", F::Msg(OBJECT_META)),
@@ -332,11 +344,13 @@ pub fn decode(body: &[u8]) -> ApiResult<Value> {
         ("v1", "Secret") => SECRET,
         ("v1", "ServiceAccount") => SERVICE_ACCOUNT,
         ("apps/v1", "Deployment") => DEPLOYMENT,
+        // Every group version registers it (Helm's Secret deletes send it).
+        (_, "DeleteOptions") => DELETE_OPTIONS,
         _ => {
             return Err(ApiError::new(
                 Reason::UnsupportedMediaType,
                 format!(
-                    "the simulator decodes protobuf bodies only for Namespace, ConfigMap, Secret, ServiceAccount and Deployment (got {api_version} {kind}); send application/json"
+                    "the simulator decodes protobuf bodies only for Namespace, ConfigMap, Secret, ServiceAccount, Deployment and DeleteOptions (got {api_version} {kind}); send application/json"
                 ),
             ));
         }
@@ -372,5 +386,15 @@ mod tests {
             json!({"metadata": {"name": "t", "labels": {"a": "b"}}, "spec": {}, "status": {}, "apiVersion": "v1", "kind": "Namespace"})
         );
         assert_eq!(decode(b"nope").unwrap_err().code, 400);
+    }
+
+    #[test]
+    fn decodes_delete_options_as_helm_sends_them() {
+        let opts = [ld(2, &ld(1, b"u-1")), ld(4, b"Background")].concat();
+        let type_meta = [ld(1, b"v1"), ld(2, b"DeleteOptions")].concat();
+        let body = [b"k8s\0".to_vec(), ld(1, &type_meta), ld(2, &opts)].concat();
+        let v = decode(&body).unwrap();
+        assert_eq!(v["propagationPolicy"], "Background");
+        assert_eq!(v["preconditions"], json!({"uid": "u-1"}));
     }
 }
