@@ -22,7 +22,13 @@ fn each_provider_needs_its_own_programs() {
         tools(&from_scenario(&kind)),
         [Tool::Git, Tool::Kind, Tool::ContainerEngine, Tool::Flux]
     );
-    let tf = crate::scenario::with_provider(&s, Provider::Terraform).unwrap();
+    // Its terraform module (sim-cluster) outputs the Flux manifests; a
+    // module that does not leaves it to the flux CLI.
+    let mut tf = crate::scenario::with_provider(&s, Provider::Terraform).unwrap();
+    assert_eq!(tools(&from_scenario(&tf)), [Tool::Git, Tool::Terraform]);
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::write(plain.path().join("main.tf"), "output \"kubeconfig\" {}\n").unwrap();
+    tf.cluster.terraform.as_mut().unwrap().dir = plain.path().to_owned();
     assert_eq!(
         tools(&from_scenario(&tf)),
         [Tool::Git, Tool::Terraform, Tool::Flux]
