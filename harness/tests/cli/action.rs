@@ -16,14 +16,13 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// A `run:` step: name, script, env, `if:`.
+type Step = (String, String, Vec<(String, String)>, Option<String>);
+
 /// The action's `run:` steps: (step name, script, env with `${{ inputs.X }}`
 /// replaced by `inputs` or the input's default, `${{ runner.tool_cache }}`
 /// by `tool_cache`), and the step's `if:`.
-fn steps(
-    action: &serde_yaml::Value,
-    inputs: &[(&str, &str)],
-    tool_cache: &Path,
-) -> Vec<(String, String, Vec<(String, String)>, Option<String>)> {
+fn steps(action: &serde_yaml::Value, inputs: &[(&str, &str)], tool_cache: &Path) -> Vec<Step> {
     let input = |name: &str| -> String {
         inputs
             .iter()
@@ -132,7 +131,7 @@ fn the_action_installs_once_runs_the_drills_and_writes_summary_and_outputs() {
         ("install-tools", "false"),
         ("upload", "true"),
     ];
-    let run_steps = |steps: &[(String, String, Vec<(String, String)>, Option<String>)]| {
+    let run_steps = |steps: &[Step]| {
         let mut outs = Vec::new();
         for (name, run, env, cond) in steps {
             if cond.as_deref() == Some("'false' == 'true'") {

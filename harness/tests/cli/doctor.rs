@@ -53,7 +53,7 @@ fn doctor(args: &[&str], bin: &Path, dir: &Path) -> Output {
 }
 
 fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
 }
 
 fn tool<'a>(doc: &'a Value, name: &str) -> &'a Value {
