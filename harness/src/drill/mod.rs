@@ -19,6 +19,7 @@ pub mod probe;
 pub mod pushable;
 mod recover;
 pub mod repeat;
+pub mod requirements;
 pub mod runner;
 pub mod snapshot;
 mod target;

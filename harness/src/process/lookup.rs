@@ -24,7 +24,7 @@ use super::Tools;
 pub enum LookupError {
     /// The program is not installed anywhere gameday looks.
     #[error(
-        "`{program}` not found: {var} is unset, it is not on PATH, and not in {searched}; run `make tools` to install it into .tools/bin/, or set {var} to the path of a `{program}` binary"
+        "`{program}` not found: {var} is unset, it is not on PATH, and not in {searched}; run `make tools` to install it into .tools/bin/, or set {var} to the path of a `{program}` binary (`gameday doctor` lists every tool the drills need)"
     )]
     NotFound {
         /// The program.

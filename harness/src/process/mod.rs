@@ -289,7 +289,9 @@ impl Cmd {
 
     fn spawn_error(&self, source: std::io::Error) -> ProcessError {
         let hint = match source.kind() {
-            std::io::ErrorKind::NotFound => " (not found on PATH)",
+            std::io::ErrorKind::NotFound => {
+                " (not found on PATH; `gameday doctor` lists what the drills need and how to install it)"
+            }
             std::io::ErrorKind::PermissionDenied => " (not executable)",
             _ => "",
         };

@@ -34,9 +34,10 @@ fn help_and_version() {
     );
     let o = gameday(&["--version"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(
-        stdout(&o).trim(),
-        format!("gameday {}", env!("CARGO_PKG_VERSION"))
+    assert!(
+        stdout(&o).starts_with(&format!("gameday {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        stdout(&o)
     );
 }
 

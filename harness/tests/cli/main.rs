@@ -3,8 +3,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod action;
 mod basics;
 mod ci;
+mod distribution;
+mod doctor;
 mod preflight;
 mod retain;
 mod run;
