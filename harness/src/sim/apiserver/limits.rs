@@ -12,6 +12,12 @@
 //! - **Time**: a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`],
 //!   request headers arrive within [`HEADER_TIMEOUT`], a body within
 //!   [`BODY_TIMEOUT`] (slowloris clients are dropped).
+//! - **Memory of list responses**: lists are encoded as they are sent, in
+//!   chunks of [`LIST_CHUNK`] bytes, and the chunks of every response
+//!   not yet handed to the kernel share a budget of [`LIST_BYTES_BUDGET`]
+//!   bytes: a list that cannot get its first chunk is answered `429`
+//!   with `Retry-After: 1`; a list already started waits for the budget
+//!   (its client is sent data at the pace the others read theirs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,11 +40,18 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time the body of a request may take to arrive.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The size of one chunk of an encoded list.
+pub const LIST_CHUNK: usize = 64 * 1024;
+/// Bytes of encoded lists held in memory at once, over all responses.
+pub const LIST_BYTES_BUDGET: usize = 128 * 1024 * 1024;
+
 /// The in-flight counters of one API server.
 #[derive(Debug, Clone)]
 pub struct InFlight {
     reads: Arc<Semaphore>,
     writes: Arc<Semaphore>,
+    /// Bytes of list responses encoded and not yet sent (one permit a byte).
+    pub list_bytes: Arc<Semaphore>,
 }
 
 impl Default for InFlight {
@@ -53,6 +66,7 @@ impl InFlight {
         InFlight {
             reads: Arc::new(Semaphore::new(reads)),
             writes: Arc::new(Semaphore::new(writes)),
+            list_bytes: Arc::new(Semaphore::new(LIST_BYTES_BUDGET)),
         }
     }
 
@@ -73,15 +87,21 @@ impl InFlight {
             Method::GET | Method::HEAD | Method::OPTIONS => &self.reads,
             _ => &self.writes,
         };
-        pool.clone().try_acquire_owned().map(Some).map_err(|_| {
-            let mut e = ApiError::new(
-                Reason::TooManyRequests,
-                "Too many requests, please try again later.",
-            );
-            e.retry_after = Some(1);
-            e
-        })
+        pool.clone()
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| too_many())
     }
+}
+
+/// `429 TooManyRequests` with `Retry-After: 1`, as the API server answers.
+pub fn too_many() -> ApiError {
+    let mut e = ApiError::new(
+        Reason::TooManyRequests,
+        "Too many requests, please try again later.",
+    );
+    e.retry_after = Some(1);
+    e
 }
 
 #[cfg(test)]

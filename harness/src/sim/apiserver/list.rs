@@ -2,6 +2,7 @@
 //! pagination over snapshots (every page reports the snapshot revision).
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +10,16 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::Response;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
 use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::handlers::metadata_only;
+use super::limits::{self, LIST_CHUNK};
 use super::negotiate::Output;
 use super::query::Query;
 use super::response::{self, Resp};
@@ -161,38 +169,52 @@ pub fn serve(
         token(rev, snap, end)
     });
     let remaining = (end < items.len()).then(|| items.len() - end);
-    Ok(render(
+    render(
+        &state.in_flight.list_bytes,
         rt,
         gvr,
-        &items[start..end],
+        items[start..end].to_vec(),
         rev,
         cont.as_deref(),
         remaining,
         out,
         store.clock().now(),
-    ))
+    )
 }
 
 /// Renders a list (plain, Table or PartialObjectMetadataList).
+///
+/// Plain and metadata lists are encoded while they are sent (see
+/// [`super::limits`]: chunks of [`LIST_CHUNK`] bytes from a shared byte
+/// budget), so a thousand readers of a large list share one copy of its
+/// objects instead of a thousand encodings.
+///
+/// # Errors
+/// 429 when the budget of list bytes has no room for a first chunk.
 #[allow(clippy::too_many_arguments)]
 pub fn render(
+    budget: &Arc<Semaphore>,
     rt: &ResourceType,
     gvr: &Gvr,
-    items: &[Arc<Value>],
+    items: Vec<Arc<Value>>,
     rev: u64,
     cont: Option<&str>,
     remaining: Option<usize>,
     out: Output,
     now: jiff::Timestamp,
-) -> Resp {
+) -> ApiResult<Resp> {
     if let Output::Table { full } = out {
-        let t = crate::sim::apiserver::table::table(rt, &gvr.version, items, rev, cont, full, now);
-        return response::json_bytes(
+        let t = crate::sim::apiserver::table::table(rt, &gvr.version, &items, rev, cont, full, now);
+        return Ok(response::json_bytes(
             200,
             serde_json::to_vec(&t).unwrap_or_default(),
             "application/json;as=Table;v=v1;g=meta.k8s.io",
-        );
+        ));
     }
+    let first = budget
+        .clone()
+        .try_acquire_many_owned(CHUNK_PERMITS)
+        .map_err(|_| limits::too_many())?;
     let mut meta = json!({"resourceVersion": rev.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);
@@ -207,30 +229,110 @@ pub fn render(
         ),
         _ => (rt.list_kind.clone(), gvr.api_version()),
     };
-    let mut buf = Vec::with_capacity(64 + items.len() * 256);
+    let mut head = Vec::with_capacity(LIST_CHUNK);
     let _ = write!(
-        buf,
+        head,
         "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{},\"items\":[",
         json!(kind),
         json!(api_version),
         meta
     );
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        let _ = match out {
-            Output::Metadata => serde_json::to_writer(&mut buf, &metadata_only(item)),
-            _ => serde_json::to_writer(&mut buf, &**item),
-        };
-    }
-    buf.extend_from_slice(b"]}");
+    let encoding = Encoding {
+        head,
+        items,
+        next: 0,
+        metadata: out == Output::Metadata,
+        budget: budget.clone(),
+        first: Some(first),
+        done: false,
+    };
     let ct = if out == Output::Metadata {
         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
     } else {
         "application/json"
     };
-    response::json_bytes(200, buf, ct)
+    let stream = futures::stream::unfold(encoding, |mut e| async move {
+        let chunk = e.chunk().await?;
+        Some((Ok::<_, Infallible>(Frame::data(chunk)), e))
+    });
+    let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    Ok(r)
+}
+
+/// Permits (bytes) of one chunk.
+#[allow(clippy::cast_possible_truncation)]
+const CHUNK_PERMITS: u32 = LIST_CHUNK as u32;
+
+/// A list being encoded.
+struct Encoding {
+    head: Vec<u8>,
+    items: Vec<Arc<Value>>,
+    next: usize,
+    metadata: bool,
+    budget: Arc<Semaphore>,
+    first: Option<OwnedSemaphorePermit>,
+    done: bool,
+}
+
+/// Encoded bytes holding their share of the budget until sent.
+struct Chunk {
+    bytes: Vec<u8>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Encoding {
+    /// The next chunk: about [`LIST_CHUNK`] bytes (more when one object is
+    /// larger), waiting for the budget; None once the list is complete.
+    async fn chunk(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        let mut permit = match self.first.take() {
+            Some(p) => p,
+            None => self
+                .budget
+                .clone()
+                .acquire_many_owned(CHUNK_PERMITS)
+                .await
+                .ok()?,
+        };
+        let mut buf = std::mem::take(&mut self.head);
+        buf.reserve(LIST_CHUNK);
+        while self.next < self.items.len() && buf.len() < LIST_CHUNK {
+            if self.next > 0 {
+                buf.push(b',');
+            }
+            let item = &self.items[self.next];
+            let _ = if self.metadata {
+                serde_json::to_writer(&mut buf, &metadata_only(item))
+            } else {
+                serde_json::to_writer(&mut buf, &**item)
+            };
+            self.next += 1;
+        }
+        if self.next == self.items.len() {
+            buf.extend_from_slice(b"]}");
+            self.done = true;
+        }
+        let extra = u32::try_from(buf.len().saturating_sub(LIST_CHUNK)).unwrap_or(u32::MAX);
+        if extra > 0
+            && let Ok(more) = self.budget.clone().acquire_many_owned(extra).await
+        {
+            permit.merge(more);
+        }
+        Some(Bytes::from_owner(Chunk {
+            bytes: buf,
+            _permit: permit,
+        }))
+    }
 }
 
 #[cfg(test)]
