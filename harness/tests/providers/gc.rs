@@ -58,7 +58,11 @@ async fn gc_deletes_marked_leftovers_and_refuses_or_ignores_everything_else() {
         "{dry}"
     );
     assert!(
-        dry.ends_with("2 to delete, 1 refused, 0 in use, 0 failed\n"),
+        dry.contains(&format!("would delete  folder {tmp}/gameday-repo-Ab12Cd\n")),
+        "the scratch folder of a killed process: {dry}"
+    );
+    assert!(
+        dry.ends_with("3 to delete, 1 refused, 0 in use, 0 failed\n"),
         "{dry}"
     );
     assert_eq!(
@@ -82,7 +86,7 @@ async fn gc_deletes_marked_leftovers_and_refuses_or_ignores_everything_else() {
         "{done}"
     );
     assert!(
-        done.ends_with("2 deleted, 1 refused, 0 in use, 0 failed\n"),
+        done.ends_with("3 deleted, 1 refused, 0 in use, 0 failed\n"),
         "{done}"
     );
     assert_eq!(
@@ -91,7 +95,10 @@ async fn gc_deletes_marked_leftovers_and_refuses_or_ignores_everything_else() {
         "never deleted: a cluster gameday did not create, one without the marker"
     );
     assert!(!run_dir.exists());
-    assert!(repo.is_dir(), "only run folders are deleted");
+    assert!(
+        !repo.exists(),
+        "a scratch folder no process holds is a leftover"
+    );
     let calls = fakes.take_transcript("0a0b0c");
     assert!(!calls.contains("delete cluster --name dev"), "{calls}");
     assert!(

@@ -286,16 +286,23 @@ pub mod schemas {
             }
         }
 
-        /// Follows `$ref`s (at most a few hops).
+        /// Follows `$ref`s and single-element `allOf`s (how a generator
+        /// adds a description to a reference), at most a few hops.
         pub fn resolve<'a>(&'a self, mut schema: &'a Value) -> &'a Value {
             for _ in 0..8 {
-                let Some(r) = schema.get("$ref").and_then(Value::as_str) else {
-                    break;
-                };
-                let name = r.rsplit('/').next().unwrap_or(r);
-                match self.definitions.get(name) {
-                    Some(s) => schema = s,
-                    None => break,
+                if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+                    let name = r.rsplit('/').next().unwrap_or(r);
+                    match self.definitions.get(name) {
+                        Some(s) => schema = s,
+                        None => break,
+                    }
+                    continue;
+                }
+                match schema.get("allOf").and_then(Value::as_array) {
+                    Some(all) if all.len() == 1 && schema.get("properties").is_none() => {
+                        schema = &all[0];
+                    }
+                    _ => break,
                 }
             }
             schema
@@ -398,9 +405,10 @@ mod tests {
     use serde_json::json;
 
     fn deployments() -> ResourceType {
-        Registry::with_builtins()
+        (*Registry::with_builtins()
             .resolve(&crate::sim::Gvr::new("apps", "v1", "deployments"))
-            .unwrap()
+            .unwrap())
+        .clone()
     }
 
     #[test]
@@ -445,14 +453,21 @@ mod tests {
     #[test]
     fn judged_by_the_clients_choice() {
         let found = vec![r#"unknown field "spec.foo""#.to_owned()];
-        let e = FieldValidation::Strict.judge(found.clone()).unwrap_err();
+        let e = FieldValidation::Strict
+            .judge(found.clone(), "Deployment", "v1")
+            .unwrap_err();
         assert_eq!(e.code, 400);
         assert!(
-            e.to_string()
-                .contains(r#"strict decoding error: unknown field "spec.foo""#),
+            e.to_string().contains(
+                r#"Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo""#
+            ),
             "{e}"
         );
-        assert_eq!(FieldValidation::Warn.judge(found.clone()).unwrap(), found);
-        assert!(FieldValidation::Ignore.judge(found).unwrap().is_empty());
+        let warned = FieldValidation::Warn
+            .judge(found.clone(), "D", "v1")
+            .unwrap();
+        assert_eq!(warned, found);
+        let ignored = FieldValidation::Ignore.judge(found, "D", "v1").unwrap();
+        assert!(ignored.is_empty());
     }
 }
