@@ -1,6 +1,7 @@
 //! 1,000 concurrent reads of a 5.3 MB list (issue 19, defect 4): the
-//! server's memory stays within its list budget instead of growing by one
-//! encoding per reader (70 MB → over 4 GB before).
+//! server's memory stays bounded by what each connection may buffer
+//! instead of growing by one encoding per reader (70 MB → over 4 GB
+//! before).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -123,7 +124,7 @@ fn a_thousand_readers_of_a_5_mb_list_keep_memory_bounded() {
     let mut readers = Vec::new();
     for _ in 0..1000 {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.write_all(b"GET /api/v1/configmaps HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.write_all(b"GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n\r\n")
             .unwrap();
         readers.push(s);
     }
@@ -134,28 +135,21 @@ fn a_thousand_readers_of_a_5_mb_list_keep_memory_bounded() {
         peak = peak.max(rss_mib(server.child.id()));
         std::thread::sleep(Duration::from_millis(200));
     }
-    // The budget is 128 MiB of encoded lists; allow the connections and
-    // allocator slack on top, far below one encoding per reader (5 GB).
+    // Each silent connection holds at most its buffer (128 KiB) and a
+    // chunk (64 KiB): under 200 MiB for 1,000 of them, far below one
+    // encoding per reader (5 GB).
+    eprintln!("RSS {before} MiB before, {peak} MiB at most with 1,000 silent readers");
     assert!(
-        peak - before < 400,
+        peak - before < 300,
         "RSS grew from {before} MiB to {peak} MiB"
     );
-    // A reader that reads gets the whole list (or a 429 to retry while the
-    // budget is held by the silent ones).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let list = loop {
-        let out = request(port, "GET", "/api/v1/configmaps", "");
-        if out.starts_with("HTTP/1.1 200") {
-            break out;
-        }
-        assert!(
-            out.starts_with("HTTP/1.1 429"),
-            "{}",
-            &out[..out.len().min(300)]
-        );
-        assert!(Instant::now() < deadline, "no room for a reader in 60 s");
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    // A reader that reads gets the whole list meanwhile.
+    let list = request(port, "GET", "/api/v1/namespaces/default/configmaps", "");
+    assert!(
+        list.starts_with("HTTP/1.1 200"),
+        "{}",
+        &list[..list.len().min(300)]
+    );
     let (_, body) = list.split_once("\r\n\r\n").unwrap();
     let body = if list
         .to_ascii_lowercase()

@@ -12,12 +12,12 @@
 //! - **Time**: a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`],
 //!   request headers arrive within [`HEADER_TIMEOUT`], a body within
 //!   [`BODY_TIMEOUT`] (slowloris clients are dropped).
-//! - **Memory of list responses**: lists are encoded as they are sent, in
-//!   chunks of [`LIST_CHUNK`] bytes, and the chunks of every response
-//!   not yet handed to the kernel share a budget of [`LIST_BYTES_BUDGET`]
-//!   bytes: a list that cannot get its first chunk is answered `429`
-//!   with `Retry-After: 1`; a list already started waits for the budget
-//!   (its client is sent data at the pace the others read theirs).
+//! - **Memory of responses**: lists are encoded as they are sent, a chunk
+//!   of [`LIST_CHUNK`] bytes whenever the connection can take one, and a
+//!   connection buffers at most [`CONNECTION_BUFFER`] bytes not yet handed
+//!   to the kernel. A client that reads slowly, or not at all, holds at
+//!   most that much (times [`MAX_CONNECTIONS`]: 384 MiB in all), whatever
+//!   the size of the list.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,16 +42,14 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The size of one chunk of an encoded list.
 pub const LIST_CHUNK: usize = 64 * 1024;
-/// Bytes of encoded lists held in memory at once, over all responses.
-pub const LIST_BYTES_BUDGET: usize = 128 * 1024 * 1024;
+/// Bytes a connection buffers (request head, response not yet written).
+pub const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// The in-flight counters of one API server.
 #[derive(Debug, Clone)]
 pub struct InFlight {
     reads: Arc<Semaphore>,
     writes: Arc<Semaphore>,
-    /// Bytes of list responses encoded and not yet sent (one permit a byte).
-    pub list_bytes: Arc<Semaphore>,
 }
 
 impl Default for InFlight {
@@ -66,7 +64,6 @@ impl InFlight {
         InFlight {
             reads: Arc::new(Semaphore::new(reads)),
             writes: Arc::new(Semaphore::new(writes)),
-            list_bytes: Arc::new(Semaphore::new(LIST_BYTES_BUDGET)),
         }
     }
 

@@ -16,10 +16,9 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use serde_json::{Value, json};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::handlers::metadata_only;
-use super::limits::{self, LIST_CHUNK};
+use super::limits::LIST_CHUNK;
 use super::negotiate::Output;
 use super::query::Query;
 use super::response::{self, Resp};
@@ -169,8 +168,7 @@ pub fn serve(
         token(rev, snap, end)
     });
     let remaining = (end < items.len()).then(|| items.len() - end);
-    render(
-        &state.in_flight.list_bytes,
+    Ok(render(
         rt,
         gvr,
         items[start..end].to_vec(),
@@ -179,21 +177,17 @@ pub fn serve(
         remaining,
         out,
         store.clock().now(),
-    )
+    ))
 }
 
 /// Renders a list (plain, Table or PartialObjectMetadataList).
 ///
-/// Plain and metadata lists are encoded while they are sent (see
-/// [`super::limits`]: chunks of [`LIST_CHUNK`] bytes from a shared byte
-/// budget), so a thousand readers of a large list share one copy of its
-/// objects instead of a thousand encodings.
-///
-/// # Errors
-/// 429 when the budget of list bytes has no room for a first chunk.
+/// Plain and metadata lists are encoded while they are sent, a chunk of
+/// about [`LIST_CHUNK`] bytes each time the connection can take one (see
+/// [`super::limits`]), so a thousand readers of a large list share one copy
+/// of its objects instead of holding a thousand encodings.
 #[allow(clippy::too_many_arguments)]
 pub fn render(
-    budget: &Arc<Semaphore>,
     rt: &ResourceType,
     gvr: &Gvr,
     items: Vec<Arc<Value>>,
@@ -202,19 +196,15 @@ pub fn render(
     remaining: Option<usize>,
     out: Output,
     now: jiff::Timestamp,
-) -> ApiResult<Resp> {
+) -> Resp {
     if let Output::Table { full } = out {
         let t = crate::sim::apiserver::table::table(rt, &gvr.version, &items, rev, cont, full, now);
-        return Ok(response::json_bytes(
+        return response::json_bytes(
             200,
             serde_json::to_vec(&t).unwrap_or_default(),
             "application/json;as=Table;v=v1;g=meta.k8s.io",
-        ));
+        );
     }
-    let first = budget
-        .clone()
-        .try_acquire_many_owned(CHUNK_PERMITS)
-        .map_err(|_| limits::too_many())?;
     let mut meta = json!({"resourceVersion": rev.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);
@@ -242,8 +232,6 @@ pub fn render(
         items,
         next: 0,
         metadata: out == Output::Metadata,
-        budget: budget.clone(),
-        first: Some(first),
         done: false,
     };
     let ct = if out == Output::Metadata {
@@ -252,18 +240,14 @@ pub fn render(
         "application/json"
     };
     let stream = futures::stream::unfold(encoding, |mut e| async move {
-        let chunk = e.chunk().await?;
+        let chunk = e.chunk()?;
         Some((Ok::<_, Infallible>(Frame::data(chunk)), e))
     });
     let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-    Ok(r)
+    r
 }
-
-/// Permits (bytes) of one chunk.
-#[allow(clippy::cast_possible_truncation)]
-const CHUNK_PERMITS: u32 = LIST_CHUNK as u32;
 
 /// A list being encoded.
 struct Encoding {
@@ -271,39 +255,16 @@ struct Encoding {
     items: Vec<Arc<Value>>,
     next: usize,
     metadata: bool,
-    budget: Arc<Semaphore>,
-    first: Option<OwnedSemaphorePermit>,
     done: bool,
-}
-
-/// Encoded bytes holding their share of the budget until sent.
-struct Chunk {
-    bytes: Vec<u8>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl AsRef<[u8]> for Chunk {
-    fn as_ref(&self) -> &[u8] {
-        &self.bytes
-    }
 }
 
 impl Encoding {
     /// The next chunk: about [`LIST_CHUNK`] bytes (more when one object is
-    /// larger), waiting for the budget; None once the list is complete.
-    async fn chunk(&mut self) -> Option<Bytes> {
+    /// larger); None once the list is complete.
+    fn chunk(&mut self) -> Option<Bytes> {
         if self.done {
             return None;
         }
-        let mut permit = match self.first.take() {
-            Some(p) => p,
-            None => self
-                .budget
-                .clone()
-                .acquire_many_owned(CHUNK_PERMITS)
-                .await
-                .ok()?,
-        };
         let mut buf = std::mem::take(&mut self.head);
         buf.reserve(LIST_CHUNK);
         while self.next < self.items.len() && buf.len() < LIST_CHUNK {
@@ -322,16 +283,7 @@ impl Encoding {
             buf.extend_from_slice(b"]}");
             self.done = true;
         }
-        let extra = u32::try_from(buf.len().saturating_sub(LIST_CHUNK)).unwrap_or(u32::MAX);
-        if extra > 0
-            && let Ok(more) = self.budget.clone().acquire_many_owned(extra).await
-        {
-            permit.merge(more);
-        }
-        Some(Bytes::from_owner(Chunk {
-            bytes: buf,
-            _permit: permit,
-        }))
+        Some(Bytes::from(buf))
     }
 }
 
