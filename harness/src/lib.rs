@@ -21,7 +21,8 @@
 //!   manifests), [`kstatus`] (health rules), [`clock`], [`process`] (the
 //!   one place that finds and starts programs), [`exit`], [`error_chain`]
 //!   (the one rendering of an error and its causes), [`nesting`] (the depth
-//!   limit checked before any YAML or JSON is parsed).
+//!   limit checked before any YAML or JSON is parsed), [`scratch`] (temporary
+//!   folders `gameday gc` can tell from leftovers).
 
 pub mod clock;
 pub mod cluster;
@@ -35,5 +36,6 @@ pub mod nesting;
 pub mod process;
 pub mod report;
 pub mod scenario;
+pub mod scratch;
 pub mod sim;
 pub mod terraform;

@@ -26,7 +26,10 @@ enum SimCommand {
     /// Prints `ready: kubeconfig written to PATH` once it accepts requests
     /// (with `--source`: once every Kustomization is Ready, or the direct
     /// apply succeeded; exit 1 naming what did not); point kubectl at that
-    /// file. The file is removed on exit.
+    /// file. The file is removed on exit. An existing file is refused
+    /// unless `--force` (then it is backed up to `FILE.gameday-backup` and
+    /// put back on exit); a file changed since gameday wrote it is never
+    /// removed.
     Serve(ServeArgs),
     /// Send one fault command to a cluster served with `--control`.
     ///
@@ -76,6 +79,10 @@ pub struct ServeArgs {
     /// Where to write the kubeconfig (mode 0600) [default: ./sim-<name>.kubeconfig].
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
+    /// Replace an existing kubeconfig file until exit: it is copied to
+    /// `FILE.gameday-backup` first and put back when gameday exits.
+    #[arg(long)]
+    force: bool,
     /// Port on 127.0.0.1 [default: random].
     #[arg(long)]
     port: Option<u16>,
@@ -178,6 +185,7 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
     });
     let serving = serve::Serving {
         kubeconfig: &kubeconfig,
+        force: a.force,
         control: a.control.as_deref(),
         flux: a.flux,
         source: from.as_ref(),
@@ -201,6 +209,8 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
             match &e {
                 gameday::sim::Error::FromSource(f) if f.is_not_ready() => exit::OBJECTIVE_MISSED,
                 gameday::sim::Error::FromSource(f) if f.is_bad_source() => exit::INVALID_INPUT,
+                gameday::sim::Error::KubeconfigExists { .. }
+                | gameday::sim::Error::KubeconfigFolder { .. } => exit::INVALID_INPUT,
                 _ => exit::INFRASTRUCTURE,
             }
         }

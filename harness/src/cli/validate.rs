@@ -66,9 +66,7 @@ fn location(source: &str, branch: Option<&str>) -> SourceLocation {
 }
 
 fn source_only(source: &str, args: &Args) -> u8 {
-    let scratch = tempfile::Builder::new()
-        .prefix("gameday-validate-")
-        .tempdir();
+    let scratch = gameday::scratch::Scratch::new("validate");
     let scratch = match scratch {
         Ok(s) => s,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),

@@ -270,8 +270,56 @@ impl Cleanup {
     }
 }
 
+/// Removes a folder gameday created and everything in it, even while a
+/// child that is still going away adds to it: `remove_dir_all` fails with
+/// `Directory not empty` when a file appears between listing a folder and
+/// removing it, so it is retried (up to 20 times, 100 ms apart) until the
+/// writers are gone. A folder that does not exist is fine.
+///
+/// # Errors
+/// The last error when the folder is still there after the retries.
+pub async fn remove_folder(path: &std::path::Path) -> std::io::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match std::fs::remove_dir_all(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if attempt >= 20 => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_folder_is_removed_while_a_child_still_writes_to_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repeat");
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        let writer_dir = dir.clone();
+        // A child that keeps adding files for a while, as a killed
+        // bootstrap's git or kubectl does before it is gone.
+        let writer = std::thread::spawn(move || {
+            let until = std::time::Instant::now() + std::time::Duration::from_millis(400);
+            let mut i = 0;
+            while std::time::Instant::now() < until {
+                let _ = std::fs::create_dir_all(writer_dir.join("a/b"));
+                let _ = std::fs::write(writer_dir.join(format!("a/b/f{i}")), "x");
+                i += 1;
+            }
+        });
+        remove_folder(&dir).await.unwrap();
+        writer.join().unwrap();
+        // Whatever the writer made after the last removal is gone too once
+        // it stopped: a second call finds nothing or removes the rest.
+        remove_folder(&dir).await.unwrap();
+        assert!(!dir.exists());
+        remove_folder(&dir).await.unwrap();
+    }
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

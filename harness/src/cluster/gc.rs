@@ -10,9 +10,13 @@
 //!   destroyed first with `terraform destroy`, and a folder whose destroy
 //!   fails is kept.
 //!
+//! - scratch folders `gameday-<use>-…` in the temp dir ([`crate::scratch`]:
+//!   a simulated Flux's artifacts, a `sim serve --source` copy, a
+//!   decryption home, …) whose process is gone (`kill -9`).
+//!
 //! A run in progress holds an advisory lock on its folder
-//! ([`lock_run_dir`]); gc skips that folder and the clusters whose marker
-//! names that run.
+//! ([`lock_run_dir`]), a process on each scratch folder it uses; gc skips
+//! those folders and the clusters whose marker names a running run.
 
 use std::fmt;
 use std::fs::File;
@@ -115,7 +119,42 @@ pub async fn gc(opts: &GcOptions) -> GcReport {
     let mut report = GcReport::default();
     kind_clusters(opts, &mut report).await;
     run_dirs(opts, &mut report).await;
+    scratch_dirs(opts, &mut report);
     report
+}
+
+fn scratch_dirs(opts: &GcOptions, report: &mut GcReport) {
+    let Ok(entries) = std::fs::read_dir(&opts.work_dir) else {
+        return;
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(crate::scratch::is_scratch_name)
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    for path in found {
+        let action = if crate::scratch::in_use(&path) {
+            Action::InUse("a running gameday uses it".to_owned())
+        } else if opts.dry_run {
+            Action::WouldDelete
+        } else {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => Action::Deleted,
+                Err(e) => Action::Failed(e.to_string()),
+            }
+        };
+        report.items.push(Item {
+            leftover: Leftover::RunDir(path),
+            run_id: None,
+            action,
+        });
+    }
 }
 
 async fn kind_clusters(opts: &GcOptions, report: &mut GcReport) {
@@ -318,8 +357,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let leaked = tmp.path().join("gameday-0a0b0c");
         let running = tmp.path().join("gameday-111111");
+        // The scratch folder of a killed `sim serve --flux`, one in use,
+        // and a folder gameday never makes.
         let other = tmp.path().join("gameday-repo-Ab12Cd");
-        for d in [&leaked, &other] {
+        let live = crate::scratch::Scratch::new_in("flux", tmp.path()).unwrap();
+        let unknown = tmp.path().join("gameday-notes-Ab12Cd");
+        for d in [&leaked, &other, &unknown] {
             std::fs::create_dir_all(d.join("x")).unwrap();
         }
         let _lock = lock_run_dir(&running).unwrap();
@@ -352,6 +395,11 @@ mod tests {
                     Leftover::RunDir(running.clone()),
                     Action::InUse("run 111111 is still going".into())
                 ),
+                (
+                    Leftover::RunDir(live.path().to_owned()),
+                    Action::InUse("a running gameday uses it".into())
+                ),
+                (Leftover::RunDir(other.clone()), Action::WouldDelete),
             ]
         );
         assert!(leaked.exists());
@@ -361,7 +409,11 @@ mod tests {
         })
         .await;
         assert_eq!(done.items[0].action, Action::Deleted);
-        assert!(!leaked.exists());
-        assert!(running.exists() && other.exists() && tmp.path().join("gameday-222222").exists());
+        assert!(
+            !leaked.exists() && !other.exists(),
+            "a killed process's scratch folder too"
+        );
+        assert!(running.exists() && live.path().exists() && unknown.exists());
+        assert!(tmp.path().join("gameday-222222").exists());
     }
 }

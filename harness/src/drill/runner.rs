@@ -301,8 +301,14 @@ impl Runner {
             );
         }
         // Delete (or keep) everything the repeat created, on every path.
-        self.clean_up(&s.name, index, &cleanup).await;
-        let _ = std::fs::remove_dir(&dir);
+        if self.clean_up(&s.name, index, &cleanup).await {
+            // Something was kept: the folder holds it.
+            let _ = std::fs::remove_dir(&dir);
+        } else if let Err(e) = crate::cluster::cleanup::remove_folder(&dir).await {
+            // Everything in it is this repeat's, and every child is gone
+            // or going: what a late writer added goes too.
+            tracing::warn!(dir = %dir.display(), error = %e, "could not remove the repeat's folder");
+        }
         let phases = timeline.phases();
         let objective = objective(&s);
         let recovery_ms = outcome.recovery_ms;
@@ -359,9 +365,11 @@ impl Runner {
     }
 
     /// Runs the repeat's cleanup registry and says what it kept or could
-    /// not delete.
-    async fn clean_up(&self, scenario: &str, index: u32, cleanup: &Cleanup) {
+    /// not delete; true when something was (its folder must then stay).
+    async fn clean_up(&self, scenario: &str, index: u32, cleanup: &Cleanup) -> bool {
         let cleaned = cleanup.run(self.options.retain).await;
+        let kept =
+            !(cleaned.held.is_empty() && cleaned.retained.is_empty() && cleaned.failed.is_empty());
         if !cleaned.held.is_empty() {
             let reach = cleaned.held.reach();
             self.events.send(Event::Notice {
@@ -394,6 +402,7 @@ impl Runner {
                 ),
             });
         }
+        kept
     }
 }
 

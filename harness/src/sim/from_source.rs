@@ -111,7 +111,7 @@ pub struct Bootstrapped {
     /// What is Ready, in a few words.
     pub summary: String,
     /// The folder of the repository's working copy, removed on drop.
-    _scratch: tempfile::TempDir,
+    _scratch: crate::scratch::Scratch,
 }
 
 impl Bootstrapped {
@@ -165,10 +165,7 @@ pub async fn bootstrap(
     kubeconfig: &Path,
 ) -> Result<Bootstrapped, Error> {
     let method = from.method.name();
-    let scratch = tempfile::Builder::new()
-        .prefix("gameday-sim-source-")
-        .tempdir()
-        .map_err(Error::Scratch)?;
+    let scratch = crate::scratch::Scratch::new("sim-source").map_err(Error::Scratch)?;
     let source = Source::prepare("source", &from.spec(), scratch.path())
         .await
         .map_err(|source| Error::Source {

@@ -83,6 +83,25 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// `sim serve --kubeconfig` names a file that exists.
+    #[error("the kubeconfig {} already exists; {fix}", path.display())]
+    KubeconfigExists {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What to do.
+        fix: String,
+    },
+    /// `sim serve --kubeconfig` names a file in a folder that does not exist.
+    #[error(
+        "the kubeconfig {}: its folder {} does not exist; create it (mkdir -p {}) or choose another --kubeconfig",
+        path.display(), dir.display(), dir.display()
+    )]
+    KubeconfigFolder {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its missing folder.
+        dir: std::path::PathBuf,
+    },
     /// kube-rs could not be configured for the cluster.
     #[error("could not build a Kubernetes client for the simulator: {0}")]
     Client(String),

@@ -36,7 +36,7 @@ mod revision;
 
 use std::path::{Path, PathBuf};
 
-use tempfile::TempDir;
+use crate::scratch::Scratch;
 
 pub use change::Change;
 pub use error::{Error, Result};
@@ -89,7 +89,7 @@ impl Default for CloneOptions {
 #[derive(Debug)]
 enum Workdir {
     /// A temporary directory, deleted with the `Repo`.
-    Temp(TempDir),
+    Temp(Scratch),
     /// A directory the caller owns (or chose to keep).
     Kept(PathBuf),
 }
@@ -120,15 +120,10 @@ impl std::fmt::Debug for Repo {
     }
 }
 
-fn temp_dir(parent: Option<&Path>) -> Result<TempDir> {
-    let builder = {
-        let mut b = tempfile::Builder::new();
-        b.prefix("gameday-repo-");
-        b
-    };
+fn temp_dir(parent: Option<&Path>) -> Result<Scratch> {
     let made = match parent {
-        Some(p) => builder.tempdir_in(p),
-        None => builder.tempdir(),
+        Some(p) => Scratch::new_in("repo", p),
+        None => Scratch::new("repo"),
     };
     made.map_err(|source| Error::Io {
         action: "create a temporary directory in",

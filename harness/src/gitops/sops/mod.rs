@@ -144,7 +144,7 @@ pub struct Decryptor {
     /// Looked up when the decryptor is made, reported when first needed:
     /// a Kustomization with nothing encrypted needs no `sops`.
     sops: Result<PathBuf, LookupError>,
-    home: tempfile::TempDir,
+    home: crate::scratch::Scratch,
     age: String,
     lookup: Lookup,
 }
@@ -158,10 +158,7 @@ impl Decryptor {
     /// import (an `*.asc` key without `gpg` installed included).
     pub async fn new(keys: &Keys, lookup: &Lookup) -> Result<Decryptor, Error> {
         let sops = lookup.find("sops");
-        let home = tempfile::Builder::new()
-            .prefix("gameday-sops-")
-            .tempdir()
-            .map_err(Error::Scratch)?;
+        let home = crate::scratch::Scratch::new("sops").map_err(Error::Scratch)?;
         let mut age = String::new();
         for (key, value) in &keys.data {
             let import = |message: String| Error::Import {

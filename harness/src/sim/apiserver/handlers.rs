@@ -14,7 +14,8 @@ use super::query::Query;
 use super::response::{self, Resp};
 use super::route::ResourcePath;
 use super::server::{ApiState, manager};
-use super::{body, list, scale, watch};
+use super::strict::{self, FieldValidation};
+use super::{body, debug, list, scale, watch};
 use crate::sim::storage::kinds::ResourceType;
 use crate::sim::storage::patch::Patch;
 use crate::sim::storage::resource::{Gvr, ObjectRef};
@@ -138,6 +139,69 @@ fn delete_options(bytes: &[u8], headers: &http::HeaderMap, q: &Query) -> ApiResu
     Ok(opts)
 }
 
+/// Adds one `Warning: 299 - "…"` header per message, as kube-apiserver
+/// reports `fieldValidation=Warn` findings.
+fn warn(mut resp: Resp, warnings: &[String]) -> Resp {
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(v) = http::HeaderValue::from_str(&text) {
+            resp.headers_mut().append(http::header::WARNING, v);
+        }
+    }
+    resp
+}
+
+/// Serves the endpoints of [`debug`]: reviews, logs, and the Status of
+/// the process endpoints.
+async fn debugging(
+    state: &Arc<ApiState>,
+    parts: Parts,
+    req_body: Incoming,
+    rp: &ResourcePath,
+    q: &Query,
+    endpoint: debug::Endpoint,
+) -> ApiResult<Resp> {
+    match endpoint {
+        debug::Endpoint::AccessReview | debug::Endpoint::RulesReview => {
+            if parts.method != Method::POST {
+                return Err(not_allowed());
+            }
+            let bytes = body::read(&parts.headers, req_body).await?;
+            // kubectl sends reviews as protobuf; the answer does not depend
+            // on the request (everything is allowed), so its spec is
+            // echoed only from JSON and YAML bodies.
+            let obj = if body::content_type(&parts.headers) == super::protobuf::MEDIA_TYPE {
+                json!({})
+            } else {
+                body::object(&parts.headers, &bytes)?
+            };
+            Ok(response::json(201, &debug::review(endpoint, &obj)?))
+        }
+        debug::Endpoint::Log => {
+            if parts.method != Method::GET {
+                return Err(not_allowed());
+            }
+            let (Some(ns), Some(pod)) = (rp.namespace.as_deref(), rp.name.as_deref()) else {
+                return Err(ApiError::unknown_resource());
+            };
+            let text = debug::logs(
+                &state.store,
+                ns,
+                pod,
+                q.get("container"),
+                q.flag("previous"),
+            )?;
+            let mut r = response::json_bytes(200, text.into_bytes(), "text/plain");
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            Ok(r)
+        }
+        debug::Endpoint::Process => Err(debug::no_processes(rp)),
+    }
+}
+
 /// Serves a resource endpoint.
 ///
 /// # Errors
@@ -150,6 +214,9 @@ pub async fn resource(
     q: &Query,
 ) -> ApiResult<Resp> {
     let store = &state.store;
+    if let Some(endpoint) = debug::endpoint(rp) {
+        return debugging(state, parts, req_body, rp, q, endpoint).await;
+    }
     let gvr = Gvr::new(&rp.group, &rp.version, &rp.plural);
     let rt = store
         .registry()
@@ -171,14 +238,24 @@ pub async fn resource(
             Method::GET => list::serve(state, &rt, &gvr, ns, q, out),
             Method::POST if rt.namespaced && ns.is_none() => Err(ApiError::unknown_resource()),
             Method::POST => {
+                let validation = FieldValidation::from_query(q)?;
                 let bytes = body::read(&parts.headers, req_body).await?;
                 let obj = body::object(&parts.headers, &bytes)?;
+                let ct = body::content_type(&parts.headers);
+                let warnings = validation.judge(
+                    strict::problems(&rt, &rp.version, &ct, &bytes, &obj),
+                    &rt.kind,
+                    &rp.version,
+                )?;
                 let opts = WriteOptions {
                     manager: manager(q, &parts.headers),
                     dry_run: q.dry_run(),
                 };
                 let created = store.create(&gvr, ns, obj, &opts)?;
-                Ok(object_response(state, &rt, &gvr, 201, &created, out))
+                Ok(warn(
+                    object_response(state, &rt, &gvr, 201, &created, out),
+                    &warnings,
+                ))
             }
             Method::DELETE => {
                 let bytes = body::read(&parts.headers, req_body).await?;
@@ -192,7 +269,7 @@ pub async fn resource(
                 Ok(list::render(
                     &rt,
                     &gvr,
-                    &gone,
+                    gone,
                     store.revision(),
                     None,
                     None,
@@ -218,8 +295,15 @@ pub async fn resource(
             if status && !rt.status {
                 return Err(ApiError::unknown_resource());
             }
+            let validation = FieldValidation::from_query(q)?;
             let bytes = body::read(&parts.headers, req_body).await?;
             let obj = body::object(&parts.headers, &bytes)?;
+            let ct = body::content_type(&parts.headers);
+            let warnings = validation.judge(
+                strict::problems(&rt, &rp.version, &ct, &bytes, &obj),
+                &rt.kind,
+                &rp.version,
+            )?;
             let opts = WriteOptions {
                 manager: manager(q, &parts.headers),
                 dry_run: q.dry_run(),
@@ -229,7 +313,10 @@ pub async fn resource(
             } else {
                 store.update(&r, obj, &opts)?
             };
-            Ok(object_response(state, &rt, &gvr, 200, &stored, out))
+            Ok(warn(
+                object_response(state, &rt, &gvr, 200, &stored, out),
+                &warnings,
+            ))
         }
         (None | Some("status"), Method::PATCH) => {
             let status = rp.sub.is_some();
@@ -242,8 +329,20 @@ pub async fn resource(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
+            let validation = FieldValidation::from_query(q)?;
             let bytes = body::read(&parts.headers, req_body).await?;
             let patch = Patch::parse(&ct, &bytes)?;
+            let warnings = match &patch {
+                Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => {
+                    let mime = ct.split(';').next().unwrap_or("").trim();
+                    validation.judge(
+                        strict::problems(&rt, &rp.version, mime, &bytes, v),
+                        &rt.kind,
+                        &rp.version,
+                    )?
+                }
+                Patch::Json(_) => Vec::new(),
+            };
             let manager = match (&patch, q.get("fieldManager")) {
                 (Patch::Apply(_), m) => m.unwrap_or("").to_owned(),
                 _ => manager(q, &parts.headers),
@@ -255,13 +354,16 @@ pub async fn resource(
                 dry_run: q.dry_run(),
             };
             let patched = store.patch(&r, &patch, &opts)?;
-            Ok(object_response(
-                state,
-                &rt,
-                &gvr,
-                if patched.created { 201 } else { 200 },
-                &patched.object,
-                out,
+            Ok(warn(
+                object_response(
+                    state,
+                    &rt,
+                    &gvr,
+                    if patched.created { 201 } else { 200 },
+                    &patched.object,
+                    out,
+                ),
+                &warnings,
             ))
         }
         (None, Method::DELETE) => {

@@ -12,6 +12,12 @@
 //! - **Time**: a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`],
 //!   request headers arrive within [`HEADER_TIMEOUT`], a body within
 //!   [`BODY_TIMEOUT`] (slowloris clients are dropped).
+//! - **Memory of responses**: lists are encoded as they are sent, a chunk
+//!   of [`LIST_CHUNK`] bytes whenever the connection can take one, and a
+//!   connection buffers at most [`CONNECTION_BUFFER`] bytes not yet handed
+//!   to the kernel. A client that reads slowly, or not at all, holds at
+//!   most that much (times [`MAX_CONNECTIONS`]: 384 MiB in all), whatever
+//!   the size of the list.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +39,11 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time the body of a request may take to arrive.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The size of one chunk of an encoded list.
+pub const LIST_CHUNK: usize = 64 * 1024;
+/// Bytes a connection buffers (request head, response not yet written).
+pub const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// The in-flight counters of one API server.
 #[derive(Debug, Clone)]
@@ -73,15 +84,21 @@ impl InFlight {
             Method::GET | Method::HEAD | Method::OPTIONS => &self.reads,
             _ => &self.writes,
         };
-        pool.clone().try_acquire_owned().map(Some).map_err(|_| {
-            let mut e = ApiError::new(
-                Reason::TooManyRequests,
-                "Too many requests, please try again later.",
-            );
-            e.retry_after = Some(1);
-            e
-        })
+        pool.clone()
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| too_many())
     }
+}
+
+/// `429 TooManyRequests` with `Retry-After: 1`, as the API server answers.
+pub fn too_many() -> ApiError {
+    let mut e = ApiError::new(
+        Reason::TooManyRequests,
+        "Too many requests, please try again later.",
+    );
+    e.retry_after = Some(1);
+    e
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! pagination over snapshots (every page reports the snapshot revision).
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +10,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use http::Response;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
 use serde_json::{Value, json};
 
 use super::handlers::metadata_only;
+use super::limits::LIST_CHUNK;
 use super::negotiate::Output;
 use super::query::Query;
 use super::response::{self, Resp};
@@ -164,7 +171,7 @@ pub fn serve(
     Ok(render(
         rt,
         gvr,
-        &items[start..end],
+        items[start..end].to_vec(),
         rev,
         cont.as_deref(),
         remaining,
@@ -174,11 +181,16 @@ pub fn serve(
 }
 
 /// Renders a list (plain, Table or PartialObjectMetadataList).
+///
+/// Plain and metadata lists are encoded while they are sent, a chunk of
+/// about [`LIST_CHUNK`] bytes each time the connection can take one (see
+/// [`super::limits`]), so a thousand readers of a large list share one copy
+/// of its objects instead of holding a thousand encodings.
 #[allow(clippy::too_many_arguments)]
 pub fn render(
     rt: &ResourceType,
     gvr: &Gvr,
-    items: &[Arc<Value>],
+    items: Vec<Arc<Value>>,
     rev: u64,
     cont: Option<&str>,
     remaining: Option<usize>,
@@ -186,7 +198,7 @@ pub fn render(
     now: jiff::Timestamp,
 ) -> Resp {
     if let Output::Table { full } = out {
-        let t = crate::sim::apiserver::table::table(rt, &gvr.version, items, rev, cont, full, now);
+        let t = crate::sim::apiserver::table::table(rt, &gvr.version, &items, rev, cont, full, now);
         return response::json_bytes(
             200,
             serde_json::to_vec(&t).unwrap_or_default(),
@@ -207,30 +219,72 @@ pub fn render(
         ),
         _ => (rt.list_kind.clone(), gvr.api_version()),
     };
-    let mut buf = Vec::with_capacity(64 + items.len() * 256);
+    let mut head = Vec::with_capacity(LIST_CHUNK);
     let _ = write!(
-        buf,
+        head,
         "{{\"kind\":{},\"apiVersion\":{},\"metadata\":{},\"items\":[",
         json!(kind),
         json!(api_version),
         meta
     );
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        let _ = match out {
-            Output::Metadata => serde_json::to_writer(&mut buf, &metadata_only(item)),
-            _ => serde_json::to_writer(&mut buf, &**item),
-        };
-    }
-    buf.extend_from_slice(b"]}");
+    let encoding = Encoding {
+        head,
+        items,
+        next: 0,
+        metadata: out == Output::Metadata,
+        done: false,
+    };
     let ct = if out == Output::Metadata {
         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
     } else {
         "application/json"
     };
-    response::json_bytes(200, buf, ct)
+    let stream = futures::stream::unfold(encoding, |mut e| async move {
+        let chunk = e.chunk()?;
+        Some((Ok::<_, Infallible>(Frame::data(chunk)), e))
+    });
+    let mut r = Response::new(StreamBody::new(stream).boxed_unsync());
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    r
+}
+
+/// A list being encoded.
+struct Encoding {
+    head: Vec<u8>,
+    items: Vec<Arc<Value>>,
+    next: usize,
+    metadata: bool,
+    done: bool,
+}
+
+impl Encoding {
+    /// The next chunk: about [`LIST_CHUNK`] bytes (more when one object is
+    /// larger); None once the list is complete.
+    fn chunk(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.head);
+        buf.reserve(LIST_CHUNK);
+        while self.next < self.items.len() && buf.len() < LIST_CHUNK {
+            if self.next > 0 {
+                buf.push(b',');
+            }
+            let item = &self.items[self.next];
+            let _ = if self.metadata {
+                serde_json::to_writer(&mut buf, &metadata_only(item))
+            } else {
+                serde_json::to_writer(&mut buf, &**item)
+            };
+            self.next += 1;
+        }
+        if self.next == self.items.len() {
+            buf.extend_from_slice(b"]}");
+            self.done = true;
+        }
+        Some(Bytes::from(buf))
+    }
 }
 
 #[cfg(test)]

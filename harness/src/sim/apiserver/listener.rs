@@ -150,7 +150,9 @@ async fn serve_connection(
     builder
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(limits::HEADER_TIMEOUT);
+        .header_read_timeout(limits::HEADER_TIMEOUT)
+        // What a slow reader can make the server hold (see `limits`).
+        .max_buf_size(limits::CONNECTION_BUFFER);
     let served = async {
         match tls {
             Some(acceptor) => {

@@ -7,8 +7,10 @@
 //!   to resources and verbs);
 //! - request and response plumbing: [`negotiate`] (content types),
 //!   [`body`] (JSON, YAML, and [`protobuf`] request bodies), [`query`]
-//!   (list options), [`response`];
+//!   (list options), [`response`], [`strict`] (`fieldValidation`: unknown
+//!   and duplicate fields);
 //! - the verbs: [`handlers`] (get, create, update, patch, delete, status),
+//!   [`debug`] (`kubectl auth can-i`, `logs`; exec and port-forward refused),
 //!   [`list`] (pages and snapshots), [`watch`] (streams, bookmarks, 410
 //!   Gone), [`scale`];
 //! - what clients read about the server: [`discovery`], [`openapi`], and
@@ -18,6 +20,7 @@
 
 pub mod body;
 pub mod control;
+pub mod debug;
 pub mod discovery;
 pub mod handlers;
 pub mod inject;
@@ -34,6 +37,7 @@ pub mod route;
 pub mod scale;
 pub mod serve;
 pub mod server;
+pub mod strict;
 pub mod table;
 pub mod tls;
 pub mod watch;

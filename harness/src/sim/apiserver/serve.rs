@@ -8,6 +8,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tracing::info;
 
 use super::control::ControlServer;
+use super::kubeconfig::{Claimed, Released};
 use crate::sim::cluster::{SimCluster, SimOptions};
 use crate::sim::flux::FluxOptions;
 use crate::sim::from_source::{self, FromSource};
@@ -23,6 +24,9 @@ pub fn default_kubeconfig(name: &str) -> PathBuf {
 pub struct Serving<'a> {
     /// Where the kubeconfig goes (mode 0600).
     pub kubeconfig: &'a Path,
+    /// Replace an existing kubeconfig file until exit (it is backed up
+    /// and put back; see [`Claimed`]).
+    pub force: bool,
     /// A unix socket for fault commands (see [`super::control`]).
     pub control: Option<&'a Path>,
     /// Run the Flux emulation: `GitRepository` and `Kustomization` objects
@@ -47,11 +51,15 @@ pub struct Ready<'a> {
 /// Once the API accepts requests, the kubeconfig (mode 0600) is written
 /// and — with a source — every Kustomization is Ready (or the direct
 /// applier's first apply succeeded), `on_ready` is called once (the CLI
-/// prints `ready: kubeconfig written to PATH`). On exit the kubeconfig,
-/// the control socket and the source's scratch copy are removed.
+/// prints `ready: kubeconfig written to PATH`). On exit the kubeconfig is
+/// removed (or, with `force`, the file it replaced put back; a file changed
+/// since is left alone: [`Claimed`]), the control socket and the source's
+/// scratch copy are removed.
 ///
 /// # Errors
-/// The cluster or the Flux emulation could not start (e.g. the port is
+/// The kubeconfig exists (without `force`) or its folder does not
+/// ([`Error::KubeconfigExists`], [`Error::KubeconfigFolder`], checked
+/// before anything starts), the cluster or the Flux emulation could not start (e.g. the port is
 /// taken), the kubeconfig or the control socket could not be written, the
 /// signal handlers could not be installed, or the bootstrap from the
 /// source failed ([`Error::FromSource`]; nothing is left serving).
@@ -62,6 +70,7 @@ pub async fn serve(
 ) -> Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(Error::Signal)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(Error::Signal)?;
+    let claimed = Claimed::new(serving.kubeconfig, serving.force)?;
     let cluster = SimCluster::start(options).await?;
     let extras = async {
         let control = serving
@@ -93,7 +102,7 @@ pub async fn serve(
             _ = terminate.recv() => "SIGTERM",
         }
     };
-    let result = run(&cluster, serving, on_ready, stop).await;
+    let result = run(&cluster, serving, claimed, on_ready, stop).await;
     drop(extras);
     cluster.shutdown().await;
     result
@@ -102,11 +111,15 @@ pub async fn serve(
 async fn run(
     cluster: &SimCluster,
     serving: Serving<'_>,
+    mut claimed: Claimed,
     on_ready: impl FnOnce(Ready<'_>),
     stop: impl std::future::Future<Output = &'static str>,
 ) -> Result<()> {
     let kubeconfig = serving.kubeconfig;
-    cluster.write_kubeconfig(kubeconfig)?;
+    if let Err(e) = claimed.write(&cluster.kubeconfig_yaml()) {
+        release(claimed);
+        return Err(e);
+    }
     info!(url = %cluster.url(), kubeconfig = %kubeconfig.display(), "simulated cluster serving");
     tokio::pin!(stop);
     let result = async {
@@ -135,8 +148,24 @@ async fn run(
     if let Ok(Some(why)) = &result {
         info!(signal = why, "stopping the simulated cluster");
     }
-    if let Err(e) = std::fs::remove_file(kubeconfig) {
-        tracing::warn!(kubeconfig = %kubeconfig.display(), error = %e, "could not remove the kubeconfig");
-    }
+    release(claimed);
     result.map(|_| ())
+}
+
+fn release(claimed: Claimed) {
+    let path = claimed.path().to_owned();
+    match claimed.release() {
+        Released::Removed => {}
+        Released::Restored => {
+            info!(kubeconfig = %path.display(), "the kubeconfig that was there before is back");
+        }
+        Released::Changed { backup } => tracing::warn!(
+            kubeconfig = %path.display(),
+            backup = %backup.map(|b| b.display().to_string()).unwrap_or_default(),
+            "the kubeconfig changed since gameday wrote it: left as it is"
+        ),
+        Released::Failed(e) => {
+            tracing::warn!(kubeconfig = %path.display(), error = %e, "could not remove or restore the kubeconfig");
+        }
+    }
 }

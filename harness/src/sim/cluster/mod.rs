@@ -186,7 +186,13 @@ impl SimCluster {
         }
         if options.nodes > 0 {
             let count = u32::try_from(options.nodes).unwrap_or(u32::MAX);
-            nodes::create_nodes(&store, &options.name, count, &options.profile)?;
+            nodes::create_nodes(
+                &store,
+                &options.name,
+                count,
+                &options.profile,
+                &options.kubernetes_version.git_version(),
+            )?;
         }
         controllers::ensure_kubernetes_service(&store)?;
         for hook in &options.hooks {

@@ -9,8 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tempfile::TempDir;
-
 /// Host of the URLs artifacts are reported at, as Flux advertises them.
 pub const STORAGE_HOST: &str = "source-controller.flux-system.svc.cluster.local.";
 
@@ -18,7 +16,7 @@ pub const STORAGE_HOST: &str = "source-controller.flux-system.svc.cluster.local.
 #[derive(Debug)]
 pub struct Artifacts {
     root: PathBuf,
-    _temp: Option<TempDir>,
+    _temp: Option<crate::scratch::Scratch>,
 }
 
 impl Artifacts {
@@ -33,7 +31,7 @@ impl Artifacts {
                 Ok(Artifacts { root, _temp: None })
             }
             None => {
-                let temp = tempfile::Builder::new().prefix("gameday-flux-").tempdir()?;
+                let temp = crate::scratch::Scratch::new("flux")?;
                 Ok(Artifacts {
                     root: temp.path().to_owned(),
                     _temp: Some(temp),

@@ -16,10 +16,6 @@ use serde_json::{Value, json};
 use super::profile::Profile;
 use crate::sim::storage::store::{ApiResult, Gvr, ObjectRef, Store, WriteOptions};
 
-/// The Kubernetes version the simulated nodes report (kubelet and
-/// kube-proxy), matching the `kubectl` 1.32 the project targets.
-pub const KUBERNETES_VERSION: &str = "v1.32.2";
-
 /// Label of the control-plane role.
 pub const CONTROL_PLANE_LABEL: &str = "node-role.kubernetes.io/control-plane";
 /// Taint added while a node is not ready.
@@ -154,7 +150,16 @@ pub fn not_ready_conditions(now: &str) -> Vec<Value> {
 }
 
 /// The full status of a node at registration.
-pub fn initial_status(profile: &Profile, name: &str, index: usize, now: &str) -> Value {
+///
+/// `version` is the cluster's (`/version`'s `gitVersion`): kubelet and
+/// kube-proxy report the API server's version, one version everywhere.
+pub fn initial_status(
+    profile: &Profile,
+    name: &str,
+    index: usize,
+    now: &str,
+    version: &str,
+) -> Value {
     json!({
         "addresses": [{"type": "InternalIP", "address": node_ip(index)}, {"type": "Hostname", "address": name}],
         "capacity": capacity(profile), "allocatable": capacity(profile),
@@ -164,7 +169,7 @@ pub fn initial_status(profile: &Profile, name: &str, index: usize, now: &str) ->
             "architecture": "amd64", "operatingSystem": "linux",
             "osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": "6.8.0-generic",
             "containerRuntimeVersion": "containerd://2.0.3",
-            "kubeletVersion": KUBERNETES_VERSION, "kubeProxyVersion": KUBERNETES_VERSION,
+            "kubeletVersion": version, "kubeProxyVersion": version,
             "bootID": "", "machineID": "", "systemUUID": "",
         },
     })
@@ -180,6 +185,7 @@ pub fn create_nodes(
     cluster: &str,
     count: u32,
     profile: &Profile,
+    version: &str,
 ) -> ApiResult<Vec<String>> {
     let names = node_names(cluster, count);
     let tainted = names.len() > 1;
@@ -188,7 +194,7 @@ pub fn create_nodes(
         let obj = node_object(cluster, name, *role, index, tainted);
         store.create(&gvr(), None, obj, &opts)?;
         let now = store.now_rfc3339();
-        let status = initial_status(profile, name, index, &now);
+        let status = initial_status(profile, name, index, &now, version);
         store.mutate(&ObjectRef::cluster(gvr(), name), true, &opts, |o| {
             o["status"] = status;
             Ok(())

@@ -150,10 +150,7 @@ impl DirectReconciler {
                 (d.clone(), None)
             }
             None => {
-                let t = tempfile::Builder::new()
-                    .prefix("gameday-direct-")
-                    .tempdir()
-                    .map_err(Error::Cache)?;
+                let t = crate::scratch::Scratch::new("direct").map_err(Error::Cache)?;
                 (t.path().to_owned(), Some(t))
             }
         };

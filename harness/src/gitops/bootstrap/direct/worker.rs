@@ -19,7 +19,7 @@ pub(super) struct Worker {
     pub(super) follow: Follow,
     pub(super) config: DirectConfig,
     pub(super) cache: PathBuf,
-    pub(super) _temp: Option<tempfile::TempDir>,
+    pub(super) _temp: Option<crate::scratch::Scratch>,
     pub(super) status: watch::Sender<DirectStatus>,
 }
 

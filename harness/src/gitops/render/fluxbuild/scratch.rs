@@ -11,16 +11,14 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use tempfile::TempDir;
+use crate::scratch::Scratch;
 
 /// Copies the tree at `root` into a new temporary folder.
 ///
 /// # Errors
 /// An unreadable file or folder, a full disk.
-pub(super) fn copy(root: &Path) -> io::Result<TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix("gameday-fluxbuild-")
-        .tempdir()?;
+pub(super) fn copy(root: &Path) -> io::Result<Scratch> {
+    let dir = Scratch::new("fluxbuild")?;
     copy_dir(root, dir.path())?;
     Ok(dir)
 }

@@ -90,7 +90,7 @@ pub struct TofuController {
     /// A kubeconfig of the simulated cluster, for Terraform's backend.
     kubeconfig: PathBuf,
     dependency_requeue: Duration,
-    _temp: Option<tempfile::TempDir>,
+    _temp: Option<crate::scratch::Scratch>,
 }
 
 impl TofuController {
@@ -112,7 +112,7 @@ impl TofuController {
                 (d, None)
             }
             None => {
-                let t = tempfile::Builder::new().prefix("gameday-tf-").tempdir()?;
+                let t = crate::scratch::Scratch::new("tf")?;
                 (t.path().to_owned(), Some(t))
             }
         };
