@@ -86,6 +86,8 @@ pub(crate) struct Engine {
     /// Pods waiting for the scheduler.
     pub(crate) unscheduled: BTreeSet<String>,
     pub(crate) service_ips: service::ServiceIps,
+    /// The Event recorders of the components.
+    pub(crate) events: super::recorders::Recorders,
 }
 
 impl std::fmt::Debug for Engine {
@@ -103,6 +105,7 @@ impl Engine {
             stages: Arc::new(config.stages),
             profile: config.profile,
             clock,
+            events: super::recorders::Recorders::new(&store),
             store,
             images: NodeImages::default(),
             agenda: Agenda::default(),

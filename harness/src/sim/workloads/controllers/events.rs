@@ -65,6 +65,7 @@ impl Engine {
     pub(crate) fn on_pod(&mut self, key: &str, obj: &Value, gone: bool) {
         self.enqueue_owner(obj);
         if gone {
+            super::kubelet_events::killing(self, obj);
             self.forget(StageKind::Pod, key);
             self.unscheduled.remove(key);
             self.schedule_soon();
