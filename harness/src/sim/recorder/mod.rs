@@ -71,6 +71,26 @@ impl<'a> About<'a> {
     }
 }
 
+/// Go's `time.Duration` string (`150ms`, `2.5s`, `1m3.25s`, `10m0s`,
+/// `1h0m0s`), as the kubelet and Flux print durations (to the millisecond).
+pub fn go_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (h, m, s) = (ms / 3_600_000, (ms / 60_000) % 60, ms % 60_000);
+    let secs = format!("{}.{:03}", s / 1000, s % 1000);
+    let secs = secs.trim_end_matches('0').trim_end_matches('.');
+    match (h, m) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m{secs}s"),
+        (h, m) => format!("{h}h{m}m{secs}s"),
+    }
+}
+
 /// The field path of container `name` (`spec.containers{name}`).
 pub fn container_path(name: &str) -> String {
     format!("spec.containers{{{name}}}")
@@ -242,5 +262,157 @@ impl Recorder {
                 Err(_) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::sim::storage::kinds::Registry;
+    use crate::sim::storage::store::{EVENT_TTL, MAX_EVENTS, StoreOptions};
+
+    fn store(clock: Clock) -> Store {
+        let s = Store::new(Registry::with_builtins(), clock, StoreOptions::default());
+        s.create(
+            &Gvr::core("namespaces"),
+            None,
+            json!({"metadata": {"name": "app"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        s
+    }
+
+    fn pod(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "app", "uid": format!("uid-{name}")}})
+    }
+
+    fn events(s: &Store, gvr: &Gvr) -> Vec<Arc<Value>> {
+        s.list(gvr, Some("app"), &Default::default()).unwrap().items
+    }
+
+    use std::sync::Arc;
+
+    #[test]
+    fn durations_print_as_go_does() {
+        let ms = Duration::from_millis;
+        assert_eq!(go_duration(ms(2500)), "2.5s");
+        assert_eq!(go_duration(ms(150)), "150ms");
+        assert_eq!(go_duration(ms(63_250)), "1m3.25s");
+        assert_eq!(go_duration(Duration::from_secs(600)), "10m0s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+    }
+
+    #[tokio::test]
+    async fn repeats_count_into_one_event_served_at_both_versions() {
+        let clock = Clock::simulated("2026-03-01T09:00:00Z".parse().unwrap());
+        let s = store(clock.clone());
+        let r = Recorder::new(s.clone(), "kubelet", "kubelet");
+        let p = pod("web-1");
+        r.record_on(
+            "node-1",
+            About::container(&p, "spec.containers{app}"),
+            EventType::Warning,
+            "BackOff",
+            "Back-off",
+        );
+        drop(clock.sleep(Duration::from_secs(30)).await);
+        r.record_on(
+            "node-1",
+            About::container(&p, "spec.containers{app}"),
+            EventType::Warning,
+            "BackOff",
+            "Back-off",
+        );
+        let core = events(&s, &Gvr::core("events"));
+        assert_eq!(core.len(), 1, "{core:?}");
+        let e = &core[0];
+        assert_eq!(e["count"], 2);
+        assert_eq!(e["firstTimestamp"], "2026-03-01T09:00:00Z");
+        assert_eq!(e["lastTimestamp"], "2026-03-01T09:00:30Z");
+        assert_eq!(
+            e["source"],
+            json!({"component": "kubelet", "host": "node-1"})
+        );
+        assert_eq!(e["involvedObject"]["fieldPath"], "spec.containers{app}");
+        assert!(
+            e["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("web-1.")
+        );
+        let v1 = events(&s, &Gvr::new("events.k8s.io", "v1", "events"));
+        assert_eq!(v1.len(), 1);
+        assert_eq!(v1[0]["apiVersion"], "events.k8s.io/v1");
+        assert_eq!(v1[0]["regarding"]["name"], "web-1");
+        assert_eq!(v1[0]["note"], "Back-off");
+        assert_eq!(v1[0]["deprecatedCount"], 2);
+        assert_eq!(v1[0]["reportingController"], "kubelet");
+        assert_eq!(
+            v1[0]["metadata"]["resourceVersion"],
+            e["metadata"]["resourceVersion"]
+        );
+    }
+
+    #[tokio::test]
+    async fn events_expire_after_the_ttl_of_simulated_time() {
+        let clock = Clock::simulated("2026-03-01T09:00:00Z".parse().unwrap());
+        let s = store(clock.clone());
+        let r = Recorder::new(s.clone(), "replicaset-controller", "kcm");
+        r.record(
+            About::object(&pod("old")),
+            EventType::Normal,
+            "SuccessfulCreate",
+            "Created pod: old",
+        );
+        drop(clock.sleep(EVENT_TTL - Duration::from_secs(60)).await);
+        r.record(
+            About::object(&pod("new")),
+            EventType::Normal,
+            "SuccessfulCreate",
+            "Created pod: new",
+        );
+        assert_eq!(
+            events(&s, &Gvr::core("events")).len(),
+            2,
+            "nothing has expired yet"
+        );
+        drop(clock.sleep(Duration::from_secs(61)).await);
+        r.record(
+            About::object(&pod("newest")),
+            EventType::Normal,
+            "SuccessfulCreate",
+            "Created pod: newest",
+        );
+        let names: Vec<String> = events(&s, &Gvr::core("events"))
+            .iter()
+            .map(|e| e["involvedObject"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["new", "newest"], "the hour-old Event is gone");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_keeps_at_most_max_events() {
+        let clock = Clock::simulated("2026-03-01T09:00:00Z".parse().unwrap());
+        let s = store(clock.clone());
+        let r = Recorder::new(s.clone(), "kubelet", "kubelet");
+        for i in 0..MAX_EVENTS + 5 {
+            r.record(
+                About::object(&pod(&format!("p{i}"))),
+                EventType::Normal,
+                "Started",
+                "Started container app",
+            );
+        }
+        let all = events(&s, &Gvr::core("events"));
+        assert_eq!(all.len(), MAX_EVENTS);
+        assert!(
+            !all.iter().any(|e| e["involvedObject"]["name"] == "p0"),
+            "the oldest go first"
+        );
     }
 }

@@ -4,36 +4,14 @@
 //! Created, Started and Killing, each on its container
 //! (`spec.containers{name}`), from `kubelet` on the pod's node.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use serde_json::Value;
 
 use super::engine::Engine;
 use super::pods;
-use crate::sim::recorder::{About, EventType, container_path};
+use crate::sim::recorder::{About, EventType, container_path, go_duration};
 use crate::sim::workloads::images;
 use crate::sim::workloads::stages::Next;
-
-/// Go's `time.Duration` string (`2.5s`, `1m3.25s`, `150ms`), as the
-/// kubelet prints pull times.
-pub(crate) fn go_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms == 0 {
-        return "0s".to_owned();
-    }
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let (m, s) = (ms / 60_000, ms % 60_000);
-    let secs = format!("{}.{:03}", s / 1000, s % 1000);
-    let secs = secs.trim_end_matches('0').trim_end_matches('.');
-    if m == 0 {
-        format!("{secs}s")
-    } else {
-        format!("{m}m{secs}s")
-    }
-}
 
 fn state_of<'a>(pod: &'a Value, name: &str) -> Option<&'a Value> {
     pod.pointer("/status/containerStatuses")
@@ -208,18 +186,5 @@ pub(crate) fn killing(e: &Engine, pod: &Value) {
                 &format!("Stopping container {name}"),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_print_as_go_does() {
-        assert_eq!(go_duration(Duration::from_millis(2500)), "2.5s");
-        assert_eq!(go_duration(Duration::from_millis(150)), "150ms");
-        assert_eq!(go_duration(Duration::from_millis(63_250)), "1m3.25s");
-        assert_eq!(go_duration(Duration::from_secs(4)), "4s");
     }
 }

@@ -1,0 +1,192 @@
+//! Events, as `kubectl get events`, `kubectl describe` and the
+//! `events.k8s.io/v1` API show them: the simulated controllers, scheduler
+//! and kubelets record what real ones record for a rollout and for a
+//! missing image.
+
+use gameday::clock::Clock;
+use gameday::sim::Profile;
+use serde_json::{Value, json};
+
+use super::*;
+
+const SPEED: f64 = 200.0;
+
+fn write(f: &crate::common::Fixture, name: &str, body: &Value) -> String {
+    let path = f.dir.path().join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(body).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+async fn rolled_out_fixture(image: &str) -> crate::common::Fixture {
+    let f = fixture(Profile::kind(), 3, Clock::scaled(SPEED)).await;
+    namespace(f.cluster.store(), "app");
+    let mut d = deployment("web", 2, image);
+    d["metadata"]["namespace"] = json!("app");
+    let file = write(&f, "web.json", &d);
+    f.kubectl(&["apply", "-f", &file]).await;
+    f
+}
+
+fn reasons(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rollout_records_the_events_of_real_controllers_and_kubelets() {
+    let f = rolled_out_fixture("nginx:1.27").await;
+    f.kubectl(&[
+        "rollout",
+        "status",
+        "deploy/web",
+        "-n",
+        "app",
+        "--timeout=60s",
+    ])
+    .await;
+    let table = f.kubectl(&["get", "events", "-n", "app"]).await;
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+        "{table}"
+    );
+    for want in [
+        "ScalingReplicaSet",
+        "SuccessfulCreate",
+        "Scheduled",
+        "Pulling",
+        "Pulled",
+        "Created",
+        "Started",
+    ] {
+        assert!(table.contains(want), "no {want} in:\n{table}");
+    }
+    assert!(table.contains("Scaled up replica set web-"), "{table}");
+    let pods = f
+        .kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            "app",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
+        .await;
+    let pod = pods.split_whitespace().next().unwrap().to_owned();
+    let describe = f.kubectl(&["describe", "pod", &pod, "-n", "app"]).await;
+    let events = describe
+        .split("Events:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{describe}"));
+    assert!(events.contains("default-scheduler"), "{events}");
+    assert!(
+        events.contains(&format!("Successfully assigned app/{pod} to sim-worker")),
+        "{events}"
+    );
+    assert!(events.contains("Pulling image \"nginx:1.27\""), "{events}");
+    assert!(events.contains("Started container app"), "{events}");
+    let describe = f.kubectl(&["describe", "deploy", "web", "-n", "app"]).await;
+    assert!(
+        describe.contains("ScalingReplicaSet") && describe.contains("from 0 to 2"),
+        "{describe}"
+    );
+
+    // The same objects at events.k8s.io/v1.
+    let core: Value = serde_json::from_str(
+        &f.kubectl(&["get", "events.v1.", "-n", "app", "-o", "json"])
+            .await,
+    )
+    .unwrap();
+    let v1: Value = serde_json::from_str(
+        &f.kubectl(&["get", "events.v1.events.k8s.io", "-n", "app", "-o", "json"])
+            .await,
+    )
+    .unwrap();
+    assert_eq!(reasons(&core), reasons(&v1));
+    let first = &v1["items"][0];
+    assert_eq!(first["apiVersion"], "events.k8s.io/v1");
+    assert!(
+        first.get("regarding").is_some() && first.get("note").is_some(),
+        "{first}"
+    );
+    assert!(first.get("involvedObject").is_none(), "{first}");
+    // Field selectors in each version's names.
+    let by_regarding = f
+        .kubectl(&[
+            "get",
+            "events.v1.events.k8s.io",
+            "-n",
+            "app",
+            "--field-selector",
+            "regarding.kind=Deployment,reason=ScalingReplicaSet",
+            "-o",
+            "jsonpath={.items[*].note}",
+        ])
+        .await;
+    assert!(
+        by_regarding
+            .trim()
+            .starts_with("Scaled up replica set web-")
+            && by_regarding.trim().ends_with("from 0 to 2"),
+        "{by_regarding}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_image_records_failed_pulls_and_back_off() {
+    let f = rolled_out_fixture("nginx:does-not-exist").await;
+    let events = |f: &crate::common::Fixture| {
+        let f = f;
+        async move {
+            f.kubectl(&[
+                "get",
+                "events",
+                "-n",
+                "app",
+                "--field-selector",
+                "involvedObject.kind=Pod,type=Warning",
+                "-o",
+                "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}",
+            ])
+            .await
+        }
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = events(&f).await;
+        if out.contains("Error: ImagePullBackOff") {
+            assert!(
+                out.contains("Failed|Failed to pull image \"nginx:does-not-exist\": rpc error"),
+                "{out}"
+            );
+            assert!(out.contains("Failed|Error: ErrImagePull"), "{out}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no back-off yet: {out}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let normal = f
+        .kubectl(&[
+            "get",
+            "events",
+            "-n",
+            "app",
+            "--field-selector",
+            "reason=BackOff",
+            "-o",
+            "jsonpath={.items[*].message}",
+        ])
+        .await;
+    assert!(
+        normal.contains("Back-off pulling image \"nginx:does-not-exist\""),
+        "{normal}"
+    );
+}
