@@ -41,11 +41,18 @@ pub fn subjects(judgement: &str) -> Vec<Subject> {
             {
                 ((*kind).to_owned(), (*ns).to_owned(), (*name).to_owned())
             }
-            [ns, name] if is_name(ns) && is_name(name) => (
-                "Kustomization".to_owned(),
-                (*ns).to_owned(),
-                (*name).to_owned(),
-            ),
+            // Not a ratio (`1/2 ready`): a namespace and a name hold a letter.
+            [ns, name]
+                if [ns, name]
+                    .iter()
+                    .all(|p| is_name(p) && p.chars().any(|c| c.is_ascii_lowercase())) =>
+            {
+                (
+                    "Kustomization".to_owned(),
+                    (*ns).to_owned(),
+                    (*name).to_owned(),
+                )
+            }
             _ => continue,
         };
         if !out.contains(&s) {

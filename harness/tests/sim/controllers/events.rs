@@ -137,28 +137,26 @@ async fn a_rollout_records_the_events_of_real_controllers_and_kubelets() {
     );
 }
 
+async fn warnings(f: &crate::common::Fixture) -> String {
+    f.kubectl(&[
+        "get",
+        "events",
+        "-n",
+        "app",
+        "--field-selector",
+        "involvedObject.kind=Pod,type=Warning",
+        "-o",
+        "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}",
+    ])
+    .await
+}
+
 #[tokio::test]
 async fn a_missing_image_records_failed_pulls_and_back_off() {
     let f = rolled_out_fixture("nginx:does-not-exist").await;
-    let events = |f: &crate::common::Fixture| {
-        let f = f;
-        async move {
-            f.kubectl(&[
-                "get",
-                "events",
-                "-n",
-                "app",
-                "--field-selector",
-                "involvedObject.kind=Pod,type=Warning",
-                "-o",
-                "jsonpath={range .items[*]}{.reason}|{.message}{\"\\n\"}{end}",
-            ])
-            .await
-        }
-    };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let out = events(&f).await;
+        let out = warnings(&f).await;
         if out.contains("Error: ImagePullBackOff") {
             assert!(
                 out.contains("Failed|Failed to pull image \"nginx:does-not-exist\": rpc error"),
