@@ -4,7 +4,8 @@
 //! missing image.
 
 use gameday::clock::Clock;
-use gameday::sim::Profile;
+use gameday::sim::storage::store::WriteOptions;
+use gameday::sim::{Gvr, ObjectRef, Profile};
 use serde_json::{Value, json};
 
 use super::*;
@@ -187,4 +188,70 @@ async fn a_missing_image_records_failed_pulls_and_back_off() {
         normal.contains("Back-off pulling image \"nginx:does-not-exist\""),
         "{normal}"
     );
+}
+
+fn hpa(name: &str, target: &str, min: i64, max: i64) -> Value {
+    json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicas": min, "maxReplicas": max}})
+}
+
+#[tokio::test]
+async fn an_hpa_without_metrics_brings_replicas_within_bounds_and_says_why() {
+    let c = virtual_cluster(Profile::instant(), 2, 3).await;
+    let s = c.store();
+    namespace(s, "app");
+    create(s, &deployments(), "app", deployment("web", 1, "nginx:1.27"));
+    let hpas = Gvr::new("autoscaling", "v2", "horizontalpodautoscalers");
+    create(s, &hpas, "app", hpa("web", "web", 3, 5));
+    let d_ref = ObjectRef::namespaced(deployments(), "app", "web");
+    let (d, _) = wait_for(s, &d_ref, |d| d["spec"]["replicas"] == 3 && rolled_out(d)).await;
+    assert_eq!(d["status"]["readyReplicas"], 3, "raised to minReplicas");
+    let h_ref = ObjectRef::namespaced(hpas.clone(), "app", "web");
+    let (h, _) = wait_for(s, &h_ref, |h| {
+        cond(h, "ScalingActive").is_some_and(|c| c["status"] == "False")
+    })
+    .await;
+    assert_eq!(
+        h["spec"]["metrics"][0]["resource"]["name"], "cpu",
+        "defaulted"
+    );
+    assert_eq!(h["status"]["desiredReplicas"], 3);
+    let active = cond(&h, "ScalingActive").unwrap();
+    assert_eq!(active["reason"], "FailedGetResourceMetric");
+    assert!(
+        active["message"]
+            .as_str()
+            .unwrap()
+            .contains("no metrics returned from resource metrics API"),
+        "{active}"
+    );
+    let events: Vec<(String, String)> = s
+        .list(&Gvr::core("events"), Some("app"), &Default::default())
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e["involvedObject"]["kind"] == "HorizontalPodAutoscaler")
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        events.contains(&(
+            "SuccessfulRescale".into(),
+            "New size: 3; reason: Current number of replicas below Spec.MinReplicas".into()
+        )),
+        "{events:?}"
+    );
+    // Above the ceiling: down to maxReplicas.
+    s.mutate(&d_ref, false, &WriteOptions::manager("test"), |o| {
+        o["spec"]["replicas"] = json!(9);
+        Ok(())
+    })
+    .unwrap();
+    wait_for(s, &d_ref, |d| d["spec"]["replicas"] == 5).await;
 }

@@ -33,15 +33,31 @@ impl Engine {
                     service::reconcile(self, &key);
                 }
             }
-            ("apps", "deployments") => self.enqueue(Ctl::Deployment, &key),
+            ("apps", "deployments") => {
+                self.enqueue(Ctl::Deployment, &key);
+                self.enqueue_autoscalers(obj, "Deployment");
+            }
+            ("autoscaling", "horizontalpodautoscalers") if !gone => {
+                self.enqueue(Ctl::HorizontalPodAutoscaler, &key);
+            }
             ("apps", "replicasets") => {
                 self.enqueue(Ctl::ReplicaSet, &key);
                 self.enqueue_owner(obj);
             }
-            ("apps", "statefulsets") => self.enqueue(Ctl::StatefulSet, &key),
+            ("apps", "statefulsets") => {
+                self.enqueue(Ctl::StatefulSet, &key);
+                self.enqueue_autoscalers(obj, "StatefulSet");
+            }
             ("apps", "daemonsets") => self.enqueue(Ctl::DaemonSet, &key),
             ("batch", "jobs") => self.enqueue(Ctl::Job, &key),
             _ => {}
+        }
+    }
+
+    /// Enqueues the HPAs that scale `obj` (a `kind`).
+    fn enqueue_autoscalers(&mut self, obj: &Value, kind: &str) {
+        for k in super::hpa::targeting(self, pods::namespace(obj), kind, pods::name(obj)) {
+            self.enqueue(Ctl::HorizontalPodAutoscaler, &k);
         }
     }
 
@@ -181,9 +197,11 @@ impl Engine {
             ("apps", "statefulsets"),
             ("apps", "daemonsets"),
             ("batch", "jobs"),
+            ("autoscaling", "horizontalpodautoscalers"),
         ];
         for (group, resource) in types {
-            let gvr = Gvr::new(group, "v1", resource);
+            let version = if group == "autoscaling" { "v2" } else { "v1" };
+            let gvr = Gvr::new(group, version, resource);
             let Ok(list) = self.store.list(&gvr, None, &Default::default()) else {
                 continue;
             };

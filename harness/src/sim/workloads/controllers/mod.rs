@@ -30,6 +30,7 @@ mod delays;
 pub(crate) mod deployment;
 mod engine;
 mod events;
+mod hpa;
 mod ips;
 mod job;
 mod kubelet;

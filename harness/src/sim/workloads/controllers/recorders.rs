@@ -18,6 +18,7 @@ pub(crate) struct Recorders {
     pub(crate) statefulset: Recorder,
     pub(crate) daemonset: Recorder,
     pub(crate) job: Recorder,
+    pub(crate) hpa: Recorder,
 }
 
 impl Recorders {
@@ -31,6 +32,7 @@ impl Recorders {
             statefulset: r("statefulset-controller", KCM),
             daemonset: r("daemonset-controller", KCM),
             job: r("job-controller", KCM),
+            hpa: r("horizontal-pod-autoscaler", KCM),
         }
     }
 }
