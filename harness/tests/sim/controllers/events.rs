@@ -255,3 +255,102 @@ async fn an_hpa_without_metrics_brings_replicas_within_bounds_and_says_why() {
     .unwrap();
     wait_for(s, &d_ref, |d| d["spec"]["replicas"] == 5).await;
 }
+
+fn cronjob(schedule: &str, policy: &str) -> Value {
+    json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup"},
+        "spec": {"schedule": schedule, "concurrencyPolicy": policy,
+            "successfulJobsHistoryLimit": 1,
+            "jobTemplate": {"metadata": {"labels": {"app": "backup"}},
+                "spec": {"template": {"spec": {"restartPolicy": "OnFailure",
+                    "containers": [{"name": "dump", "image": "busybox:1.36"}]}}}}}})
+}
+
+fn names(store: &gameday::sim::Store, gvr: &Gvr) -> Vec<String> {
+    store
+        .list(gvr, Some("app"), &Default::default())
+        .unwrap()
+        .items
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cronjob_creates_jobs_on_the_simulated_clock_and_keeps_its_history() {
+    // The virtual clock starts at 09:00:00; every 5 minutes from 09:05.
+    let c = virtual_cluster(Profile::instant(), 2, 4).await;
+    let s = c.store();
+    namespace(s, "app");
+    let cronjobs = Gvr::new("batch", "v1", "cronjobs");
+    create(s, &cronjobs, "app", cronjob("*/5 * * * *", "Forbid"));
+    let cj_ref = ObjectRef::namespaced(cronjobs.clone(), "app", "backup");
+    let (cj, at) = wait_for(s, &cj_ref, |c| !c["status"]["lastSuccessfulTime"].is_null()).await;
+    assert_eq!(cj["status"]["lastScheduleTime"], "2026-03-01T09:05:00Z");
+    assert!(at >= "2026-03-01T09:05:00Z".parse().unwrap());
+    let jobs = Gvr::new("batch", "v1", "jobs");
+    let first = format!(
+        "backup-{}",
+        "2026-03-01T09:05:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+            / 60
+    );
+    let job = s
+        .get(&ObjectRef::namespaced(jobs.clone(), "app", &first))
+        .expect("the Job of 09:05");
+    assert_eq!(job["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+    assert_eq!(job["metadata"]["labels"]["app"], "backup");
+    assert_eq!(
+        job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"],
+        "2026-03-01T09:05:00Z"
+    );
+    // The next run replaces the history beyond successfulJobsHistoryLimit 1.
+    wait_for(s, &cj_ref, |c| {
+        c["status"]["lastScheduleTime"] == "2026-03-01T09:10:00Z"
+    })
+    .await;
+    let (_, _) = wait_for(s, &cj_ref, |c| {
+        c["status"]["active"].is_null()
+            && c["status"]["lastSuccessfulTime"].as_str() >= Some("2026-03-01T09:10:00Z")
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while names(s, &jobs).contains(&first) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            names(s, &jobs)
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let reasons: Vec<String> = s
+        .list(&Gvr::core("events"), Some("app"), &Default::default())
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e["involvedObject"]["kind"] == "CronJob")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["reason"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        reasons.contains(&format!("SuccessfulCreate Created job {first}")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("SawCompletedJob Saw completed job: backup-")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&format!("SuccessfulDelete Deleted job {first}")),
+        "{reasons:?}"
+    );
+}

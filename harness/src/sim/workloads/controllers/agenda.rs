@@ -19,6 +19,7 @@ pub(crate) enum Ctl {
     StatefulSet,
     DaemonSet,
     Job,
+    CronJob,
     HorizontalPodAutoscaler,
     /// The scheduler works on every pending pod at once (key `""`).
     Scheduler,

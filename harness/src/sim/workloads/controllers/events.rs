@@ -49,7 +49,11 @@ impl Engine {
                 self.enqueue_autoscalers(obj, "StatefulSet");
             }
             ("apps", "daemonsets") => self.enqueue(Ctl::DaemonSet, &key),
-            ("batch", "jobs") => self.enqueue(Ctl::Job, &key),
+            ("batch", "jobs") => {
+                self.enqueue(Ctl::Job, &key);
+                self.enqueue_owner(obj);
+            }
+            ("batch", "cronjobs") if !gone => self.enqueue(Ctl::CronJob, &key),
             _ => {}
         }
     }
@@ -72,6 +76,7 @@ impl Engine {
             "StatefulSet" => Ctl::StatefulSet,
             "DaemonSet" => Ctl::DaemonSet,
             "Job" => Ctl::Job,
+            "CronJob" => Ctl::CronJob,
             _ => return,
         };
         let key = format!("{}/{name}", pods::namespace(obj));
@@ -197,6 +202,7 @@ impl Engine {
             ("apps", "statefulsets"),
             ("apps", "daemonsets"),
             ("batch", "jobs"),
+            ("batch", "cronjobs"),
             ("autoscaling", "horizontalpodautoscalers"),
         ];
         for (group, resource) in types {

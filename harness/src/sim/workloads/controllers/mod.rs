@@ -25,6 +25,7 @@
 //! event holds a `Busy` guard, and the virtual clock waits for them.
 
 mod agenda;
+mod cronjob;
 mod daemonset;
 mod delays;
 pub(crate) mod deployment;

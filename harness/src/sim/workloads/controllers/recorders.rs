@@ -19,6 +19,7 @@ pub(crate) struct Recorders {
     pub(crate) daemonset: Recorder,
     pub(crate) job: Recorder,
     pub(crate) hpa: Recorder,
+    pub(crate) cronjob: Recorder,
 }
 
 impl Recorders {
@@ -33,6 +34,7 @@ impl Recorders {
             daemonset: r("daemonset-controller", KCM),
             job: r("job-controller", KCM),
             hpa: r("horizontal-pod-autoscaler", KCM),
+            cronjob: r("cronjob-controller", KCM),
         }
     }
 }
