@@ -354,3 +354,46 @@ async fn a_cronjob_creates_jobs_on_the_simulated_clock_and_keeps_its_history() {
         "{reasons:?}"
     );
 }
+
+#[tokio::test]
+async fn services_with_a_selector_get_endpoints_and_an_endpointslice_of_their_pods() {
+    let c = virtual_cluster(Profile::instant(), 2, 5).await;
+    let s = c.store();
+    namespace(s, "app");
+    create(s, &deployments(), "app", deployment("web", 2, "nginx:1.27"));
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}});
+    create(s, &Gvr::core("services"), "app", svc);
+    let ep_ref = ObjectRef::namespaced(Gvr::core("endpoints"), "app", "web");
+    let (ep, _) = wait_for(s, &ep_ref, |e| {
+        e["subsets"][0]["addresses"]
+            .as_array()
+            .is_some_and(|a| a.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        ep["subsets"][0]["ports"],
+        json!([{"name": "http", "port": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(ep["subsets"][0]["addresses"][0]["targetRef"]["kind"], "Pod");
+    let slices = s
+        .list(
+            &Gvr::new("discovery.k8s.io", "v1", "endpointslices"),
+            Some("app"),
+            &gameday::sim::storage::selectors::Selector::labels("kubernetes.io/service-name=web")
+                .unwrap(),
+        )
+        .unwrap()
+        .items;
+    assert_eq!(slices.len(), 1);
+    let eps = slices[0]["endpoints"].as_array().unwrap();
+    assert_eq!(eps.len(), 2);
+    assert!(
+        eps.iter().all(|e| e["conditions"]["ready"] == true),
+        "{eps:?}"
+    );
+    assert_eq!(
+        slices[0]["metadata"]["ownerReferences"][0]["kind"],
+        "Service"
+    );
+}

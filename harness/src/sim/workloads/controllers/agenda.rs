@@ -21,6 +21,8 @@ pub(crate) enum Ctl {
     Job,
     CronJob,
     HorizontalPodAutoscaler,
+    /// Endpoints and EndpointSlice of a Service.
+    Endpoints,
     /// The scheduler works on every pending pod at once (key `""`).
     Scheduler,
 }

@@ -189,6 +189,7 @@ impl Engine {
                 Ctl::StatefulSet => statefulset::reconcile(self, &key),
                 Ctl::DaemonSet => daemonset::reconcile(self, &key),
                 Ctl::Job => job::reconcile(self, &key),
+                Ctl::Endpoints => super::endpoints::reconcile(self, &key),
                 Ctl::CronJob => super::cronjob::reconcile(self, &key),
                 Ctl::HorizontalPodAutoscaler => super::hpa::reconcile(self, &key),
                 Ctl::Scheduler => scheduler::run(self),

@@ -32,6 +32,7 @@ impl Engine {
                 if !gone {
                     service::reconcile(self, &key);
                 }
+                self.enqueue(Ctl::Endpoints, &key);
             }
             ("apps", "deployments") => {
                 self.enqueue(Ctl::Deployment, &key);
@@ -85,6 +86,9 @@ impl Engine {
 
     pub(crate) fn on_pod(&mut self, key: &str, obj: &Value, gone: bool) {
         self.enqueue_owner(obj);
+        for svc in super::endpoints::selecting(self, obj) {
+            self.enqueue(Ctl::Endpoints, &svc);
+        }
         if gone {
             super::kubelet_events::killing(self, obj);
             self.forget(StageKind::Pod, key);

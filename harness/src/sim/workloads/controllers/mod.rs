@@ -29,6 +29,7 @@ mod cronjob;
 mod daemonset;
 mod delays;
 pub(crate) mod deployment;
+mod endpoints;
 mod engine;
 mod events;
 mod hpa;
