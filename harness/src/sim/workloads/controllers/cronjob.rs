@@ -123,10 +123,8 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     clean_history(e, &cj, &owned);
     let mut last_schedule = time_at(&cj, "/status/lastScheduleTime");
     let suspended = cj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
-    if !suspended {
-        if let Some(t) = schedule(e, key, &cj, &mut active) {
-            last_schedule = Some(t);
-        }
+    if !suspended && let Some(t) = schedule(e, key, &cj, &mut active) {
+        last_schedule = Some(t);
     }
     write_status(e, key, &owned, &active, last_schedule);
 }
