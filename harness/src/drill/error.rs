@@ -127,6 +127,14 @@ impl Error {
     pub fn reasons(&self) -> Vec<String> {
         match self {
             Error::NeverApplied(e) | Error::NotReapplied(e) => e.reasons(),
+            // A wait that timed out: the error, then the Events of what it
+            // was waiting for.
+            Error::NotSteady(crate::drill::probe::observer::Error::TimedOut { events, .. })
+            | Error::NotRecovered(crate::drill::probe::observer::Error::TimedOut {
+                events, ..
+            }) if !events.is_empty() => std::iter::once(self.chain())
+                .chain(events.iter().cloned())
+                .collect(),
             Error::NotCovered { reasons, .. } if !reasons.is_empty() => reasons.clone(),
             other => vec![other.chain()],
         }

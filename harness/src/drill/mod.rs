@@ -12,6 +12,7 @@ pub mod context;
 mod coverage;
 mod disaster;
 pub mod error;
+pub mod events;
 pub mod fault;
 pub mod preflight;
 mod prepare;

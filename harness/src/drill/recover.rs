@@ -122,6 +122,7 @@ async fn infra(r: &mut Recovery<'_>, left: Duration) -> Result<Timestamp> {
                 what: "the infrastructure applied again".into(),
                 after: left,
                 last: "terraform apply still running".into(),
+                events: Vec::new(),
             }));
         }
     }
@@ -142,6 +143,7 @@ async fn bootstrap(r: &mut Recovery<'_>, at: Timestamp, left: Duration) -> Resul
                 what: "the GitOps tooling bootstrapped".into(),
                 after: left,
                 last: "bootstrap still running".into(),
+                events: Vec::new(),
             }));
         }
     };

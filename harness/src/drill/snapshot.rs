@@ -208,7 +208,7 @@ impl Snapshot {
             let Some(key) = ObjectKey::of(obj) else {
                 continue;
             };
-            if is_volatile(&key) || is_service_account_token(obj) {
+            if is_volatile(&key) || is_service_account_token(obj) || is_cronjob_run(obj) {
                 continue;
             }
             out.insert(key, normalize(obj));
@@ -225,6 +225,21 @@ impl Snapshot {
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
+}
+
+/// A Job a CronJob created: a rebuilt cluster runs its schedule under new
+/// names (`<cronjob>-<minutes>`), so its runs are not desired state.
+fn is_cronjob_run(obj: &Value) -> bool {
+    obj.get("kind").and_then(Value::as_str) == Some("Job")
+        && obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .is_some_and(|refs| {
+                refs.iter().any(|r| {
+                    r.get("kind").and_then(Value::as_str) == Some("CronJob")
+                        && r.get("controller").and_then(Value::as_bool) == Some(true)
+                })
+            })
 }
 
 fn is_service_account_token(obj: &Value) -> bool {
@@ -456,6 +471,19 @@ mod tests {
             d.lost.is_empty() && d.changed.is_empty() && d.extra.is_empty(),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn the_runs_of_a_cronjob_are_not_desired_state() {
+        let run = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "backup-29543285", "namespace": "x",
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "backup",
+                    "uid": "u", "controller": true}]}});
+        let own = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "migrate", "namespace": "x"}});
+        let snap = Snapshot::from_objects(&[run, own]);
+        let names: Vec<&str> = snap.objects.keys().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["migrate"]);
     }
 
     #[test]

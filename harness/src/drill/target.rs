@@ -254,12 +254,13 @@ impl Target {
                 what: what.to_owned(),
                 after: Duration::ZERO,
                 last: "no cluster".into(),
+                events: Vec::new(),
             });
         };
         let observer = Observer::new(cluster.client(), cluster.time_source());
         let timeline = cx.timeline().clone();
         let progress = move |why: &str| timeline.progress(why);
-        observer
+        let result = observer
             .wait(
                 condition,
                 WaitOptions {
@@ -269,6 +270,23 @@ impl Target {
                     progress: Some(&progress),
                 },
             )
-            .await
+            .await;
+        match result {
+            Err(observer::Error::TimedOut {
+                what,
+                after,
+                last,
+                events: _,
+            }) => {
+                let events = crate::drill::events::fetch_and_quote(&cluster.client(), &last).await;
+                Err(observer::Error::TimedOut {
+                    what,
+                    after,
+                    last,
+                    events,
+                })
+            }
+            other => other,
+        }
     }
 }

@@ -34,8 +34,12 @@
 //! - [`flux`]: Flux's controllers, emulated (source, kustomize, and the
 //!   tofu-controller's `Terraform`), on one reconcile skeleton.
 //!
+//! - [`recorder`]: the Event recorder every simulated component shares
+//!   (client-go's aggregation and deduplication, on the simulated clock).
+//!
 //! Inside, code points down the same way: `storage` uses none of the
-//! others; `workloads` uses only `storage`; `apiserver` serves `storage`
+//! others; `recorder` uses only `storage`; `workloads` uses `storage` and
+//! `recorder`; `apiserver` serves `storage`
 //! (its `serve` and `control` start and drive a whole cluster); `cluster`
 //! assembles the three; `flux` runs on a started cluster.
 
@@ -43,6 +47,7 @@ pub mod apiserver;
 pub mod cluster;
 pub mod flux;
 pub mod from_source;
+pub mod recorder;
 pub mod storage;
 pub mod workloads;
 

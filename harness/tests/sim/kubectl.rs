@@ -326,7 +326,10 @@ async fn create_subcommands_with_protobuf_bodies() {
     );
     assert_eq!(
         d["spec"]["template"]["spec"]["containers"][0],
-        json!({"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80}]})
+        json!({"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+            "imagePullPolicy": "Always"}),
+        "decoded, then defaulted as the API server defaults a container"
     );
     let job = f
         .kubectl_unchecked(&["create", "job", "j", "-n", "t", "--image=busybox"])

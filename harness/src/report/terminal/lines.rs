@@ -98,7 +98,15 @@ pub(super) fn repeat_finished(paint: Paint, r: &RepeatReport) -> String {
             }
             text
         }
-        Status::Failed => format!("{}: {}", paint.red("FAILED"), r.verdict.failures.join("; ")),
+        Status::Failed => {
+            let mut text = format!("{}: {}", paint.red("FAILED"), r.verdict.failures.join("; "));
+            // The first reason is the error the failures already say; the
+            // rest are the Events of what was not ready.
+            for why in r.reasons.iter().skip(1) {
+                text.push_str(&format!("\n  {why}"));
+            }
+            text
+        }
         Status::Unsupported | Status::Unrecoverable => {
             let mut text = format!(
                 "{}: {}",

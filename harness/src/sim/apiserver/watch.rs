@@ -83,7 +83,14 @@ impl Watch {
             EventType::Modified if before => "DELETED",
             _ => return None,
         };
-        let obj: &Value = &ev.object;
+        let viewed;
+        let obj: &Arc<Value> =
+            if crate::sim::storage::event_versions::is_alias(&self.rt.group_resource()) {
+                viewed = Arc::new(crate::sim::storage::event_versions::to_v1(&ev.object));
+                &viewed
+            } else {
+                &ev.object
+            };
         if self.out == Output::Metadata {
             return Some(line(kind, &metadata_only(obj)));
         }
@@ -94,7 +101,7 @@ impl Watch {
             let t = crate::sim::apiserver::table::table(
                 &self.rt,
                 version,
-                std::slice::from_ref(&ev.object),
+                std::slice::from_ref(obj),
                 ev.revision,
                 None,
                 full,
@@ -105,11 +112,11 @@ impl Watch {
         if self.rt.custom
             && obj.get("apiVersion").and_then(Value::as_str) != Some(self.api_version.as_str())
         {
-            let mut o = obj.clone();
+            let mut o = (**obj).clone();
             o["apiVersion"] = json!(self.api_version);
             return Some(line(kind, &o));
         }
-        Some(line(kind, obj))
+        Some(line(kind, &**obj))
     }
 
     async fn next(&mut self) -> Option<Bytes> {
@@ -215,7 +222,9 @@ pub fn serve(
         .filter(|t| *t > 0)
         .map_or(DEFAULT_TIMEOUT, |t| Duration::from_secs(t.unsigned_abs()));
     let filter = EventFilter {
-        resource: Some(rt.group_resource()),
+        resource: Some(crate::sim::storage::event_versions::storage_of(
+            &rt.group_resource(),
+        )),
         namespace: ns.map(str::to_owned),
         deletions_only: false,
     };

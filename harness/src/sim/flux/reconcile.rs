@@ -65,6 +65,7 @@ use serde_json::{Value, json};
 use super::runner::{Key, Requeue};
 use super::status::{FINALIZER, Working, deleting, suspended, types};
 use crate::clock::Busy;
+use crate::sim::recorder::{About, EventType, Recorder, go_duration};
 use crate::sim::storage::store::{Event, Gvr, ObjectRef, Store, WriteOptions};
 
 /// One emulated Flux controller: what the runner loop needs to drive it
@@ -91,6 +92,27 @@ pub trait Controller: Send + Sync + 'static {
     fn cleanup(&self, obj: &Value, key: &Key) -> impl Future<Output = Cleanup> + Send;
     /// The kind's steps, on the status the pass builds.
     fn reconcile(&self, pass: &mut Pass<'_>) -> impl Future<Output = Reconciled> + Send;
+
+    /// The Event of a successful pass that took `took` (None: no
+    /// Event). Flux's convention (kustomize-, helm-, tofu-controller): the
+    /// `Ready` reason and `Reconciliation finished in <took>, next run in
+    /// <interval>`.
+    fn ready_event(
+        &self,
+        pass: &Pass<'_>,
+        ready: &Ready,
+        took: std::time::Duration,
+    ) -> Option<(&'static str, String)> {
+        let _ = pass;
+        let next = match ready.requeue {
+            Requeue::After(d) => format!(", next run in {}", go_duration(d)),
+            _ => String::new(),
+        };
+        Some((
+            ready.reason,
+            format!("Reconciliation finished in {}{next}", go_duration(took)),
+        ))
+    }
 
     /// Marks a successful end: `Ready=True` with the reason and message,
     /// `Stalled` gone.
@@ -228,6 +250,7 @@ pub enum Cleanup {
 #[derive(Debug)]
 pub struct Pass<'a> {
     store: &'a Store,
+    events: &'a Recorder,
     r: ObjectRef,
     status_manager: &'static str,
     /// The object as read at the start of the pass.
@@ -241,6 +264,13 @@ impl<'a> Pass<'a> {
     /// The store.
     pub fn store(&self) -> &'a Store {
         self.store
+    }
+
+    /// Records an Event about the object, as the controller (Flux's
+    /// `event` helper: Normal for info, Warning for errors).
+    pub fn event(&self, type_: EventType, reason: &str, message: &str) {
+        self.events
+            .record(About::object(&self.obj), type_, reason, message);
     }
 
     /// The object's namespace.
@@ -290,7 +320,12 @@ impl<'a> Pass<'a> {
 
 /// One reconcile of `key` by `ctl`, holding `busy` (see the module docs);
 /// returns when to reconcile again and the guard it holds at the end.
-pub async fn run<C: Controller>(ctl: &C, key: Key, busy: Busy) -> (Requeue, Busy) {
+pub async fn run<C: Controller>(
+    ctl: &C,
+    key: Key,
+    busy: Busy,
+    events: &Recorder,
+) -> (Requeue, Busy) {
     let store = ctl.store();
     let r = ObjectRef::namespaced(ctl.resource(), &key.0, &key.1);
     let Ok(obj) = store.get(&r) else {
@@ -312,8 +347,10 @@ pub async fn run<C: Controller>(ctl: &C, key: Key, busy: Busy) -> (Requeue, Busy
     if suspended(&obj) {
         return (Requeue::Never, busy);
     }
+    let started = store.clock().now();
     let mut pass = Pass {
         store,
+        events,
         r,
         status_manager: C::STATUS_MANAGER,
         w: Working::new(&obj, store.now_rfc3339()),
@@ -323,11 +360,16 @@ pub async fn run<C: Controller>(ctl: &C, key: Key, busy: Busy) -> (Requeue, Busy
     let requeue = match ctl.reconcile(&mut pass).await {
         Ok(Outcome::Ready(ready)) => {
             ctl.mark_ready(&mut pass.w, &ready);
+            let took = crate::clock::duration_between(started, store.clock().now());
+            if let Some((reason, message)) = ctl.ready_event(&pass, &ready, took) {
+                pass.event(EventType::Normal, reason, &message);
+            }
             ready.requeue
         }
         Ok(Outcome::Waiting(requeue)) => requeue,
         Err(failure) => {
             ctl.mark_failed(&mut pass.w, &failure);
+            pass.event(EventType::Warning, failure.reason, &failure.message);
             tracing::debug!(
                 controller = C::NAME,
                 object = %format!("{}/{}", key.0, key.1),
@@ -398,6 +440,7 @@ mod tests {
         end: Reconciled,
         cleanup: Cleanup,
         cleaned: AtomicUsize,
+        events: Recorder,
     }
 
     impl Controller for Fake {
@@ -463,6 +506,7 @@ mod tests {
             "metadata": {"name": "w"}, "spec": spec});
         store.create(&gvr(), Some("t"), widget, &opts).unwrap();
         Fake {
+            events: Recorder::new(store.clone(), "widget-controller", "widget-controller"),
             store,
             end,
             cleanup: Cleanup::Done,
@@ -490,7 +534,7 @@ mod tests {
         let interval = Requeue::After(Duration::from_secs(60));
         let end = Ready::new(reasons::SUCCEEDED, "done", interval).done();
         let f = fake(end, json!({}));
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, interval);
         let w = widget(&f).unwrap();
         assert_eq!(w["metadata"]["finalizers"], json!([FINALIZER]));
@@ -509,6 +553,34 @@ mod tests {
             .collect();
         assert!(managers.contains(&Fake::NAME), "{managers:?}");
         assert!(managers.contains(&Fake::STATUS_MANAGER), "{managers:?}");
+        let ev = events(&f);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(
+            (
+                &ev[0]["type"],
+                &ev[0]["reason"],
+                &ev[0]["involvedObject"]["kind"]
+            ),
+            (
+                &json!("Normal"),
+                &json!(reasons::SUCCEEDED),
+                &json!("Widget")
+            )
+        );
+        let message = ev[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Reconciliation finished in ")
+                && message.ends_with(", next run in 1m0s"),
+            "{message}"
+        );
+        assert_eq!(ev[0]["source"]["component"], Fake::NAME);
+    }
+
+    fn events(f: &Fake) -> Vec<Arc<Value>> {
+        f.store
+            .list(&Gvr::core("events"), Some("t"), &Default::default())
+            .unwrap()
+            .items
     }
 
     #[tokio::test]
@@ -519,7 +591,7 @@ mod tests {
             Requeue::Backoff,
         ));
         let f = fake(end, json!({}));
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, Requeue::Backoff);
         let w = widget(&f).unwrap();
         assert_eq!(
@@ -536,13 +608,22 @@ mod tests {
         );
         assert!(condition(&w, types::STALLED).is_none());
         assert!(w["status"].get("observedGeneration").is_none());
+        let ev = events(&f);
+        assert_eq!(
+            (&ev[0]["type"], &ev[0]["reason"], &ev[0]["message"]),
+            (
+                &json!("Warning"),
+                &json!(reasons::BUILD_FAILED),
+                &json!("boom")
+            )
+        );
     }
 
     #[tokio::test]
     async fn a_stalled_failure_is_never_retried() {
         let end = Err(Failure::stalled("InvalidSpec", "bad spec"));
         let f = fake(end, json!({}));
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, Requeue::Never);
         let w = widget(&f).unwrap();
         let stalled = condition(&w, types::STALLED).unwrap();
@@ -556,7 +637,7 @@ mod tests {
     async fn a_suspended_object_gets_the_finalizer_and_nothing_else() {
         let end = Ok(Outcome::Waiting(Requeue::Backoff));
         let f = fake(end, json!({"suspend": true}));
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, Requeue::Never);
         let w = widget(&f).unwrap();
         assert_eq!(w["metadata"]["finalizers"], json!([FINALIZER]));
@@ -570,12 +651,12 @@ mod tests {
     async fn deletion_cleans_up_then_drops_the_finalizer_or_retries() {
         let end = Ok(Outcome::Waiting(Requeue::Never));
         let mut f = fake(end, json!({}));
-        let _ = run(&f, key(), Busy::none()).await;
+        let _ = run(&f, key(), Busy::none(), &f.events).await;
         let r = ObjectRef::namespaced(gvr(), "t", "w");
         f.store.delete(&r, &DeleteOptions::default()).unwrap();
 
         f.cleanup = Cleanup::Retry;
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, Requeue::Backoff);
         assert_eq!(
             widget(&f).unwrap()["metadata"]["finalizers"],
@@ -583,7 +664,7 @@ mod tests {
         );
 
         f.cleanup = Cleanup::Done;
-        let (requeue, _busy) = run(&f, key(), Busy::none()).await;
+        let (requeue, _busy) = run(&f, key(), Busy::none(), &f.events).await;
         assert_eq!(requeue, Requeue::Never);
         assert!(
             widget(&f).is_none(),

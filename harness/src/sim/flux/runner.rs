@@ -11,6 +11,7 @@
 //! it never waits for one while holding a guard (the slot holders may be
 //! waiting for simulated time to pass).
 
+use crate::sim::recorder::Recorder;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +108,8 @@ struct Loop<C: Controller> {
     failures: HashMap<Key, u32>,
     slots: Arc<Semaphore>,
     done: mpsc::UnboundedSender<(Key, Requeue, Busy)>,
+    /// The controller's Event recorder (`source.component` = its name).
+    events: Arc<Recorder>,
 }
 
 async fn sleep_until(clock: &Clock, at: Option<Timestamp>) -> Busy {
@@ -126,8 +129,10 @@ async fn run<C: Controller>(
 ) {
     let clock = store.clock().clone();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let events = Arc::new(Recorder::new(store.clone(), C::NAME, C::NAME));
     let mut lp = Loop {
         ctl,
+        events,
         store,
         clock: clock.clone(),
         namespace,
@@ -354,9 +359,10 @@ impl<C: Controller> Loop<C> {
             self.due.remove(&key);
             let busy = self.clock.busy();
             let (ctl, done, k) = (self.ctl.clone(), self.done.clone(), key.clone());
+            let events = self.events.clone();
             let task = tokio::spawn(async move {
                 let _slot = slot;
-                let (requeue, busy) = reconcile::run(&*ctl, k.clone(), busy).await;
+                let (requeue, busy) = reconcile::run(&*ctl, k.clone(), busy, &events).await;
                 let _ = done.send((k, requeue, busy));
             });
             self.inflight.insert(key, task.abort_handle());

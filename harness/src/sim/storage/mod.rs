@@ -20,6 +20,7 @@
 
 pub mod crd;
 pub mod defaults;
+pub mod event_versions;
 pub mod kinds;
 pub mod lifecycle;
 pub mod ownership;

@@ -295,8 +295,15 @@ pub fn parse_fields(gr: &GroupResource, s: &str) -> ApiResult<Vec<FieldReq>> {
         if !fields::supports(gr, field) {
             return Err(bad(format!("field label not supported: {field}")));
         }
+        // events.k8s.io Events are matched as the core Events they are
+        // stored as.
+        let field = if crate::sim::storage::event_versions::is_alias(gr) {
+            crate::sim::storage::event_versions::core_field(field)
+        } else {
+            field.to_owned()
+        };
         out.push(FieldReq {
-            field: field.to_owned(),
+            field,
             value: value.trim().to_owned(),
             negated,
         });

@@ -235,6 +235,13 @@ impl NodeImages {
             .is_some_and(|t| *t <= now)
     }
 
+    /// Since when `node` has (or will have) `image`, if it pulled it.
+    pub fn present_since(&self, node: &str, image: &str) -> Option<Timestamp> {
+        self.present_at
+            .get(&(node.to_owned(), image.to_owned()))
+            .copied()
+    }
+
     /// Forgets what `node` pulled (the node was deleted).
     pub fn forget_node(&mut self, node: &str) {
         self.present_at.retain(|(n, _), _| n != node);

@@ -4,6 +4,7 @@
 
 mod clients;
 mod determinism;
+mod events;
 mod images;
 mod node_loss;
 mod workloads;

@@ -38,6 +38,9 @@ pub enum Error {
         after: Duration,
         /// The condition's last judgement.
         last: String,
+        /// The cluster's Events about the objects `last` names, one line
+        /// each (see [`crate::drill::events`]); filled in by the drill.
+        events: Vec<String>,
     },
     /// Discovery failed (the API server did not answer).
     #[error("discovering the cluster's API resources failed")]
@@ -139,6 +142,7 @@ impl Observer {
                 what: opts.what.clone(),
                 after: opts.timeout,
                 last,
+                events: Vec::new(),
             }),
         }
     }

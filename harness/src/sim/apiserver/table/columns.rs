@@ -7,6 +7,12 @@ use crate::sim::storage::kinds::ResourceType;
 
 pub(super) type Cell = fn(&Value, Timestamp) -> Value;
 
+/// True for the types whose columns include their own Name and no Age
+/// (kube's Event table).
+pub(super) fn owns_name_and_age(rt: &ResourceType) -> bool {
+    rt.plural == "events" && matches!(rt.group.as_str(), "" | "events.k8s.io")
+}
+
 pub(super) struct Column {
     pub(super) name: &'static str,
     pub(super) type_: &'static str,
@@ -14,7 +20,12 @@ pub(super) struct Column {
     pub(super) cell: Cell,
 }
 
-const fn col(name: &'static str, type_: &'static str, priority: i64, cell: Cell) -> Column {
+pub(super) const fn col(
+    name: &'static str,
+    type_: &'static str,
+    priority: i64,
+    cell: Cell,
+) -> Column {
     Column {
         name,
         type_,
@@ -27,7 +38,7 @@ fn at<'a>(v: &'a Value, ptr: &str) -> Option<&'a Value> {
     v.pointer(ptr)
 }
 
-fn int(v: &Value, ptr: &str) -> i64 {
+pub(super) fn int(v: &Value, ptr: &str) -> i64 {
     at(v, ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
@@ -39,7 +50,7 @@ pub(super) fn text(v: &Value, ptr: &str) -> String {
     }
 }
 
-fn or_none(s: String) -> Value {
+pub(super) fn or_none(s: String) -> Value {
     json!(if s.is_empty() { "<none>".to_owned() } else { s })
 }
 
@@ -272,18 +283,11 @@ pub(super) fn builtin_columns(rt: &ResourceType) -> Vec<Column> {
                     .unwrap_or(1)
             ))
         })],
-        ("", "events") => vec![
-            col("Type", "string", 0, |v, _| json!(text(v, "/type"))),
-            col("Reason", "string", 0, |v, _| json!(text(v, "/reason"))),
-            col("Object", "string", 0, |v, _| {
-                json!(format!(
-                    "{}/{}",
-                    text(v, "/involvedObject/kind").to_lowercase(),
-                    text(v, "/involvedObject/name")
-                ))
-            }),
-            col("Message", "string", 0, |v, _| json!(text(v, "/message"))),
-        ],
+        ("", "events") | ("events.k8s.io", "events") => super::events::columns(),
+        ("", "persistentvolumeclaims") => super::storage::pvc_columns(),
+        ("", "persistentvolumes") => super::storage::pv_columns(),
+        ("autoscaling", "horizontalpodautoscalers") => super::storage::hpa_columns(),
+        ("batch", "cronjobs") => super::storage::cronjob_columns(),
         _ => Vec::new(),
     }
 }

@@ -3,7 +3,9 @@
 //! Name + Age otherwise.
 
 mod columns;
+mod events;
 pub mod jsonpath;
+mod storage;
 
 use std::time::Duration;
 
@@ -55,7 +57,7 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
-fn age_of(ts: Option<&Value>, now: Timestamp) -> Value {
+pub(super) fn age_of(ts: Option<&Value>, now: Timestamp) -> Value {
     let Some(t) = ts
         .and_then(Value::as_str)
         .and_then(|s| s.parse::<Timestamp>().ok())
@@ -114,6 +116,10 @@ pub fn table(
         .map(|v| v.printer_columns.clone())
         .unwrap_or_default();
     let builtin = builtin_columns(rt);
+    let own = columns::owns_name_and_age(rt);
+    if own {
+        defs.clear();
+    }
     if rt.custom && !printer.is_empty() {
         defs.extend(
             printer
@@ -126,17 +132,24 @@ pub fn table(
                 .iter()
                 .map(|c| definition(c.name, c.type_, "", c.priority)),
         );
-        defs.push(definition("Age", "string", "", 0));
+        if !own {
+            defs.push(definition("Age", "string", "", 0));
+        }
     }
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
             let mut cells = vec![json!(o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default())];
+            if own {
+                cells.clear();
+            }
             if rt.custom && !printer.is_empty() {
                 cells.extend(printer.iter().map(|c| crd_cell(c, o, now)));
             } else {
                 cells.extend(builtin.iter().map(|c| (c.cell)(o, now)));
-                cells.push(age(o, now));
+                if !own {
+                    cells.push(age(o, now));
+                }
             }
             let object = if full {
                 (**o).clone()

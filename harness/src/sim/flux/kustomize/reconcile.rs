@@ -30,6 +30,7 @@
 //!
 //! Failures requeue at `retryInterval`, success at `interval`.
 
+use crate::sim::recorder::EventType;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -281,6 +282,12 @@ async fn apply(
             lines.join("\n"),
             retry,
         ));
+    }
+    // Flux's change set Event: one line per created or configured object,
+    // under the Ready reason of the moment (Progressing).
+    let changes = report.change_log();
+    if !changes.is_empty() {
+        pass.event(EventType::Normal, reasons::PROGRESSING, changes.trim_end());
     }
     let old = Inventory::from_status(pass.obj.pointer("/status/inventory"));
     let mut inventory = report.inventory();

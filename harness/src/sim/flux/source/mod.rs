@@ -94,6 +94,26 @@ impl Controller for SourceController {
         reconcile::mark_ready(w, ready);
     }
 
+    /// source-controller records `NewArtifact` when it stored an artifact
+    /// of another revision, and nothing for a pass that changed nothing.
+    fn ready_event(
+        &self,
+        pass: &Pass<'_>,
+        ready: &Ready,
+        _took: std::time::Duration,
+    ) -> Option<(&'static str, String)> {
+        let before = pass
+            .obj
+            .pointer("/status/artifact/revision")
+            .and_then(serde_json::Value::as_str);
+        let after = pass
+            .w
+            .obj
+            .pointer("/status/artifact/revision")
+            .and_then(serde_json::Value::as_str);
+        (after.is_some() && before != after).then(|| ("NewArtifact", ready.message.clone()))
+    }
+
     /// A failed git operation is a fetch failure too (`FetchFailed`).
     fn mark_failed(&self, w: &mut Working, failure: &Failure) {
         reconcile::mark_failed(w, failure);

@@ -323,6 +323,17 @@ const ROWS: &[Row] = &[
         false,
     ),
     (
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "EndpointSlice",
+        true,
+        NONE,
+        NONE,
+        false,
+        false,
+    ),
+    (
         "storage.k8s.io",
         "v1",
         "storageclasses",

@@ -74,6 +74,9 @@ pub(crate) fn meta_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
 /// The stored object as seen at `gvr`'s version (custom resources are
 /// served at every version from one stored copy).
 pub(crate) fn view(obj: Arc<Value>, gvr: &Gvr, rt: &ResourceType) -> Arc<Value> {
+    if crate::sim::storage::event_versions::is_alias(&gvr.group_resource()) {
+        return Arc::new(crate::sim::storage::event_versions::to_v1(&obj));
+    }
     if !rt.custom {
         return obj;
     }

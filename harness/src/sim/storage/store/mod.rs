@@ -81,6 +81,7 @@
 mod admin;
 pub mod conditions;
 mod delete;
+mod event_ttl;
 mod history;
 mod meta;
 mod patch_op;
@@ -99,6 +100,7 @@ use serde_json::Value;
 pub use self::delete::{
     DeleteOptions, Deleted, FOREGROUND, IMMORTAL_NAMESPACES, ORPHAN, Propagation,
 };
+pub use self::event_ttl::{EVENT_TTL, MAX_EVENTS};
 use self::state::State;
 pub(crate) use self::subscribe::Notice;
 pub use self::subscribe::{Delivery, EventFilter, Subscription};
@@ -108,6 +110,7 @@ pub use super::resource::{GroupResource, Gvr, ObjectRef};
 use super::selectors::Selector;
 pub use super::status::{ApiError, ApiResult};
 use crate::clock::{Busy, Clock};
+use crate::sim::storage::event_versions;
 use crate::sim::storage::kinds::{Registry, ResourceType};
 
 /// What happened to an object.
@@ -284,15 +287,57 @@ impl Store {
             .ok_or_else(ApiError::unknown_resource)
     }
 
+    /// The type objects of `gvr` are stored as, and the Gvr to store them
+    /// at: itself except for `events.k8s.io` Events
+    /// ([`event_versions`]), stored as core/v1 Events. 404 for an unknown type.
+    fn storage(&self, gvr: &Gvr) -> ApiResult<(Arc<ResourceType>, Gvr)> {
+        self.resolve(gvr)?;
+        let at = event_versions::storage_gvr(gvr);
+        Ok((self.resolve(&at)?, at))
+    }
+
+    /// `r` at its storage Gvr.
+    fn stored_ref(&self, r: &ObjectRef) -> ApiResult<(Arc<ResourceType>, ObjectRef)> {
+        let (rt, gvr) = self.storage(&r.gvr)?;
+        Ok((
+            rt,
+            ObjectRef {
+                gvr,
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+            },
+        ))
+    }
+
+    /// A request body for `gvr` in the field names of its storage version
+    /// (type meta checked against `gvr` first).
+    fn body_to_storage(&self, gvr: &Gvr, mut obj: Value) -> ApiResult<Value> {
+        if !event_versions::is_alias(&gvr.group_resource()) {
+            return Ok(obj);
+        }
+        meta::check_type_meta(&*self.resolve(gvr)?, gvr, &mut obj)?;
+        Ok(event_versions::to_core(obj))
+    }
+
+    /// A stored object as `gvr` serves it (custom resources at another
+    /// version, core Events as `events.k8s.io/v1`).
+    pub fn view(&self, obj: Arc<Value>, gvr: &Gvr) -> Arc<Value> {
+        match self.resolve(gvr) {
+            Ok(rt) => meta::view(obj, gvr, &rt),
+            Err(_) => obj,
+        }
+    }
+
     /// Reads one object.
     ///
     /// # Errors
     /// 404 when the type or the object does not exist.
     pub fn get(&self, r: &ObjectRef) -> ApiResult<Arc<Value>> {
         let rt = self.resolve(&r.gvr)?;
+        let (stored, _) = self.storage(&r.gvr)?;
         let st = self.lock();
         let obj = st
-            .get(&rt.group_resource(), r.namespace.as_deref(), &r.name)
+            .get(&stored.group_resource(), r.namespace.as_deref(), &r.name)
             .ok_or_else(|| ApiError::not_found(&rt.group_resource(), &r.name))?;
         Ok(meta::view(obj, &r.gvr, &rt))
     }
@@ -309,9 +354,10 @@ impl Store {
         selector: &Selector,
     ) -> ApiResult<ObjectList> {
         let rt = self.resolve(gvr)?;
+        let (stored, _) = self.storage(gvr)?;
         let st = self.lock();
         let items = st
-            .scan(&rt.group_resource(), namespace)
+            .scan(&stored.group_resource(), namespace)
             .filter(|o| selector.matches(o))
             .map(|o| meta::view(o.clone(), gvr, &rt))
             .collect();
@@ -335,9 +381,11 @@ impl Store {
         opts: &WriteOptions,
     ) -> ApiResult<Arc<Value>> {
         let rt = self.resolve(gvr)?;
+        let (stored, at) = self.storage(gvr)?;
+        let obj = self.body_to_storage(gvr, obj)?;
         let out = self
             .lock()
-            .create(&self.ctx(), &rt, gvr, namespace, obj, opts)?;
+            .create(&self.ctx(), &stored, &at, namespace, obj, opts)?;
         Ok(meta::view(out, gvr, &rt))
     }
 
@@ -348,7 +396,11 @@ impl Store {
     /// resourceVersion; 400 mismatching name/namespace/kind.
     pub fn update(&self, r: &ObjectRef, obj: Value, opts: &WriteOptions) -> ApiResult<Arc<Value>> {
         let rt = self.resolve(&r.gvr)?;
-        let out = self.lock().replace(&self.ctx(), &rt, r, obj, false, opts)?;
+        let (stored, sr) = self.stored_ref(r)?;
+        let obj = self.body_to_storage(&r.gvr, obj)?;
+        let out = self
+            .lock()
+            .replace(&self.ctx(), &stored, &sr, obj, false, opts)?;
         Ok(meta::view(out, &r.gvr, &rt))
     }
 
@@ -364,7 +416,11 @@ impl Store {
         opts: &WriteOptions,
     ) -> ApiResult<Arc<Value>> {
         let rt = self.resolve(&r.gvr)?;
-        let out = self.lock().replace(&self.ctx(), &rt, r, obj, true, opts)?;
+        let (stored, sr) = self.stored_ref(r)?;
+        let obj = self.body_to_storage(&r.gvr, obj)?;
+        let out = self
+            .lock()
+            .replace(&self.ctx(), &stored, &sr, obj, true, opts)?;
         Ok(meta::view(out, &r.gvr, &rt))
     }
 
@@ -387,7 +443,10 @@ impl Store {
         F: FnOnce(&mut Value) -> ApiResult<()>,
     {
         let rt = self.resolve(&r.gvr)?;
-        let out = self.lock().mutate(&self.ctx(), &rt, r, status, opts, f)?;
+        let (stored, sr) = self.stored_ref(r)?;
+        let out = self
+            .lock()
+            .mutate(&self.ctx(), &stored, &sr, status, opts, f)?;
         Ok(meta::view(out, &r.gvr, &rt))
     }
 
@@ -399,7 +458,15 @@ impl Store {
     /// JSON patch, apply without manager, `force` on a non-apply patch.
     pub fn patch(&self, r: &ObjectRef, patch: &Patch, opts: &PatchOptions) -> ApiResult<Patched> {
         let rt = self.resolve(&r.gvr)?;
-        let mut out = self.lock().patch(&self.ctx(), &rt, r, patch, opts)?;
+        let (stored, sr) = self.stored_ref(r)?;
+        let converted;
+        let patch = if event_versions::is_alias(&r.gvr.group_resource()) {
+            converted = event_versions::patch_to_core(patch)?;
+            &converted
+        } else {
+            patch
+        };
+        let mut out = self.lock().patch(&self.ctx(), &stored, &sr, patch, opts)?;
         out.object = meta::view(out.object, &r.gvr, &rt);
         Ok(out)
     }
@@ -429,7 +496,8 @@ impl Store {
     /// 404 missing; 409 failed precondition; 403 immortal namespace.
     pub fn delete(&self, r: &ObjectRef, opts: &DeleteOptions) -> ApiResult<Deleted> {
         let rt = self.resolve(&r.gvr)?;
-        let out = self.lock().delete(&self.ctx(), &rt, r, opts)?;
+        let (stored, sr) = self.stored_ref(r)?;
+        let out = self.lock().delete(&self.ctx(), &stored, &sr, opts)?;
         Ok(out.map(|o| meta::view(o, &r.gvr, &rt)))
     }
 
@@ -451,20 +519,21 @@ impl Store {
                 "the server does not allow this method on the requested resource",
             ));
         }
+        let (stored, at) = self.storage(gvr)?;
         let mut st = self.lock();
         let names: Vec<(Option<String>, String)> = st
-            .scan(&rt.group_resource(), namespace)
+            .scan(&stored.group_resource(), namespace)
             .filter(|o| selector.matches(o))
             .map(|o| (meta::namespace_of(o), meta::name_of(o).to_owned()))
             .collect();
         let mut out = Vec::new();
         for (ns, name) in names {
             let r = ObjectRef {
-                gvr: gvr.clone(),
+                gvr: at.clone(),
                 namespace: ns,
                 name,
             };
-            match st.delete(&self.ctx(), &rt, &r, opts) {
+            match st.delete(&self.ctx(), &stored, &r, opts) {
                 Ok(d) => out.push(meta::view(d.into_object(), gvr, &rt)),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e),

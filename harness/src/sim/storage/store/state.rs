@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::event_ttl::{self, EventLeases};
 use super::history::{History, RevisionTimes};
 use super::meta;
 use super::subscribe::{Kind, Notice, Subscriber, Subscription};
@@ -34,6 +35,8 @@ pub(crate) struct State {
     pub(crate) times: RevisionTimes,
     subscribers: Vec<Subscriber>,
     pub(crate) rng: ChaCha8Rng,
+    /// The TTL leases of core Events.
+    pub(crate) event_leases: EventLeases,
 }
 
 pub(crate) fn key_of(ns: Option<&str>, name: &str) -> Key {
@@ -59,6 +62,7 @@ impl State {
             times: RevisionTimes::new(now),
             subscribers: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(options.seed),
+            event_leases: EventLeases::default(),
         }
     }
 
@@ -162,6 +166,11 @@ impl State {
                 revision: rev,
             },
         );
+        if event_ttl::is_event(gr) {
+            self.event_leases
+                .renew(&event_ttl::key_of(&obj), clock.now());
+            self.expire_events(clock);
+        }
         obj
     }
 
@@ -178,6 +187,9 @@ impl State {
         let key = key_of(meta::namespace_of(&last).as_deref(), meta::name_of(&last));
         if let Some(t) = self.tables.get_mut(gr) {
             t.remove(&key);
+        }
+        if event_ttl::is_event(gr) {
+            self.event_leases.release(&key);
         }
         self.index(gr, &key, Some(&old), None);
         let last = Arc::new(last);
@@ -305,6 +317,7 @@ impl State {
 
     pub(crate) fn clear(&mut self) {
         self.tables.clear();
+        self.event_leases.clear();
         self.owners.clear();
         self.uids.clear();
         self.rev += 1;

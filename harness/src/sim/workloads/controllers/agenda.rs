@@ -19,6 +19,10 @@ pub(crate) enum Ctl {
     StatefulSet,
     DaemonSet,
     Job,
+    CronJob,
+    HorizontalPodAutoscaler,
+    /// Endpoints and EndpointSlice of a Service.
+    Endpoints,
     /// The scheduler works on every pending pod at once (key `""`).
     Scheduler,
 }

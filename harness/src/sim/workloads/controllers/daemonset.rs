@@ -6,6 +6,7 @@
 //! template change replaces pods node by node, at most `maxUnavailable`
 //! (default 1) unavailable at a time; `OnDelete` leaves that to the user.
 
+use crate::sim::recorder::{About, EventType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -111,7 +112,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     let mut by_node: BTreeMap<String, Vec<Arc<Value>>> = BTreeMap::new();
     for p in owned_pods(e, pods::uid(&ds)) {
         if pods::is_terminal(&p) {
-            delete_pod(e, &p);
+            delete_pod(e, &ds, &p);
             continue;
         }
         if pods::deleting(&p) {
@@ -125,11 +126,11 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         if !keep.contains(node) {
             misscheduled += list.len();
             for p in list.drain(..) {
-                delete_pod(e, &p);
+                delete_pod(e, &ds, &p);
             }
         } else if list.len() > 1 {
             for p in list.drain(1..) {
-                delete_pod(e, &p);
+                delete_pod(e, &ds, &p);
             }
         }
     }
@@ -173,7 +174,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         for list in by_node.values() {
             let Some(p) = list.first() else { continue };
             if rev_of(p) != rev && unavailable < max_unavailable {
-                delete_pod(e, p);
+                delete_pod(e, &ds, p);
                 if pods::is_available(p, min_ready, now) {
                     unavailable += 1;
                 }
@@ -212,9 +213,16 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     );
 }
 
-fn delete_pod(e: &mut Engine, p: &Value) {
+fn delete_pod(e: &mut Engine, ds: &Value, p: &Value) {
     let r = pods::ref_of(pods::gvr(), &pods::key_of(p));
-    let _ = e.store.delete(&r, &DeleteOptions::default());
+    if e.store.delete(&r, &DeleteOptions::default()).is_ok() {
+        e.events.daemonset.record(
+            About::object(ds),
+            EventType::Normal,
+            "SuccessfulDelete",
+            &format!("Deleted pod: {}", pods::name(p)),
+        );
+    }
 }
 
 fn create_pod(
@@ -256,8 +264,25 @@ fn create_pod(
         ],
         replicaset::toleration_secs(e),
     );
-    e.store
-        .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM))
+    let created = e
+        .store
+        .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM));
+    let (t, reason, message) = match &created {
+        Ok(_) => (
+            EventType::Normal,
+            "SuccessfulCreate",
+            format!("Created pod: {name}"),
+        ),
+        Err(err) => (
+            EventType::Warning,
+            "FailedCreate",
+            format!("Error creating: {}", err.message),
+        ),
+    };
+    e.events
+        .daemonset
+        .record(About::object(ds), t, reason, &message);
+    created
         .map_err(|err| tracing::debug!(daemonset = pods::name(ds), error = %err, "sim: could not create pod"))
         .ok()
 }

@@ -86,6 +86,8 @@ pub(crate) struct Engine {
     /// Pods waiting for the scheduler.
     pub(crate) unscheduled: BTreeSet<String>,
     pub(crate) service_ips: service::ServiceIps,
+    /// The Event recorders of the components.
+    pub(crate) events: super::recorders::Recorders,
 }
 
 impl std::fmt::Debug for Engine {
@@ -103,6 +105,7 @@ impl Engine {
             stages: Arc::new(config.stages),
             profile: config.profile,
             clock,
+            events: super::recorders::Recorders::new(&store),
             store,
             images: NodeImages::default(),
             agenda: Agenda::default(),
@@ -186,6 +189,9 @@ impl Engine {
                 Ctl::StatefulSet => statefulset::reconcile(self, &key),
                 Ctl::DaemonSet => daemonset::reconcile(self, &key),
                 Ctl::Job => job::reconcile(self, &key),
+                Ctl::Endpoints => super::endpoints::reconcile(self, &key),
+                Ctl::CronJob => super::cronjob::reconcile(self, &key),
+                Ctl::HorizontalPodAutoscaler => super::hpa::reconcile(self, &key),
                 Ctl::Scheduler => scheduler::run(self),
             },
         }

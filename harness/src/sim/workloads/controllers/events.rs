@@ -32,16 +32,37 @@ impl Engine {
                 if !gone {
                     service::reconcile(self, &key);
                 }
+                self.enqueue(Ctl::Endpoints, &key);
             }
-            ("apps", "deployments") => self.enqueue(Ctl::Deployment, &key),
+            ("apps", "deployments") => {
+                self.enqueue(Ctl::Deployment, &key);
+                self.enqueue_autoscalers(obj, "Deployment");
+            }
+            ("autoscaling", "horizontalpodautoscalers") if !gone => {
+                self.enqueue(Ctl::HorizontalPodAutoscaler, &key);
+            }
             ("apps", "replicasets") => {
                 self.enqueue(Ctl::ReplicaSet, &key);
                 self.enqueue_owner(obj);
             }
-            ("apps", "statefulsets") => self.enqueue(Ctl::StatefulSet, &key),
+            ("apps", "statefulsets") => {
+                self.enqueue(Ctl::StatefulSet, &key);
+                self.enqueue_autoscalers(obj, "StatefulSet");
+            }
             ("apps", "daemonsets") => self.enqueue(Ctl::DaemonSet, &key),
-            ("batch", "jobs") => self.enqueue(Ctl::Job, &key),
+            ("batch", "jobs") => {
+                self.enqueue(Ctl::Job, &key);
+                self.enqueue_owner(obj);
+            }
+            ("batch", "cronjobs") if !gone => self.enqueue(Ctl::CronJob, &key),
             _ => {}
+        }
+    }
+
+    /// Enqueues the HPAs that scale `obj` (a `kind`).
+    fn enqueue_autoscalers(&mut self, obj: &Value, kind: &str) {
+        for k in super::hpa::targeting(self, pods::namespace(obj), kind, pods::name(obj)) {
+            self.enqueue(Ctl::HorizontalPodAutoscaler, &k);
         }
     }
 
@@ -56,6 +77,7 @@ impl Engine {
             "StatefulSet" => Ctl::StatefulSet,
             "DaemonSet" => Ctl::DaemonSet,
             "Job" => Ctl::Job,
+            "CronJob" => Ctl::CronJob,
             _ => return,
         };
         let key = format!("{}/{name}", pods::namespace(obj));
@@ -64,7 +86,11 @@ impl Engine {
 
     pub(crate) fn on_pod(&mut self, key: &str, obj: &Value, gone: bool) {
         self.enqueue_owner(obj);
+        for svc in super::endpoints::selecting(self, obj) {
+            self.enqueue(Ctl::Endpoints, &svc);
+        }
         if gone {
+            super::kubelet_events::killing(self, obj);
             self.forget(StageKind::Pod, key);
             self.unscheduled.remove(key);
             self.schedule_soon();
@@ -180,9 +206,12 @@ impl Engine {
             ("apps", "statefulsets"),
             ("apps", "daemonsets"),
             ("batch", "jobs"),
+            ("batch", "cronjobs"),
+            ("autoscaling", "horizontalpodautoscalers"),
         ];
         for (group, resource) in types {
-            let gvr = Gvr::new(group, "v1", resource);
+            let version = if group == "autoscaling" { "v2" } else { "v1" };
+            let gvr = Gvr::new(group, version, resource);
             let Ok(list) = self.store.list(&gvr, None, &Default::default()) else {
                 continue;
             };

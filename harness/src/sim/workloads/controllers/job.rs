@@ -10,6 +10,7 @@
 //! fails, exactly as upstream: its Job waits. `suspend` stops new pods.
 //! CronJobs are inert: they are stored and served, but create no Jobs.
 
+use crate::sim::recorder::{About, EventType};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,6 +116,12 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             &now,
         ));
         conds.push(job_condition("Failed", "BackoffLimitExceeded", msg, &now));
+        e.events.job.record(
+            About::object(&job),
+            EventType::Warning,
+            "BackoffLimitExceeded",
+            msg,
+        );
     } else if complete {
         let msg = "Reached expected number of succeeded pods";
         conds.push(job_condition(
@@ -124,6 +131,12 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
             &now,
         ));
         conds.push(job_condition("Complete", "CompletionsReached", msg, &now));
+        e.events.job.record(
+            About::object(&job),
+            EventType::Normal,
+            "Completed",
+            "Job completed",
+        );
         status["completionTime"] = json!(now);
     } else if !suspended {
         let remaining = completions.map_or(parallelism, |c| (c - succeeded).max(0));
@@ -202,8 +215,23 @@ fn create_pod(e: &mut Engine, job: &Value, ns: &str) -> Option<Arc<Value>> {
         ],
         replicaset::toleration_secs(e),
     );
-    e.store
-        .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM))
+    let created = e
+        .store
+        .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM));
+    let (t, reason, message) = match &created {
+        Ok(_) => (
+            EventType::Normal,
+            "SuccessfulCreate",
+            format!("Created pod: {pod_name}"),
+        ),
+        Err(err) => (
+            EventType::Warning,
+            "FailedCreate",
+            format!("Error creating: {}", err.message),
+        ),
+    };
+    e.events.job.record(About::object(job), t, reason, &message);
+    created
         .map_err(|err| tracing::debug!(job = name, error = %err, "sim: could not create pod"))
         .ok()
 }

@@ -42,12 +42,15 @@ pub(crate) fn apply(e: &mut Engine, next: Next, key: &str, pod: &Value) -> Optio
         }
         Next::Evict | Next::NodeReady | Next::NodeUnreachable => {}
     }
-    e.store
+    let after = e
+        .store
         .mutate(&r, true, &WriteOptions::manager(KUBELET), |o| {
             o["status"] = status;
             Ok(())
         })
-        .ok()
+        .ok()?;
+    super::kubelet_events::record(e, next, pod, &after);
+    Some(after)
 }
 
 /// Sets a pod condition; `lastTransitionTime` changes only when the status

@@ -25,16 +25,21 @@
 //! event holds a `Busy` guard, and the virtual clock waits for them.
 
 mod agenda;
+mod cronjob;
 mod daemonset;
 mod delays;
 pub(crate) mod deployment;
+mod endpoints;
 mod engine;
 mod events;
+mod hpa;
 mod ips;
 mod job;
 mod kubelet;
+mod kubelet_events;
 mod node_lifecycle;
 pub(crate) mod pods;
+mod recorders;
 mod replicaset;
 mod scheduler;
 pub mod service;

@@ -6,6 +6,7 @@
 //! unscheduled before scheduled, pending before running, not ready before
 //! ready, newest first.
 
+use crate::sim::recorder::{About, EventType};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -95,8 +96,22 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 .store
                 .create(&pods::gvr(), Some(&ns), pod, &WriteOptions::manager(KCM))
             {
-                Ok(p) => active.push(p),
+                Ok(p) => {
+                    e.events.replicaset.record(
+                        About::object(&rs),
+                        EventType::Normal,
+                        "SuccessfulCreate",
+                        &format!("Created pod: {}", pods::name(&p)),
+                    );
+                    active.push(p);
+                }
                 Err(err) => {
+                    e.events.replicaset.record(
+                        About::object(&rs),
+                        EventType::Warning,
+                        "FailedCreate",
+                        &format!("Error creating: {}", err.message),
+                    );
                     tracing::debug!(rs = key, error = %err, "sim: could not create pod");
                     break;
                 }
@@ -107,7 +122,14 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         victims.sort_by_key(|p| rank(p));
         for p in victims.iter().take(active.len() - want) {
             let pr = pods::ref_of(pods::gvr(), &pods::key_of(p));
-            let _ = e.store.delete(&pr, &DeleteOptions::default());
+            if e.store.delete(&pr, &DeleteOptions::default()).is_ok() {
+                e.events.replicaset.record(
+                    About::object(&rs),
+                    EventType::Normal,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {}", pods::name(p)),
+                );
+            }
         }
         let gone: Vec<String> = victims
             .iter()

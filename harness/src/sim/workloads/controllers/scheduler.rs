@@ -12,6 +12,7 @@
 //! An unschedulable pod gets `PodScheduled=False` (`Unschedulable`) with the
 //! scheduler's summary message.
 
+use crate::sim::recorder::{About, EventType};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -212,9 +213,15 @@ fn bind(e: &mut Engine, key: &str, node: &str) {
         }
         Ok(())
     });
-    if bound.is_err() {
+    let Ok(pod) = bound else {
         return;
-    }
+    };
+    e.events.scheduler.record(
+        About::object(&pod),
+        EventType::Normal,
+        "Scheduled",
+        &format!("Successfully assigned {key} to {node}"),
+    );
     let now = e.store.now_rfc3339();
     let _ = e.store.mutate(&r, true, &opts, |o| {
         if !o.get("status").is_some_and(Value::is_object) {
@@ -240,6 +247,14 @@ fn unschedulable(e: &mut Engine, key: &str, total: usize, why: &BTreeMap<String,
     };
     let now = e.store.now_rfc3339();
     let r = pods::ref_of(pods::gvr(), key);
+    if let Ok(pod) = e.store.get(&r) {
+        e.events.scheduler.record(
+            About::object(&pod),
+            EventType::Warning,
+            "FailedScheduling",
+            &message,
+        );
+    }
     let _ = e
         .store
         .mutate(&r, true, &WriteOptions::manager(SCHEDULER), |o| {

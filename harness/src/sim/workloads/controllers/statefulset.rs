@@ -9,6 +9,7 @@
 //! `volumeClaimTemplates` entry and kept when pods go. Revisions are named
 //! `<name>-<template hash>` (no ControllerRevision objects are written).
 
+use crate::sim::recorder::{About, EventType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     // Failed or succeeded pods are replaced.
     for (o, p) in by_ordinal.clone() {
         if pods::is_terminal(&p) {
-            delete_pod(e, &p);
+            delete_pod(e, &sts, &p);
             by_ordinal.remove(&o);
         }
     }
@@ -108,7 +109,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         let take = if parallel { excess.len() } else { 1 };
         for o in excess.into_iter().take(take) {
             if let Some(p) = by_ordinal.remove(&o) {
-                delete_pod(e, &p);
+                delete_pod(e, &sts, &p);
             }
         }
     } else if excess.is_empty() && all_ready && !on_delete {
@@ -121,7 +122,7 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
         if let Some(o) = outdated
             && let Some(p) = by_ordinal.remove(&o)
         {
-            delete_pod(e, &p);
+            delete_pod(e, &sts, &p);
         }
     }
     write_status(
@@ -135,9 +136,26 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
     );
 }
 
-fn delete_pod(e: &mut Engine, p: &Value) {
+fn delete_pod(e: &mut Engine, sts: &Value, p: &Value) {
     let r = pods::ref_of(pods::gvr(), &pods::key_of(p));
-    let _ = e.store.delete(&r, &DeleteOptions::default());
+    let (reason, result) = match e.store.delete(&r, &DeleteOptions::default()) {
+        Ok(_) => ("SuccessfulDelete", "successful".to_owned()),
+        Err(err) => ("FailedDelete", format!("failed error: {}", err.message)),
+    };
+    e.events.statefulset.record(
+        About::object(sts),
+        if reason == "FailedDelete" {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        },
+        reason,
+        &format!(
+            "delete Pod {} in StatefulSet {} {result}",
+            pods::name(p),
+            pods::name(sts)
+        ),
+    );
 }
 
 fn create_pod(
@@ -193,9 +211,26 @@ fn create_pod(
         .store
         .create(&pods::gvr(), Some(ns), pod, &WriteOptions::manager(KCM))
     {
-        Ok(p) => Some(p),
+        Ok(p) => {
+            e.events.statefulset.record(
+                About::object(sts),
+                EventType::Normal,
+                "SuccessfulCreate",
+                &format!("create Pod {pod_name} in StatefulSet {name} successful"),
+            );
+            Some(p)
+        }
         Err(err) => {
             tracing::debug!(statefulset = name, error = %err, "sim: could not create pod");
+            e.events.statefulset.record(
+                About::object(sts),
+                EventType::Warning,
+                "FailedCreate",
+                &format!(
+                    "create Pod {pod_name} in StatefulSet {name} failed error: {}",
+                    err.message
+                ),
+            );
             None
         }
     }

@@ -1,6 +1,7 @@
 //! The Deployment's ReplicaSets: finding them, creating the one of a new
 //! template, setting sizes and revisions, pruning old ones.
 
+use crate::sim::recorder::{About, EventType};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -87,7 +88,12 @@ pub(super) fn create_rs(
         rs,
         &WriteOptions::manager(KCM),
     ) {
-        Ok(rs) => Some(rs),
+        Ok(rs) => {
+            if replicas > 0 {
+                scaling_event(e, d, pods::name(&rs), 0, replicas);
+            }
+            Some(rs)
+        }
         Err(err) => {
             // A name taken by another template: count the collision, as
             // upstream does, and try another hash next time.
@@ -154,8 +160,10 @@ pub(super) fn resize(e: &mut Engine, d: &Value, rs_key: &str, size: i64) {
     let desired = pods::int_at(d, "/spec/replicas").unwrap_or(1);
     let (surge, _) = rollout::fenceposts(d, desired);
     let r = pods::ref_of(replicaset::gvr(), rs_key);
+    let mut was = None;
     let _ = e.store.mutate(&r, false, &WriteOptions::manager(KCM), |o| {
         pods::ensure_object(&mut o["spec"]);
+        was = Some(pods::int_at(o, "/spec/replicas").unwrap_or(1));
         o["spec"]["replicas"] = json!(size);
         if !o["metadata"]
             .get("annotations")
@@ -169,6 +177,20 @@ pub(super) fn resize(e: &mut Engine, d: &Value, rs_key: &str, size: i64) {
             json!((desired + surge).to_string());
         Ok(())
     });
+    if let Some(was) = was.filter(|w| *w != size) {
+        scaling_event(e, d, rs_key.rsplit('/').next().unwrap_or(rs_key), was, size);
+    }
+}
+
+/// The deployment controller's `ScalingReplicaSet` Event.
+pub(super) fn scaling_event(e: &Engine, d: &Value, rs: &str, from: i64, to: i64) {
+    let dir = if to > from { "up" } else { "down" };
+    e.events.deployment.record(
+        About::object(d),
+        EventType::Normal,
+        "ScalingReplicaSet",
+        &format!("Scaled {dir} replica set {rs} from {from} to {to}"),
+    );
 }
 
 /// Deletes old, empty ReplicaSets beyond `revisionHistoryLimit` once the

@@ -1,4 +1,8 @@
-//! Built-in defaulting the API server applies on every write.
+//! Built-in defaulting the API server applies on every write: namespaces,
+//! secrets, pod specs ([`pods`]) and the workload kinds ([`workloads`]).
+
+pub mod pods;
+mod workloads;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -7,15 +11,36 @@ use crate::sim::storage::kinds::ResourceType;
 
 /// Applies the defaults of `rt` to `obj` (create and update).
 pub fn apply(rt: &ResourceType, obj: &mut Value) {
+    if matches!(
+        (rt.group.as_str(), rt.plural.as_str()),
+        ("apps", "deployments" | "replicasets" | "statefulsets")
+    ) && obj.pointer("/spec/replicas").is_none_or(Value::is_null)
+        && obj.get("spec").is_some_and(Value::is_object)
+    {
+        obj["spec"]["replicas"] = json!(1);
+    }
     match (rt.group.as_str(), rt.plural.as_str()) {
         ("", "namespaces") => namespace(obj),
         ("", "secrets") => secret(obj),
-        ("apps", "deployments" | "replicasets" | "statefulsets")
-            if obj.pointer("/spec/replicas").is_none_or(Value::is_null)
-                && obj.get("spec").is_some_and(Value::is_object) =>
-        {
-            obj["spec"]["replicas"] = json!(1);
+        ("", "pods") => {
+            if let Some(s) = obj.get_mut("spec") {
+                pods::spec(s);
+            }
         }
+        ("", "persistentvolumeclaims") => {
+            if let Some(s) = obj.get_mut("spec").and_then(Value::as_object_mut)
+                && s.get("volumeMode").is_none_or(Value::is_null)
+            {
+                s.insert("volumeMode".into(), json!("Filesystem"));
+            }
+        }
+        ("apps", "deployments") => workloads::deployment(obj),
+        ("apps", "replicasets") => pods::template(obj),
+        ("apps", "statefulsets") => workloads::statefulset(obj),
+        ("apps", "daemonsets") => workloads::daemonset(obj),
+        ("batch", "jobs") => workloads::job(obj),
+        ("batch", "cronjobs") => workloads::cronjob(obj),
+        ("autoscaling", "horizontalpodautoscalers") => workloads::hpa(obj),
         _ => {}
     }
 }
