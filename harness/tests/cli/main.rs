@@ -5,6 +5,7 @@ mod common;
 
 mod basics;
 mod ci;
+mod init;
 mod preflight;
 mod retain;
 mod run;
