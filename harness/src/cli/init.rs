@@ -201,7 +201,7 @@ pub fn common(
             path: Some(path.to_owned()),
         },
         origin: format!("{shown}, {layout}; {} objects", survey.objects),
-        checks: write::Common::checks(survey.kustomizations, &namespaces),
+        checks: write::Common::checks(&namespaces),
         keys: survey.decryption_keys.clone(),
         schema: write::Common::local_schema(),
     }

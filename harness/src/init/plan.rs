@@ -27,6 +27,10 @@ pub const NAMESPACE_DRILLS: usize = 2;
 /// The tag of the image a bad commit deploys: no registry has it.
 pub const MISSING_TAG: &str = "gameday-no-such-tag";
 
+/// `spec.interval` of the sync Kustomization a Flux bootstrap creates
+/// (`flux bootstrap`'s and gameday's), which applies the root path.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(600);
+
 /// The field a bad commit sets.
 pub const IMAGE_FIELD: &str = "spec.template.spec.containers[0].image";
 
@@ -86,7 +90,10 @@ impl Survey {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         let mut survey = Survey::default();
         let interval_of = |unit: &crate::gitops::tree::Unit| {
-            let by = unit.applied_by.as_ref()?;
+            let Some(by) = unit.applied_by.as_ref() else {
+                // The root path: the sync Kustomization the bootstrap makes.
+                return Some(SYNC_INTERVAL);
+            };
             tree.objects()
                 .map(|(_, k)| k)
                 .find(|k| {

@@ -36,13 +36,12 @@ pub struct Common {
 }
 
 impl Common {
-    /// The steady state of a source: its Kustomizations Ready (with
-    /// Flux) and the workloads of `namespaces` ready.
-    pub fn checks(kustomizations: bool, namespaces: &[String]) -> Vec<CheckSpec> {
-        let mut checks = Vec::new();
-        if kustomizations {
-            checks.push(CheckSpec::Kustomizations(Selection::All));
-        }
+    /// The steady state of a source bootstrapped with Flux: every
+    /// Kustomization Ready (the sync's included: a plain folder has only
+    /// that one, and its inventory is what Flux applied) and the
+    /// workloads of `namespaces` ready.
+    pub fn checks(namespaces: &[String]) -> Vec<CheckSpec> {
+        let mut checks = vec![CheckSpec::Kustomizations(Selection::All)];
         checks.push(CheckSpec::Workloads(WorkloadsCheck {
             namespaces: (!namespaces.is_empty()).then(|| namespaces.to_vec()),
         }));
