@@ -345,29 +345,9 @@ pub fn drill(
             ],
             FaultSpec::ControllerLoss {},
         ),
-        "bad-commit" => {
-            let t = s.image.as_ref().ok_or_else(|| {
-                not_applicable(fault, "no Deployment of the source has its image written literally in Git (not overridden by kustomize `images:`)")
-            })?;
-            let broken = t.broken_image();
-            (
-                "bad-commit".to_owned(),
-                format!("A commit deploys an image tag no registry has to {}; reverting it in Git is the rollback.", t.object),
-                vec![
-                    format!("A bad release is the most frequent outage: this commit sets {} to a tag", t.object),
-                    "nobody pushed, so its pods cannot pull. It proves `git revert` is the rollback and".to_owned(),
-                    "measures detect (how long until the failure shows) and converge.".to_owned(),
-                ],
-                FaultSpec::BadCommit {
-                    file: t.file.to_string_lossy().into_owned(),
-                    set: BTreeMap::from([(IMAGE_FIELD.to_owned(), json!(broken))]),
-                    document: (t.document > 0).then_some(t.document),
-                    content: None,
-                    delete: None,
-                    message: Some(format!("gameday: deploy {broken}")),
-                },
-            )
-        }
+        "bad-commit" => bad_commit(s.image.as_ref().ok_or_else(|| {
+            not_applicable(fault, "no Deployment of the source has its image written literally in Git (not overridden by kustomize `images:`)")
+        })?),
         "resource-loss" => {
             let (ns, name) = s
                 .deployment
@@ -414,6 +394,38 @@ pub fn drill(
         method,
         rto: guess(method, s, affected.as_deref()),
     })
+}
+
+/// A drill's name, description, why and fault.
+type Parts = (String, String, Vec<String>, FaultSpec);
+
+/// A commit that sets the target's image to a tag no registry has.
+fn bad_commit(t: &ImageTarget) -> Parts {
+    let broken = t.broken_image();
+    (
+        "bad-commit".to_owned(),
+        format!(
+            "A commit deploys an image tag no registry has to {}; reverting it in Git is the rollback.",
+            t.object
+        ),
+        vec![
+            format!(
+                "A bad release is the most frequent outage: this commit sets {} to a tag",
+                t.object
+            ),
+            "nobody pushed, so its pods cannot pull. It proves `git revert` is the rollback and"
+                .to_owned(),
+            "measures detect (how long until the failure shows) and converge.".to_owned(),
+        ],
+        FaultSpec::BadCommit {
+            file: t.file.to_string_lossy().into_owned(),
+            set: BTreeMap::from([(IMAGE_FIELD.to_owned(), json!(broken))]),
+            document: (t.document > 0).then_some(t.document),
+            content: None,
+            delete: None,
+            message: Some(format!("gameday: deploy {broken}")),
+        },
+    )
 }
 
 /// A DNS-1123 label of at most 40 characters (scenario names become part
