@@ -77,15 +77,17 @@ pub fn run(args: &Args) -> u8 {
         restored,
     };
     let report = runtime.block_on(lint::lint(&input, &Default::default()));
-    match args.format {
-        Format::Text => print!("{}", text(&report, &args.source, &path)),
-        Format::Json => println!("{}", json(&report, &args.source, &path)),
-        Format::Sarif => println!(
-            "{}",
+    let rendered = match args.format {
+        Format::Text => text(&report, &args.source, &path),
+        Format::Json => json(&report, &args.source, &path) + "\n",
+        Format::Sarif => {
             serde_json::to_string_pretty(&lint::sarif::to_sarif(&report.findings))
                 .unwrap_or_default()
-        ),
-    }
+                + "\n"
+        }
+    };
+    // A reader that stops early (`| head`) is not an error of the lint's.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), rendered.as_bytes());
     if report.count(Severity::Error) > 0 {
         exit::OBJECTIVE_MISSED
     } else {

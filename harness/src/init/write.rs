@@ -168,7 +168,7 @@ pub fn scenario(common: &Common, drill: &Drill) -> String {
         4,
     ));
     out.push_str("  rto:\n");
-    comment(&mut out, 4, &[drill.rto.note.clone()]);
+    comment(&mut out, 4, std::slice::from_ref(&drill.rto.note));
     out.push_str(&yaml(&rto(&drill.rto), 4));
     out
 }
