@@ -40,7 +40,7 @@ fn report(dir: &Path) -> Value {
 
 /// `gameday init` for a fixture repository, then `gameday validate` and
 /// `gameday run` of what it wrote: every drill passes.
-fn init_then_run(name: &str, extra: &[&str], expected: &[&str]) {
+fn init_then_run(name: &str, extra: &[&str], expected: &[&str]) -> Output {
     let work = tempfile::tempdir().unwrap();
     let source = repo(name);
     let mut args = vec!["init", "--source", &source];
@@ -81,6 +81,7 @@ fn init_then_run(name: &str, extra: &[&str], expected: &[&str]) {
     }
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(rep["scenarios"].as_array().unwrap().len(), expected.len());
+    r
 }
 
 #[test]
@@ -100,7 +101,7 @@ fn init_on_podinfo_measures_budgets_that_the_catalogue_then_meets() {
 
 #[test]
 fn init_on_shop_writes_a_catalogue_that_passes() {
-    init_then_run(
+    let run = init_then_run(
         "shop",
         &[],
         &[
@@ -112,6 +113,46 @@ fn init_on_shop_writes_a_catalogue_that_passes() {
             "resource-loss",
         ],
     );
+    // The lint's errors for the source come before the drills.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let lint = stderr
+        .find("lint: data/postgres.yaml:2: error[plain-secret]")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let first_drill = stderr.find("#1:").unwrap_or_else(|| panic!("{stderr}"));
+    assert!(lint < first_drill, "{stderr}");
+}
+
+#[test]
+fn lint_exits_1_on_errors_in_every_format() {
+    let work = tempfile::tempdir().unwrap();
+    let shop = repo("shop");
+    for format in ["text", "json", "sarif"] {
+        let o = gameday(
+            &["lint", "--source", &shop, "--format", format],
+            work.path(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        match format {
+            "json" => {
+                let v: Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["errors"], 3, "{out}");
+                assert_eq!(v["findings"].as_array().unwrap().len(), 4, "{out}");
+            }
+            "sarif" => {
+                let v: Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 4);
+            }
+            _ => assert!(
+                out.ends_with(&format!("3 error(s), 1 warning(s) in {shop} (path .)\n")),
+                "{out}"
+            ),
+        }
+    }
+    let clean = gameday(&["lint", "--source", &repo("podinfo")], work.path());
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    let missing = gameday(&["lint", "--source", "no/such/dir"], work.path());
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
 }
 
 #[test]
