@@ -15,7 +15,9 @@
 //!   ownership, gc;
 //! - [`sim`]: the embedded Kubernetes API simulator and its emulated Flux;
 //! - [`gitops`]: sources, rendering, the apply engine, bootstrap;
-//!   [`terraform`]: the Terraform CLI;
+//!   [`terraform`]: the Terraform CLI; [`lint`]: static recoverability
+//!   findings over a scanned source tree, and [`init`]: a first catalogue
+//!   of drills planned from one;
 //! - vocabulary: [`scenario`] (file format → model), [`report`] (tree,
 //!   events, sinks), [`flux`] (API kinds, durations, status, install
 //!   manifests), [`kstatus`] (health rules), [`clock`], [`process`] (the
@@ -31,7 +33,9 @@ pub mod error_chain;
 pub mod exit;
 pub mod flux;
 pub mod gitops;
+pub mod init;
 pub mod kstatus;
+pub mod lint;
 pub mod nesting;
 pub mod process;
 pub mod report;

@@ -4,11 +4,14 @@
 // The binary is where output is rendered; the library never prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod adhoc;
 mod ci;
 mod compare;
 mod completions;
 mod doctor;
 mod gc;
+mod init;
+mod lint;
 mod list;
 mod man;
 mod reference;
@@ -49,8 +52,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a first catalogue of drills for a repository.
+    ///
+    /// Recognises the layout (Flux `clusters/<name>/`, Kustomize overlays,
+    /// plain folders) and writes cluster-loss, namespace-loss (the largest
+    /// workload namespaces), controller-loss, bad-commit and resource-loss
+    /// scenarios, each saying why it exists. Never overwrites without --force.
+    Init(init::Args),
     /// Run drills: break clusters on purpose and time their recovery.
+    ///
+    /// From scenario files, or one ad-hoc drill from flags (--source,
+    /// --path, --fault).
     Run(run::Args),
+    /// Read a repository for what Git will not bring back after a disaster.
+    ///
+    /// Static recoverability findings with file, line, severity, why and
+    /// the fix, as text, JSON or SARIF; exit 1 when any is an error.
+    Lint(lint::Args),
     /// Merge the reports of a run's partitions (CI runners) into one.
     Report(report::Args),
     /// Compare a run's RTO figures with a baseline's; exit 1 on a regression.
@@ -99,7 +117,9 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     let code = match cli.command {
+        Command::Init(args) => init::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Validate(args) => validate::run(&args),

@@ -19,7 +19,7 @@ use gameday::scenario::partition::Partition;
 use gameday::{exit, scenario};
 use tokio_util::sync::CancellationToken;
 
-use super::{ci, render};
+use super::{adhoc, ci, render};
 
 /// Arguments of `gameday run`.
 #[derive(Debug, clap::Args)]
@@ -61,6 +61,8 @@ pub struct Args {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     parallel: u16,
+    #[command(flatten)]
+    adhoc: adhoc::AdhocArgs,
 }
 
 pub(super) fn parse_provider(s: &str) -> Result<Provider, String> {
@@ -76,15 +78,41 @@ pub(super) fn parse_provider(s: &str) -> Result<Provider, String> {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let files = match scenario::discover(&super::default_paths(&args.paths)) {
-        Ok(files) => files,
-        Err(e) => return super::fail(&e, exit::INVALID_INPUT),
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
+    let loaded: Vec<Result<scenario::Scenario, scenario::Diagnostics>> =
+        if args.adhoc.fault.is_some() {
+            if !args.paths.is_empty() {
+                eprintln!(
+                    "error: an ad-hoc drill (--fault) takes no scenario files; run them separately"
+                );
+                return exit::INVALID_INPUT;
+            }
+            match runtime.block_on(adhoc::scenario(&args.adhoc)) {
+                Ok(adhoc::Adhoc::Printed) => return exit::SUCCESS,
+                Ok(adhoc::Adhoc::Scenario(s)) => vec![Ok(*s)],
+                Err(code) => return code,
+            }
+        } else {
+            let files = match scenario::discover(&super::default_paths(&args.paths)) {
+                Ok(files) => files,
+                Err(e) => return super::fail(&e, exit::INVALID_INPUT),
+            };
+            files.iter().map(|f| scenario::load(f)).collect()
+        };
     let mut scenarios: Vec<scenario::Scenario> = Vec::new();
     let mut invalid = 0;
     let mut skipped = 0;
-    for file in &files {
-        let loaded = scenario::load(file).map(|s| match args.provider {
+    for loaded in loaded {
+        let file = loaded
+            .as_ref()
+            .map_or_else(|d| d.file.clone(), |s| s.file.clone());
+        let loaded = loaded.map(|s| match args.provider {
             // A drill the provider cannot carry out (infra-loss on kind) is
             // left out of a run on that provider, not an input error.
             Some(p) => match scenario::capabilities::first_impossible(&s, p) {
@@ -106,13 +134,6 @@ pub fn run(args: &Args) -> u8 {
             }
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
-    };
     // A `url:` source the drill cannot push to is refused before any
     // cluster exists.
     for s in &scenarios {
@@ -129,6 +150,8 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("error: no scenario can run on the chosen provider; nothing was run");
         return exit::INVALID_INPUT;
     }
+    // What Git will not bring back, said before the drills show it.
+    eprint!("{}", runtime.block_on(adhoc::lint_errors(&scenarios)));
     let catalogue: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
     if let Some(p) = args.partition {
         scenarios = p.select(scenarios, |s| s.name.as_str());

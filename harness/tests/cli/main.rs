@@ -8,6 +8,7 @@ mod basics;
 mod ci;
 mod distribution;
 mod doctor;
+mod init;
 mod preflight;
 mod retain;
 mod run;

@@ -10,6 +10,7 @@ mod apply;
 mod direct;
 mod flux;
 mod fluxbuild;
+mod lint;
 mod render;
 mod repo;
 mod serve;
