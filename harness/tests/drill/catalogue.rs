@@ -247,5 +247,6 @@ async fn helm_cluster_loss_fails_truthfully_when_the_charts_image_does_not_exist
     let r = &report.scenarios[0].repeats[0];
     assert_ne!(r.status, Status::Passed, "{:?}", r.error);
     let said = format!("{:?} {:?}", r.error, r.verdict.failures);
-    assert!(said.contains("web"), "{said}");
+    assert_eq!(r.status, Status::Unrecoverable, "{said}");
+    assert!(said.contains("HelmRelease/flux-system/web"), "{said}");
 }
