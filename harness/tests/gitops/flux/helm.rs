@@ -259,3 +259,70 @@ async fn a_chart_helm_refuses_fails_at_once_with_helms_error() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn new_values_in_git_upgrade_the_release_and_a_new_commit_alone_does_not() {
+    let w = World::new("helm", Profile::instant()).await;
+    let Some(helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let is_ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+    w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+
+    // A commit that changes neither the chart version nor the values:
+    // the release is in sync, helm is not run again.
+    w.repo
+        .write_file("apps/NOTES.md", "notes\n", "notes")
+        .await
+        .expect("commit");
+    let head = w.head().await;
+    w.wait_until(
+        &gameday::sim::flux::kustomize::gvr(),
+        "apps",
+        "the new head",
+        WAIT,
+        |o| o["status"]["lastAppliedRevision"] == head.as_str(),
+    )
+    .await;
+    assert_eq!(helm.history("web", "apps").await.expect("history").len(), 1);
+
+    // Inline values beat the valuesFrom document: an upgrade.
+    let web = std::fs::read_to_string(fixture("helm").join("apps/web.yaml")).unwrap();
+    let more = web.replace(
+        "    greeting: hello-from-git\n",
+        "    greeting: hello-from-git\n    replicas: 3\n",
+    );
+    w.repo
+        .write_file("apps/web.yaml", more, "web: 3 replicas")
+        .await
+        .expect("commit");
+    let web = w.wait_reason(&gvr(), "web", "UpgradeSucceeded", WAIT).await;
+    assert_eq!(
+        ready(&web).2,
+        "Helm upgrade succeeded for release apps/web.v2 with chart hello@1.0.0"
+    );
+    assert_eq!(web["status"]["history"][0]["version"], 2);
+    assert_eq!(web["status"]["observedGeneration"], 2);
+    let revisions: Vec<(u32, String)> = helm
+        .history("web", "apps")
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|r| (r.revision, r.status))
+        .collect();
+    assert_eq!(
+        revisions,
+        [(1, "superseded".into()), (2, "deployed".into())]
+    );
+    let replicas =
+        w.tb.kubectl(&[
+            "get",
+            "deploy",
+            "web-hello",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ])
+        .await;
+    assert_eq!(replicas, "3");
+}
