@@ -6,9 +6,25 @@ use gameday::report::tree::{PhaseGroup, Status};
 
 use crate::support::{catalogue, names, recovery, run};
 
+/// The HelmRelease drill (`fixtures/scenarios/valid/helm-cluster-loss.yaml`,
+/// simulator only).
+fn helm_scenario() -> gameday::scenario::Scenario {
+    let path = crate::common::root().join("fixtures/scenarios/valid/helm-cluster-loss.yaml");
+    gameday::scenario::load(&path).unwrap_or_else(|d| panic!("{d}"))
+}
+
 /// Runs a catalogue scenario and checks what every drill must satisfy.
 async fn drill(name: &str, phases: &[&str]) -> gameday::report::tree::RunReport {
-    let report = run(catalogue(name)).await;
+    drill_scenario(name, catalogue(name), phases).await
+}
+
+/// Runs `scenario` and checks what every drill must satisfy.
+async fn drill_scenario(
+    name: &str,
+    scenario: gameday::scenario::Scenario,
+    phases: &[&str],
+) -> gameday::report::tree::RunReport {
+    let report = run(scenario).await;
     let s = &report.scenarios[0];
     let r = &s.repeats[0];
     assert_eq!(
@@ -201,8 +217,9 @@ async fn helm_cluster_loss_installs_the_releases_again() {
         }
         return;
     }
-    let report = drill(
+    let report = drill_scenario(
         "helm-cluster-loss",
+        helm_scenario(),
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
@@ -240,7 +257,7 @@ async fn helm_cluster_loss_fails_truthfully_when_the_charts_image_does_not_exist
     );
     assert_ne!(text, broken);
     std::fs::write(&web, broken).unwrap();
-    let mut s = catalogue("helm-cluster-loss");
+    let mut s = helm_scenario();
     s.source.location = gameday::scenario::model::SourceLocation::Fixture(copy);
     s.steady_state.timeout = std::time::Duration::from_secs(120);
     let report = run(s).await;

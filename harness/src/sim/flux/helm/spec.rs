@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(release_name(Some("apps"), "web"), "apps-web");
         let long = release_name(
             Some("a-very-long-target-namespace-name"),
-            "and-a-long-release",
+            "and-a-much-longer-release-name",
         );
         assert_eq!(long.len(), 53);
         assert!(long.starts_with("a-very-long-target-namespace-name-and-a-"));
