@@ -141,6 +141,18 @@ pub fn normalize(obj: &Value) -> Value {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
+    // Helm's release records (helm-controller's storage): the encoded
+    // release carries its install times, and `modifiedAt` the last write;
+    // a re-installed release is the same release (name, version and
+    // status labels still compared).
+    if kind == "Secret" && map.get("type").and_then(Value::as_str) == Some("helm.sh/release.v1") {
+        if let Some(data) = map.get_mut("data").and_then(Value::as_object_mut) {
+            data.remove("release");
+        }
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            prune_keys(meta, "labels", &["modifiedAt"]);
+        }
+    }
     if let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut) {
         match kind.as_str() {
             // Allocated per cluster.

@@ -6,9 +6,25 @@ use gameday::report::tree::{PhaseGroup, Status};
 
 use crate::support::{catalogue, names, recovery, run};
 
+/// The HelmRelease drill (`fixtures/scenarios/valid/helm-cluster-loss.yaml`,
+/// simulator only).
+fn helm_scenario() -> gameday::scenario::Scenario {
+    let path = crate::common::root().join("fixtures/scenarios/valid/helm-cluster-loss.yaml");
+    gameday::scenario::load(&path).unwrap_or_else(|d| panic!("{d}"))
+}
+
 /// Runs a catalogue scenario and checks what every drill must satisfy.
 async fn drill(name: &str, phases: &[&str]) -> gameday::report::tree::RunReport {
-    let report = run(catalogue(name)).await;
+    drill_scenario(name, catalogue(name), phases).await
+}
+
+/// Runs `scenario` and checks what every drill must satisfy.
+async fn drill_scenario(
+    name: &str,
+    scenario: gameday::scenario::Scenario,
+    phases: &[&str],
+) -> gameday::report::tree::RunReport {
+    let report = run(scenario).await;
     let s = &report.scenarios[0];
     let r = &s.repeats[0];
     assert_eq!(
@@ -189,4 +205,65 @@ async fn sops_secrets_come_back_because_their_key_is_restored() {
         "the decrypted Secrets are what they were before the disaster: {:?}",
         r.diff
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_cluster_loss_installs_the_releases_again() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
+        }
+        return;
+    }
+    let report = drill_scenario(
+        "helm-cluster-loss",
+        helm_scenario(),
+        &["provision", "bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "{:?}",
+        r.diff
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_cluster_loss_fails_truthfully_when_the_charts_image_does_not_exist() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        return;
+    }
+    // The same drill over a copy of the fixture whose web release runs an
+    // image no registry has: the release never becomes Ready.
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = crate::common::root().join("fixtures/repos/helm");
+    let copy = tmp.path().join("helm");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&fixture)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let web = copy.join("apps/web.yaml");
+    let text = std::fs::read_to_string(&web).unwrap();
+    let broken = text.replace(
+        "    greeting: hello-from-git\n",
+        "    greeting: hello-from-git\n    image:\n      tag: does-not-exist\n",
+    );
+    assert_ne!(text, broken);
+    std::fs::write(&web, broken).unwrap();
+    let mut s = helm_scenario();
+    s.source.location = gameday::scenario::model::SourceLocation::Fixture(copy);
+    s.steady_state.timeout = std::time::Duration::from_secs(120);
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    assert_ne!(r.status, Status::Passed, "{:?}", r.error);
+    let said = format!("{:?} {:?}", r.error, r.verdict.failures);
+    assert_eq!(r.status, Status::Unrecoverable, "{said}");
+    assert!(said.contains("HelmRelease/flux-system/web"), "{said}");
 }

@@ -87,7 +87,7 @@ async fn a_helm_release_is_unsupported_and_named() {
         "{error}"
     );
     assert!(
-        error.contains("apps/config.yaml:8: HelmRelease/default/podinfo: kind HelmRelease (helm.toolkit.fluxcd.io/v2) is not emulated: Flux's helm-controller reconciles it, the simulator only stores it"),
+        error.contains("apps/config.yaml:8: HelmRelease/default/podinfo: spec.chart.spec.sourceRef.kind HelmRepository is not emulated: Flux fetches the chart from a HelmRepository, the simulator only from a GitRepository"),
         "{error}"
     );
     assert!(

@@ -72,6 +72,13 @@ pub(in crate::cluster) async fn create(
                 work_dir: Some(cx.dir.join(format!("{name}-tf-controller"))),
                 tools: cx.tools.clone(),
             }),
+            helm: crate::sim::flux::helm::HelmOptions {
+                work_dir: Some(cx.dir.join(format!("{name}-helm-controller"))),
+                lookup: crate::process::Lookup::new(
+                    cx.tools.clone(),
+                    crate::process::Lookup::default_tool_dirs(),
+                ),
+            },
             ..FluxOptions::default()
         })
         .await

@@ -57,11 +57,6 @@ const fn kind(group: &'static str, kind: &'static str, controller: &'static str)
 /// per kind: delete it when its controller is emulated.
 pub const KINDS: &[UnemulatedKind] = &[
     kind(
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        "Flux's helm-controller",
-    ), // issue 15 (Helm)
-    kind(
         "source.toolkit.fluxcd.io",
         "HelmRepository",
         "Flux's source-controller",
@@ -136,6 +131,8 @@ pub enum Owner {
     Kustomization,
     /// `source.toolkit.fluxcd.io` `GitRepository`.
     GitRepository,
+    /// `helm.toolkit.fluxcd.io` `HelmRelease`.
+    HelmRelease,
 }
 
 impl Owner {
@@ -147,6 +144,9 @@ impl Owner {
             Owner::GitRepository => {
                 o.group() == "source.toolkit.fluxcd.io" && o.kind() == "GitRepository"
             }
+            Owner::HelmRelease => {
+                o.group() == "helm.toolkit.fluxcd.io" && o.kind() == "HelmRelease"
+            }
         }
     }
 }
@@ -156,7 +156,7 @@ impl Owner {
 pub struct IgnoredField {
     /// Whose field.
     pub owner: Owner,
-    /// Its name under `spec`.
+    /// Its path under `spec` (`install/remediation`: a JSON pointer).
     pub field: &'static str,
     /// What Flux does with it, in a few words.
     pub does: &'static str,
@@ -166,7 +166,7 @@ const fn field(owner: Owner, field: &'static str, does: &'static str) -> Ignored
     IgnoredField { owner, field, does }
 }
 
-use Owner::{GitRepository as Git, Kustomization as Ks};
+use Owner::{GitRepository as Git, HelmRelease as Hr, Kustomization as Ks};
 
 /// Spec fields a real Flux acts on and the emulation ignores. One line per
 /// field: delete it when the emulation implements it.
@@ -180,7 +180,95 @@ pub const FIELDS: &[IgnoredField] = &[
     field(Git, "verify", "verifies commit signatures"),
     field(Git, "recurseSubmodules", "checks out submodules"),
     field(Git, "sparseCheckout", "checks out only some folders"),
+    // issue 15 (Helm): the emulated helm-controller installs and upgrades
+    // a chart of a GitRepository, without these.
+    field(
+        Hr,
+        "chartRef",
+        "takes the chart from an OCIRepository or HelmChart",
+    ),
+    field(
+        Hr,
+        "chart/spec/valuesFiles",
+        "merges the chart's extra values files",
+    ),
+    field(Hr, "chart/spec/verify", "verifies the chart's signature"),
+    field(Hr, "kubeConfig", "releases to another cluster"),
+    field(
+        Hr,
+        "serviceAccountName",
+        "releases as that service account (RBAC)",
+    ),
+    field(Hr, "postRenderers", "patches the rendered chart"),
+    field(Hr, "driftDetection", "corrects drift from the release"),
+    field(Hr, "test", "runs the chart's tests after a release"),
+    field(
+        Hr,
+        "install/remediation",
+        "retries or remediates failed installs",
+    ),
+    field(Hr, "install/strategy", "retries failed installs"),
+    field(
+        Hr,
+        "install/crds",
+        "applies the chart's CRDs by that policy",
+    ),
+    field(
+        Hr,
+        "install/disableWait",
+        "does not wait for the release's objects",
+    ),
+    field(Hr, "upgrade", "upgrades with these options and remediation"),
+    field(Hr, "rollback", "rolls back with these options"),
+    field(Hr, "uninstall", "uninstalls with these options"),
+    field(Hr, "commonMetadata", "labels and annotates every object"),
+    field(
+        Hr,
+        "healthCheckExprs",
+        "judges custom resources' health by CEL",
+    ),
+    field(Hr, "waitStrategy", "waits for the release by that strategy"),
 ];
+
+/// HelmRelease constructs that depend on a field's value: a chart source
+/// other than a GitRepository, release storage elsewhere than the
+/// release's namespace, `reconcileStrategy: Revision`.
+fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
+    if !Owner::HelmRelease.matches(o) {
+        return Vec::new();
+    }
+    let m = &o.manifest;
+    let text = |p: &str| {
+        m.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let mut out = Vec::new();
+    if let Some(kind) = text("/spec/chart/spec/sourceRef/kind").filter(|k| *k != "GitRepository") {
+        out.push((
+            format!("spec.chart.spec.sourceRef.kind {kind}"),
+            format!(
+                "Flux fetches the chart from a {kind}, the simulator only from a GitRepository"
+            ),
+        ));
+    }
+    let own = text("/metadata/namespace").unwrap_or("default");
+    let target = text("/spec/targetNamespace").unwrap_or(own);
+    if let Some(storage) = text("/spec/storageNamespace").filter(|s| *s != target) {
+        out.push((
+            "spec.storageNamespace".to_owned(),
+            format!("Flux keeps the release in {storage}, the simulator in {target}"),
+        ));
+    }
+    if text("/spec/chart/spec/reconcileStrategy") == Some("Revision") {
+        out.push((
+            "spec.chart.spec.reconcileStrategy Revision".to_owned(),
+            "Flux releases every new source revision, the simulator every new chart version"
+                .to_owned(),
+        ));
+    }
+    out
+}
 
 /// One construct of the source the simulator does not emulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,16 +347,22 @@ pub fn findings(unit: &Unit, o: &Object) -> Vec<Finding> {
             ),
         )];
     }
-    FIELDS
+    let mut out: Vec<Finding> = FIELDS
         .iter()
         .filter(|f| f.owner.matches(o) && set(o.manifest.pointer(&format!("/spec/{}", f.field))))
         .map(|f| {
             found(
-                format!("spec.{}", f.field),
+                format!("spec.{}", f.field.replace('/', ".")),
                 format!("Flux {}, the simulator ignores it", f.does),
             )
         })
-        .collect()
+        .collect();
+    out.extend(
+        helm_release_constructs(o)
+            .into_iter()
+            .map(|(c, why)| found(c, why)),
+    );
+    out
 }
 
 /// Every finding of `tree`, in the tree's order.
@@ -308,14 +402,14 @@ mod tests {
 
     #[test]
     fn unemulated_kinds_are_named_with_their_controller() {
-        let hr = object(
-            json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        let repo = object(
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
             "metadata": {"name": "podinfo", "namespace": "apps"}}),
         );
-        let f = findings(&unit(), &hr);
+        let f = findings(&unit(), &repo);
         assert_eq!(f.len(), 1);
         let line = f[0].to_string();
-        assert!(line.starts_with("apps/x.yaml:3: HelmRelease/apps/podinfo: kind HelmRelease (helm.toolkit.fluxcd.io/v2) is not emulated: Flux's helm-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
+        assert!(line.starts_with("apps/x.yaml:3: HelmRepository/apps/podinfo: kind HelmRepository (source.toolkit.fluxcd.io/v1) is not emulated: Flux's source-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
         assert!(line.ends_with(FIX));
         let canary = object(
             json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "c"}}),
@@ -353,5 +447,50 @@ mod tests {
         let f = findings(&unit(), &git);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].construct, "spec.verify");
+    }
+
+    #[test]
+    fn helm_releases_are_emulated_only_with_what_the_simulator_implements() {
+        let hr = |spec: Value| {
+            object(
+                json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                "metadata": {"name": "web", "namespace": "flux-system"}, "spec": spec}),
+            )
+        };
+        let git = json!({"spec": {"chart": "./charts/hello", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}});
+        let supported = hr(
+            json!({"interval": "10m", "chart": git, "releaseName": "web",
+            "targetNamespace": "apps", "storageNamespace": "apps", "install": {"createNamespace": true},
+            "dependsOn": [{"name": "db"}], "values": {"a": 1}, "suspend": false,
+            "valuesFrom": [{"kind": "ConfigMap", "name": "v", "targetPath": "a", "optional": true}]}),
+        );
+        assert_eq!(findings(&unit(), &supported), []);
+        let refused = hr(
+            json!({"interval": "10m", "targetNamespace": "apps", "storageNamespace": "flux-system",
+            "chart": {"spec": {"chart": "podinfo", "version": "6.x", "reconcileStrategy": "Revision",
+                "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}},
+            "chartRef": {"kind": "OCIRepository", "name": "x"}, "install": {"remediation": {"retries": 3}},
+            "upgrade": {"remediation": {"retries": 3}}, "driftDetection": {"mode": "enabled"},
+            "test": {"enable": true}, "postRenderers": [{"kustomize": {}}], "kubeConfig": {"secretRef": {"name": "k"}}}),
+        );
+        let constructs: Vec<String> = findings(&unit(), &refused)
+            .into_iter()
+            .map(|f| f.construct)
+            .collect();
+        assert_eq!(
+            constructs,
+            [
+                "spec.chartRef",
+                "spec.kubeConfig",
+                "spec.postRenderers",
+                "spec.driftDetection",
+                "spec.test",
+                "spec.install.remediation",
+                "spec.upgrade",
+                "spec.chart.spec.sourceRef.kind HelmRepository",
+                "spec.storageNamespace",
+                "spec.chart.spec.reconcileStrategy Revision",
+            ]
+        );
     }
 }

@@ -24,7 +24,8 @@
 //!   — deleting the namespace stops reconciliation; re-installing brings
 //!   it back.
 //! - the controllers, one folder each: [`source`] (`GitRepository`),
-//!   [`kustomize`] (`Kustomization`), and [`tofu`], flux-iac's
+//!   [`kustomize`] (`Kustomization`), [`helm`] (`HelmRelease`, running
+//!   the real `helm` CLI), and [`tofu`], flux-iac's
 //!   tofu-controller (`Terraform` objects, running the real `terraform`
 //!   CLI), when enabled.
 //! - [`artifacts`]: the source-controller's artifact storage.
@@ -42,7 +43,7 @@
 //! it waiting; the same seed gives the same simulated timings.
 //!
 //! Differences from Flux (documented in the README): only `GitRepository`
-//! sources; no patches, images, components or remote bases; SOPS with age
+//! sources (HelmReleases take their chart from one); no patches, images, components or remote bases; SOPS with age
 //! and PGP keys only (cloud KMS and Vault keys are not emulated); no
 //! interval jitter; artifacts are read from the
 //! emulation's storage directory instead of being downloaded.
@@ -50,6 +51,7 @@
 pub mod activity;
 pub mod artifacts;
 pub mod coverage;
+pub mod helm;
 pub mod kustomize;
 pub mod reconcile;
 pub mod runner;
@@ -92,6 +94,9 @@ pub struct FluxOptions {
     pub git: GitSettings,
     /// The tofu-controller (`Terraform` objects), when enabled ([`tofu`]).
     pub terraform: Option<tofu::TerraformOptions>,
+    /// The helm-controller (`HelmRelease` objects, running the real
+    /// `helm` CLI, [`helm`]).
+    pub helm: helm::HelmOptions,
 }
 
 impl Default for FluxOptions {
@@ -105,6 +110,7 @@ impl Default for FluxOptions {
             render: RenderOptions::default(),
             git: GitSettings::default(),
             terraform: None,
+            helm: helm::HelmOptions::default(),
         }
     }
 }
@@ -130,6 +136,7 @@ pub struct FluxEmulation {
     source: Option<Running>,
     kustomize: Option<Running>,
     terraform: Option<Running>,
+    helm: Option<Running>,
     artifacts: Arc<Artifacts>,
 }
 
@@ -168,6 +175,20 @@ impl FluxEmulation {
             )),
             None => None,
         };
+        let helm = runner::spawn(
+            Arc::new(
+                helm::HelmController::new(
+                    cluster,
+                    artifacts.clone(),
+                    options.helm.clone(),
+                    options.dependency_requeue,
+                )
+                .map_err(Error::Storage)?,
+            ),
+            store.clone(),
+            options.namespace.clone(),
+            options.concurrency,
+        );
         let source = SourceController::new(store.clone(), artifacts.clone(), options.git.clone());
         let kustomize = KustomizeController::new(
             store.clone(),
@@ -191,6 +212,7 @@ impl FluxEmulation {
                 options.concurrency,
             )),
             terraform,
+            helm: Some(helm),
             artifacts,
         })
     }
@@ -210,6 +232,9 @@ impl FluxEmulation {
         }
         if let Some(t) = self.terraform.take() {
             t.stop();
+        }
+        if let Some(h) = self.helm.take() {
+            h.stop();
         }
     }
 }

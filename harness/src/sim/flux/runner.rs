@@ -414,8 +414,8 @@ pub fn woken(
             && ev.old.as_deref().and_then(revision) != revision(&ev.object);
         if moved && let Some(repo) = key_of(&ev.object) {
             for o in all() {
-                let uses = SourceRef::read(&o)
-                    .is_ok_and(|r| r.kind == "GitRepository" && (r.namespace, r.name) == repo);
+                let uses = SourceRef::of(&o)
+                    .is_some_and(|r| r.kind == "GitRepository" && (r.namespace, r.name) == repo);
                 if uses {
                     out.extend(key_of(&o));
                 }

@@ -25,17 +25,38 @@ impl SourceRef {
     /// # Errors
     /// `spec.sourceRef.name: Required value` when it names nothing.
     pub fn read(obj: &Value) -> Result<SourceRef, String> {
+        SourceRef::read_at(obj, "/spec/sourceRef")
+    }
+
+    /// The source reference at `ptr` of a Flux object (a HelmRelease's
+    /// `/spec/chart/spec/sourceRef`).
+    ///
+    /// # Errors
+    /// `<field>.name: Required value` when it names nothing.
+    pub fn read_at(obj: &Value, ptr: &str) -> Result<SourceRef, String> {
+        let field = |f: &str| format!("{ptr}/{f}");
         Ok(SourceRef {
-            kind: s(obj, "/spec/sourceRef/kind")
-                .unwrap_or("GitRepository")
+            kind: s(obj, &field("kind")).unwrap_or("GitRepository").to_owned(),
+            name: s(obj, &field("name"))
+                .ok_or_else(|| {
+                    format!(
+                        "{}.name: Required value",
+                        ptr.trim_start_matches('/').replace('/', ".")
+                    )
+                })?
                 .to_owned(),
-            name: s(obj, "/spec/sourceRef/name")
-                .ok_or("spec.sourceRef.name: Required value")?
-                .to_owned(),
-            namespace: s(obj, "/spec/sourceRef/namespace")
+            namespace: s(obj, &field("namespace"))
                 .unwrap_or_else(|| own_namespace(obj))
                 .to_owned(),
         })
+    }
+
+    /// The source a Flux object follows: `spec.sourceRef`, or a
+    /// HelmRelease's `spec.chart.spec.sourceRef`.
+    pub fn of(obj: &Value) -> Option<SourceRef> {
+        SourceRef::read(obj)
+            .or_else(|_| SourceRef::read_at(obj, "/spec/chart/spec/sourceRef"))
+            .ok()
     }
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod build;
 mod controller_loss;
 mod drift;
+mod helm;
 mod install;
 mod podinfo;
 mod prune;

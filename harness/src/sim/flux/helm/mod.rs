@@ -1,0 +1,156 @@
+//! The emulated helm-controller: reconciles `HelmRelease` objects
+//! (`helm.toolkit.fluxcd.io/v2`) whose chart is a folder of a
+//! `GitRepository`'s artifact (`spec.chart.spec.chart` with
+//! `spec.chart.spec.sourceRef` of kind `GitRepository`) by running the
+//! real `helm` CLI ([`crate::gitops::helm`]) against the simulator's API
+//! while holding the controller's busy guard, then waiting for the
+//! release's objects to be healthy on the simulated clock with the
+//! kustomize-controller's health checks — so `helm list -A`, `helm
+//! history` and `helm get values` work against the simulated cluster, and
+//! Helm keeps its own release storage (`sh.helm.release.v1.*` Secrets).
+//!
+//! Here: the controller and its part of the reconcile skeleton
+//! ([`crate::sim::flux::reconcile`]); `reconcile.rs`, the steps in
+//! helm-controller's order; `release.rs`, the Helm actions, the release
+//! storage and the health of what Helm applied; [`spec`]; [`values`]
+//! (`values` and `valuesFrom`).
+//!
+//! Differences from helm-controller (documented in the README): no
+//! `HelmChart` object is created (the chart is read straight from the
+//! GitRepository's artifact, as a `HelmChart` with `reconcileStrategy:
+//! ChartVersion` would package it); Helm runs without `--wait` and the
+//! health checks follow it, so a release whose objects never become
+//! healthy is `failed` in the HelmRelease's status but `deployed` in
+//! Helm's storage; no remediation, tests, drift detection or
+//! post-renderers (the drill's preflight refuses sources that use them,
+//! [`super::coverage`]); `status.history` holds the latest release only,
+//! without its manifest digest.
+
+pub mod reconcile;
+mod release;
+pub mod spec;
+pub mod values;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::artifacts::Artifacts;
+use super::reconcile::{Cleanup, Controller, Pass, Reconciled};
+use super::runner::{Key, woken};
+use crate::process::Lookup;
+use crate::sim::storage::selectors::Selector;
+use crate::sim::storage::store::{Event, Gvr, Store, conditions};
+
+/// `helmreleases.helm.toolkit.fluxcd.io/v2`.
+pub fn gvr() -> Gvr {
+    Gvr::new("helm.toolkit.fluxcd.io", "v2", "helmreleases")
+}
+
+/// The controller's name (its Deployment in `flux-system`).
+pub const NAME: &str = "helm-controller";
+
+/// How the emulated helm-controller runs.
+#[derive(Debug, Clone, Default)]
+pub struct HelmOptions {
+    /// Where its kubeconfig is written (a temporary folder when None).
+    pub work_dir: Option<PathBuf>,
+    /// How `helm` is found (`GAMEDAY_HELM`, `PATH`, `.tools/bin`).
+    pub lookup: Lookup,
+}
+
+/// The emulated helm-controller.
+#[derive(Debug)]
+pub struct HelmController {
+    store: Store,
+    artifacts: Arc<Artifacts>,
+    lookup: Lookup,
+    /// A kubeconfig of the simulated cluster, for helm.
+    kubeconfig: PathBuf,
+    dependency_requeue: Duration,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl HelmController {
+    /// A controller for `cluster`, reading charts from `artifacts`.
+    ///
+    /// # Errors
+    /// When the work folder or the kubeconfig cannot be written.
+    pub fn new(
+        cluster: &crate::sim::SimCluster,
+        artifacts: Arc<Artifacts>,
+        options: HelmOptions,
+        dependency_requeue: Duration,
+    ) -> std::io::Result<HelmController> {
+        let (work, temp) = match options.work_dir {
+            Some(d) => {
+                std::fs::create_dir_all(&d)?;
+                (d, None)
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("gameday-helm-controller-")
+                    .tempdir()?;
+                (t.path().to_owned(), Some(t))
+            }
+        };
+        let kubeconfig = work.join("kubeconfig");
+        cluster
+            .write_kubeconfig(&kubeconfig)
+            .map_err(std::io::Error::other)?;
+        Ok(HelmController {
+            store: cluster.store().clone(),
+            artifacts,
+            lookup: options.lookup,
+            kubeconfig,
+            dependency_requeue,
+            _temp: temp,
+        })
+    }
+
+    fn all(&self) -> Vec<Arc<Value>> {
+        self.store
+            .list(&gvr(), None, &Selector::default())
+            .map(|l| l.items)
+            .unwrap_or_default()
+    }
+}
+
+impl Controller for HelmController {
+    const NAME: &'static str = NAME;
+    const STATUS_MANAGER: &'static str = "gotk-helm-controller";
+
+    fn resource(&self) -> Gvr {
+        gvr()
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
+        // A dependency became ready: its dependents need not wait.
+        let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+        woken(
+            ev,
+            &gvr(),
+            || self.all(),
+            |new, old| ready(new) && old.is_none_or(|old| !ready(old)),
+        )
+    }
+
+    /// `helm uninstall` of a release this controller installed (unless
+    /// suspended), as helm-controller does on deletion.
+    async fn cleanup(&self, obj: &Value, _key: &Key) -> Cleanup {
+        release::uninstall(self, obj).await
+    }
+
+    fn reconcile(
+        &self,
+        pass: &mut Pass<'_>,
+    ) -> impl std::future::Future<Output = Reconciled> + Send {
+        reconcile::reconcile(self, pass)
+    }
+}
