@@ -136,16 +136,11 @@ impl Held {
 }
 
 /// Removes a folder recursively (gone already is fine).
+/// A folder's deleter: [`remove_folder`], which outlasts the children of a
+/// stopped controller (a `git archive` that was writing an artifact) still
+/// adding files while it runs.
 fn remove_dir(path: std::path::PathBuf) -> Deleter {
-    Box::new(move || {
-        Box::pin(async move {
-            match tokio::fs::remove_dir_all(&path).await {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-    })
+    Box::new(move || Box::pin(async move { remove_folder(&path).await.map_err(|e| e.to_string()) }))
 }
 
 async fn delete_entry(e: Entry, out: &mut Outcome) {

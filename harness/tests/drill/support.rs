@@ -39,10 +39,16 @@ pub async fn run(s: Scenario) -> RunReport {
 
 /// Nothing of the run is left in its work dir.
 pub fn assert_left_nothing(work: &tempfile::TempDir) {
-    let left: Vec<_> = std::fs::read_dir(work.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            out.push(entry.path());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&entry.path(), out);
+            }
+        }
+    }
+    let mut left = Vec::new();
+    walk(work.path(), &mut left);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
