@@ -18,7 +18,11 @@
 //! reader reacting to it. A jump of [`FAR_JUMP`] or more (usually to a
 //! timeout) waits for the longer [`FAR_QUIET`]: on a loaded machine a
 //! hand-off can outlast the short period, and a false jump there would fail
-//! a drill that was about to succeed.
+//! a drill that was about to succeed. The quiet period is not trusted
+//! alone: time also waits while a worker of the runtime other than the
+//! advancer's is running or a task is queued (a hand-off under way on a
+//! loaded machine), so the same seed gives the same simulated durations
+//! whatever the machine's load.
 //!
 //! A [`Clock::scaled`] clock runs `factor` times faster than wall time; it is
 //! for `gameday sim serve`, where a person or another process drives the
@@ -567,6 +571,9 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
             None => notified.await,
             Some(seen) => {
                 tokio::time::sleep(quiet).await;
+                if !runtime_settled().await {
+                    continue;
+                }
                 let Some(v) = state.upgrade() else { return };
                 if !(v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen) {
                     continue;
@@ -578,6 +585,9 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
                 if v.next_gap().is_some_and(|gap| gap >= FAR_JUMP) {
                     drop(v);
                     tokio::time::sleep(FAR_QUIET).await;
+                    if !runtime_settled().await {
+                        continue;
+                    }
                     let Some(v) = state.upgrade() else { return };
                     if !(v.is_idle_with_timers() && v.epoch.load(Ordering::SeqCst) == seen) {
                         continue;
@@ -589,6 +599,32 @@ async fn advance(state: Weak<Virtual>, wake: Arc<Notify>, quiet: Duration) {
             }
         }
     }
+}
+
+/// Whether the runtime has nothing left to do but the advancer: after a
+/// yield (which lets this worker run what it has queued and poll the I/O
+/// driver), no task waits in the global queue and every other worker is
+/// parked. The quiet period alone is a guess about the machine: on a
+/// loaded one, the reader of a watch event just sent can still be running
+/// (or queued) when it ends, holding no guard yet, and a jump then would
+/// time the reader's observation after the next timer — a drill's
+/// simulated durations would depend on the machine's load. A running
+/// worker or a queued task means such a hand-off is under way: wait again.
+async fn runtime_settled() -> bool {
+    tokio::task::yield_now().await;
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return true;
+    };
+    let m = handle.metrics();
+    if m.global_queue_depth() > 0 {
+        return false;
+    }
+    // An odd park/unpark count means the worker is parked; the advancer's
+    // own worker is the one running.
+    let running = (0..m.num_workers())
+        .filter(|w| m.worker_park_unpark_count(*w) % 2 == 0)
+        .count();
+    running <= 1
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

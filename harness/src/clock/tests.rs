@@ -166,3 +166,31 @@ async fn scaled_clock_runs_faster_than_wall() {
     assert!(clock.since(t0) >= Duration::from_secs(2));
     assert_eq!(clock.time_base(), TimeBase::Wall);
 }
+
+/// A task still running on another worker, holding no guard (the reader of
+/// a watch event on a loaded machine), keeps time still: the quiet period
+/// alone would have jumped to the pending timer after 3 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_still_running_without_a_guard_holds_time_still() {
+    let clock = Clock::simulated(start());
+    let timer = tokio::spawn({
+        let clock = clock.clone();
+        async move { drop(clock.sleep(Duration::from_secs(60)).await) }
+    });
+    // Let the timer register, then hand work to a task that holds no
+    // guard and keeps its worker busy far longer than the quiet period.
+    tokio::task::yield_now().await;
+    let seen = tokio::spawn({
+        let clock = clock.clone();
+        async move {
+            let first = clock.now();
+            std::thread::sleep(Duration::from_millis(200));
+            (first, clock.now())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, (start(), start()), "time jumped under a running task");
+    timer.await.unwrap();
+    assert_eq!(clock.since(start()), Duration::from_secs(60));
+}
