@@ -133,3 +133,84 @@ async fn unreadable_install_manifests_are_clear_errors() {
         Ok(Install::Manifests { .. }) | Ok(Install::Cli { .. })
     ));
 }
+
+/// A re-install into a namespace still terminating waits for it (watching,
+/// not polling) and fails after its timeout naming the namespace when a
+/// finalizer nobody removes holds it.
+#[tokio::test]
+async fn a_reinstall_waits_for_the_namespace_to_finish_terminating() {
+    let w = World::new("podinfo", Profile::instant()).await;
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let held = w.tb.dir.path().join("held.yaml");
+    std::fs::write(
+        &held,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: flux-system\n  finalizers: [example.com/hold]\n",
+    )
+    .unwrap();
+    w.tb.kubectl(&["apply", "-f", held.to_str().unwrap()]).await;
+    w.tb.kubectl(&["delete", "namespace", "flux-system", "--wait=false"])
+        .await;
+
+    let cfg = FluxBootstrap {
+        timeout: Duration::from_secs(120),
+        ..FluxBootstrap::simulated(&settings(), &[])
+    };
+    let clock = w.tb.clock();
+    let started = clock.now();
+    let err = flux::bootstrap(
+        &w.applier,
+        &cfg,
+        &w.source("clusters/staging"),
+        &w.head().await,
+    )
+    .await
+    .expect_err("the namespace never finishes terminating");
+    assert!(
+        err.to_string()
+            .contains("namespace flux-system to finish terminating"),
+        "{err}"
+    );
+    assert_eq!(clock.since(started), Duration::from_secs(120), "{err}");
+
+    // Once the finalizer goes, the namespace goes, and the install runs at
+    // that same simulated instant.
+    let release = tokio::spawn({
+        let clock = clock.clone();
+        let kubeconfig = w.tb.kubeconfig();
+        async move {
+            // Time stays while kubectl runs: the finalizer goes at +30 s.
+            let _held = clock.sleep(Duration::from_secs(30)).await;
+            let status = tokio::process::Command::new("kubectl")
+                .args([
+                    "patch",
+                    "configmap",
+                    "held",
+                    "-n",
+                    "flux-system",
+                    "--type=json",
+                ])
+                .args(["-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#])
+                .env("KUBECONFIG", kubeconfig)
+                .status()
+                .await
+                .unwrap();
+            assert!(status.success());
+            clock.now()
+        }
+    });
+    let report = flux::bootstrap(
+        &w.applier,
+        &cfg,
+        &w.source("clusters/staging"),
+        &w.head().await,
+    )
+    .await
+    .expect("the re-install after the namespace went");
+    let released = release.await.unwrap();
+    assert!(report.installed_at >= released, "{report:?}");
+    w.wait_kustomizations(
+        &["flux-system", "infrastructure", "apps"],
+        Duration::from_secs(600),
+    )
+    .await;
+}
