@@ -85,9 +85,10 @@ pub fn run(args: &Args) -> u8 {
                 needs: requirements::for_scenario(s).await,
             });
         }
-        let engine_must_answer = needs
-            .iter()
-            .any(|s| s.needs.iter().any(|n| n.tool == Tool::ContainerEngine));
+        // The engine is always asked `info`: a client without its daemon
+        // (docker installed, not running) is not a usable engine, and
+        // "ok" next to it would mislead whoever plans a kind drill.
+        let engine_must_answer = true;
         let lookup = Lookup::default();
         let mut probes = Vec::new();
         for tool in Tool::ALL {

@@ -221,3 +221,37 @@ fn run_points_at_doctor_when_a_tool_is_missing() {
         "{all}"
     );
 }
+
+/// A Docker client without its daemon is not reported "ok" even when no
+/// scenario given needs an engine (it would mislead whoever plans a kind
+/// drill), and it does not stop the simulator's scenarios.
+#[test]
+fn a_docker_without_its_daemon_is_unusable_but_blocks_no_simulated_drill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = path_with(tmp.path(), &["git", "kubectl"], &["docker"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args([
+            "doctor",
+            "scenarios/controller-loss.yaml",
+            "--format",
+            "json",
+        ])
+        .current_dir(root())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("FAKE_DOCKER_DOWN", "1")
+        .env_remove("KIND_EXPERIMENTAL_PROVIDER")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc = json(&o);
+    assert_eq!(doc["ready"], true);
+    let engine = tool(&doc, "container-engine");
+    assert_eq!(engine["status"], "unusable", "{engine}");
+    assert!(
+        engine["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`docker info` failed (is the engine running?)"),
+        "{engine}"
+    );
+}
