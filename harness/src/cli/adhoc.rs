@@ -105,7 +105,7 @@ pub async fn scenario(args: &AdhocArgs) -> Result<Adhoc, u8> {
         return Ok(Adhoc::Printed);
     }
     let file: PathBuf = cwd.join(write::file_name(&drill));
-    scenario::load_str(&text, &file)
+    scenario::load_one_str(&text, &file)
         .map(|s| Adhoc::Scenario(Box::new(s)))
         .map_err(|d| {
             eprintln!("{d}");

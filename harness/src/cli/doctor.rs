@@ -44,24 +44,34 @@ pub fn run(args: &Args) -> u8 {
     let mut scenarios = Vec::new();
     let mut invalid = 0;
     for file in &files {
-        let loaded = scenario::load(file).and_then(|s| match args.provider {
-            // As `run --provider`: a drill the provider cannot carry out is
-            // left out.
-            Some(p) => match scenario::capabilities::first_impossible(&s, p) {
-                Some(why) => {
-                    eprintln!("skipped {}: {why}", file.display());
-                    Ok(None)
-                }
-                None => scenario::with_provider(&s, p).map(Some),
-            },
-            None => Ok(Some(s)),
-        });
-        match loaded {
-            Ok(Some(s)) => scenarios.push(s),
-            Ok(None) => {}
+        let drills = match scenario::load(file) {
+            Ok(drills) => drills,
             Err(d) => {
                 invalid += 1;
                 eprintln!("{d}");
+                continue;
+            }
+        };
+        for s in drills {
+            let loaded = match args.provider {
+                // As `run --provider`: a drill the provider cannot carry
+                // out is left out.
+                Some(p) => match scenario::capabilities::first_impossible(&s, p) {
+                    Some(why) => {
+                        eprintln!("skipped {}: {why}", file.display());
+                        Ok(None)
+                    }
+                    None => scenario::with_provider(&s, p).map(Some),
+                },
+                None => Ok(Some(s)),
+            };
+            match loaded {
+                Ok(Some(s)) => scenarios.push(s),
+                Ok(None) => {}
+                Err(d) => {
+                    invalid += 1;
+                    eprintln!("{d}");
+                }
             }
         }
     }

@@ -213,7 +213,7 @@ pub fn common(
 async fn measure(drills: &mut [Drill], common: &write::Common, out: &Path) {
     for d in drills.iter_mut() {
         let file = out.join(write::file_name(d));
-        let s = match scenario::load_str(&write::scenario(common, d), &file) {
+        let s = match scenario::load_one_str(&write::scenario(common, d), &file) {
             Ok(s) => s,
             Err(diag) => {
                 eprintln!("{diag}");

@@ -121,6 +121,7 @@ fn restored_keys(paths: &[PathBuf], origin: &Origin) -> BTreeSet<Restored> {
     files
         .iter()
         .filter_map(|f| scenario::load(f).ok())
+        .flatten()
         .filter(|s| same(&s.source.location))
         .flat_map(|s| s.bootstrap.secrets)
         .map(|k| Restored {

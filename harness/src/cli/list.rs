@@ -25,18 +25,20 @@ pub fn run(args: &Args) -> u8 {
     let mut invalid = Vec::new();
     for file in &files {
         match scenario::load(file) {
-            Ok(s) => rows.push(vec![
-                s.name.clone(),
-                provider(s.cluster.provider).to_owned(),
-                s.disaster
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                s.recovery.method.name().to_owned(),
-                format_duration(s.rto.total),
-                s.description.clone(),
-            ]),
+            Ok(drills) => rows.extend(drills.iter().map(|s| {
+                vec![
+                    s.name.clone(),
+                    provider(s.cluster.provider).to_owned(),
+                    s.disaster
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                    s.recovery.method.name().to_owned(),
+                    format_duration(s.rto.total),
+                    s.description.clone(),
+                ]
+            })),
             Err(d) => invalid.push(d),
         }
     }

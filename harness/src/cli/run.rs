@@ -103,7 +103,14 @@ pub fn run(args: &Args) -> u8 {
                 Ok(files) => files,
                 Err(e) => return super::fail(&e, exit::INVALID_INPUT),
             };
-            files.iter().map(|f| scenario::load(f)).collect()
+            // A file with `spec.disasters` declares several drills.
+            files
+                .iter()
+                .flat_map(|f| match scenario::load(f) {
+                    Ok(drills) => drills.into_iter().map(Ok).collect(),
+                    Err(d) => vec![Err(d)],
+                })
+                .collect()
         };
     let mut scenarios: Vec<scenario::Scenario> = Vec::new();
     let mut invalid = 0;

@@ -108,16 +108,27 @@ fn files(args: &Args) -> u8 {
     let (mut invalid, mut unsupported) = (0, 0);
     for file in &files {
         // What `gameday run` refuses too: a `url:` the drill cannot push to.
-        let loaded = scenario::load(file)
-            .and_then(|s| rt.block_on(gameday::drill::pushable::check(&s)).map(|()| s));
+        let loaded = scenario::load(file).and_then(|drills| {
+            for s in &drills {
+                rt.block_on(gameday::drill::pushable::check(s))?;
+            }
+            Ok(drills)
+        });
+        // A file with `spec.disasters` declares several drills sharing one
+        // source: the source is scanned once.
+        let ok = |drills: &[scenario::Scenario]| match drills.len() {
+            1 => format!("ok    {}", file.display()),
+            n => format!("ok    {} ({n} drills)", file.display()),
+        };
         match loaded {
-            Ok(s) if s.cluster.provider == Provider::Sim => {
+            Ok(drills) if drills[0].cluster.provider == Provider::Sim => {
+                let s = &drills[0];
                 let scratch = std::env::temp_dir().join(format!(
                     "gameday-validate-{}-{}",
                     std::process::id(),
                     s.name
                 ));
-                let scanned = rt.block_on(preflight::scenario(&s, &scratch));
+                let scanned = rt.block_on(preflight::scenario(s, &scratch));
                 let _ = std::fs::remove_dir_all(&scratch);
                 match scanned {
                     Ok(p) if !p.findings.is_empty() => {
@@ -129,10 +140,10 @@ fn files(args: &Args) -> u8 {
                     }
                     // Render errors and unreachable sources are the
                     // drill's to report (it may fix them: a bad commit…).
-                    _ => println!("ok    {}", file.display()),
+                    _ => println!("{}", ok(&drills)),
                 }
             }
-            Ok(_) => println!("ok    {}", file.display()),
+            Ok(drills) => println!("{}", ok(&drills)),
             Err(diags) => {
                 invalid += 1;
                 println!("FAIL  {}", file.display());

@@ -14,13 +14,14 @@ use super::model::Scenario;
 /// larger file is a mistake (a wrong path, a generated dump).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// Loads and validates one scenario file.
+/// Loads and validates one scenario file: the drills it declares (one, or
+/// one per `spec.disasters` alternative).
 ///
 /// # Errors
 /// [`Diagnostics`] listing every problem found: I/O, syntax and type
 /// errors (one at a time, with line:column), then all semantic problems at
 /// once (with field paths).
-pub fn load(path: &Path) -> Result<Scenario, Diagnostics> {
+pub fn load(path: &Path) -> Result<Vec<Scenario>, Diagnostics> {
     let text = read(path)?;
     load_str(&text, path)
 }
@@ -30,13 +31,41 @@ pub fn load(path: &Path) -> Result<Scenario, Diagnostics> {
 ///
 /// # Errors
 /// As [`load`].
-pub fn load_str(text: &str, path: &Path) -> Result<Scenario, Diagnostics> {
+pub fn load_str(text: &str, path: &Path) -> Result<Vec<Scenario>, Diagnostics> {
     let file = parse(text, path)?;
     let base_dir = base_dir(path);
-    convert::convert(&file, path, &base_dir).map_err(|items| Diagnostics {
+    convert::convert_all(&file, path, &base_dir).map_err(|items| Diagnostics {
         file: path.to_owned(),
         items,
     })
+}
+
+/// [`load`] for a file that declares exactly one drill.
+///
+/// # Errors
+/// As [`load`]; a file with alternatives is a file-level diagnostic.
+pub fn load_one(path: &Path) -> Result<Scenario, Diagnostics> {
+    let text = read(path)?;
+    load_one_str(&text, path)
+}
+
+/// [`load_str`] for text that declares exactly one drill (what `gameday
+/// init` and ad-hoc drills write).
+///
+/// # Errors
+/// As [`load`]; a file with alternatives is a file-level diagnostic.
+pub fn load_one_str(text: &str, path: &Path) -> Result<Scenario, Diagnostics> {
+    let mut drills = load_str(text, path)?;
+    if drills.len() == 1 {
+        return Ok(drills.remove(0));
+    }
+    Err(Diagnostics::one(
+        path,
+        Diagnostic::file(format!(
+            "declares {} drills; one was expected",
+            drills.len()
+        )),
+    ))
 }
 
 fn base_dir(path: &Path) -> PathBuf {

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 pub use convert::is_dns_label;
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
-pub use load::{MAX_FILE_BYTES, load, load_str};
+pub use load::{MAX_FILE_BYTES, load, load_one, load_one_str, load_str};
 pub use model::Scenario;
 pub use to_file::{to_file, to_yaml};
 

@@ -128,7 +128,8 @@ mod tests {
         let files = crate::scenario::discover(&[dir]).unwrap();
         let names: Vec<String> = files
             .iter()
-            .map(|f| crate::scenario::load(f).unwrap().name)
+            .flat_map(|f| crate::scenario::load(f).unwrap())
+            .map(|s| s.name)
             .collect();
         assert!(names.len() >= 5, "{names:?}");
         names

@@ -47,6 +47,7 @@ pub fn to_file(s: &Scenario) -> ScenarioFile {
             }),
             setup: s.setup.iter().map(setup_step).collect(),
             disaster: s.disaster.iter().map(fault).collect(),
+            disasters: Vec::new(),
             recovery: recovery(&s.recovery),
             rto: rto(&s.rto),
             expect: Some(file::ExpectSpec {

@@ -271,3 +271,72 @@ fn ctrl_c_mid_drill_cleans_up_and_writes_the_partial_report() {
         left_in(tmp.path())
     );
 }
+
+/// `spec.disasters`: one file, one drill per alternative, each with its own
+/// verdict — one alternative's missed RTO fails it alone; `list` and
+/// `validate` count the drills.
+#[test]
+fn each_alternative_of_a_fault_matrix_is_a_drill_with_its_own_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&fixtures().join("scenarios/valid/fault-matrix.yaml"))
+        .replace(
+            "../../repos",
+            &fixtures().join("repos").display().to_string(),
+        )
+        // podinfo's namespace comes back in ~10 minutes: a 1-minute RTO
+        // is missed, by that drill only.
+        .replace("rto: { total: 15m }", "rto: { total: 1m }");
+    let file = dir.path().join("fault-matrix.yaml");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+
+    let list = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["list", f])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&list.stdout).into_owned();
+    for name in [
+        "fault-matrix-cluster-loss",
+        "fault-matrix-podinfo-lost",
+        "fault-matrix-flux-lost",
+    ] {
+        assert!(rows.contains(name), "{rows}");
+    }
+    let validate = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["validate", f])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&validate.stdout).contains("(3 drills)"),
+        "{}",
+        String::from_utf8_lossy(&validate.stdout)
+    );
+
+    let out = dir.path().join("report");
+    let r = gameday_run(&[f, "--format", "json"], &out);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    let verdicts: Vec<(String, String)> = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 3, "{verdicts:?}");
+    let of = |name: &str| {
+        verdicts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("{name} in {verdicts:?}"))
+    };
+    assert_eq!(of("fault-matrix-cluster-loss"), "passed");
+    assert_eq!(of("fault-matrix-flux-lost"), "passed");
+    assert_ne!(of("fault-matrix-podinfo-lost"), "passed");
+    assert!(left_in(r.tmp.path()).is_empty());
+}

@@ -10,7 +10,7 @@ use crate::support::{catalogue, names, recovery, run};
 /// simulator only).
 fn helm_scenario() -> gameday::scenario::Scenario {
     let path = crate::common::root().join("fixtures/scenarios/valid/helm-cluster-loss.yaml");
-    gameday::scenario::load(&path).unwrap_or_else(|d| panic!("{d}"))
+    gameday::scenario::load_one(&path).unwrap_or_else(|d| panic!("{d}"))
 }
 
 /// Runs a catalogue scenario and checks what every drill must satisfy.

@@ -13,7 +13,7 @@ use crate::common::root;
 /// A catalogue scenario.
 pub fn catalogue(name: &str) -> Scenario {
     let path: PathBuf = root().join("scenarios").join(format!("{name}.yaml"));
-    scenario::load(&path).unwrap_or_else(|d| panic!("{d}"))
+    scenario::load_one(&path).unwrap_or_else(|d| panic!("{d}"))
 }
 
 /// Runs scenarios with a fresh work dir; returns the report and the work dir

@@ -16,7 +16,7 @@ use crate::support::run;
 
 fn truthful(name: &str) -> Scenario {
     let path = fixtures().join("truthful").join(format!("{name}.yaml"));
-    scenario::load(&path).unwrap_or_else(|d| panic!("{d}"))
+    scenario::load_one(&path).unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn first(report: &RunReport) -> &RepeatReport {
@@ -193,7 +193,7 @@ async fn many_objects_that_cannot_be_applied_make_one_note_and_a_full_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_direct_bootstrap_fixture_compares_what_it_applied_and_finds_nothing_extra() {
     let path = fixtures().join("scenarios/valid/direct-bootstrap.yaml");
-    let s = scenario::load(&path).unwrap_or_else(|d| panic!("{d}"));
+    let s = scenario::load_one(&path).unwrap_or_else(|d| panic!("{d}"));
     let report = run(s).await;
     let r = first(&report);
     assert_eq!(r.status, Status::Passed, "{:?}", r.error);
@@ -228,7 +228,7 @@ async fn a_phase_that_times_out_reports_the_real_elapsed_time() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("harmless-commit.yaml");
     std::fs::write(&file, text).unwrap();
-    let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    let s = scenario::load_one(&file).unwrap_or_else(|d| panic!("{d}"));
 
     let work = tempfile::tempdir().unwrap();
     let mut options = RunOptions::new();
@@ -277,7 +277,7 @@ async fn an_api_error_reads_as_one_clean_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("missing-object.yaml");
     std::fs::write(&file, text).unwrap();
-    let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    let s = scenario::load_one(&file).unwrap_or_else(|d| panic!("{d}"));
     let report = run(s).await;
     let r = first(&report);
     let error = r.error.as_deref().unwrap_or_default();
@@ -305,7 +305,10 @@ fn plain_folder_with(disaster: &str, recovery: &str) -> (Scenario, tempfile::Tem
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("variant.yaml");
     std::fs::write(&file, text).unwrap();
-    (scenario::load(&file).unwrap_or_else(|d| panic!("{d}")), dir)
+    (
+        scenario::load_one(&file).unwrap_or_else(|d| panic!("{d}")),
+        dir,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -225,7 +225,7 @@ fn destructive_faults_are_refused_or_checked_at_validation() {
             }
         );
         let path = super::common::fixtures().join("scenarios/guard.yaml");
-        let e = gameday::scenario::load_str(&text, &path)
+        let e = gameday::scenario::load_one_str(&text, &path)
             .unwrap_err()
             .to_string();
         assert!(e.contains(message), "{disaster}: {e}");

@@ -220,7 +220,7 @@ pub fn scenario(name: &str, cluster_block: &str, disaster: &str, recovery: &str)
     let path = super::common::fixtures()
         .join("scenarios")
         .join(format!("{name}.yaml"));
-    match scenario::load_str(&text, &path) {
+    match scenario::load_one_str(&text, &path) {
         Ok(s) => Arc::new(s),
         Err(d) => panic!("test scenario is invalid:\n{d}\n{text}"),
     }

@@ -74,7 +74,7 @@ fn the_catalogue_runs_end_to_end_on_kind_through_the_fakes() {
     let catalogue = gameday::scenario::discover(&[common::root().join("scenarios")])
         .unwrap()
         .iter()
-        .map(|f| gameday::scenario::load(f).unwrap())
+        .map(|f| gameday::scenario::load_one(f).unwrap())
         .filter(|s| {
             gameday::scenario::capabilities::first_impossible(
                 s,

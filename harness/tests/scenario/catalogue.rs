@@ -21,7 +21,7 @@ fn every_catalogue_scenario_is_valid_and_declares_the_schema() {
             "{} must start with the yaml-language-server schema line",
             file.display()
         );
-        let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+        let s = scenario::load_one(&file).unwrap_or_else(|d| panic!("{d}"));
         assert!(
             !s.description.is_empty(),
             "{} needs a one-line description",
@@ -58,7 +58,7 @@ fn every_catalogue_scenario_is_valid_and_declares_the_schema() {
 fn the_catalogue_covers_every_fault_recovery_pair_of_the_design() {
     let pairs: BTreeSet<(FaultKind, String)> = catalogue()
         .iter()
-        .map(|f| scenario::load(f).unwrap())
+        .map(|f| scenario::load_one(f).unwrap())
         .flat_map(|s| {
             let method = s.recovery.method.name().to_owned();
             s.disaster
@@ -82,7 +82,7 @@ fn the_catalogue_covers_every_fault_recovery_pair_of_the_design() {
     }
     let drift = catalogue()
         .iter()
-        .map(|f| scenario::load(f).unwrap())
+        .map(|f| scenario::load_one(f).unwrap())
         .find(|s| !s.expect.lost.is_empty() && !s.setup.is_empty());
     assert!(
         drift.is_some(),

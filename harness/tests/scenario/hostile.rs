@@ -21,7 +21,7 @@ fn a_device_behind_a_yaml_link_is_refused_without_reading_it() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("zero.yaml");
     symlink("/dev/zero", &link).unwrap();
-    let err = scenario::load(&link).unwrap_err().to_string();
+    let err = scenario::load_one(&link).unwrap_err().to_string();
     assert!(
         err.contains("is not a regular file (it is a device)"),
         "{err}"
@@ -39,7 +39,7 @@ fn a_named_pipe_is_refused_instead_of_blocking() {
         .unwrap();
     assert!(made.success());
     // Opening a FIFO with no writer blocks: the load must not open it.
-    let err = scenario::load(&fifo).unwrap_err().to_string();
+    let err = scenario::load_one(&fifo).unwrap_err().to_string();
     assert!(
         err.contains("is not a regular file (it is a named pipe)"),
         "{err}"
@@ -98,7 +98,7 @@ fn a_deeply_nested_scenario_is_refused_at_its_position() {
         ),
     )
     .unwrap();
-    let err = scenario::load(&file).unwrap_err().to_string();
+    let err = scenario::load_one(&file).unwrap_err().to_string();
     assert!(
         err.contains("deep.yaml:2:135: the YAML nests deeper than 128 levels"),
         "{err}"

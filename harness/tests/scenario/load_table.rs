@@ -52,7 +52,7 @@ fn every_invalid_fixture_fails_with_its_golden_message() {
 
 #[test]
 fn defaults_are_applied() {
-    let s = scenario::load(&fixtures().join("scenarios/valid/minimal.yaml")).unwrap();
+    let s = scenario::load_one(&fixtures().join("scenarios/valid/minimal.yaml")).unwrap();
     use scenario::model::*;
     assert_eq!(s.cluster.provider, Provider::Sim);
     assert_eq!(
@@ -86,7 +86,8 @@ fn defaults_are_applied() {
 
 #[test]
 fn all_semantic_problems_are_reported_at_once() {
-    let d = scenario::load(&fixtures().join("scenarios/invalid/many-problems.yaml")).unwrap_err();
+    let d =
+        scenario::load_one(&fixtures().join("scenarios/invalid/many-problems.yaml")).unwrap_err();
     let text = d.to_string();
     for needle in [
         "metadata.name",
@@ -105,7 +106,7 @@ fn all_semantic_problems_are_reported_at_once() {
 #[test]
 fn syntax_and_type_errors_have_line_and_column() {
     let file = fixtures().join("scenarios/invalid/wrong-type.yaml");
-    let d = scenario::load(&file).unwrap_err();
+    let d = scenario::load_one(&file).unwrap_err();
     let line = &d.lines()[0];
     assert!(
         line.contains("wrong-type.yaml:11:11: spec.repeat:"),
@@ -124,7 +125,7 @@ fn a_huge_file_is_refused_before_parsing() {
     text.push_str(&"x".repeat(10 * 1024 * 1024));
     text.push_str("\"\n");
     std::fs::write(&file, text).unwrap();
-    let d = scenario::load(&file).unwrap_err();
+    let d = scenario::load_one(&file).unwrap_err();
     let msg = d.to_string();
     assert!(
         msg.contains("is 10.0 MiB; scenario files are limited to 1024 KiB"),
@@ -134,15 +135,15 @@ fn a_huge_file_is_refused_before_parsing() {
 
 #[test]
 fn a_folder_or_missing_path_is_reported() {
-    let d = scenario::load(&fixtures().join("scenarios")).unwrap_err();
+    let d = scenario::load_one(&fixtures().join("scenarios")).unwrap_err();
     assert!(d.to_string().contains("is a folder"), "{d}");
-    let d = scenario::load(&fixtures().join("scenarios/nope.yaml")).unwrap_err();
+    let d = scenario::load_one(&fixtures().join("scenarios/nope.yaml")).unwrap_err();
     assert!(d.to_string().contains("cannot read"), "{d}");
 }
 
 #[test]
 fn overriding_the_provider_revalidates() {
-    let s = scenario::load(&fixtures().join("scenarios/valid/minimal.yaml")).unwrap();
+    let s = scenario::load_one(&fixtures().join("scenarios/valid/minimal.yaml")).unwrap();
     assert!(scenario::with_provider(&s, scenario::model::Provider::Kind).is_ok());
     let d = scenario::with_provider(&s, scenario::model::Provider::Existing).unwrap_err();
     let text = d.to_string();
@@ -182,12 +183,56 @@ fn sim_images_are_listed_references() {
         )
     };
     std::fs::write(&file, text("[\"ghcr.io/acme/web:2.0.0\", nginx]")).unwrap();
-    let s = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    let s = scenario::load_one(&file).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(s.cluster.sim.images, ["ghcr.io/acme/web:2.0.0", "nginx"]);
     std::fs::write(&file, text("[\"ghcr.io/acme/web:2.0.0\", \"\"]")).unwrap();
-    let msg = scenario::load(&file).unwrap_err().to_string();
+    let msg = scenario::load_one(&file).unwrap_err().to_string();
     assert!(
         msg.contains("spec.cluster.sim.images[1]") && msg.contains("is not an image reference"),
         "{msg}"
     );
+}
+
+#[test]
+fn alternatives_expand_into_one_drill_each_with_their_overrides() {
+    let file = fixtures().join("scenarios/valid/fault-matrix.yaml");
+    let drills = scenario::load(&file).unwrap_or_else(|d| panic!("{d}"));
+    let summary: Vec<(String, String, String, u64)> = drills
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.disaster
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                s.recovery.method.name().to_owned(),
+                s.rto.total.as_secs(),
+            )
+        })
+        .collect();
+    let expect = |n: &str, f: &str, m: &str, t: u64| (n.to_owned(), f.to_owned(), m.to_owned(), t);
+    assert_eq!(
+        summary,
+        vec![
+            expect("fault-matrix-cluster-loss", "cluster-loss", "rebuild", 600),
+            expect(
+                "fault-matrix-podinfo-lost",
+                "namespace-loss",
+                "reconcile",
+                900
+            ),
+            expect("fault-matrix-flux-lost", "controller-loss", "rebuild", 600),
+        ]
+    );
+    // The shared sections are the same for every drill.
+    assert!(
+        drills
+            .iter()
+            .all(|s| s.source == drills[0].source && s.file == file)
+    );
+    // Where one drill is expected (ad-hoc, init), a matrix is refused.
+    let err = scenario::load_one(&file).unwrap_err().to_string();
+    assert!(err.contains("declares 3 drills; one was expected"), "{err}");
 }

@@ -362,7 +362,7 @@ proptest! {
         let path = dir.path().join(format!("{}.yaml", s.name));
         s.file = path.clone();
         let yaml = scenario::to_yaml(&s).unwrap();
-        let back = match scenario::load_str(&yaml, &path) {
+        let back = match scenario::load_one_str(&yaml, &path) {
             Ok(back) => back,
             Err(d) => return Err(TestCaseError::fail(format!("{d}\n--- yaml:\n{yaml}"))),
         };

@@ -134,7 +134,7 @@ pub fn scenario(name: &str, terraform_block: &str, disaster: &str) -> Arc<Scenar
     let path = super::common::fixtures()
         .join("scenarios")
         .join(format!("{name}.yaml"));
-    match scenario::load_str(&text, &path) {
+    match scenario::load_one_str(&text, &path) {
         Ok(s) => Arc::new(s),
         Err(d) => panic!("test scenario is invalid:\n{d}\n{text}"),
     }

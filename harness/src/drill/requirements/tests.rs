@@ -6,7 +6,7 @@ use crate::process::{Lookup, Tools};
 
 fn catalogue(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
-    crate::scenario::load(&path).unwrap()
+    crate::scenario::load_one(&path).unwrap()
 }
 
 fn tools(needs: &[Need]) -> Vec<Tool> {

@@ -16,7 +16,7 @@ pub(super) fn disaster(c: &mut Collector, faults: &[FaultSpec]) -> Vec<Fault> {
         c.field_help(
             "spec.disaster",
             "is empty: a drill needs at least one fault",
-            "e.g. `- fault: cluster-loss`",
+            "e.g. `- fault: cluster-loss` (or list alternatives, each a drill of its own, under spec.disasters)",
         );
     }
     faults

@@ -10,6 +10,7 @@
 //! `fixtures/scenarios/invalid` pin. `paths` resolves the file's relative
 //! paths; `names` holds the naming rules several sections share.
 
+mod alternatives;
 mod bootstrap;
 mod cluster;
 mod combinations;
@@ -28,6 +29,7 @@ use super::diagnostic::{Collector, Diagnostic};
 use super::file::ScenarioFile;
 use super::model::{Expect, Scenario};
 
+pub(crate) use alternatives::convert_all;
 pub(crate) use combinations::check_combinations;
 pub use names::is_dns_label;
 

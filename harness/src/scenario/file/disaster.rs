@@ -5,7 +5,26 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{RecoverySpec, RtoSpec};
 use crate::scenario::duration::HumanDuration;
+
+/// One of `spec.disasters`: a drill of its own that shares the rest of the
+/// scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Alternative {
+    /// A DNS-1123 label, unique in the file; the drill is named
+    /// `<metadata.name>-<name>` (at most 40 characters in all).
+    pub name: String,
+    /// The faults injected, in order (as `spec.disaster`).
+    pub disaster: Vec<FaultSpec>,
+    /// How the cluster recovers from these faults; default `spec.recovery`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoverySpec>,
+    /// The RTO of this drill; default `spec.rto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto: Option<RtoSpec>,
+}
 
 /// A fault, selected by its `fault` field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -34,7 +34,7 @@ pub use bootstrap::{BootstrapMethodName, BootstrapSpec, DirectBlock, FluxBlock, 
 pub use cluster::{
     ClusterSpec, ExistingBlock, KindBlock, ProviderName, SimBlock, SimProfileName, TerraformBlock,
 };
-pub use disaster::FaultSpec;
+pub use disaster::{Alternative, FaultSpec};
 pub use expect::{ExpectSpec, ObjectRefSpec};
 pub use recovery::{RecoveryMethodName, RecoverySpec};
 pub use rto::{QuantileName, RtoSpec};
@@ -101,8 +101,16 @@ pub struct Spec {
     )]
     #[schemars(with = "Vec<SetupStep>")]
     pub setup: Vec<SetupStep>,
-    /// The faults injected, in order.
+    /// The faults injected, in order. Required unless `disasters` lists
+    /// alternatives instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disaster: Vec<FaultSpec>,
+    /// Alternatives to `disaster`: one file for a repository's fault
+    /// matrix. Each runs as its own drill — its own cluster, verdict and
+    /// report entry — named `<metadata.name>-<name>`, with the rest of the
+    /// spec shared. Exclusive with `disaster`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disasters: Vec<Alternative>,
     /// How the cluster recovers.
     pub recovery: RecoverySpec,
     /// The recovery time objective: total and per-phase budgets.
