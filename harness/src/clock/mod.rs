@@ -272,20 +272,37 @@ impl Clock {
                         clock: None,
                     };
                 }
-                let (tx, rx) = oneshot::channel();
-                let seq = v.next_seq.fetch_add(1, Ordering::Relaxed);
-                lock(&v.timers).insert((deadline, seq), tx);
-                v.touch();
-                Sleep {
-                    inner: SleepInner::Virtual {
-                        rx,
-                        key: (deadline, seq),
-                        clock: Arc::downgrade(v),
-                    },
-                    released: None,
-                    clock: Some(self.clone()),
-                }
+                self.timer(v, deadline)
             }
+        }
+    }
+
+    /// Completes once everything happening at this instant is done, without
+    /// moving time: on a virtual clock, a timer due now, fired as any other
+    /// once no guard is held (the cluster finished reacting to what was
+    /// just done); on a wall clock, at once. What is observed after it does
+    /// not depend on which of the reactions and the observer the machine
+    /// ran first.
+    pub fn settle(&self) -> Sleep {
+        match &self.kind {
+            Kind::Scaled { .. } => self.sleep(Duration::ZERO),
+            Kind::Virtual(v) => self.timer(v, v.current()),
+        }
+    }
+
+    fn timer(&self, v: &Arc<Virtual>, deadline: Timestamp) -> Sleep {
+        let (tx, rx) = oneshot::channel();
+        let seq = v.next_seq.fetch_add(1, Ordering::Relaxed);
+        lock(&v.timers).insert((deadline, seq), tx);
+        v.touch();
+        Sleep {
+            inner: SleepInner::Virtual {
+                rx,
+                key: (deadline, seq),
+                clock: Arc::downgrade(v),
+            },
+            released: None,
+            clock: Some(self.clone()),
         }
     }
 

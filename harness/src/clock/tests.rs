@@ -194,3 +194,31 @@ async fn a_task_still_running_without_a_guard_holds_time_still() {
     timer.await.unwrap();
     assert_eq!(clock.since(start()), Duration::from_secs(60));
 }
+
+/// `settle` waits for what happens at this instant (a guard holder's work)
+/// and never moves time, even with a later timer pending.
+#[tokio::test]
+async fn settle_waits_for_the_work_of_this_instant_without_moving_time() {
+    let clock = Clock::simulated(start());
+    let later = tokio::spawn({
+        let clock = clock.clone();
+        async move { drop(clock.sleep(Duration::from_secs(60)).await) }
+    });
+    tokio::task::yield_now().await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = clock.busy();
+    let worker = tokio::spawn({
+        let done = done.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            done.store(true, Ordering::SeqCst);
+            drop(guard);
+        }
+    });
+    drop(clock.settle().await);
+    assert!(done.load(Ordering::SeqCst), "settled before the work ended");
+    assert_eq!(clock.now(), start());
+    worker.await.unwrap();
+    later.await.unwrap();
+    assert_eq!(clock.since(start()), Duration::from_secs(60));
+}

@@ -285,7 +285,11 @@ impl<'a> Pass<'a> {
 
     /// Writes the status built so far to the status subresource, as the
     /// controller's status manager (a missing object is not an error: the
-    /// next event tells).
+    /// next event tells). Only onto the object this pass reconciled: when
+    /// it was deleted and one of the same name created meanwhile (a
+    /// `controller-loss` and the re-install at the same instant), the old
+    /// pass's status — `Ready=True` at the same generation — would make
+    /// the new object look reconciled before anything reconciled it.
     pub fn write(&self) {
         let status = self
             .w
@@ -293,11 +297,20 @@ impl<'a> Pass<'a> {
             .get("status")
             .cloned()
             .unwrap_or_else(|| json!({}));
+        let uid = self.obj.pointer("/metadata/uid").cloned();
+        let gr = self.r.gvr.group_resource();
         let _ = self.store.mutate(
             &self.r,
             true,
             &WriteOptions::manager(self.status_manager),
             |o| {
+                if uid.is_some() && o.pointer("/metadata/uid") != uid.as_ref() {
+                    return Err(crate::sim::storage::status::ApiError::conflict_msg(
+                        &gr,
+                        &self.r.name,
+                        "the object was replaced since it was read (uid differs)",
+                    ));
+                }
                 o["status"] = status;
                 Ok(())
             },

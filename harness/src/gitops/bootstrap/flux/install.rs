@@ -222,74 +222,43 @@ pub async fn run(
 
 /// Waits until `namespace` is gone or active, not being deleted (at most
 /// `timeout` on the cluster's clock), as a re-install after `flux
-/// uninstall` must. Watch-based: the wait ends at the event that ended the
-/// termination, so on the simulator it ends at the same simulated instant
-/// whichever of the namespace's finalization and this first read the
-/// machine ran first (polling made that race a 250 ms step).
+/// uninstall` must, looking every 250 ms. The first look waits for the
+/// cluster to settle at this instant ([`crate::clock::Clock::settle`]): a
+/// namespace deleted just now is still being finalized on a simulated
+/// cluster at this same simulated instant, and whether the look saw it
+/// gone would otherwise depend on the machine — the re-install's
+/// simulated time with it.
 ///
 /// # Errors
-/// [`Error::Kube`] when the namespace cannot be watched; [`Error::Timeout`]
+/// [`Error::Kube`] when the namespace cannot be read; [`Error::Timeout`]
 /// when it is still terminating after `timeout`.
 async fn wait_not_terminating(applier: &Applier, namespace: &str, timeout: Duration) -> Result<()> {
-    use futures::StreamExt;
     use k8s_openapi::api::core::v1::Namespace;
-    use kube::runtime::{WatchStreamExt, watcher};
-
     let api: kube::Api<Namespace> = kube::Api::all(applier.client().clone());
-    let config = watcher::Config::default().fields(&format!("metadata.name={namespace}"));
-    let mut events = watcher(api, config).default_backoff().boxed();
-    let mut phase: Option<String> = None;
-    let mut error: Option<kube::runtime::watcher::Error> = None;
-    let mut current: Option<Namespace> = None;
-    let waited = applier
-        .clock()
-        .timeout(timeout, async {
-            while let Some(ev) = events.next().await {
-                match ev {
-                    // A (re)list: judge once it is complete.
-                    Ok(watcher::Event::Init) => {
-                        current = None;
-                        continue;
-                    }
-                    Ok(watcher::Event::InitApply(ns)) => {
-                        current = Some(ns);
-                        continue;
-                    }
-                    Ok(watcher::Event::InitDone) => {}
-                    Ok(watcher::Event::Apply(ns)) => current = Some(ns),
-                    Ok(watcher::Event::Delete(_)) => current = None,
-                    // The watcher retries with backoff; keep the last error
-                    // for the timeout's message.
-                    Err(e) => {
-                        error = Some(e);
-                        continue;
-                    }
-                }
-                error = None;
-                match &current {
-                    Some(ns) if ns.metadata.deletion_timestamp.is_some() => {
-                        phase = ns.status.as_ref().and_then(|s| s.phase.clone());
-                    }
-                    _ => return,
-                }
-            }
-        })
-        .await;
-    if waited.is_ok() {
-        return Ok(());
+    let clock = applier.clock();
+    let started = clock.now();
+    drop(clock.settle().await);
+    loop {
+        let ns = api.get_opt(namespace).await.map_err(|source| Error::Kube {
+            what: format!("reading namespace {namespace}"),
+            source,
+        })?;
+        let Some(ns) = ns.filter(|ns| ns.metadata.deletion_timestamp.is_some()) else {
+            return Ok(());
+        };
+        if clock.since(started) >= timeout {
+            let phase = ns
+                .status
+                .and_then(|s| s.phase)
+                .unwrap_or_else(|| "Terminating".to_owned());
+            return Err(Error::Timeout {
+                after: timeout,
+                what: format!(
+                    "namespace {namespace} to finish terminating before Flux is installed again"
+                ),
+                last: format!("phase {phase}"),
+            });
+        }
+        drop(clock.sleep(Duration::from_millis(250)).await);
     }
-    if let Some(source) = error {
-        return Err(Error::Kube {
-            what: format!("watching namespace {namespace}"),
-            source: kube::Error::Service(Box::new(source)),
-        });
-    }
-    Err(Error::Timeout {
-        after: timeout,
-        what: format!("namespace {namespace} to finish terminating before Flux is installed again"),
-        last: format!(
-            "phase {}",
-            phase.unwrap_or_else(|| "Terminating".to_owned())
-        ),
-    })
 }
