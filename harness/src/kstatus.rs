@@ -88,11 +88,17 @@ fn observed(obj: &Value) -> bool {
 }
 
 /// True for objects of the Flux toolkit's API groups
-/// (`*.toolkit.fluxcd.io`).
+/// (`*.toolkit.fluxcd.io`) and of Flux's Terraform controller
+/// (`infra.contrib.fluxcd.io`, tofu-controller), which follows the same
+/// conventions: a `Terraform` nothing reconciled yet has no conditions, and
+/// kstatus's generic rule would call it current — a health check on it
+/// would pass before any `terraform apply` ran.
 pub fn is_flux_object(obj: &Value) -> bool {
     str_at(obj, &["apiVersion"])
         .and_then(|v| v.rsplit_once('/'))
-        .is_some_and(|(group, _)| group.ends_with(".toolkit.fluxcd.io"))
+        .is_some_and(|(group, _)| {
+            group.ends_with(".toolkit.fluxcd.io") || group == "infra.contrib.fluxcd.io"
+        })
 }
 
 /// Health of a workload or of any object with a `Ready` condition, by kind.
@@ -573,6 +579,10 @@ mod tests {
         assert!(health(&hr(json!({"observedGeneration": 2, "conditions": failed}))).is_failed());
         let waiting = json!([{"type": "Ready", "status": "False", "reason": "DependencyNotReady"}]);
         assert!(!health(&hr(json!({"observedGeneration": 2, "conditions": waiting}))).is_failed());
+        // Flux's Terraform controller follows the same rule.
+        let tf = json!({"apiVersion": "infra.contrib.fluxcd.io/v1alpha2", "kind": "Terraform",
+            "metadata": {"name": "network", "generation": 1}, "spec": {}});
+        assert!(is_flux_object(&tf) && !health(&tf).is_ready());
         // Other groups keep kstatus's rule: no conditions, current.
         let widget =
             json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
