@@ -141,6 +141,10 @@ pub fn run(args: &Args) -> u8 {
             }
         }
     }
+    for d in scenario::duplicate_names(&scenarios) {
+        invalid += 1;
+        eprintln!("error: {d}");
+    }
     // A `url:` source the drill cannot push to is refused before any
     // cluster exists.
     for s in &scenarios {

@@ -106,6 +106,7 @@ fn files(args: &Args) -> u8 {
     };
     let rt = runtime();
     let (mut invalid, mut unsupported) = (0, 0);
+    let mut all: Vec<scenario::Scenario> = Vec::new();
     for file in &files {
         // What `gameday run` refuses too: a `url:` the drill cannot push to.
         let loaded = scenario::load(file).and_then(|drills| {
@@ -120,6 +121,9 @@ fn files(args: &Args) -> u8 {
             1 => format!("ok    {}", file.display()),
             n => format!("ok    {} ({n} drills)", file.display()),
         };
+        if let Ok(drills) = &loaded {
+            all.extend(drills.iter().cloned());
+        }
         match loaded {
             Ok(drills) if drills[0].cluster.provider == Provider::Sim => {
                 let s = &drills[0];
@@ -153,12 +157,23 @@ fn files(args: &Args) -> u8 {
             }
         }
     }
+    // Names identify drills across files too (`gameday run` refuses this).
+    let duplicates = scenario::duplicate_names(&all);
+    for d in &duplicates {
+        println!("FAIL  {d}");
+    }
     let valid = files.len() - invalid;
+    let clashes = match duplicates.len() {
+        0 => String::new(),
+        1 => ", 1 name clash".to_owned(),
+        n => format!(", {n} name clashes"),
+    };
     println!(
-        "\n{valid} valid, {invalid} invalid, {unsupported} unsupported on the simulator ({} file{})",
+        "\n{valid} valid, {invalid} invalid{clashes}, {unsupported} unsupported on the simulator ({} file{})",
         files.len(),
         if files.len() == 1 { "" } else { "s" }
     );
+    invalid += duplicates.len();
     if invalid > 0 {
         exit::INVALID_INPUT
     } else if unsupported > 0 {

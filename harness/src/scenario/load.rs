@@ -64,7 +64,8 @@ pub fn load_one_str(text: &str, path: &Path) -> Result<Scenario, Diagnostics> {
         Diagnostic::file(format!(
             "declares {} drills; one was expected",
             drills.len()
-        )),
+        ))
+        .help("keep one entry in spec.disasters (or use spec.disaster); `gameday run` runs a file of several"),
     ))
 }
 

@@ -207,3 +207,25 @@ pub fn with_provider(s: &Scenario, provider: model::Provider) -> Result<Scenario
         })
     }
 }
+
+/// Drills of one run that share a name, one line each (`name`: the files):
+/// names identify drills in reports, baselines, merges and partitions, so
+/// two drills named alike would be mixed up.
+pub fn duplicate_names(scenarios: &[Scenario]) -> Vec<String> {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&Path>> = Default::default();
+    for s in scenarios {
+        by_name.entry(&s.name).or_default().push(&s.file);
+    }
+    by_name
+        .into_iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            format!(
+                "{} drills are named {name} ({}): names identify drills in reports, baselines and partitions; rename one (metadata.name, or the spec.disasters entry's name)",
+                files.len(),
+                files.join(", ")
+            )
+        })
+        .collect()
+}

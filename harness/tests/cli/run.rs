@@ -340,3 +340,40 @@ fn each_alternative_of_a_fault_matrix_is_a_drill_with_its_own_verdict() {
     assert_ne!(of("fault-matrix-podinfo-lost"), "passed");
     assert!(left_in(r.tmp.path()).is_empty());
 }
+
+/// Two drills of one run with the same name (here an alternative and a
+/// file) would be mixed up in reports, baselines and partitions: `run`
+/// refuses before any cluster exists and `validate` reports the clash.
+#[test]
+fn drills_sharing_a_name_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = read(&fixtures().join("scenarios/valid/fault-matrix.yaml")).replace(
+        "../../repos",
+        &fixtures().join("repos").display().to_string(),
+    );
+    std::fs::write(dir.path().join("matrix.yaml"), matrix).unwrap();
+    scenario_copy(dir.path(), "controller-loss", |t| {
+        t.replace("name: controller-loss", "name: fault-matrix-flux-lost")
+    });
+    let d = dir.path().to_str().unwrap();
+    let r = gameday_run(&[d], &dir.path().join("report"));
+    assert_eq!(r.code, Some(2), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("2 drills are named fault-matrix-flux-lost (")
+            && r.stderr.contains("nothing was run"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("report").exists());
+    let v = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["validate", d])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("1 name clash"),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
