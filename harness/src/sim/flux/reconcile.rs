@@ -454,6 +454,9 @@ mod tests {
         cleanup: Cleanup,
         cleaned: AtomicUsize,
         events: Recorder,
+        /// Deletes the object and creates another of the same name while
+        /// the pass runs (a `controller-loss` and a re-install).
+        replace: bool,
     }
 
     impl Controller for Fake {
@@ -478,6 +481,20 @@ mod tests {
         }
 
         async fn reconcile(&self, pass: &mut Pass<'_>) -> Reconciled {
+            if self.replace {
+                let r = ObjectRef::namespaced(gvr(), "t", "w");
+                let opts = WriteOptions::default();
+                self.store
+                    .mutate(&r, false, &opts, |o| {
+                        o["metadata"]["finalizers"] = json!([]);
+                        Ok(())
+                    })
+                    .unwrap();
+                self.store.delete(&r, &DeleteOptions::default()).unwrap();
+                let again = json!({"apiVersion": "test.gameday.dev/v1", "kind": "Widget",
+                    "metadata": {"name": "w"}, "spec": {}});
+                self.store.create(&gvr(), Some("t"), again, &opts).unwrap();
+            }
             pass.w
                 .mark(types::RECONCILING, "True", reasons::PROGRESSING, "working");
             pass.write();
@@ -524,6 +541,7 @@ mod tests {
             end,
             cleanup: Cleanup::Done,
             cleaned: AtomicUsize::new(0),
+            replace: false,
         }
     }
 
@@ -587,6 +605,22 @@ mod tests {
             "{message}"
         );
         assert_eq!(ev[0]["source"]["component"], Fake::NAME);
+    }
+
+    #[tokio::test]
+    async fn a_pass_never_writes_its_status_onto_a_new_object_of_the_same_name() {
+        let interval = Requeue::After(Duration::from_secs(60));
+        let end = Ready::new(reasons::SUCCEEDED, "done", interval).done();
+        let mut f = fake(end, json!({}));
+        f.replace = true;
+        let old = widget(&f).unwrap()["metadata"]["uid"].clone();
+        drop(run(&f, key(), Busy::none(), &f.events).await);
+        let w = widget(&f).unwrap();
+        assert_ne!(w["metadata"]["uid"], old, "the object was replaced");
+        assert!(
+            condition(&w, types::READY).is_none() && condition(&w, types::RECONCILING).is_none(),
+            "the old pass's status landed on the new object: {w}"
+        );
     }
 
     fn events(f: &Fake) -> Vec<Arc<Value>> {
