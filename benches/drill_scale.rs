@@ -1,22 +1,31 @@
 //! Scale of a drill: wall time and peak resident memory of a full
-//! `cluster-loss` drill of a 10,000-object repository, run by the `gameday`
+//! `cluster-loss` drill of a synthetic repository, run by the `gameday`
 //! binary (built with the bench profile, i.e. release) in a child process,
 //! exactly as a user runs it: `gameday run scale.yaml --out DIR --format json`.
 //!
-//! The repository (`gitops::synth`, written once into a temp dir, which the
-//! scenario's `source.fixture` turns into a fresh Git repository): 10,000
-//! objects in 100 Flux Kustomizations (`wait: true`) over 10 namespaces —
-//! 6,000 ConfigMaps, 2,000 Secrets, 1,500 Services and 500 Deployments of
-//! one replica (so 500 ReplicaSets and 500 Pods more on 6 nodes).
+//! The repository and scenario are what `gameday synth --objects N` writes
+//! (`gitops::synth`, into a temp dir; the scenario's `source.fixture`
+//! turns it into a fresh Git repository): N objects in N/100 Flux
+//! Kustomizations (`wait: true`) over 10 namespaces (50 above 10,000
+//! objects) — 60 % ConfigMaps, 20 % Secrets, 15 % Services and 5 %
+//! Deployments of one replica (so as many ReplicaSets and Pods more), on
+//! one simulated node per 80 pods (at least 6).
 //! The drill: simulator with the `instant` profile, Flux bootstrap, steady
 //! state (every Kustomization Ready, every workload ready), snapshot,
 //! cluster-loss, rebuild (provision, bootstrap, converge, healthy), state
 //! diff, reports.
 //!
+//! Sizes: `GAMEDAY_SCALE_OBJECTS` (comma-separated, default `10000`; e.g.
+//! `1000,10000,100000` for the growth curve, which is printed as the ratio
+//! of each size's median to the previous one's).
+//!
 //! Peak memory is `ru_maxrss` of the children (getrusage): the largest
-//! process among the drills run, i.e. the `gameday` process. The phase
-//! breakdown of the last run is printed from its report.json.
-//! Targets (issue 7): < 10 s wall, < 500 MB peak resident.
+//! process among the drills run so far, i.e. the `gameday` process of the
+//! largest size; sizes run smallest first, so each line's peak is its own.
+//! The phase breakdown of each size's last run is printed from its report.json.
+//! Targets (issue 20): 10,000 objects < 5 s wall and < 300 MB peak
+//! resident; 100,000 objects < 60 s and < 2 GB, ≤ 12× the 10,000-object
+//! drill.
 
 #![allow(missing_docs, clippy::print_stdout)]
 
@@ -27,20 +36,32 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gameday::gitops::synth::{self, Mix, Shape, SynthSpec};
+use gameday::gitops::synth::{self, Mix, ScenarioSpec, Shape, SynthSpec};
 use gameday::process::Cmd;
 use serde_json::Value;
 use support::Samples;
 
-const OBJECTS: usize = 10_000;
-const NAMESPACES: usize = 10;
-const NODES: usize = 6;
+/// The sizes to drill, smallest first.
+fn sizes() -> Vec<usize> {
+    let mut sizes: Vec<usize> = std::env::var("GAMEDAY_SCALE_OBJECTS")
+        .unwrap_or_else(|_| "10000".into())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .replace('_', "")
+                .parse()
+                .expect("GAMEDAY_SCALE_OBJECTS: numbers")
+        })
+        .collect();
+    sizes.sort_unstable();
+    sizes
+}
 
-fn spec() -> SynthSpec {
+fn spec(objects: usize) -> SynthSpec {
     SynthSpec {
-        objects: OBJECTS,
-        namespaces: NAMESPACES,
-        kustomizations: 100,
+        objects,
+        namespaces: if objects > 10_000 { 50 } else { 10 },
+        kustomizations: (objects / 100).max(1),
         shape: Shape::Mix(Mix {
             config_maps: 60,
             secrets: 20,
@@ -53,42 +74,21 @@ fn spec() -> SynthSpec {
 }
 
 /// Writes the repository and the scenario; returns the scenario file.
-fn prepare(work: &Path) -> PathBuf {
-    let repo = work.join("repo");
-    let summary = synth::generate(&repo, &spec()).expect("generate");
-    assert_eq!(summary.objects, OBJECTS);
-    let namespaces = summary.namespaces.join(", ");
-    let scenario = format!(
-        "apiVersion: gameday/v1alpha1
-kind: Scenario
-metadata:
-  name: scale-cluster-loss
-  description: The whole cluster is lost; 10,000 objects come back from Git.
-spec:
-  cluster:
-    provider: sim
-    sim: {{ profile: instant, nodes: {NODES}, seed: 7 }}
-  source:
-    fixture: {repo}
-    branch: main
-    path: {path}
-  bootstrap:
-    method: flux
-  steadyState:
-    timeout: 30m
-    checks:
-      - kustomizations: all
-      - workloads: {{ namespaces: [{namespaces}] }}
-  disaster:
-    - fault: cluster-loss
-  recovery: {{ method: rebuild }}
-  rto:
-    total: 1h
-",
-        repo = repo.display(),
-        path = summary.cluster_path,
+fn prepare(work: &Path, objects: usize) -> PathBuf {
+    let dir = work.join(format!("synth-{objects}"));
+    let summary = synth::generate(&dir.join("repo"), &spec(objects)).expect("generate");
+    assert_eq!(summary.objects, objects);
+    let pods = summary.by_kind.get("Deployment").copied().unwrap_or(0);
+    let scenario = synth::scenario(
+        &summary,
+        &ScenarioSpec {
+            name: format!("scale-{objects}"),
+            fixture: "repo".into(),
+            nodes: u32::try_from((pods / 80).max(6)).expect("nodes"),
+            seed: 7,
+        },
     );
-    let file = work.join("scale.yaml");
+    let file = dir.join("scale.yaml");
     std::fs::write(&file, scenario).expect("scenario");
     file
 }
@@ -150,47 +150,60 @@ fn bench(c: &mut Criterion) {
     support::print_machine("drill_scale");
     let rt = support::runtime();
     let work = tempfile::tempdir().expect("tempdir");
-    let scenario = prepare(work.path());
-    let samples = Samples::default();
-    let last = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
-    let mut group = c.benchmark_group("drill_scale");
-    support::slow_group(&mut group, 10, 30);
-    let mut run = 0u64;
-    group.bench_function("cluster_loss_10000_objects", |b| {
-        b.to_async(&rt).iter_custom(|iters| {
-            let (scenario, work, samples, last) =
-                (&scenario, work.path(), samples.clone(), last.clone());
-            let first = run;
-            run += iters;
-            async move {
-                let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let (took, report) = drill(scenario, work, first + i).await;
-                    samples.record(took);
-                    *last.lock().expect("last report") = report;
-                    total += took;
+    let mut medians: Vec<(usize, Duration)> = Vec::new();
+    for objects in sizes() {
+        let scenario = prepare(work.path(), objects);
+        let samples = Samples::default();
+        let last = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
+        let mut group = c.benchmark_group("drill_scale");
+        support::slow_group(&mut group, 10, 30);
+        let mut run = 0u64;
+        let id = format!("cluster_loss_{objects}_objects");
+        group.bench_function(&id, |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let (scenario, work, samples, last) =
+                    (&scenario, work.path(), samples.clone(), last.clone());
+                let first = run;
+                run += iters;
+                async move {
+                    let mut total = Duration::ZERO;
+                    for i in 0..iters {
+                        let (took, report) = drill(scenario, work, first + i).await;
+                        samples.record(took);
+                        *last.lock().expect("last report") = report;
+                        total += took;
+                    }
+                    total
                 }
-                total
-            }
+            });
         });
-    });
-    group.finish();
-    if samples
-        .report("drill_scale/cluster_loss_10000_objects", OBJECTS, "objects")
-        .is_zero()
-    {
-        return;
+        group.finish();
+        if samples
+            .report(&format!("drill_scale/{id}"), objects, "objects")
+            .is_zero()
+        {
+            continue;
+        }
+        let median = samples.median();
+        let growth = medians.last().map_or(String::new(), |(prev, t)| {
+            format!(
+                "; {:.1}x the {prev}-object drill for {:.0}x the objects",
+                median.as_secs_f64() / t.as_secs_f64(),
+                objects as f64 / *prev as f64
+            )
+        });
+        println!(
+            "drill_scale/{id}: peak resident {:.0} MB (largest of {} runs), median wall {}{growth}",
+            children_peak_mb(),
+            samples.sorted().len(),
+            support::ms(median),
+        );
+        println!(
+            "drill_scale/{id} last run phases: {}",
+            phases(&last.lock().expect("last report"))
+        );
+        medians.push((objects, median));
     }
-    println!(
-        "drill_scale/cluster_loss_10000_objects: peak resident {:.0} MB (largest of {} runs; target < 500 MB), median wall {} (target < 10 s)",
-        children_peak_mb(),
-        samples.sorted().len(),
-        support::ms(samples.median()),
-    );
-    println!(
-        "drill_scale/last run phases: {}",
-        phases(&last.lock().expect("last report"))
-    );
 }
 
 criterion_group! {

@@ -20,6 +20,7 @@ mod report;
 mod run;
 mod schema;
 mod sim;
+mod synth;
 mod validate;
 
 use std::process::ExitCode;
@@ -85,6 +86,14 @@ enum Command {
     Schema(schema::Args),
     /// The embedded Kubernetes API simulator.
     Sim(sim::Args),
+    /// Write a synthetic Flux repository of N objects and its cluster-loss drill.
+    ///
+    /// `DIR/repo/`: Namespaces, K Flux Kustomizations and the objects
+    /// (ConfigMaps, Secrets, Services, Deployments in the --mix weights);
+    /// `DIR/scenario.yaml`: the whole cluster lost and rebuilt from it on the
+    /// simulator. `gameday run DIR/scenario.yaml` reproduces the README's
+    /// scale figures, or load-tests your own pipeline.
+    Synth(synth::Args),
     /// Delete what gameday runs left behind (kind clusters, run folders).
     ///
     /// Deletes `gameday-*` kind clusters that carry gameday's ownership
@@ -126,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Synth(args) => synth::run(&args),
         Command::Gc(args) => gc::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Reference(args) => reference::run(&args),

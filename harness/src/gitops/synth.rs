@@ -250,6 +250,68 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> std::io::Result<Summary> {
     Ok(summary)
 }
 
+/// How a `cluster-loss` scenario for a generated repository runs
+/// ([`scenario`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioSpec {
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.source.fixture`: the repository folder, as the scenario file
+    /// should name it (relative to the scenario file, or absolute).
+    pub fixture: String,
+    /// Simulated nodes.
+    pub nodes: u32,
+    /// The simulator's seed.
+    pub seed: u64,
+}
+
+/// The `cluster-loss` scenario of a repository [`generate`] wrote: the
+/// simulator with the `instant` profile, a Flux bootstrap, every
+/// Kustomization Ready and every workload of the generated namespaces
+/// ready before and after, the whole cluster lost and rebuilt from Git.
+/// The RTO (1 h) is there to be reached; the figures are the point.
+#[must_use]
+pub fn scenario(summary: &Summary, spec: &ScenarioSpec) -> String {
+    let objects = summary.objects;
+    let namespaces = summary.namespaces.join(", ");
+    format!(
+        "# Written by `gameday synth`: {objects} objects in {ks} Flux Kustomizations over {ns} namespaces.
+apiVersion: gameday/v1alpha1
+kind: Scenario
+metadata:
+  name: {name}
+  description: The whole cluster is lost; {objects} objects come back from Git.
+spec:
+  cluster:
+    provider: sim
+    sim: {{ profile: instant, nodes: {nodes}, seed: {seed} }}
+  source:
+    fixture: {fixture}
+    branch: main
+    path: {path}
+  bootstrap:
+    method: flux
+  steadyState:
+    timeout: 30m
+    checks:
+      - kustomizations: all
+      - workloads: {{ namespaces: [{namespaces}] }}
+  disaster:
+    - fault: cluster-loss
+  recovery: {{ method: rebuild }}
+  rto:
+    total: 1h
+",
+        ks = summary.kustomizations.len(),
+        ns = summary.namespaces.len(),
+        name = spec.name,
+        nodes = spec.nodes,
+        seed = spec.seed,
+        fixture = spec.fixture,
+        path = summary.cluster_path,
+    )
+}
+
 struct Writer<'a> {
     root: &'a Path,
     files: usize,

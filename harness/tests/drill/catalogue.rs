@@ -15,7 +15,29 @@ fn helm_scenario() -> gameday::scenario::Scenario {
 
 /// Runs a catalogue scenario and checks what every drill must satisfy.
 async fn drill(name: &str, phases: &[&str]) -> gameday::report::tree::RunReport {
-    drill_scenario(name, catalogue(name), phases).await
+    let report = drill_scenario(name, catalogue(name), phases).await;
+    pin_simulated_times(name, &report);
+    report
+}
+
+/// The catalogue's simulated times are pinned: the same seed gives the
+/// same simulated duration of every phase, before and after any change
+/// to the engine (performance work must not move them). A change that
+/// means to move them rewrites `fixtures/drill/simulated-times/<name>.txt`
+/// with `GAMEDAY_UPDATE_GOLDEN=1` and says why in its commit.
+fn pin_simulated_times(name: &str, report: &gameday::report::tree::RunReport) {
+    let r = &report.scenarios[0].repeats[0];
+    let mut text = format!("recovery {} ms\n", r.recovery_ms.unwrap_or_default());
+    for p in &r.phases {
+        let ms = p
+            .duration_ms()
+            .map_or("unfinished".into(), |d| format!("{d} ms"));
+        text.push_str(&format!("{:?} {} {ms}\n", p.group, p.name));
+    }
+    let golden = crate::common::fixtures()
+        .join("drill/simulated-times")
+        .join(format!("{name}.txt"));
+    crate::common::assert_golden(&golden, &text);
 }
 
 /// Runs `scenario` and checks what every drill must satisfy.

@@ -166,8 +166,15 @@ impl Applier {
         let mut items: Vec<Prepared> = prepared.into_iter().map(|(_, p)| p).collect();
         sort_stage(&mut items);
         let count = items.len();
-        let mut outcomes =
-            ssa::apply_stage(client, &params, Stage::Definitions, items, o.concurrency).await;
+        let mut outcomes = ssa::apply_stage(
+            client,
+            &params,
+            Stage::Definitions,
+            items,
+            o.concurrency,
+            &o.labels,
+        )
+        .await;
         self.wait_for_crds(&mut outcomes, &crd_bodies).await;
         stages.push(StageTiming {
             stage: Stage::Definitions,
@@ -187,7 +194,8 @@ impl Applier {
                 .collect();
             sort_stage(&mut items);
             let count = items.len();
-            let outcomes = ssa::apply_stage(client, &params, stage, items, o.concurrency).await;
+            let outcomes =
+                ssa::apply_stage(client, &params, stage, items, o.concurrency, &o.labels).await;
             stages.push(StageTiming {
                 stage,
                 objects: count,

@@ -1,11 +1,18 @@
 //! Server-side apply of one stage: request bodies, bounded concurrency and
 //! the created / configured / unchanged verdict.
 //!
-//! The verdict compares the object's `resourceVersion` before and after the
+//! `created` is the API server's own answer: an apply that creates the
+//! object answers `201 Created`. Between `configured` and `unchanged`, the
+//! verdict compares the object's `resourceVersion` before and after the
 //! apply (an API server does not write an apply that changes nothing, so an
 //! unchanged object keeps its version). The "before" comes from one list
 //! per resource and namespace when a stage applies many objects there, and
-//! from a GET per object otherwise.
+//! from a GET per object otherwise. With ownership labels (a Flux
+//! Kustomization's), the list selects them: it carries this applier's
+//! objects only, not every object of the kind in the namespace (so a
+//! reconcile costs what it applies, not what the cluster holds). An object
+//! missing from it either does not exist (201) or is not labelled as ours
+//! yet, which the apply changes (`configured`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -94,10 +101,17 @@ fn api(client: &Client, mapping: &Mapping, namespace: Option<&str>) -> Api<Dynam
     }
 }
 
-/// name → resourceVersion of every object of a resource in a namespace.
-async fn list_versions(api: &Api<DynamicObject>) -> Option<HashMap<String, String>> {
+/// name → resourceVersion of the objects of a resource in a namespace
+/// (those `selector` selects, when given).
+async fn list_versions(
+    api: &Api<DynamicObject>,
+    selector: Option<&str>,
+) -> Option<HashMap<String, String>> {
     let mut out = HashMap::new();
     let mut lp = ListParams::default().limit(500);
+    if let Some(selector) = selector {
+        lp = lp.labels(selector);
+    }
     loop {
         let page = api.list_metadata(&lp).await.ok()?;
         for item in &page.items {
@@ -120,6 +134,59 @@ enum Before {
     Unknown,
 }
 
+/// What the API server answered to an apply.
+struct Applied {
+    /// `201 Created`: the apply created the object.
+    created: bool,
+    /// The object's `resourceVersion` after the apply.
+    version: Option<String>,
+}
+
+/// The part of the answer read: only the version (the rest of the object
+/// is not parsed).
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    metadata: HeadMeta,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct HeadMeta {
+    #[serde(rename = "resourceVersion")]
+    resource_version: Option<String>,
+}
+
+/// A server-side apply PATCH whose status code is kept (kube's
+/// `Api::patch` answers the object only, and 200 and 201 alike).
+async fn server_side_apply(
+    client: &Client,
+    api: &Api<DynamicObject>,
+    name: &str,
+    params: &PatchParams,
+    body: &Value,
+) -> kube::Result<Applied> {
+    use http_body_util::BodyExt as _;
+    let request = kube::core::Request::new(api.resource_url())
+        .patch(name, params, &Patch::Apply(body))
+        .map_err(kube::Error::BuildRequest)?;
+    let response = client.send(request.map(kube::client::Body::from)).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&bytes);
+        let failure = serde_json::from_slice::<kube::core::Status>(&bytes).unwrap_or_else(|_| {
+            kube::core::Status::failure(&text, status.canonical_reason().unwrap_or_default())
+                .with_code(status.as_u16())
+        });
+        return Err(kube::Error::Api(failure.boxed()));
+    }
+    let head: Head = serde_json::from_slice(&bytes).map_err(kube::Error::SerdeError)?;
+    Ok(Applied {
+        created: status == http::StatusCode::CREATED,
+        version: head.metadata.resource_version,
+    })
+}
+
 async fn apply_one(
     client: &Client,
     params: &PatchParams,
@@ -139,12 +206,11 @@ async fn apply_one(
     };
     let result = match before {
         Err(e) => Err(e),
-        Ok(before) => api
-            .patch(&name, params, &Patch::Apply(&p.body))
+        Ok(before) => server_side_apply(client, &api, &name, params, &p.body)
             .await
-            .map(|after| match (before, after.metadata.resource_version) {
-                (None, _) => Action::Created,
-                (Some(b), Some(a)) if a == b => Action::Unchanged,
+            .map(|after| match (after.created, before, after.version) {
+                (true, _, _) => Action::Created,
+                (false, Some(b), Some(a)) if a == b => Action::Unchanged,
                 _ => Action::Configured,
             }),
     };
@@ -175,8 +241,17 @@ pub async fn apply_stage(
     stage: Stage,
     items: Vec<Prepared>,
     concurrency: usize,
+    labels: &BTreeMap<String, String>,
 ) -> Vec<ObjectOutcome> {
     let concurrency = concurrency.max(1);
+    let selector: Option<String> = (!labels.is_empty()).then(|| {
+        labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let selector = selector.as_deref();
     // Which (resource, namespace) groups are worth one list.
     let mut groups: BTreeMap<(String, Option<String>), (Mapping, usize)> = BTreeMap::new();
     for p in &items {
@@ -192,7 +267,8 @@ pub async fn apply_stage(
     let listed: HashMap<(String, Option<String>), HashMap<String, String>> =
         futures::stream::iter(groups.into_iter().filter(|(_, (_, n))| *n > LIST_THRESHOLD))
             .map(|(key, (mapping, _))| async move {
-                let versions = list_versions(&api(client, &mapping, key.1.as_deref())).await;
+                let versions =
+                    list_versions(&api(client, &mapping, key.1.as_deref()), selector).await;
                 (key, versions)
             })
             .buffer_unordered(concurrency)

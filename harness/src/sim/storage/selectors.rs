@@ -137,6 +137,16 @@ impl Selector {
             .map(|f| f.value.as_str())
     }
 
+    /// The `(label, value)` pairs every selected object carries (`k=v`,
+    /// and `k in (v)` of one value).
+    pub fn equalities(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.labels.iter().filter_map(|r| match r {
+            LabelReq::Eq(k, v) => Some((k.as_str(), v.as_str())),
+            LabelReq::In(k, vs) if vs.len() == 1 => Some((k.as_str(), vs[0].as_str())),
+            _ => None,
+        })
+    }
+
     /// True when `obj` satisfies every requirement.
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = obj.pointer("/metadata/labels");

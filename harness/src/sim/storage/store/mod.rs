@@ -357,8 +357,7 @@ impl Store {
         let (stored, _) = self.storage(gvr)?;
         let st = self.lock();
         let items = st
-            .scan(&stored.group_resource(), namespace)
-            .filter(|o| selector.matches(o))
+            .scan_selected(&stored.group_resource(), namespace, selector)
             .map(|o| meta::view(o.clone(), gvr, &rt))
             .collect();
         Ok(ObjectList {
@@ -522,8 +521,7 @@ impl Store {
         let (stored, at) = self.storage(gvr)?;
         let mut st = self.lock();
         let names: Vec<(Option<String>, String)> = st
-            .scan(&stored.group_resource(), namespace)
-            .filter(|o| selector.matches(o))
+            .scan_selected(&stored.group_resource(), namespace, selector)
             .map(|o| (meta::namespace_of(o), meta::name_of(o).to_owned()))
             .collect();
         let mut out = Vec::new();

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::sim::storage::kinds::Registry;
+use crate::sim::storage::selectors::Selector;
 
 /// `(namespace or "", name)`: BTreeMap order is the list order.
 pub(crate) type Key = (String, String);
@@ -31,6 +32,12 @@ pub(crate) struct State {
     owners: HashMap<String, BTreeSet<(GroupResource, Key)>>,
     /// uid → object.
     pub(crate) uids: HashMap<String, (GroupResource, Key)>,
+    /// Per resource, `(label, value)` → the objects carrying it: a list
+    /// with a label selector reads the objects it selects, not every
+    /// object of the resource (lists by label are how controllers and
+    /// appliers find what they own; without the index each one costs the
+    /// whole table, and a reconcile of K appliers K times that).
+    labels: HashMap<GroupResource, HashMap<(String, String), BTreeSet<Key>>>,
     pub(crate) history: History,
     pub(crate) times: RevisionTimes,
     subscribers: Vec<Subscriber>,
@@ -58,6 +65,7 @@ impl State {
             tables: HashMap::new(),
             owners: HashMap::new(),
             uids: HashMap::new(),
+            labels: HashMap::new(),
             history: History::new(options.history_capacity),
             times: RevisionTimes::new(now),
             subscribers: Vec::new(),
@@ -99,7 +107,79 @@ impl State {
         }
     }
 
+    /// Objects of `gr` in `ns` (all namespaces when None) that `selector`
+    /// selects, in key order. With an equality on a label (`k=v`, or `k in
+    /// (v)`), only the objects carrying it are read.
+    pub(crate) fn scan_selected<'a>(
+        &'a self,
+        gr: &GroupResource,
+        ns: Option<&str>,
+        selector: &'a Selector,
+    ) -> Box<dyn Iterator<Item = &'a Arc<Value>> + 'a> {
+        let Some(table) = self.tables.get(gr) else {
+            return Box::new(std::iter::empty());
+        };
+        let index = self.labels.get(gr);
+        let mut best: Option<&BTreeSet<Key>> = None;
+        for (k, v) in selector.equalities() {
+            let Some(set) = index.and_then(|m| m.get(&(k.to_owned(), v.to_owned()))) else {
+                // No object carries this label: nothing is selected.
+                return Box::new(std::iter::empty());
+            };
+            if best.is_none_or(|b| set.len() < b.len()) {
+                best = Some(set);
+            }
+        }
+        let Some(keys) = best else {
+            return Box::new(self.scan(gr, ns).filter(move |o| selector.matches(o)));
+        };
+        let ns = ns.map(str::to_owned);
+        Box::new(
+            keys.iter()
+                .filter(move |(n, _)| ns.as_ref().is_none_or(|ns| ns == n))
+                .filter_map(move |key| table.get(key))
+                .filter(move |o| selector.matches(o)),
+        )
+    }
+
+    fn index_labels(
+        &mut self,
+        gr: &GroupResource,
+        key: &Key,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) {
+        let labels_of = |o: Option<&Value>| {
+            o.and_then(|o| o.pointer("/metadata/labels"))
+                .and_then(Value::as_object)
+                .cloned()
+        };
+        let (before, after) = (labels_of(old), labels_of(new));
+        if before == after {
+            return;
+        }
+        let index = self.labels.entry(gr.clone()).or_default();
+        for (k, v) in before.iter().flatten() {
+            let entry = (k.clone(), v.as_str().unwrap_or_default().to_owned());
+            if let Some(set) = index.get_mut(&entry) {
+                set.remove(key);
+                if set.is_empty() {
+                    index.remove(&entry);
+                }
+            }
+        }
+        for (k, v) in after.iter().flatten() {
+            if let Some(v) = v.as_str() {
+                index
+                    .entry((k.clone(), v.to_owned()))
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+    }
+
     fn index(&mut self, gr: &GroupResource, key: &Key, old: Option<&Value>, new: Option<&Value>) {
+        self.index_labels(gr, key, old, new);
         if let Some(o) = old {
             for uid in owner_uids(o) {
                 if let Some(set) = self.owners.get_mut(uid) {
@@ -320,6 +400,7 @@ impl State {
         self.event_leases.clear();
         self.owners.clear();
         self.uids.clear();
+        self.labels.clear();
         self.rev += 1;
         self.history.clear(self.rev);
         self.close_watches(None);
@@ -327,6 +408,7 @@ impl State {
 
     pub(crate) fn drop_table(&mut self, gr: &GroupResource) {
         self.tables.remove(gr);
+        self.labels.remove(gr);
         self.close_watches(Some(gr));
     }
 

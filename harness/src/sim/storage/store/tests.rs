@@ -362,3 +362,76 @@ fn odd_shapes_never_panic() {
         )
         .unwrap();
 }
+
+/// Lists by label read the label index; what they answer must be what a
+/// scan of every object answers, after creates, label changes, updates
+/// that keep the labels, and deletes.
+#[test]
+fn label_selected_lists_follow_every_write() {
+    let s = store();
+    let gvr = Gvr::core("configmaps");
+    let gr = GroupResource::new("", "configmaps");
+    let labelled = |name: &str, team: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {"team": team, "tier": "web"}}, "data": {}})
+    };
+    for (name, team) in [("a", "red"), ("b", "blue"), ("c", "red"), ("d", "blue")] {
+        s.create(
+            &gvr,
+            Some("default"),
+            labelled(name, team),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+    }
+    s.create(
+        &gvr,
+        Some("kube-system"),
+        labelled("e", "red"),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    // b moves to red; c keeps its labels but changes its data; d is deleted.
+    let b = s.get(&cm_ref("b")).unwrap();
+    let mut b = (*b).clone();
+    b["metadata"]["labels"]["team"] = json!("red");
+    s.update(&cm_ref("b"), b, &WriteOptions::default()).unwrap();
+    let mut c = (*s.get(&cm_ref("c")).unwrap()).clone();
+    c["data"] = json!({"k": "v"});
+    s.update(&cm_ref("c"), c, &WriteOptions::default()).unwrap();
+    s.delete(&cm_ref("d"), &DeleteOptions::default()).unwrap();
+
+    let names = |ns: Option<&str>, labels: &str| -> Vec<String> {
+        let sel = Selector::parse(&gr, Some(labels), None).unwrap();
+        let listed: Vec<String> = s
+            .list(&gvr, ns, &sel)
+            .unwrap()
+            .items
+            .iter()
+            .map(|o| meta::name_of(o).to_owned())
+            .collect();
+        // The same answer from a scan of every object, without the index.
+        let st = s.lock();
+        let scanned: Vec<String> = st
+            .scan(&gr, ns)
+            .filter(|o| sel.matches(o))
+            .map(|o| meta::name_of(o).to_owned())
+            .collect();
+        assert_eq!(listed, scanned, "{labels} in {ns:?}");
+        listed
+    };
+    assert_eq!(names(Some("default"), "team=red"), ["a", "b", "c"]);
+    assert_eq!(names(None, "team=red"), ["a", "b", "c", "e"]);
+    assert_eq!(
+        names(Some("default"), "team in (blue)"),
+        Vec::<String>::new()
+    );
+    assert_eq!(names(Some("default"), "team=red,tier=web"), ["a", "b", "c"]);
+    assert_eq!(
+        names(Some("default"), "team=red,tier=db"),
+        Vec::<String>::new()
+    );
+    assert_eq!(names(Some("default"), "team!=red"), Vec::<String>::new());
+    assert_eq!(names(None, "tier"), ["a", "b", "c", "e"]);
+    assert_eq!(names(Some("default"), "team=nobody"), Vec::<String>::new());
+}
