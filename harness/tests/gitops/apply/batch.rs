@@ -126,6 +126,33 @@ async fn outcomes_say_created_unchanged_and_configured() {
     assert!(first.took >= first.stages.iter().map(|s| s.took).max().unwrap());
 }
 
+/// With ownership labels, the "before" of each object comes from a list of
+/// the objects carrying them; objects that exist without them (made by
+/// hand, or by another applier) are not in that list, and the apply that
+/// labels them is `configured`, never `created`.
+#[tokio::test]
+async fn with_owner_labels_existing_unlabelled_objects_are_configured_not_created() {
+    let tb = Testbed::wall().await;
+    // Eight ConfigMaps exist, applied by someone else without the labels.
+    let plain = tb.applier(ApplyOptions::manager("by-hand")).await;
+    let mut batch = vec![namespace("l")];
+    batch.extend(config_maps("l", 8));
+    plain.apply(batch.clone()).await.check().unwrap();
+    // Two more are new.
+    let mut more = config_maps("l", 10);
+    batch.extend(more.drain(8..));
+    let mut opts = ApplyOptions::manager("kustomize-controller");
+    opts.labels
+        .insert("kustomize.toolkit.fluxcd.io/name".into(), "apps".into());
+    let owner = tb.applier(opts).await;
+    let first = owner.apply(batch.clone()).await.check().unwrap();
+    assert_eq!(first.count("created"), 2, "{:?}", first.outcomes);
+    assert_eq!(first.count("configured"), 9, "{:?}", first.outcomes);
+    // Now they carry the labels: listed, and unchanged.
+    let again = owner.apply(batch).await.check().unwrap();
+    assert_eq!(again.count("unchanged"), 11, "{:?}", again.outcomes);
+}
+
 #[tokio::test]
 async fn the_field_manager_and_owner_labels_are_applied() {
     let tb = Testbed::wall().await;
