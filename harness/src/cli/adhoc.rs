@@ -141,7 +141,7 @@ pub async fn lint_errors(scenarios: &[scenario::Scenario]) -> String {
             restored,
         };
         let report = lint::lint(&input, &Default::default()).await;
-        let errors = super::lint::errors(&report);
+        let errors = super::lint::errors(&report, 10);
         if !errors.is_empty() {
             out.push_str(&format!(
                 "{} ({}): `gameday lint` finds what Git will not bring back:\n{errors}",

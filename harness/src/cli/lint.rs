@@ -163,11 +163,18 @@ pub fn text(report: &lint::Report, source: &str, path: &str) -> String {
 
 /// The error findings only, one line each (what `gameday run` shows
 /// before a drill).
-pub fn errors(report: &lint::Report) -> String {
-    report
+/// The first `limit` errors, one line each, then how many more there are
+/// (a repository of 2,000 plain Secrets gives 2,000 errors; `gameday lint`
+/// lists them all).
+pub fn errors(report: &lint::Report, limit: usize) -> String {
+    let all: Vec<_> = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
+        .collect();
+    let mut out: String = all
+        .iter()
+        .take(limit)
         .map(|f| {
             format!(
                 "lint: {}:{}: error[{}] {}\n",
@@ -177,7 +184,14 @@ pub fn errors(report: &lint::Report) -> String {
                 f.message
             )
         })
-        .collect()
+        .collect();
+    if all.len() > limit {
+        out.push_str(&format!(
+            "lint: … and {} more errors (`gameday lint` lists them all)\n",
+            all.len() - limit
+        ));
+    }
+    out
 }
 
 fn json(report: &lint::Report, source: &str, path: &str) -> String {

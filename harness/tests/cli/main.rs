@@ -13,4 +13,5 @@ mod preflight;
 mod retain;
 mod run;
 mod sim_source;
+mod synth;
 mod url_source;
