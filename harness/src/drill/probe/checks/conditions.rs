@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::judge::judge_checks;
+use super::judge::{first_not_passing, judge_checks};
 use super::{Context, Entry, kustomization_kind, name_of, pod_kind};
 use crate::drill::probe::observer::{Condition, GroupKind, Judgement, World};
 use crate::kstatus as health;
@@ -26,10 +26,7 @@ impl Condition for Healthy {
     }
 
     fn judge(&mut self, world: &World) -> Judgement {
-        match judge_checks(&self.0, world)
-            .into_iter()
-            .find_map(Result::err)
-        {
+        match first_not_passing(&self.0, world) {
             None => Judgement::Met,
             Some((_, why)) => Judgement::Pending(why),
         }
@@ -114,22 +111,25 @@ impl Condition for Converged {
     fn judge(&mut self, world: &World) -> Judgement {
         if self.flux {
             let kind = kustomization_kind();
-            let mut expected: BTreeSet<NamespacedName> = self
+            // Borrowed names: judged after every burst of events.
+            let mut expected: BTreeSet<(&str, &str)> = self
                 .cx
                 .baseline
-                .as_ref()
-                .map(|b| b.kustomizations.clone())
-                .unwrap_or_default();
-            expected.extend(world.objects(&kind).map(|k| {
-                let (namespace, name) = name_of(k);
-                NamespacedName { namespace, name }
-            }));
+                .iter()
+                .flat_map(|b| &b.kustomizations)
+                .map(|nn| (nn.namespace.as_str(), nn.name.as_str()))
+                .collect();
+            expected.extend(world.objects(&kind).map(name_of));
             if expected.is_empty() {
                 return Judgement::Pending("no Kustomization exists yet".into());
             }
-            for nn in &expected {
-                let Some(k) = world.get(&kind, &nn.namespace, &nn.name) else {
-                    return Judgement::Pending(format!("Kustomization {nn} missing"));
+            for &(namespace, name) in &expected {
+                let nn = || NamespacedName {
+                    namespace: namespace.to_owned(),
+                    name: name.to_owned(),
+                };
+                let Some(k) = world.get(&kind, namespace, name) else {
+                    return Judgement::Pending(format!("Kustomization {} missing", nn()));
                 };
                 let applied = k
                     .pointer("/status/lastAppliedRevision")
@@ -138,7 +138,8 @@ impl Condition for Converged {
                     && applied != Some(rev)
                 {
                     return Judgement::Pending(format!(
-                        "Kustomization {nn} applied {} (want {rev})",
+                        "Kustomization {} applied {} (want {rev})",
+                        nn(),
                         applied.unwrap_or("nothing yet")
                     ));
                 }

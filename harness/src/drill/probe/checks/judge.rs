@@ -22,6 +22,14 @@ pub(super) fn judge_checks(cx: &Context, world: &World) -> Vec<Verdict> {
         .collect()
 }
 
+/// The first check of `cx` that does not pass, judged in order and no
+/// further (what "healthy" waits on; the checks after it are not judged).
+pub(super) fn first_not_passing(cx: &Context, world: &World) -> Option<(bool, String)> {
+    cx.checks
+        .iter()
+        .find_map(|c| judge_check(cx, c, world).err())
+}
+
 fn judge_check(cx: &Context, check: &Check, world: &World) -> Verdict {
     match check {
         Check::Kustomizations(names) => kustomizations(cx, names.as_deref(), world),
@@ -32,39 +40,69 @@ fn judge_check(cx: &Context, check: &Check, world: &World) -> Verdict {
 
 /// The named Kustomizations (or all: the baseline's and those that exist)
 /// Ready at the revision.
+///
+/// Judged after every burst of events: names are borrowed, not copied, and
+/// only the first waiting Kustomization's message is formatted.
 fn kustomizations(cx: &Context, names: Option<&[NamespacedName]>, world: &World) -> Verdict {
     let kind = kustomization_kind();
-    let mut expected: BTreeSet<NamespacedName> = match names {
-        Some(n) => n.iter().cloned().collect(),
+    let mut expected: BTreeSet<(&str, &str)> = match names {
+        Some(n) => n
+            .iter()
+            .map(|nn| (nn.namespace.as_str(), nn.name.as_str()))
+            .collect(),
         None => cx
             .baseline
-            .as_ref()
-            .map(|b| b.kustomizations.clone())
-            .unwrap_or_default(),
+            .iter()
+            .flat_map(|b| &b.kustomizations)
+            .map(|nn| (nn.namespace.as_str(), nn.name.as_str()))
+            .collect(),
     };
     if names.is_none() {
-        expected.extend(world.objects(&kind).map(|k| {
-            let (namespace, name) = name_of(k);
-            NamespacedName { namespace, name }
-        }));
+        expected.extend(world.objects(&kind).map(name_of));
     }
     if expected.is_empty() {
         return Err((false, "no Kustomization exists yet".into()));
     }
-    let mut waiting = Vec::new();
-    for nn in &expected {
-        match world.get(&kind, &nn.namespace, &nn.name) {
-            None => waiting.push(format!("{nn} missing")),
+    let (mut count, mut first) = (0usize, None::<String>);
+    let display = |namespace: &str, name: &str| {
+        NamespacedName {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }
+        .to_string()
+    };
+    for &(namespace, name) in &expected {
+        match world.get(&kind, namespace, name) {
+            None => {
+                count += 1;
+                first.get_or_insert_with(|| format!("{} missing", display(namespace, name)));
+            }
             Some(k) => match health::kustomization(k, cx.revision.as_deref()) {
                 Health::Ready => {}
-                Health::InProgress(why) => waiting.push(format!("{nn}: {why}")),
+                Health::InProgress(why) => {
+                    count += 1;
+                    first.get_or_insert_with(|| format!("{}: {why}", display(namespace, name)));
+                }
                 Health::Failed(why) => {
-                    return Err((true, format!("Kustomization {nn}: {why}")));
+                    return Err((
+                        true,
+                        format!("Kustomization {}: {why}", display(namespace, name)),
+                    ));
                 }
             },
         }
     }
-    summarize(&waiting, expected.len(), "Kustomizations Ready")
+    match first {
+        None => Ok(()),
+        Some(first) => Err((
+            false,
+            format!(
+                "{}/{} Kustomizations Ready; waiting for {first}",
+                expected.len() - count,
+                expected.len()
+            ),
+        )),
+    }
 }
 
 /// Every workload of the namespaces Ready (with nodes lost: enough ready
@@ -231,19 +269,6 @@ impl Waiting {
                 ),
             )),
         }
-    }
-}
-
-fn summarize(waiting: &[String], total: usize, what: &str) -> Verdict {
-    match waiting.first() {
-        None => Ok(()),
-        Some(first) => Err((
-            false,
-            format!(
-                "{}/{total} {what}; waiting for {first}",
-                total - waiting.len()
-            ),
-        )),
     }
 }
 

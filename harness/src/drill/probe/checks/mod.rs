@@ -240,16 +240,14 @@ pub(super) fn kind_of(o: &ObjectRef) -> GroupKind {
     GroupKind::of(o.api_version.as_deref().unwrap_or("v1"), &o.kind)
 }
 
-pub(super) fn name_of(o: &Value) -> (String, String) {
+pub(super) fn name_of(o: &Value) -> (&str, &str) {
     (
         o.pointer("/metadata/namespace")
             .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+            .unwrap_or(""),
         o.pointer("/metadata/name")
             .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
+            .unwrap_or(""),
     )
 }
 
