@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gameday::gitops::synth::{self, Mix, ScenarioSpec, Shape, SynthSpec};
+use gameday::gitops::synth::{self, ScenarioSpec, SynthSpec};
 use gameday::process::Cmd;
 use serde_json::Value;
 use support::Samples;
@@ -57,34 +57,17 @@ fn sizes() -> Vec<usize> {
     sizes
 }
 
-fn spec(objects: usize) -> SynthSpec {
-    SynthSpec {
-        objects,
-        namespaces: if objects > 10_000 { 50 } else { 10 },
-        kustomizations: (objects / 100).max(1),
-        shape: Shape::Mix(Mix {
-            config_maps: 60,
-            secrets: 20,
-            services: 15,
-            deployments: 5,
-        }),
-        replicas: 1,
-        ..SynthSpec::default()
-    }
-}
-
 /// Writes the repository and the scenario; returns the scenario file.
 fn prepare(work: &Path, objects: usize) -> PathBuf {
     let dir = work.join(format!("synth-{objects}"));
-    let summary = synth::generate(&dir.join("repo"), &spec(objects)).expect("generate");
+    let summary = synth::generate(&dir.join("repo"), &SynthSpec::scale(objects)).expect("generate");
     assert_eq!(summary.objects, objects);
-    let pods = summary.by_kind.get("Deployment").copied().unwrap_or(0);
     let scenario = synth::scenario(
         &summary,
         &ScenarioSpec {
             name: format!("scale-{objects}"),
             fixture: "repo".into(),
-            nodes: u32::try_from((pods / 80).max(6)).expect("nodes"),
+            nodes: synth::nodes_for(&summary, 1),
             seed: 7,
         },
     );

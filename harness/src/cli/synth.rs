@@ -16,13 +16,13 @@ pub struct Args {
     /// Flux Kustomizations the objects are spread over [default: objects / 100, at least 1].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     kustomizations: Option<u64>,
-    /// Namespaces `synth-0`, `synth-1`… the objects are spread over.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    namespaces: u64,
+    /// Namespaces `synth-0`, `synth-1`… the objects are spread over [default: 10, 50 above 10,000 objects].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    namespaces: Option<u64>,
     /// The kinds' weights, `configmaps=N,secrets=N,services=N,deployments=N`
-    /// (missing kinds weigh 0).
-    #[arg(long, default_value = "configmaps=60,secrets=20,services=15,deployments=5", value_parser = parse_mix)]
-    mix: Mix,
+    /// (missing kinds weigh 0) [default: configmaps=60,secrets=20,services=15,deployments=5].
+    #[arg(long, value_parser = parse_mix)]
+    mix: Option<Mix>,
     /// Replicas of each generated Deployment.
     #[arg(long, default_value_t = 1)]
     replicas: u32,
@@ -87,13 +87,6 @@ fn not_empty(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
 
-/// One simulated node per 80 pods (a node takes 110), at least 6.
-fn default_nodes(summary: &synth::Summary, replicas: u32) -> u32 {
-    let deployments = summary.by_kind.get("Deployment").copied().unwrap_or(0);
-    let pods = deployments.saturating_mul(usize::try_from(replicas).unwrap_or(usize::MAX));
-    u32::try_from(pods / 80).unwrap_or(u32::MAX).clamp(6, 5000)
-}
-
 /// Writes the repository and the scenario; returns what to print.
 fn write(args: &Args) -> Result<String, String> {
     let out = &args.out;
@@ -110,22 +103,24 @@ fn write(args: &Args) -> Result<String, String> {
         ));
     }
     let objects = usize::try_from(args.objects).map_err(|e| e.to_string())?;
-    let kustomizations = args.kustomizations.map_or((objects / 100).max(1), |k| {
-        usize::try_from(k).unwrap_or(usize::MAX)
-    });
+    // The scale drills' shape (the README's curve), changed by the flags given.
+    let mut spec = SynthSpec::scale(objects);
+    if let Some(k) = args.kustomizations {
+        spec.kustomizations = usize::try_from(k).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = args.namespaces {
+        spec.namespaces = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(mix) = args.mix {
+        spec.shape = Shape::Mix(mix);
+    }
+    spec.replicas = args.replicas;
+    let kustomizations = spec.kustomizations;
     if kustomizations > objects {
         return Err(format!(
             "--kustomizations {kustomizations} is more than --objects {objects}: every Kustomization needs at least one object"
         ));
     }
-    let spec = SynthSpec {
-        objects,
-        namespaces: usize::try_from(args.namespaces).map_err(|e| e.to_string())?,
-        kustomizations,
-        shape: Shape::Mix(args.mix),
-        replicas: args.replicas,
-        ..SynthSpec::default()
-    };
     let summary = synth::generate(&out.join("repo"), &spec).map_err(|e| e.to_string())?;
     let scenario = synth::scenario(
         &summary,
@@ -134,7 +129,7 @@ fn write(args: &Args) -> Result<String, String> {
             fixture: "repo".into(),
             nodes: args
                 .nodes
-                .unwrap_or_else(|| default_nodes(&summary, args.replicas)),
+                .unwrap_or_else(|| synth::nodes_for(&summary, args.replicas)),
             seed: 7,
         },
     );

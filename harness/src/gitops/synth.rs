@@ -128,6 +128,27 @@ impl SynthSpec {
         }
     }
 
+    /// The shape of the scale drills (`gameday synth`, the `drill_scale`
+    /// bench): `objects` objects, 60 % ConfigMaps, 20 % Secrets, 15 %
+    /// Services and 5 % Deployments of one replica, in `objects / 100`
+    /// Kustomizations (at least 1) over 10 namespaces, 50 above 10,000
+    /// objects.
+    pub fn scale(objects: usize) -> Self {
+        SynthSpec {
+            objects,
+            namespaces: if objects > 10_000 { 50 } else { 10 },
+            kustomizations: (objects / 100).max(1),
+            shape: Shape::Mix(Mix {
+                config_maps: 60,
+                secrets: 20,
+                services: 15,
+                deployments: 5,
+            }),
+            replicas: 1,
+            ..SynthSpec::default()
+        }
+    }
+
     /// The cluster path, as a Kustomization's `spec.path` (`clusters/<cluster>`).
     pub fn cluster_path(&self) -> String {
         format!("clusters/{}", self.cluster)
@@ -248,6 +269,15 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> std::io::Result<Summary> {
     }
     summary.files = writer.files;
     Ok(summary)
+}
+
+/// Simulated nodes for what [`generate`] wrote with `replicas` per
+/// Deployment: one per 80 pods (a node takes 110), at least 6.
+#[must_use]
+pub fn nodes_for(summary: &Summary, replicas: u32) -> u32 {
+    let deployments = summary.by_kind.get("Deployment").copied().unwrap_or(0);
+    let pods = deployments.saturating_mul(usize::try_from(replicas).unwrap_or(usize::MAX));
+    u32::try_from(pods / 80).unwrap_or(u32::MAX).clamp(6, 5000)
 }
 
 /// How a `cluster-loss` scenario for a generated repository runs

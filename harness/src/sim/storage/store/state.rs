@@ -149,17 +149,17 @@ impl State {
         old: Option<&Value>,
         new: Option<&Value>,
     ) {
-        let labels_of = |o: Option<&Value>| {
+        fn labels_of(o: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
             o.and_then(|o| o.pointer("/metadata/labels"))
                 .and_then(Value::as_object)
-                .cloned()
-        };
+        }
+        // Borrowed: most writes (status, spec) keep the labels as they were.
         let (before, after) = (labels_of(old), labels_of(new));
         if before == after {
             return;
         }
         let index = self.labels.entry(gr.clone()).or_default();
-        for (k, v) in before.iter().flatten() {
+        for (k, v) in before.into_iter().flatten() {
             let entry = (k.clone(), v.as_str().unwrap_or_default().to_owned());
             if let Some(set) = index.get_mut(&entry) {
                 set.remove(key);
@@ -168,7 +168,7 @@ impl State {
                 }
             }
         }
-        for (k, v) in after.iter().flatten() {
+        for (k, v) in after.into_iter().flatten() {
             if let Some(v) = v.as_str() {
                 index
                     .entry((k.clone(), v.to_owned()))
