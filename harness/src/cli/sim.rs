@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use gameday::clock::Clock;
 use gameday::exit;
+use gameday::gitops::mirror::{Mirror, Mirrors};
 use gameday::scenario::model::{BootstrapMethod, SecretSource};
 use gameday::sim::Profile;
 use gameday::sim::SimOptions;
@@ -30,7 +31,7 @@ enum SimCommand {
     /// unless `--force` (then it is backed up to `FILE.gameday-backup` and
     /// put back on exit); a file changed since gameday wrote it is never
     /// removed.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Send one fault command to a cluster served with `--control`.
     ///
     /// Commands: `node stop NAME`, `node start NAME`, `api stop`,
@@ -97,6 +98,13 @@ pub struct ServeArgs {
     /// once the install manifests (`gameday sim flux-manifests`) are applied.
     #[arg(long)]
     flux: bool,
+    /// Serve `URL` (and everything under it) from the folder `PATH` to the
+    /// emulated source-controller: for an HTTP(S) Helm repository, its
+    /// `index.yaml` and chart archives (a folder without `index.yaml` is
+    /// indexed). Objects keep their real URLs. Needs `--flux` or
+    /// `--source`; repeatable.
+    #[arg(long, value_name = "URL=PATH", value_parser = Mirror::parse_flag)]
+    mirror: Vec<Mirror>,
     /// Bootstrap the cluster from this repository: a folder (one that is
     /// not a Git repository is committed into a scratch one, as a
     /// scenario's `fixture:`) or a clone URL. Needs `--path`.
@@ -183,12 +191,20 @@ fn serve_cmd(a: &ServeArgs) -> u8 {
         secrets: a.secret.clone(),
         timeout: a.timeout,
     });
+    let mirrors = Mirrors::new(a.mirror.clone());
+    if !mirrors.is_empty() && !a.flux && from.is_none() {
+        eprintln!(
+            "error: --mirror needs --flux or --source (mirrors serve the emulated Flux's source-controller)"
+        );
+        return exit::INVALID_INPUT;
+    }
     let serving = serve::Serving {
         kubeconfig: &kubeconfig,
         force: a.force,
         control: a.control.as_deref(),
         flux: a.flux,
         source: from.as_ref(),
+        mirrors: &mirrors,
     };
     let result = runtime.block_on(serve::serve(options, serving, |ready| {
         match ready.bootstrapped {

@@ -123,7 +123,22 @@ fn line(ev: &Event) -> String {
 /// (they are an aid, never the verdict).
 pub fn quote(events: &[Event], judgement: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for s in subjects(judgement).into_iter().take(OBJECTS) {
+    let mut named = subjects(judgement);
+    // A Flux applier waits on its sources: the sources whose newest Event
+    // is a Warning (an index or chart that cannot be fetched, a clone that
+    // fails) are quoted too, since the applier's own message only names
+    // the next link of the chain.
+    if named
+        .iter()
+        .any(|(k, _, _)| matches!(k.as_str(), "HelmRelease" | "Kustomization"))
+    {
+        for s in failing_sources(events) {
+            if !named.contains(&s) {
+                named.push(s);
+            }
+        }
+    }
+    for s in named.into_iter().take(OBJECTS) {
         let mut mine: Vec<&Event> = events.iter().filter(|e| concerns(e, &s)).collect();
         if mine.is_empty() {
             continue;
@@ -140,6 +155,40 @@ pub fn quote(events: &[Event], judgement: &str) -> Vec<String> {
         out.extend(by_line.into_values().map(|l| format!("  {l}")));
     }
     out
+}
+
+/// Flux source kinds, whose failures stop the objects that use them.
+const SOURCE_KINDS: [&str; 5] = [
+    "GitRepository",
+    "HelmRepository",
+    "HelmChart",
+    "OCIRepository",
+    "Bucket",
+];
+
+/// The Flux sources whose newest Event is a Warning.
+fn failing_sources(events: &[Event]) -> Vec<Subject> {
+    let mut newest: BTreeMap<Subject, &Event> = BTreeMap::new();
+    for e in events {
+        let o = &e.involved_object;
+        let Some(kind) = o.kind.as_deref().filter(|k| SOURCE_KINDS.contains(k)) else {
+            continue;
+        };
+        let key = (
+            kind.to_owned(),
+            o.namespace.clone().unwrap_or_default(),
+            o.name.clone().unwrap_or_default(),
+        );
+        let slot = newest.entry(key).or_insert(e);
+        if last_seen(e) > last_seen(slot) {
+            *slot = e;
+        }
+    }
+    newest
+        .into_iter()
+        .filter(|(_, e)| e.type_.as_deref() == Some("Warning"))
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// Reads the cluster's Events and quotes those of what `judgement` names.
@@ -212,5 +261,48 @@ mod tests {
                 "  2026-03-01T09:00:10Z Warning Failed Pod/web-5d8-abcde spec.containers{web}: Failed happened",
             ]
         );
+    }
+
+    #[test]
+    fn a_flux_applier_s_failing_sources_are_quoted_too() {
+        let mut recovered = ev(
+            "GitRepository",
+            "repo",
+            "NewArtifact",
+            "2026-03-01T09:05:00Z",
+            1,
+        );
+        recovered.type_ = Some("Normal".into());
+        let events = vec![
+            ev(
+                "HelmRepository",
+                "charts",
+                "Failed",
+                "2026-03-01T09:01:00Z",
+                4,
+            ),
+            ev(
+                "GitRepository",
+                "repo",
+                "GitOperationFailed",
+                "2026-03-01T09:00:00Z",
+                1,
+            ),
+            recovered,
+        ];
+        let lines = quote(
+            &events,
+            "HelmRelease/app/edge: Ready=False (SourceNotReady: …)",
+        );
+        assert_eq!(
+            lines,
+            [
+                "Events of HelmRepository/app/charts:",
+                "  2026-03-01T09:01:00Z Warning Failed HelmRepository/charts: Failed happened (x4)",
+            ],
+            "the GitRepository recovered since its warning"
+        );
+        // A workload's wait does not quote sources.
+        assert!(quote(&events, "Deployment/app/web: 0/2 ready pods").is_empty());
     }
 }

@@ -10,6 +10,8 @@
 //!   plain YAML files otherwise, as Flux's kustomize-controller does.
 //! - [`helm`]: the real `helm` CLI against a cluster (the emulated
 //!   helm-controller's engine, and `helm list`/`history` by hand).
+//! - [`mirror`]: offline mirrors of remote sources (`spec.mirrors`, `sim
+//!   serve --mirror`) and fetching a URL through them or over HTTP(S).
 //! - [`sops`]: SOPS decryption with the real `sops` CLI, as Flux's
 //!   kustomize-controller decrypts a Kustomization's Secrets and
 //!   `secretGenerator` sources (`spec.decryption`).
@@ -43,6 +45,7 @@ pub mod bootstrap;
 pub mod by_hand;
 pub mod fetch;
 pub mod helm;
+pub mod mirror;
 pub mod render;
 pub mod repo;
 pub mod serve;

@@ -65,8 +65,14 @@ pub fn why_not(provider: Provider, fault: FaultKind) -> &'static str {
 }
 
 /// Why `provider` cannot run scenario `s` at all — a fault it cannot
-/// inject — or None. What `gameday run --provider` skips.
+/// inject, mirrors it cannot apply — or None. What `gameday run --provider` skips.
 pub fn first_impossible(s: &super::model::Scenario, provider: Provider) -> Option<String> {
+    if !s.mirrors.is_empty() && provider != Provider::Sim {
+        return Some(format!(
+            "provider {} cannot use spec.mirrors: the real Flux fetches the real URLs (mirrors stand in for them in the simulator only); remove spec.mirrors to drill with the real sources",
+            provider.name()
+        ));
+    }
     s.disaster
         .iter()
         .map(Fault::kind)

@@ -40,6 +40,14 @@ pub fn to_file(s: &Scenario) -> ScenarioFile {
         spec: file::Spec {
             cluster: Some(cluster(&s.cluster)),
             source: source(&s.source),
+            mirrors: s
+                .mirrors
+                .iter()
+                .map(|m| file::MirrorSpec {
+                    url: m.url.clone(),
+                    path: path_string(&m.path),
+                })
+                .collect(),
             bootstrap: Some(bootstrap(&s.bootstrap)),
             steady_state: Some(file::SteadyStateSpec {
                 timeout: dur(s.steady_state.timeout),

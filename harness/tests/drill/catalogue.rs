@@ -6,11 +6,10 @@ use gameday::report::tree::{PhaseGroup, Status};
 
 use crate::support::{catalogue, names, recovery, run};
 
-/// The HelmRelease drill (`fixtures/scenarios/valid/helm-cluster-loss.yaml`,
-/// simulator only).
+/// The HelmRelease drill (`scenarios/helm-cluster-loss.yaml`, simulator
+/// only: its Helm repository is mirrored).
 fn helm_scenario() -> gameday::scenario::Scenario {
-    let path = crate::common::root().join("fixtures/scenarios/valid/helm-cluster-loss.yaml");
-    gameday::scenario::load_one(&path).unwrap_or_else(|d| panic!("{d}"))
+    catalogue("helm-cluster-loss")
 }
 
 /// Runs a catalogue scenario and checks what every drill must satisfy.
@@ -239,9 +238,8 @@ async fn helm_cluster_loss_installs_the_releases_again() {
         }
         return;
     }
-    let report = drill_scenario(
+    let report = drill(
         "helm-cluster-loss",
-        helm_scenario(),
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
@@ -250,6 +248,28 @@ async fn helm_cluster_loss_installs_the_releases_again() {
         r.diff.lost.is_empty() && r.diff.changed.is_empty(),
         "{:?}",
         r.diff
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_cluster_loss_without_its_mirror_fails_naming_the_helm_repository() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        return;
+    }
+    // No mirror and no network: the HelmRepository cannot fetch its index,
+    // so the edge release never comes — the drill fails, never passes.
+    let mut s = helm_scenario();
+    s.mirrors = gameday::gitops::mirror::Mirrors::default();
+    s.steady_state.timeout = std::time::Duration::from_secs(120);
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    let said = format!("{:?} {:?} {:?}", r.error, r.verdict.failures, r.reasons);
+    assert_ne!(r.status, Status::Passed, "{said}");
+    assert!(said.contains("HelmRelease/flux-system/edge"), "{said}");
+    assert!(
+        said.contains("HelmRepository/charts: failed to fetch Helm repository index: failed to fetch https://charts.gameday.example/index.yaml"),
+        "the report quotes the Helm repository that cannot be fetched, and its URL: {said}"
     );
 }
 

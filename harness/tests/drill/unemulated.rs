@@ -74,9 +74,9 @@ async fn a_kustomization_with_kubeconfig_is_unsupported_and_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_helm_release_is_unsupported_and_named() {
+async fn a_helm_release_from_a_bucket_is_unsupported_and_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let release = "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: default\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: podinfo\n  namespace: default\nspec:\n  url: https://stefanprodan.github.io/podinfo\n";
+    let release = "---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: default\nspec:\n  interval: 5m\n  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: Bucket\n        name: podinfo\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: podinfo\n  namespace: default\nspec:\n  bucketName: charts\n  endpoint: minio.example.com\n";
     repository(tmp.path(), "", release);
     let report = run(scenario_on(tmp.path())).await;
     let r = &report.scenarios[0].repeats[0];
@@ -87,11 +87,11 @@ async fn a_helm_release_is_unsupported_and_named() {
         "{error}"
     );
     assert!(
-        error.contains("apps/config.yaml:8: HelmRelease/default/podinfo: spec.chart.spec.sourceRef.kind HelmRepository is not emulated: Flux fetches the chart from a HelmRepository, the simulator only from a GitRepository"),
+        error.contains("apps/config.yaml:8: HelmRelease/default/podinfo: spec.chart.spec.sourceRef.kind Bucket is not emulated: Flux fetches the chart from a Bucket, the simulator only from a GitRepository or a HelmRepository"),
         "{error}"
     );
     assert!(
-        error.contains("HelmRepository/default/podinfo: kind HelmRepository"),
+        error.contains("Bucket/default/podinfo: kind Bucket"),
         "{error}"
     );
 }

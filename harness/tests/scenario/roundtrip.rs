@@ -326,6 +326,18 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                             existing: None,
                         },
                         source,
+                        // Mirrors are the simulator's only.
+                        mirrors: if provider == Provider::Sim && seed % 2 == 0 {
+                            gameday::gitops::mirror::Mirrors::new(vec![
+                                gameday::gitops::mirror::Mirror::new(
+                                    "https://charts.example.com",
+                                    a_dir(),
+                                )
+                                .unwrap(),
+                            ])
+                        } else {
+                            gameday::gitops::mirror::Mirrors::default()
+                        },
                         bootstrap,
                         steady_state: SteadyState { timeout, checks },
                         setup,

@@ -79,6 +79,7 @@ pub(in crate::cluster) async fn create(
                     crate::process::Lookup::default_tool_dirs(),
                 ),
             },
+            mirrors: scenario.mirrors.clone(),
             ..FluxOptions::default()
         })
         .await

@@ -15,6 +15,9 @@
 //! `history` and `get values`; `make tools` installs 3.17.2). Helm 4 works
 //! the same for these commands.
 
+pub mod archive;
+pub mod index;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

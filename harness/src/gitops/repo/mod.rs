@@ -27,7 +27,7 @@
 mod change;
 mod clone;
 mod error;
-mod fixture;
+pub(crate) mod fixture;
 mod git;
 mod history;
 mod pushable;

@@ -41,6 +41,16 @@ fn provider_block(c: &mut Collector, s: &Scenario) {
         ),
         _ => {}
     }
+    if !s.mirrors.is_empty() && s.cluster.provider != Provider::Sim {
+        c.field_help(
+            "spec.mirrors",
+            format!(
+                "provider {} cannot use mirrors: the real Flux fetches the real URLs",
+                s.cluster.provider.name()
+            ),
+            "remove spec.mirrors to drill with the real sources, or use provider: sim",
+        );
+    }
 }
 
 /// Each fault must be one the provider can inject and the recovery method

@@ -15,6 +15,7 @@ mod bootstrap;
 mod cluster;
 mod combinations;
 mod disaster;
+mod mirrors;
 mod names;
 mod paths;
 mod recovery;
@@ -46,6 +47,7 @@ pub(crate) fn convert(
     names::check_name(&mut c, &f.metadata.name);
     let cluster = cx.cluster(&mut c, f.spec.cluster.as_ref());
     let source = cx.source(&mut c, &f.spec.source);
+    let mirrors = cx.mirrors(&mut c, &f.spec.mirrors);
     let bootstrap = cx.bootstrap(&mut c, f.spec.bootstrap.as_ref());
     let steady_state = steady_state::steady_state(&mut c, f.spec.steady_state.as_ref(), &bootstrap);
     let setup = cx.setup(&mut c, &f.spec.setup);
@@ -76,6 +78,7 @@ pub(crate) fn convert(
         description: f.metadata.description.clone().unwrap_or_default(),
         cluster,
         source,
+        mirrors,
         bootstrap,
         steady_state,
         setup,

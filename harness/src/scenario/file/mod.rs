@@ -65,6 +65,19 @@ pub struct ScenarioFile {
     pub spec: Spec,
 }
 
+/// One offline mirror: a URL prefix and the folder that stands in for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MirrorSpec {
+    /// The URL prefix (`https://charts.example.com`): the URL itself and
+    /// everything under it.
+    pub url: String,
+    /// The folder (relative to the scenario file): for an HTTP(S) Helm
+    /// repository, `index.yaml` and the chart archives (a folder without
+    /// `index.yaml` is indexed by gameday, as `helm repo index` would).
+    pub path: String,
+}
+
 /// Identifies the scenario in reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -86,6 +99,13 @@ pub struct Spec {
     pub cluster: Option<ClusterSpec>,
     /// The Git repository that holds the cluster's desired state.
     pub source: SourceSpec,
+    /// Local folders standing in for remote URLs the simulator's emulated
+    /// source-controller fetches (Helm repositories): `url` or anything
+    /// under it is read from `path` instead. The objects in the cluster
+    /// keep their real URLs. Simulator only: on `kind` and `existing`
+    /// clusters the real Flux fetches the real URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<MirrorSpec>,
     /// How the cluster is bootstrapped from the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapSpec>,

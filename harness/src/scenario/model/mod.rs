@@ -51,6 +51,8 @@ pub struct Scenario {
     pub cluster: Cluster,
     /// The Git source.
     pub source: Source,
+    /// Offline mirrors of remote URLs (simulator only).
+    pub mirrors: crate::gitops::mirror::Mirrors,
     /// How the cluster is bootstrapped.
     pub bootstrap: Bootstrap,
     /// What "healthy" means.

@@ -35,6 +35,9 @@ pub struct Serving<'a> {
     /// Bootstrap the cluster from this repository before it is ready (the
     /// Flux emulation runs too).
     pub source: Option<&'a FromSource>,
+    /// Local folders standing in for remote URLs the emulated
+    /// source-controller fetches (`--mirror URL=PATH`).
+    pub mirrors: &'a crate::gitops::mirror::Mirrors,
 }
 
 /// What [`serve`] announces once the cluster is ready.
@@ -80,7 +83,10 @@ pub async fn serve(
         let flux = if serving.flux || serving.source.is_some() {
             Some(
                 cluster
-                    .enable_flux(FluxOptions::default())
+                    .enable_flux(FluxOptions {
+                        mirrors: serving.mirrors.clone(),
+                        ..FluxOptions::default()
+                    })
                     .await
                     .map_err(|e| Error::Flux(Box::new(e)))?,
             )

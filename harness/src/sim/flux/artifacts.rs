@@ -60,15 +60,24 @@ impl Artifacts {
         safe(path).then(|| self.root.join(path))
     }
 
-    /// The extracted tree of an artifact path.
+    /// The extracted tree of an artifact path (`….tar.gz`, `….tgz`).
     pub fn tree(&self, path: &str) -> Option<PathBuf> {
-        let stem = path.strip_suffix(".tar.gz").unwrap_or(path);
+        let stem = path
+            .strip_suffix(".tar.gz")
+            .or_else(|| path.strip_suffix(".tgz"))
+            .unwrap_or(path);
         safe(stem).then(|| self.root.join(stem))
     }
 
     /// The directory of one GitRepository's artifacts.
     pub fn object_dir(&self, namespace: &str, name: &str) -> PathBuf {
-        self.root.join("gitrepository").join(namespace).join(name)
+        self.kind_dir("gitrepository", namespace, name)
+    }
+
+    /// The directory of one source's artifacts: `<kind>/<ns>/<name>`
+    /// (`kind` in lowercase, as Flux lays out its storage).
+    pub fn kind_dir(&self, kind: &str, namespace: &str, name: &str) -> PathBuf {
+        self.root.join(kind).join(namespace).join(name)
     }
 
     /// Where the source-controller keeps its clones.
@@ -82,19 +91,35 @@ impl Artifacts {
     /// Deletes every artifact of a GitRepository except `keep` (Flux's
     /// garbage collection keeps the current artifact only), or all of them.
     pub fn collect_garbage(&self, namespace: &str, name: &str, keep: Option<&str>) {
-        let dir = self.object_dir(namespace, name);
+        self.collect_garbage_of("gitrepository", namespace, name, keep);
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(self.git_cache(namespace, name));
+        }
+    }
+
+    /// Deletes every artifact of a source of `kind` (lowercase) except
+    /// `keep` (a file and its extracted tree), or all of them.
+    pub fn collect_garbage_of(&self, kind: &str, namespace: &str, name: &str, keep: Option<&str>) {
+        let dir = self.kind_dir(kind, namespace, name);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return;
         };
         let keep_stem = keep.map(|k| {
             Path::new(k)
                 .file_name()
-                .map(|f| f.to_string_lossy().trim_end_matches(".tar.gz").to_owned())
+                .map(|f| {
+                    let f = f.to_string_lossy();
+                    let stem = f.strip_suffix(".tar.gz").or_else(|| f.strip_suffix(".tgz"));
+                    stem.unwrap_or(&f).to_owned()
+                })
                 .unwrap_or_default()
         });
         for e in entries.flatten() {
             let file = e.file_name().to_string_lossy().into_owned();
-            let stem = file.trim_end_matches(".tar.gz");
+            let stem = file
+                .strip_suffix(".tar.gz")
+                .or_else(|| file.strip_suffix(".tgz"))
+                .unwrap_or(&file);
             if keep_stem.as_deref() == Some(stem) {
                 continue;
             }
@@ -104,9 +129,6 @@ impl Artifacts {
             } else {
                 std::fs::remove_file(&p)
             };
-        }
-        if keep.is_none() {
-            let _ = std::fs::remove_dir_all(self.git_cache(namespace, name));
         }
     }
 }

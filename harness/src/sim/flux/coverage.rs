@@ -58,16 +58,6 @@ const fn kind(group: &'static str, kind: &'static str, controller: &'static str)
 pub const KINDS: &[UnemulatedKind] = &[
     kind(
         "source.toolkit.fluxcd.io",
-        "HelmRepository",
-        "Flux's source-controller",
-    ), // issue 15 (Helm)
-    kind(
-        "source.toolkit.fluxcd.io",
-        "HelmChart",
-        "Flux's source-controller",
-    ), // issue 15 (Helm)
-    kind(
-        "source.toolkit.fluxcd.io",
         "OCIRepository",
         "Flux's source-controller",
     ), // issue 16 (OCI)
@@ -230,25 +220,63 @@ pub const FIELDS: &[IgnoredField] = &[
     field(Hr, "waitStrategy", "waits for the release by that strategy"),
 ];
 
-/// HelmRelease constructs that depend on a field's value: a chart source
-/// other than a GitRepository, release storage elsewhere than the
-/// release's namespace, `reconcileStrategy: Revision`.
+/// Helm constructs that depend on a field's value: a chart source other
+/// than a GitRepository or HelmRepository (of a HelmRelease or a
+/// HelmChart), an OCI HelmRepository, a HelmChart's `valuesFiles` or
+/// `verify`, release storage elsewhere than the release's namespace.
 fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
-    if !Owner::HelmRelease.matches(o) {
-        return Vec::new();
-    }
     let m = &o.manifest;
     let text = |p: &str| {
         m.pointer(p)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
+    let source = o.group() == "source.toolkit.fluxcd.io";
+    if source && o.kind() == "HelmRepository" && text("/spec/type") == Some("oci") {
+        return vec![(
+            "spec.type oci".to_owned(),
+            "Flux's source-controller serves charts from an OCI registry, the simulator only from HTTP(S) Helm repositories".to_owned(),
+        )];
+    }
+    if source && o.kind() == "HelmChart" {
+        let mut out = Vec::new();
+        if let Some(kind) = text("/spec/sourceRef/kind")
+            .filter(|k| !["GitRepository", "HelmRepository"].contains(k))
+        {
+            out.push((
+                format!("spec.sourceRef.kind {kind}"),
+                format!("Flux fetches the chart from a {kind}, the simulator only from a GitRepository or a HelmRepository"),
+            ));
+        }
+        for (f, does) in [
+            ("valuesFiles", "merges the chart's extra values files"),
+            ("verify", "verifies the chart's signature"),
+        ] {
+            if set(m.pointer(&format!("/spec/{f}"))) {
+                out.push((
+                    format!("spec.{f}"),
+                    format!("Flux {does}, the simulator ignores it"),
+                ));
+            }
+        }
+        return out;
+    }
+    if !Owner::HelmRelease.matches(o) {
+        return Vec::new();
+    }
+    let text = |p: &str| {
+        m.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let mut out = Vec::new();
-    if let Some(kind) = text("/spec/chart/spec/sourceRef/kind").filter(|k| *k != "GitRepository") {
+    if let Some(kind) = text("/spec/chart/spec/sourceRef/kind")
+        .filter(|k| !["GitRepository", "HelmRepository"].contains(k))
+    {
         out.push((
             format!("spec.chart.spec.sourceRef.kind {kind}"),
             format!(
-                "Flux fetches the chart from a {kind}, the simulator only from a GitRepository"
+                "Flux fetches the chart from a {kind}, the simulator only from a GitRepository or a HelmRepository"
             ),
         ));
     }
@@ -258,13 +286,6 @@ fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
         out.push((
             "spec.storageNamespace".to_owned(),
             format!("Flux keeps the release in {storage}, the simulator in {target}"),
-        ));
-    }
-    if text("/spec/chart/spec/reconcileStrategy") == Some("Revision") {
-        out.push((
-            "spec.chart.spec.reconcileStrategy Revision".to_owned(),
-            "Flux releases every new source revision, the simulator every new chart version"
-                .to_owned(),
         ));
     }
     out
@@ -403,13 +424,13 @@ mod tests {
     #[test]
     fn unemulated_kinds_are_named_with_their_controller() {
         let repo = object(
-            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "Bucket",
             "metadata": {"name": "podinfo", "namespace": "apps"}}),
         );
         let f = findings(&unit(), &repo);
         assert_eq!(f.len(), 1);
         let line = f[0].to_string();
-        assert!(line.starts_with("apps/x.yaml:3: HelmRepository/apps/podinfo: kind HelmRepository (source.toolkit.fluxcd.io/v1) is not emulated: Flux's source-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
+        assert!(line.starts_with("apps/x.yaml:3: Bucket/apps/podinfo: kind Bucket (source.toolkit.fluxcd.io/v1) is not emulated: Flux's source-controller reconciles it, the simulator only stores it; drill it on kind"), "{line}");
         assert!(line.ends_with(FIX));
         let canary = object(
             json!({"apiVersion": "flagger.app/v1beta1", "kind": "Canary", "metadata": {"name": "c"}}),
@@ -468,7 +489,7 @@ mod tests {
         let refused = hr(
             json!({"interval": "10m", "targetNamespace": "apps", "storageNamespace": "flux-system",
             "chart": {"spec": {"chart": "podinfo", "version": "6.x", "reconcileStrategy": "Revision",
-                "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}},
+                "sourceRef": {"kind": "Bucket", "name": "podinfo"}}},
             "chartRef": {"kind": "OCIRepository", "name": "x"}, "install": {"remediation": {"retries": 3}},
             "upgrade": {"remediation": {"retries": 3}}, "driftDetection": {"mode": "enabled"},
             "test": {"enable": true}, "postRenderers": [{"kustomize": {}}], "kubeConfig": {"secretRef": {"name": "k"}}}),
@@ -487,10 +508,50 @@ mod tests {
                 "spec.test",
                 "spec.install.remediation",
                 "spec.upgrade",
-                "spec.chart.spec.sourceRef.kind HelmRepository",
+                "spec.chart.spec.sourceRef.kind Bucket",
                 "spec.storageNamespace",
-                "spec.chart.spec.reconcileStrategy Revision",
             ]
+        );
+    }
+
+    #[test]
+    fn helm_sources_are_emulated_but_oci_repositories_buckets_and_values_files() {
+        let src = |kind: &str, spec: Value| {
+            object(
+                json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind,
+                "metadata": {"name": "charts", "namespace": "flux-system"}, "spec": spec}),
+            )
+        };
+        let constructs = |o: &Object| -> Vec<String> {
+            findings(&unit(), o)
+                .into_iter()
+                .map(|f| f.construct)
+                .collect()
+        };
+        let http = src(
+            "HelmRepository",
+            json!({"url": "https://charts.example.com", "interval": "1h"}),
+        );
+        assert_eq!(constructs(&http), Vec::<String>::new());
+        let oci = src(
+            "HelmRepository",
+            json!({"url": "oci://ghcr.io/x", "type": "oci"}),
+        );
+        assert_eq!(constructs(&oci), ["spec.type oci"]);
+        let chart = src(
+            "HelmChart",
+            json!({"chart": "podinfo", "interval": "1h",
+            "sourceRef": {"kind": "HelmRepository", "name": "charts"}}),
+        );
+        assert_eq!(constructs(&chart), Vec::<String>::new());
+        let bucket = src(
+            "HelmChart",
+            json!({"chart": "podinfo", "valuesFiles": ["a.yaml"],
+            "sourceRef": {"kind": "Bucket", "name": "b"}}),
+        );
+        assert_eq!(
+            constructs(&bucket),
+            ["spec.sourceRef.kind Bucket", "spec.valuesFiles"]
         );
     }
 }

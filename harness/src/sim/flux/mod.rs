@@ -24,6 +24,8 @@
 //!   — deleting the namespace stops reconciliation; re-installing brings
 //!   it back.
 //! - the controllers, one folder each: [`source`] (`GitRepository`),
+//!   [`helm_repository`] and [`helm_chart`] (the source-controller's Helm
+//!   side: indexes and charts, through the run's mirrors),
 //!   [`kustomize`] (`Kustomization`), [`helm`] (`HelmRelease`, running
 //!   the real `helm` CLI), and [`tofu`], flux-iac's
 //!   tofu-controller (`Terraform` objects, running the real `terraform`
@@ -42,8 +44,8 @@
 //! health, so simulated time passes only where a real cluster would spend
 //! it waiting; the same seed gives the same simulated timings.
 //!
-//! Differences from Flux (documented in the README): only `GitRepository`
-//! sources (HelmReleases take their chart from one); no patches, images, components or remote bases; SOPS with age
+//! Differences from Flux (documented in the README): `GitRepository` and
+//! HTTP(S) `HelmRepository` sources only (no OCI, no Bucket); no patches, images, components or remote bases; SOPS with age
 //! and PGP keys only (cloud KMS and Vault keys are not emulated); no
 //! interval jitter; artifacts are read from the
 //! emulation's storage directory instead of being downloaded.
@@ -52,6 +54,8 @@ pub mod activity;
 pub mod artifacts;
 pub mod coverage;
 pub mod helm;
+pub mod helm_chart;
+pub mod helm_repository;
 pub mod kustomize;
 pub mod reconcile;
 pub mod runner;
@@ -97,6 +101,9 @@ pub struct FluxOptions {
     /// The helm-controller (`HelmRelease` objects, running the real
     /// `helm` CLI, [`helm`]).
     pub helm: helm::HelmOptions,
+    /// Local folders standing in for remote URLs (Helm repositories), for
+    /// the source-controller.
+    pub mirrors: crate::gitops::mirror::Mirrors,
 }
 
 impl Default for FluxOptions {
@@ -111,6 +118,7 @@ impl Default for FluxOptions {
             git: GitSettings::default(),
             terraform: None,
             helm: helm::HelmOptions::default(),
+            mirrors: crate::gitops::mirror::Mirrors::default(),
         }
     }
 }
@@ -137,6 +145,8 @@ pub struct FluxEmulation {
     kustomize: Option<Running>,
     terraform: Option<Running>,
     helm: Option<Running>,
+    helm_repositories: Option<Running>,
+    helm_charts: Option<Running>,
     artifacts: Arc<Artifacts>,
 }
 
@@ -189,6 +199,27 @@ impl FluxEmulation {
             options.namespace.clone(),
             options.concurrency,
         );
+        let helm_repositories = runner::spawn(
+            Arc::new(helm_repository::HelmRepositoryController::new(
+                store.clone(),
+                artifacts.clone(),
+                options.mirrors.clone(),
+            )),
+            store.clone(),
+            options.namespace.clone(),
+            options.concurrency,
+        );
+        let helm_charts = runner::spawn(
+            Arc::new(helm_chart::HelmChartController::new(
+                store.clone(),
+                artifacts.clone(),
+                options.mirrors.clone(),
+                options.dependency_requeue,
+            )),
+            store.clone(),
+            options.namespace.clone(),
+            options.concurrency,
+        );
         let source = SourceController::new(store.clone(), artifacts.clone(), options.git.clone());
         let kustomize = KustomizeController::new(
             store.clone(),
@@ -213,6 +244,8 @@ impl FluxEmulation {
             )),
             terraform,
             helm: Some(helm),
+            helm_repositories: Some(helm_repositories),
+            helm_charts: Some(helm_charts),
             artifacts,
         })
     }
@@ -233,8 +266,15 @@ impl FluxEmulation {
         if let Some(t) = self.terraform.take() {
             t.stop();
         }
-        if let Some(h) = self.helm.take() {
-            h.stop();
+        for r in [
+            self.helm.take(),
+            self.helm_repositories.take(),
+            self.helm_charts.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            r.stop();
         }
     }
 }

@@ -63,6 +63,16 @@ impl World {
 
     /// A cluster with `repo` served as `name`.
     pub async fn with_repo(repo: Repo, name: &str, profile: Profile) -> World {
+        World::with_flux(repo, name, profile, FluxOptions::default()).await
+    }
+
+    /// A cluster with `repo` served as `name`, Flux emulated with `options`.
+    pub async fn with_flux(
+        repo: Repo,
+        name: &str,
+        profile: Profile,
+        options: FluxOptions,
+    ) -> World {
         let tb = Testbed::with(SimOptions {
             profile,
             ..SimOptions::new("flux", Clock::simulated(epoch()))
@@ -70,7 +80,7 @@ impl World {
         .await;
         let flux = tb
             .cluster
-            .enable_flux(FluxOptions::default())
+            .enable_flux(options)
             .await
             .expect("flux emulation starts");
         let server = GitServer::serve(repo.path(), name, ServeOptions::default())

@@ -187,13 +187,40 @@ fn object_check(object: &ObjectRef, condition: Option<&str>, world: &World) -> V
             None => Ok(()),
             Some(c) => match health::condition_status(o, c) {
                 Some("True") => Ok(()),
-                Some("False") => Err((true, format!("{object}: {c}=False"))),
+                Some("False") => {
+                    Err((true, format!("{object}: {c}=False{}", condition_said(o, c))))
+                }
                 other => Err((
                     false,
                     format!("{object}: {c}={}", other.unwrap_or("(none)")),
                 )),
             },
         },
+    }
+}
+
+/// ` (<reason>: <message>)` of condition `type_` of `o`, the message cut
+/// at 400 characters; empty when it has neither.
+fn condition_said(o: &Value, type_: &str) -> String {
+    let Some(c) = o
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|l| l.iter().find(|c| c["type"] == type_))
+    else {
+        return String::new();
+    };
+    let reason = c["reason"].as_str().unwrap_or_default();
+    let message = c["message"].as_str().unwrap_or_default();
+    let message: String = if message.chars().count() > 400 {
+        message.chars().take(400).chain("…".chars()).collect()
+    } else {
+        message.to_owned()
+    };
+    match (reason.is_empty(), message.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(" ({reason})"),
+        (true, false) => format!(" ({message})"),
+        (false, false) => format!(" ({reason}: {message})"),
     }
 }
 

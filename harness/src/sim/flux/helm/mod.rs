@@ -1,7 +1,8 @@
 //! The emulated helm-controller: reconciles `HelmRelease` objects
-//! (`helm.toolkit.fluxcd.io/v2`) whose chart is a folder of a
-//! `GitRepository`'s artifact (`spec.chart.spec.chart` with
-//! `spec.chart.spec.sourceRef` of kind `GitRepository`) by running the
+//! (`helm.toolkit.fluxcd.io/v2`) — their `spec.chart` template becomes a
+//! `HelmChart` ([`chart_template`]) which the emulated source-controller
+//! builds from a `GitRepository` folder or pulls from a `HelmRepository`
+//! ([`super::helm_chart`]) — by running the
 //! real `helm` CLI ([`crate::gitops::helm`]) against the simulator's API
 //! while holding the controller's busy guard, then waiting for the
 //! release's objects to be healthy on the simulated clock with the
@@ -15,10 +16,7 @@
 //! storage and the health of what Helm applied; [`spec`]; [`values`]
 //! (`values` and `valuesFrom`).
 //!
-//! Differences from helm-controller (documented in the README): no
-//! `HelmChart` object is created (the chart is read straight from the
-//! GitRepository's artifact, as a `HelmChart` with `reconcileStrategy:
-//! ChartVersion` would package it); Helm runs without `--wait` and the
+//! Differences from helm-controller (documented in the README): Helm runs without `--wait` and the
 //! health checks follow it, so a release whose objects never become
 //! healthy is `failed` in the HelmRelease's status but `deployed` in
 //! Helm's storage; no remediation, tests, drift detection or
@@ -26,6 +24,7 @@
 //! [`super::coverage`]); `status.history` holds the latest release only,
 //! without its manifest digest.
 
+pub mod chart_template;
 pub mod reconcile;
 mod release;
 pub mod spec;
@@ -133,6 +132,9 @@ impl Controller for HelmController {
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
         // A dependency became ready: its dependents need not wait.
         let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+        if let Some(key) = chart_template::release_of(ev) {
+            return vec![key];
+        }
         woken(
             ev,
             &gvr(),
@@ -144,7 +146,11 @@ impl Controller for HelmController {
     /// `helm uninstall` of a release this controller installed (unless
     /// suspended), as helm-controller does on deletion.
     async fn cleanup(&self, obj: &Value, _key: &Key) -> Cleanup {
-        release::uninstall(self, obj).await
+        let done = release::uninstall(self, obj).await;
+        if matches!(done, Cleanup::Done) && !crate::sim::flux::status::suspended(obj) {
+            chart_template::delete(&self.store, obj);
+        }
+        done
     }
 
     fn reconcile(

@@ -7,10 +7,11 @@
 //! 2. `Reconciling` `Progressing` "Fulfilling prerequisites";
 //! 3. `dependsOn` (other HelmReleases) not existing, not reconciled at
 //!    their generation or not Ready → `DependencyNotReady` (30 s);
-//! 4. the source: a kind other than `GitRepository`, or missing →
-//!    `ArtifactFailed` "could not get Source object: …"; without artifact
-//!    → `SourceNotReady`; the chart folder missing or without a usable
-//!    `Chart.yaml` → `ArtifactFailed` "Could not load chart: …";
+//! 4. the source: the `HelmChart` of the `spec.chart` template
+//!    ([`super::chart_template`]), applied, recorded as `status.helmChart`;
+//!    not Ready at its generation, or without artifact → `SourceNotReady`
+//!    "HelmChart '<ns>/<name>' is not ready: …"; an artifact without a
+//!    usable `Chart.yaml` → `ArtifactFailed` "Could not load chart: …";
 //! 5. `values` and `valuesFrom` ([`super::values`]) → `ValuesError`;
 //! 6. `lastAttemptedRevision` (the chart version),
 //!    `lastAttemptedConfigDigest`, `lastAttemptedGeneration`,
@@ -78,7 +79,7 @@ pub async fn reconcile(ctl: &HelmController, pass: &mut Pass<'_>) -> Reconciled 
     );
     pass.write();
     dependencies(ctl, pass.store(), &spec)?;
-    let chart = chart(ctl, pass.store(), &spec)?;
+    let chart = chart(ctl, pass)?;
     let values = values::compose(pass.store(), pass.namespace(), &spec).map_err(|e| {
         let retry = Requeue::After(spec.interval);
         Failure::new(hr::VALUES_ERROR, e, retry)
@@ -120,46 +121,13 @@ fn dependencies(ctl: &HelmController, store: &Store, spec: &Spec) -> Result<(), 
     Ok(())
 }
 
-/// The chart at `spec.chart.spec.chart` of the GitRepository's artifact.
-fn chart(ctl: &HelmController, store: &Store, spec: &Spec) -> Result<Chart, Failure> {
-    let src = &spec.source;
-    let retry = Requeue::After(ctl.dependency_requeue);
-    let failed = |reason, msg: String| Failure::new(reason, msg, retry);
-    if src.kind != "GitRepository" {
-        let msg = format!(
-            "could not get Source object: source kind '{}' is not emulated by gameday's helm-controller",
-            src.kind
-        );
-        return Err(Failure::stalled(reasons::ARTIFACT_FAILED, msg));
-    }
-    let r = ObjectRef::namespaced(crate::sim::flux::source::gvr(), &src.namespace, &src.name);
-    let Ok(found) = store.get(&r) else {
-        let msg = format!(
-            "could not get Source object: gitrepositories.source.toolkit.fluxcd.io \"{}\" not found",
-            src.name
-        );
-        return Err(failed(reasons::ARTIFACT_FAILED, msg));
-    };
-    let tree = found
-        .pointer("/status/artifact/path")
-        .and_then(Value::as_str)
-        .and_then(|p| ctl.artifacts.tree(p))
-        .filter(|t| t.is_dir());
-    let Some(tree) = tree else {
-        let msg = format!(
-            "GitRepository '{}/{}' is not ready: does not have an artifact",
-            src.namespace, src.name
-        );
-        return Err(failed(hr::SOURCE_NOT_READY, msg));
-    };
-    Chart::load(&tree, &spec.chart).map_err(|e| {
-        let retry = Requeue::After(spec.interval);
-        Failure::new(
-            reasons::ARTIFACT_FAILED,
-            format!("Could not load chart: {e}"),
-            retry,
-        )
-    })
+/// The chart: the artifact of the HelmChart the `spec.chart` template
+/// makes ([`super::chart_template`]), recorded as `status.helmChart`.
+fn chart(ctl: &HelmController, pass: &mut Pass<'_>) -> Result<Chart, Failure> {
+    let obj = pass.obj.clone();
+    let (ns, name) = super::chart_template::chart_key(&obj);
+    pass.w.set("helmChart", json!(format!("{ns}/{name}")));
+    super::chart_template::chart(ctl, pass.store(), &obj)
 }
 
 /// `sha256:` of the values as key-sorted YAML (helm-controller's config

@@ -11,6 +11,8 @@ pub mod ignore;
 mod include;
 mod reconcile;
 
+pub(crate) use reconcile::{mark_failed, mark_ready, new_generation};
+
 use std::sync::Arc;
 
 use serde_json::Value;

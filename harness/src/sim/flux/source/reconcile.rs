@@ -73,7 +73,7 @@ pub(super) async fn reconcile(ctl: &SourceController, pass: &mut Pass<'_>) -> Re
 }
 
 /// `Reconciling` and `Ready=Unknown` for a generation not yet observed.
-fn new_generation(w: &mut Working) {
+pub(crate) fn new_generation(w: &mut Working) {
     let observed = w
         .get("observedGeneration")
         .and_then(Value::as_i64)
@@ -228,7 +228,7 @@ fn filters_changed(ctl: &SourceController, pass: &Pass<'_>) -> bool {
 
 /// `Ready=True` with `ArtifactInStorage=True` (same reason and message);
 /// the failure conditions go.
-pub(super) fn mark_ready(w: &mut Working, ready: &Ready) {
+pub(crate) fn mark_ready(w: &mut Working, ready: &Ready) {
     w.mark(types::READY, "True", ready.reason, &ready.message);
     w.mark(
         types::ARTIFACT_IN_STORAGE,
@@ -246,11 +246,23 @@ pub(super) fn mark_ready(w: &mut Working, ready: &Ready) {
     }
 }
 
+/// The reasons of a failed fetch of a source (git, a Helm index or
+/// chart): they also set `FetchFailed=True`.
+pub(crate) const FETCH_REASONS: &[&str] = &[
+    reasons::GIT_OPERATION_FAILED,
+    "Failed",
+    "IndexationFailed",
+    "AuthenticationFailed",
+    "SourceUnavailable",
+    "NoSourceArtifact",
+    "ChartPullError",
+];
+
 /// Flux's marks ([`crate::sim::flux::reconcile::Controller::mark_failed`]);
 /// a failed git operation also sets `FetchFailed=True` and, when
 /// `Reconciling` is not there, `Reconciling` (`ProgressingWithRetry`).
-pub(super) fn mark_failed(w: &mut Working, failure: &Failure) {
-    let fetch = failure.reason == reasons::GIT_OPERATION_FAILED;
+pub(crate) fn mark_failed(w: &mut Working, failure: &Failure) {
+    let fetch = FETCH_REASONS.contains(&failure.reason);
     let included = [
         include::NOT_FOUND,
         include::NO_ARTIFACT,
