@@ -213,6 +213,66 @@ fn a_kustomization_that_cannot_become_ready_exits_1_naming_it() {
 }
 
 #[test]
+fn a_mirrored_helm_repository_serves_the_release_of_a_source() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = format!(
+        "https://charts.gameday.example={}",
+        fixtures().join("mirrors/charts.gameday.example").display()
+    );
+    let served = serve(
+        dir.path(),
+        &[
+            "--source",
+            &fixtures().join("repos/helm").display().to_string(),
+            "--path",
+            "clusters/production",
+            "--mirror",
+            &mirror,
+        ],
+    );
+    let wait = served.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "helmrelease/edge",
+        "-n",
+        "flux-system",
+        "--timeout=60s",
+    ]);
+    assert!(
+        wait.status.success(),
+        "{}",
+        String::from_utf8_lossy(&wait.stderr)
+    );
+    // The object keeps its real URL; the chart came from the folder.
+    let url = served.kubectl(&[
+        "get",
+        "helmrepository/charts",
+        "-n",
+        "flux-system",
+        "-o",
+        "jsonpath={.spec.url} {.status.conditions[?(@.type=='Ready')].status}",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&url.stdout),
+        "https://charts.gameday.example True"
+    );
+    let version = served.kubectl(&[
+        "get",
+        "helmchart/flux-system-edge",
+        "-n",
+        "flux-system",
+        "-o",
+        "jsonpath={.status.artifact.revision}",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "1.1.0");
+    served.stop();
+}
+
+#[test]
 fn bad_flags_are_exit_2_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     for (args, says) in [
@@ -236,6 +296,19 @@ fn bad_flags_are_exit_2_with_the_fix() {
         (
             vec!["--source", "x", "--path", "y", "--method", "helm"],
             "flux, direct",
+        ),
+        (vec!["--flux", "--mirror", "charts"], "is not URL=PATH"),
+        (
+            vec![
+                "--flux",
+                "--mirror",
+                "https://charts.example.com=/no/such/folder",
+            ],
+            "does not exist",
+        ),
+        (
+            vec!["--mirror", "https://charts.example.com=/"],
+            "--mirror needs --flux or --source",
         ),
     ] {
         let out = gameday_sim(dir.path(), &args).output().unwrap();

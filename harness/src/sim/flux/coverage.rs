@@ -177,11 +177,6 @@ pub const FIELDS: &[IgnoredField] = &[
         "chartRef",
         "takes the chart from an OCIRepository or HelmChart",
     ),
-    field(
-        Hr,
-        "chart/spec/valuesFiles",
-        "merges the chart's extra values files",
-    ),
     field(Hr, "chart/spec/verify", "verifies the chart's signature"),
     field(Hr, "kubeConfig", "releases to another cluster"),
     field(
@@ -222,8 +217,8 @@ pub const FIELDS: &[IgnoredField] = &[
 
 /// Helm constructs that depend on a field's value: a chart source other
 /// than a GitRepository or HelmRepository (of a HelmRelease or a
-/// HelmChart), an OCI HelmRepository, a HelmChart's `valuesFiles` or
-/// `verify`, release storage elsewhere than the release's namespace.
+/// HelmChart), an OCI HelmRepository, a HelmChart's `verify`, release
+/// storage elsewhere than the release's namespace.
 fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
     let m = &o.manifest;
     let text = |p: &str| {
@@ -248,16 +243,11 @@ fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
                 format!("Flux fetches the chart from a {kind}, the simulator only from a GitRepository or a HelmRepository"),
             ));
         }
-        for (f, does) in [
-            ("valuesFiles", "merges the chart's extra values files"),
-            ("verify", "verifies the chart's signature"),
-        ] {
-            if set(m.pointer(&format!("/spec/{f}"))) {
-                out.push((
-                    format!("spec.{f}"),
-                    format!("Flux {does}, the simulator ignores it"),
-                ));
-            }
+        if set(m.pointer("/spec/verify")) {
+            out.push((
+                "spec.verify".to_owned(),
+                "Flux verifies the chart's signature, the simulator ignores it".to_owned(),
+            ));
         }
         return out;
     }
@@ -515,7 +505,7 @@ mod tests {
     }
 
     #[test]
-    fn helm_sources_are_emulated_but_oci_repositories_buckets_and_values_files() {
+    fn helm_sources_are_emulated_but_oci_repositories_buckets_and_verification() {
         let src = |kind: &str, spec: Value| {
             object(
                 json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind,
@@ -546,12 +536,12 @@ mod tests {
         assert_eq!(constructs(&chart), Vec::<String>::new());
         let bucket = src(
             "HelmChart",
-            json!({"chart": "podinfo", "valuesFiles": ["a.yaml"],
+            json!({"chart": "podinfo", "valuesFiles": ["a.yaml"], "verify": {"provider": "cosign"},
             "sourceRef": {"kind": "Bucket", "name": "b"}}),
         );
         assert_eq!(
             constructs(&bucket),
-            ["spec.sourceRef.kind Bucket", "spec.valuesFiles"]
+            ["spec.sourceRef.kind Bucket", "spec.verify"]
         );
     }
 }

@@ -281,3 +281,111 @@ async fn a_helm_repository_nobody_can_reach_is_not_ready_naming_the_url() {
     );
     assert!(failed["status"]["artifact"].is_null());
 }
+
+#[tokio::test]
+async fn values_files_and_the_revision_strategy_shape_the_packaged_chart() {
+    if !helm_installed() {
+        return;
+    }
+    let w = world(mirrored()).await;
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let head = w.head().await;
+    let sha = head.rsplit(':').next().unwrap();
+    // A Git chart, every commit a new revision, production values merged
+    // over the chart's own (paths from the source's root).
+    let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "prod", "namespace": "flux-system"},
+        "spec": {"interval": "10m", "targetNamespace": "default",
+            "chart": {"spec": {"chart": "./charts/hello", "reconcileStrategy": "Revision",
+                "valuesFiles": ["charts/hello/values.yaml", "values/prod.yaml"],
+                "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}}});
+    let r = ObjectRef::namespaced(gameday::sim::flux::helm::gvr(), "flux-system", "prod");
+    w.tb.cluster
+        .store()
+        .apply(&r, release, "test", true)
+        .unwrap();
+    let hr = w
+        .wait_until(
+            &gameday::sim::flux::helm::gvr(),
+            "prod",
+            "Ready",
+            WAIT,
+            is_ready,
+        )
+        .await;
+    let version = format!("1.0.0+{}.1", &sha[..12]);
+    assert_eq!(hr["status"]["lastAttemptedRevision"], version.as_str());
+    let chart = w
+        .wait_until(&helm_charts(), "flux-system-prod", "Ready", WAIT, is_ready)
+        .await;
+    assert_eq!(
+        ready(&chart).2,
+        format!(
+            "packaged 'hello' chart with version '{version}' and merged values files [charts/hello/values.yaml, values/prod.yaml]"
+        )
+    );
+    assert_eq!(
+        chart["status"]["observedValuesFiles"],
+        json!(["charts/hello/values.yaml", "values/prod.yaml"])
+    );
+    let greeting =
+        w.tb.kubectl(&[
+            "get",
+            "cm",
+            "default-prod-hello",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.data.greeting}",
+        ])
+        .await;
+    assert_eq!(greeting, "hello-from-prod");
+    let replicas =
+        w.tb.kubectl(&[
+            "get",
+            "deploy",
+            "default-prod-hello",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ])
+        .await;
+    assert_eq!(replicas, "3");
+
+    // A values file the repository chart does not have stalls the chart.
+    let missing = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+        "metadata": {"name": "missing", "namespace": "flux-system"},
+        "spec": {"chart": "edge", "version": "1.x", "interval": "1h",
+            "valuesFiles": ["values.yaml", "values-prod.yaml"],
+            "sourceRef": {"kind": "HelmRepository", "name": "charts"}}});
+    let repo = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+        "metadata": {"name": "charts", "namespace": "flux-system"},
+        "spec": {"interval": "1h", "url": "https://charts.gameday.example"}});
+    let store = w.tb.cluster.store();
+    let at = |g, n: &str| ObjectRef::namespaced(g, "flux-system", n);
+    store
+        .apply(
+            &at(gameday::sim::flux::helm_repository::gvr(), "charts"),
+            repo,
+            "test",
+            true,
+        )
+        .unwrap();
+    store
+        .apply(&at(helm_charts(), "missing"), missing, "test", true)
+        .unwrap();
+    let c = w
+        .wait_until(&helm_charts(), "missing", "Stalled", WAIT, |o| {
+            conditions::condition_status(o, "Stalled") == Some("True")
+        })
+        .await;
+    assert_eq!(
+        ready(&c),
+        (
+            "False".into(),
+            "ValuesFilesError".into(),
+            "values files merge error: no values file found at path 'values-prod.yaml'".into()
+        )
+    );
+}

@@ -10,8 +10,11 @@
 //! helm-controller hands to the real `helm`. Steps, conditions and
 //! revisions: `reconcile.rs`.
 //!
+//! `valuesFiles` are merged into the packaged chart's `values.yaml` (paths
+//! in the chart for a HelmRepository, in the source for a GitRepository),
+//! `reconcileStrategy: Revision` adds the commit to a Git chart's version.
 //! Not emulated (the preflight says so, [`super::coverage`]): `Bucket`
-//! sources, `verify`, `valuesFiles`, OCI HelmRepositories.
+//! sources, `verify`, OCI HelmRepositories.
 
 mod reconcile;
 

@@ -142,13 +142,104 @@ pub(super) async fn reconcile(ctl: &HelmChartController, pass: &mut Pass<'_>) ->
     Ready::new(built.reason, built.message, Requeue::After(interval)).done()
 }
 
-/// The stored artifact's revision when its file and tree are still there.
-fn stored_revision(ctl: &HelmChartController, pass: &Pass<'_>) -> Option<String> {
+/// What the spec asks of a build besides the chart: `valuesFiles` and
+/// the build metadata of the version (`reconcileStrategy`).
+struct Plan {
+    /// `spec.valuesFiles` (empty: none; `[values.yaml]` alone is none).
+    values_files: Vec<String>,
+    /// `spec.ignoreMissingValuesFiles`.
+    ignore_missing: bool,
+    /// `metadata.generation` (the version metadata with values files).
+    generation: i64,
+    /// `reconcileStrategy: Revision` (Git sources only).
+    revision_strategy: bool,
+}
+
+impl Plan {
+    fn read(obj: &Value) -> Plan {
+        let mut values_files: Vec<String> = obj
+            .pointer("/spec/valuesFiles")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if values_files == ["values.yaml"] {
+            values_files.clear();
+        }
+        Plan {
+            values_files,
+            ignore_missing: obj
+                .pointer("/spec/ignoreMissingValuesFiles")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            generation: obj
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+            revision_strategy: text(obj, "/spec/reconcileStrategy") == Some("Revision"),
+        }
+    }
+
+    /// The artifact's version: the chart's, its build metadata replaced
+    /// by `<12 hex of the commit>` (Revision strategy, `git_rev` given)
+    /// and `<generation>` (values files), joined by `.`.
+    fn version(&self, chart_version: &str, git_rev: Option<&str>) -> String {
+        let mut meta = Vec::new();
+        if self.revision_strategy
+            && let Some(rev) = git_rev
+        {
+            let sha = rev.rsplit(':').next().unwrap_or(rev);
+            meta.push(sha[..sha.len().min(12)].to_owned());
+        }
+        if !self.values_files.is_empty() {
+            meta.push(self.generation.to_string());
+        }
+        if meta.is_empty() {
+            return chart_version.to_owned();
+        }
+        let base = chart_version.split('+').next().unwrap_or(chart_version);
+        format!("{base}+{}", meta.join("."))
+    }
+
+    /// ` and merged values files [a.yaml, b.yaml]`, or nothing.
+    fn merged_note(&self) -> String {
+        if self.values_files.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and merged values files [{}]",
+                self.values_files.join(", ")
+            )
+        }
+    }
+}
+
+/// The stored artifact's revision when its file and tree are still there
+/// and it was built from the same chart name and values files.
+fn stored_revision(ctl: &HelmChartController, pass: &Pass<'_>, chart: &str) -> Option<String> {
     let a = pass.w.get("artifact")?;
     let path = a.get("path")?.as_str()?;
     let present = ctl.artifacts.tarball(path).is_some_and(|f| f.is_file())
         && ctl.artifacts.tree(path).is_some_and(|t| t.is_dir());
-    present.then(|| a.get("revision")?.as_str().map(str::to_owned))?
+    let same_chart = pass.w.get("observedChartName").and_then(Value::as_str) == Some(chart);
+    let files = pass
+        .obj
+        .pointer("/spec/valuesFiles")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let observed = pass
+        .w
+        .get("observedValuesFiles")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let same_files = files == observed
+        || (files.as_array().is_none_or(Vec::is_empty)
+            && observed.as_array().is_none_or(Vec::is_empty));
+    (present && same_chart && same_files).then(|| a.get("revision")?.as_str().map(str::to_owned))?
 }
 
 /// Records a new artifact of `revision` at `path` and drops older ones.
@@ -166,6 +257,14 @@ fn record(
         json!({"path": path, "url": Artifacts::url(path), "revision": revision,
             "digest": digest, "lastUpdateTime": now, "size": size}),
     );
+    match pass
+        .obj
+        .pointer("/spec/valuesFiles")
+        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        Some(v) => pass.w.set("observedValuesFiles", v.clone()),
+        None => pass.w.unset("observedValuesFiles"),
+    }
     let (ns, name) = (pass.namespace().to_owned(), pass.name().to_owned());
     ctl.artifacts
         .collect_garbage_of(KIND_DIR, &ns, &name, Some(path));
@@ -201,7 +300,8 @@ fn storage_failed(e: impl std::fmt::Display) -> Failure {
     )
 }
 
-/// A chart of a HelmRepository: the version the index selects, pulled.
+/// A chart of a HelmRepository: the version the index selects, pulled
+/// (and packaged again with its values files merged, when it has some).
 async fn pull(
     ctl: &HelmChartController,
     pass: &mut Pass<'_>,
@@ -210,6 +310,7 @@ async fn pull(
     repo_url: &str,
 ) -> Result<Built, Failure> {
     let version = text(&pass.obj, "/spec/version").unwrap_or("*").to_owned();
+    let plan = Plan::read(&pass.obj);
     let index_file = ctl
         .artifacts
         .tarball(index_path)
@@ -225,15 +326,23 @@ async fn pull(
         );
         Failure::stalled(r::INVALID_CHART_REFERENCE, msg)
     })?;
-    let message = format!("pulled '{chart}' chart with version '{}'", entry.version);
-    let done = || Built {
-        reason: r::CHART_PULL_SUCCEEDED,
-        message: message.clone(),
+    let revision = plan.version(&entry.version, None);
+    let built = if plan.values_files.is_empty() {
+        Built {
+            reason: r::CHART_PULL_SUCCEEDED,
+            message: format!("pulled '{chart}' chart with version '{revision}'"),
+        }
+    } else {
+        Built {
+            reason: r::CHART_PACKAGE_SUCCEEDED,
+            message: format!(
+                "packaged '{chart}' chart with version '{revision}'{}",
+                plan.merged_note()
+            ),
+        }
     };
-    if stored_revision(ctl, pass).as_deref() == Some(entry.version.as_str())
-        && pass.w.get("observedChartName").and_then(Value::as_str) == Some(chart)
-    {
-        return Ok(done());
+    if stored_revision(ctl, pass, chart).as_deref() == Some(revision.as_str()) {
+        return Ok(built);
     }
     let pull_failed = |e: String| {
         let msg = format!("chart pull error: failed to download chart for remote reference: {e}");
@@ -250,7 +359,7 @@ async fn pull(
             entry.digest
         )));
     }
-    let (path, file, tree) = paths(ctl, pass, chart, &entry.version)?;
+    let (path, file, tree) = paths(ctl, pass, chart, &revision)?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(storage_failed)?;
     }
@@ -259,20 +368,34 @@ async fn pull(
     archive::unpack(&file, &tree)
         .await
         .map_err(|e| pull_failed(format!("{url}: {e}")))?;
-    let size = archive_bytes.len() as u64;
-    record(
-        ctl,
-        pass,
-        &path,
-        &entry.version,
-        &format!("sha256:{digest}"),
-        size,
-    );
-    Ok(done())
+    if plan.values_files.is_empty() {
+        let size = archive_bytes.len() as u64;
+        record(
+            ctl,
+            pass,
+            &path,
+            &revision,
+            &format!("sha256:{digest}"),
+            size,
+        );
+        return Ok(built);
+    }
+    // Values files of a repository chart are files of the chart.
+    merge_values(&tree, &tree, &plan)?;
+    set_version(&tree.join("Chart.yaml"), &revision).map_err(storage_failed)?;
+    let (digest, size) = archive::pack(&tree, chart, &file).await.map_err(|e| {
+        Failure::new(
+            r::CHART_PACKAGE_ERROR,
+            format!("chart package error: {e}"),
+            Requeue::Backoff,
+        )
+    })?;
+    record(ctl, pass, &path, &revision, &digest, size);
+    Ok(built)
 }
 
 /// A chart of a GitRepository: the folder `chart` of its artifact,
-/// packaged.
+/// packaged (its values files, relative to the source's root, merged).
 async fn package(
     ctl: &HelmChartController,
     pass: &mut Pass<'_>,
@@ -281,11 +404,12 @@ async fn package(
     src_rev: &str,
     interval: Duration,
 ) -> Result<Built, Failure> {
+    let plan = Plan::read(&pass.obj);
     let failed = |e: String| {
         let msg = format!("chart package error: {e}");
         Failure::new(r::CHART_PACKAGE_ERROR, msg, Requeue::After(interval))
     };
-    let tree = ctl
+    let root = ctl
         .artifacts
         .tree(src_path)
         .filter(|t| t.is_dir())
@@ -294,7 +418,7 @@ async fn package(
     if rel.split('/').any(|p| p == "..") {
         return Err(failed(format!("path '{chart}' leaves the source")));
     }
-    let dir = tree.join(rel);
+    let dir = root.join(rel);
     let meta = read_chart_yaml(&dir).map_err(|e| failed(format!("path '{chart}': {e}")))?;
     let field = |f: &str| {
         meta.get(f)
@@ -302,40 +426,75 @@ async fn package(
             .unwrap_or_default()
             .to_owned()
     };
-    let (name, mut version) = (field("name"), field("version"));
-    if name.is_empty() || version.is_empty() {
+    let (name, chart_version) = (field("name"), field("version"));
+    if name.is_empty() || chart_version.is_empty() {
         return Err(failed(format!(
             "path '{chart}': Chart.yaml has no name or version"
         )));
     }
-    let strategy = text(&pass.obj, "/spec/reconcileStrategy").unwrap_or("ChartVersion");
-    if strategy == "Revision" {
-        let sha = src_rev.rsplit(':').next().unwrap_or(src_rev);
-        let base = version.split('+').next().unwrap_or(&version).to_owned();
-        version = format!("{base}+{}", &sha[..sha.len().min(12)]);
-    }
-    let message = format!("packaged '{name}' chart with version '{version}'");
-    if stored_revision(ctl, pass).as_deref() == Some(version.as_str())
-        && pass.w.get("observedChartName").and_then(Value::as_str) == Some(chart)
-    {
-        return Ok(Built {
-            reason: r::CHART_PACKAGE_SUCCEEDED,
-            message,
-        });
+    let version = plan.version(&chart_version, Some(src_rev));
+    let built = Built {
+        reason: r::CHART_PACKAGE_SUCCEEDED,
+        message: format!(
+            "packaged '{name}' chart with version '{version}'{}",
+            plan.merged_note()
+        ),
+    };
+    if stored_revision(ctl, pass, chart).as_deref() == Some(version.as_str()) {
+        return Ok(built);
     }
     let (path, file, out) = paths(ctl, pass, &name, &version)?;
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(storage_failed)?;
     crate::gitops::repo::fixture::copy_tree(&dir, &out).map_err(storage_failed)?;
-    if strategy == "Revision" {
+    if !plan.values_files.is_empty() {
+        merge_values(&root, &out, &plan)?;
+    }
+    if version != chart_version {
         set_version(&out.join("Chart.yaml"), &version).map_err(storage_failed)?;
     }
     let (digest, size) = archive::pack(&out, &name, &file).await.map_err(failed)?;
     record(ctl, pass, &path, &version, &digest, size);
-    Ok(Built {
-        reason: r::CHART_PACKAGE_SUCCEEDED,
-        message,
-    })
+    Ok(built)
+}
+
+/// Merges the plan's values files (paths under `base`; `values.yaml` is
+/// the chart's own) in order, the last winning, into `chart/values.yaml`,
+/// which they replace, as source-controller does.
+///
+/// # Errors
+/// `ValuesFilesError` (stalls): a file missing (unless
+/// `ignoreMissingValuesFiles`), leaving `base`, or not a YAML map.
+fn merge_values(base: &Path, chart: &Path, plan: &Plan) -> Result<(), Failure> {
+    let failed =
+        |e: String| Failure::stalled("ValuesFilesError", format!("values files merge error: {e}"));
+    let own = std::fs::read_to_string(chart.join("values.yaml")).unwrap_or_default();
+    let mut merged = Value::Object(serde_json::Map::new());
+    for f in &plan.values_files {
+        let rel = f.trim_start_matches("./");
+        if Path::new(rel).is_absolute() || rel.split('/').any(|p| p == "..") {
+            return Err(failed(format!("path '{f}' leaves the source")));
+        }
+        let text = if rel == "values.yaml" {
+            own.clone()
+        } else {
+            match std::fs::read_to_string(base.join(rel)) {
+                Ok(t) => t,
+                Err(_) if plan.ignore_missing => continue,
+                Err(_) => return Err(failed(format!("no values file found at path '{f}'"))),
+            }
+        };
+        let doc: Value = serde_yaml::from_str::<Option<Value>>(&text)
+            .map_err(|e| failed(format!("failed to parse values file '{f}': {e}")))?
+            .unwrap_or(Value::Null);
+        match doc {
+            Value::Null => {}
+            Value::Object(_) => crate::sim::flux::helm::values::merge(&mut merged, doc),
+            _ => return Err(failed(format!("values file '{f}' is not a map"))),
+        }
+    }
+    let yaml = serde_yaml::to_string(&merged).map_err(|e| failed(e.to_string()))?;
+    std::fs::write(chart.join("values.yaml"), yaml).map_err(|e| failed(e.to_string()))
 }
 
 fn read_chart_yaml(dir: &Path) -> Result<Value, String> {
@@ -358,4 +517,73 @@ fn set_version(chart_yaml: &Path, version: &str) -> std::io::Result<()> {
         })
         .collect();
     std::fs::write(chart_yaml, out.join("\n") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(files: &[&str], revision: bool) -> Plan {
+        Plan {
+            values_files: files.iter().map(|f| (*f).to_owned()).collect(),
+            ignore_missing: false,
+            generation: 3,
+            revision_strategy: revision,
+        }
+    }
+
+    #[test]
+    fn artifact_versions_carry_flux_s_build_metadata() {
+        let rev = "main@sha1:0123456789abcdef0123";
+        assert_eq!(plan(&[], false).version("6.0.3", Some(rev)), "6.0.3");
+        assert_eq!(
+            plan(&[], true).version("6.0.3+old", Some(rev)),
+            "6.0.3+0123456789ab"
+        );
+        assert_eq!(plan(&["a.yaml"], false).version("6.0.3", None), "6.0.3+3");
+        assert_eq!(
+            plan(&["a.yaml"], true).version("6.0.3", Some(rev)),
+            "6.0.3+0123456789ab.3"
+        );
+        // A repository chart ignores the strategy.
+        assert_eq!(plan(&[], true).version("6.0.3", None), "6.0.3");
+    }
+
+    #[test]
+    fn values_files_merge_in_order_and_replace_the_chart_s_values() {
+        let t = tempfile::tempdir().unwrap();
+        let chart = t.path().join("chart");
+        std::fs::create_dir_all(&chart).unwrap();
+        std::fs::write(chart.join("values.yaml"), "a: 1\nb: {c: 1, d: 1}\n").unwrap();
+        std::fs::write(t.path().join("prod.yaml"), "b: {c: 2}\ne: 5\n").unwrap();
+        merge_values(
+            t.path(),
+            &chart,
+            &plan(&["values.yaml", "prod.yaml"], false),
+        )
+        .unwrap();
+        let got: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(got, json!({"a": 1, "b": {"c": 2, "d": 1}, "e": 5}));
+        // Without values.yaml in the list, the chart's own values go.
+        merge_values(t.path(), &chart, &plan(&["prod.yaml"], false)).unwrap();
+        let got: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap())
+                .unwrap();
+        assert_eq!(got, json!({"b": {"c": 2}, "e": 5}));
+        let e = merge_values(t.path(), &chart, &plan(&["nope.yaml"], false)).unwrap_err();
+        assert_eq!(
+            (e.reason, e.message.as_str(), e.stalled),
+            (
+                "ValuesFilesError",
+                "values files merge error: no values file found at path 'nope.yaml'",
+                true
+            )
+        );
+        let mut ignoring = plan(&["nope.yaml"], false);
+        ignoring.ignore_missing = true;
+        assert!(merge_values(t.path(), &chart, &ignoring).is_ok());
+        assert!(merge_values(t.path(), &chart, &plan(&["../x.yaml"], false)).is_err());
+    }
 }
