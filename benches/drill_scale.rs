@@ -17,7 +17,9 @@
 //!
 //! Sizes: `GAMEDAY_SCALE_OBJECTS` (comma-separated, default `10000`; e.g.
 //! `1000,10000,100000` for the growth curve, which is printed as the ratio
-//! of each size's median to the previous one's).
+//! of each size's median to the previous one's). `GAMEDAY_SCALE_HELM=H`
+//! makes the last H apps HelmReleases of the same objects (a chart kept in
+//! Git, installed by the real helm) instead of Kustomizations.
 //!
 //! Peak memory is `ru_maxrss` of the children (getrusage): the largest
 //! process among the drills run so far, i.e. the `gameday` process of the
@@ -57,10 +59,21 @@ fn sizes() -> Vec<usize> {
     sizes
 }
 
+/// HelmReleases among the apps (`GAMEDAY_SCALE_HELM`, default 0).
+fn helm_releases() -> usize {
+    std::env::var("GAMEDAY_SCALE_HELM").map_or(0, |h| {
+        h.trim().parse().expect("GAMEDAY_SCALE_HELM: a number")
+    })
+}
+
 /// Writes the repository and the scenario; returns the scenario file.
 fn prepare(work: &Path, objects: usize) -> PathBuf {
     let dir = work.join(format!("synth-{objects}"));
-    let summary = synth::generate(&dir.join("repo"), &SynthSpec::scale(objects)).expect("generate");
+    let spec = SynthSpec {
+        helm_releases: helm_releases(),
+        ..SynthSpec::scale(objects)
+    };
+    let summary = synth::generate(&dir.join("repo"), &spec).expect("generate");
     assert_eq!(summary.objects, objects);
     let scenario = synth::scenario(
         &summary,

@@ -16,6 +16,11 @@ pub struct Args {
     /// Flux Kustomizations the objects are spread over [default: objects / 100, at least 1].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     kustomizations: Option<u64>,
+    /// How many of the apps (the last ones) are HelmReleases of a chart kept
+    /// in Git (the app's folder with a Chart.yaml, its objects as templates)
+    /// instead of Kustomizations; the drill on the simulator needs helm.
+    #[arg(long, default_value_t = 0)]
+    helm_releases: u64,
     /// Namespaces `synth-0`, `synth-1`… the objects are spread over [default: 10, 50 above 10,000 objects].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     namespaces: Option<u64>,
@@ -121,6 +126,13 @@ fn write(args: &Args) -> Result<String, String> {
             "--kustomizations {kustomizations} is more than --objects {objects}: every Kustomization needs at least one object"
         ));
     }
+    let releases = usize::try_from(args.helm_releases).unwrap_or(usize::MAX);
+    if releases > kustomizations {
+        return Err(format!(
+            "--helm-releases {releases} is more than the {kustomizations} apps: HelmReleases replace Kustomizations; pass a smaller --helm-releases or a larger --kustomizations"
+        ));
+    }
+    spec.helm_releases = releases;
     let summary = synth::generate(&out.join("repo"), &spec).map_err(|e| e.to_string())?;
     let scenario = synth::scenario(
         &summary,
@@ -141,11 +153,15 @@ fn write(args: &Args) -> Result<String, String> {
         .map(|(kind, n)| format!("{n} {kind}s"))
         .collect();
     Ok(format!(
-        "wrote {}: {} objects ({}) in {} Kustomizations over {} namespaces, {} files\nwrote {}\nrun it: gameday run {}\n",
+        "wrote {}: {} objects ({}) in {} Kustomizations{} over {} namespaces, {} files\nwrote {}\nrun it: gameday run {}\n",
         out.join("repo").display(),
         summary.objects,
         kinds.join(", "),
         summary.kustomizations.len(),
+        match summary.helm_releases.len() {
+            0 => String::new(),
+            n => format!(" and {n} HelmReleases"),
+        },
         summary.namespaces.len(),
         summary.files,
         file.display(),

@@ -8,6 +8,12 @@
 //! apps/app-0000/objects-000.yaml          the app's objects, 100 per file
 //! ```
 //!
+//! With `helm_releases: H`, the last H apps are Helm releases instead:
+//! `clusters/<cluster>/hr-N.yaml` is a `HelmRelease` whose chart is the
+//! app's folder, made a chart (`apps/app-N/Chart.yaml`, the same object
+//! files under `templates/`), from the `flux-system` GitRepository — the
+//! same objects, installed by Helm instead of applied by kustomize.
+//!
 //! With `kustomizations: 0`, the objects go under `clusters/<cluster>/objects/`
 //! instead, so rendering the root path gives everything (for `direct`
 //! bootstraps). Kustomization `ks-N` has `path: ./apps/app-N`,
@@ -90,6 +96,9 @@ pub struct SynthSpec {
     pub wait: bool,
     /// `spec.interval` of the Kustomizations.
     pub interval: String,
+    /// How many of the apps (the last ones) are HelmReleases of a chart
+    /// in Git rather than Kustomizations (at most `kustomizations`).
+    pub helm_releases: usize,
 }
 
 impl Default for SynthSpec {
@@ -104,6 +113,7 @@ impl Default for SynthSpec {
             payload_bytes: 64,
             wait: true,
             interval: "10m".into(),
+            helm_releases: 0,
         }
     }
 }
@@ -164,6 +174,8 @@ pub struct Summary {
     pub namespaces: Vec<String>,
     /// `(name, path)` of each Kustomization, all in namespace `flux-system`.
     pub kustomizations: Vec<(String, String)>,
+    /// `(name, chart path)` of each HelmRelease, all in `flux-system`.
+    pub helm_releases: Vec<(String, String)>,
     /// Objects per kind (Namespaces and Kustomizations not included).
     pub by_kind: BTreeMap<String, usize>,
     /// Total objects (Namespaces and Kustomizations not included).
@@ -187,6 +199,7 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> std::io::Result<Summary> {
         cluster_path: cluster_path.clone(),
         namespaces: namespaces.clone(),
         kustomizations: Vec::new(),
+        helm_releases: Vec::new(),
         by_kind: BTreeMap::new(),
         objects: 0,
         files: 0,
@@ -206,9 +219,26 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> std::io::Result<Summary> {
     writer.write(&format!("{cluster_path}/namespaces.yaml"), &ns_yaml)?;
 
     let width = digits(apps.max(1));
+    let first_release = apps - spec.helm_releases.min(apps);
+    let is_release = |k: usize| k >= first_release;
     for k in 0..apps {
         let name = format!("app-{k:0width$}");
         let path = format!("./apps/{name}");
+        if is_release(k) {
+            let yaml = format!(
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: flux-system\n\
+                 spec:\n  interval: {interval}\n  timeout: 5m\n  chart:\n    spec:\n      chart: {path}\n\
+                 \x20     sourceRef:\n        kind: GitRepository\n        name: flux-system\n",
+                interval = spec.interval,
+            );
+            writer.write(&format!("{cluster_path}/hr-{k:0width$}.yaml"), &yaml)?;
+            writer.write(
+                &format!("apps/{name}/Chart.yaml"),
+                &format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\ndescription: synthetic app {k}, its objects as a chart\n"),
+            )?;
+            summary.helm_releases.push((name, path));
+            continue;
+        }
         let yaml = format!(
             "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\n\
              spec:\n  interval: {interval}\n  path: {path}\n  prune: true\n  wait: {wait}\n  timeout: 5m\n\
@@ -220,10 +250,13 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> std::io::Result<Summary> {
         summary.kustomizations.push((name, path));
     }
 
-    // Where each object goes: app k (or the cluster path when K = 0).
+    // Where each object goes: app k (its chart's templates when it is a
+    // HelmRelease), or the cluster path when K = 0.
     let folder = |app: usize| -> String {
         if apps == 0 {
             format!("{cluster_path}/objects")
+        } else if is_release(app) {
+            format!("apps/app-{app:0width$}/templates")
         } else {
             format!("apps/app-{app:0width$}")
         }
@@ -305,7 +338,7 @@ pub fn scenario(summary: &Summary, spec: &ScenarioSpec) -> String {
     let objects = summary.objects;
     let namespaces = summary.namespaces.join(", ");
     format!(
-        "# Written by `gameday synth`: {objects} objects in {ks} Flux Kustomizations over {ns} namespaces.
+        "# Written by `gameday synth`: {objects} objects in {ks} Flux Kustomizations and {hr} HelmReleases over {ns} namespaces.
 apiVersion: gameday/v1alpha1
 kind: Scenario
 metadata:
@@ -325,7 +358,7 @@ spec:
     timeout: 30m
     checks:
       - kustomizations: all
-      - workloads: {{ namespaces: [{namespaces}] }}
+{releases}      - workloads: {{ namespaces: [{namespaces}] }}
   disaster:
     - fault: cluster-loss
   recovery: {{ method: rebuild }}
@@ -333,12 +366,20 @@ spec:
     total: 1h
 ",
         ks = summary.kustomizations.len(),
+        hr = summary.helm_releases.len(),
         ns = summary.namespaces.len(),
         name = spec.name,
         nodes = spec.nodes,
         seed = spec.seed,
         fixture = spec.fixture,
         path = summary.cluster_path,
+        releases = summary
+            .helm_releases
+            .iter()
+            .map(|(n, _)| format!(
+                "      - object: {{ apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, namespace: flux-system, name: {n}, condition: Ready }}\n"
+            ))
+            .collect::<String>(),
     )
 }
 
@@ -527,5 +568,48 @@ mod tests {
         assert_eq!(sa.objects, 250);
         // 84 + 83 + 83 objects: one file each, plus 3 Kustomizations and namespaces.
         assert_eq!(sa.files, 3 + 3 + 1);
+    }
+
+    #[test]
+    fn the_last_apps_can_be_helm_releases_of_the_same_objects() {
+        let t = tempfile::tempdir().unwrap();
+        let spec = SynthSpec {
+            objects: 300,
+            kustomizations: 3,
+            helm_releases: 1,
+            ..SynthSpec::default()
+        };
+        let s = generate(t.path(), &spec).unwrap();
+        assert_eq!(s.kustomizations.len(), 2);
+        assert_eq!(
+            s.helm_releases,
+            [("app-0002".to_owned(), "./apps/app-0002".to_owned())]
+        );
+        assert_eq!(s.objects, 300);
+        let hr = std::fs::read_to_string(t.path().join("clusters/synth/hr-0002.yaml")).unwrap();
+        let hr: serde_json::Value = serde_yaml::from_str(&hr).unwrap();
+        assert_eq!(hr["kind"], "HelmRelease");
+        assert_eq!(hr["spec"]["chart"]["spec"]["chart"], "./apps/app-0002");
+        assert!(t.path().join("apps/app-0002/Chart.yaml").is_file());
+        assert!(
+            t.path()
+                .join("apps/app-0002/templates/objects-000.yaml")
+                .is_file()
+        );
+        let scenario = scenario(
+            &s,
+            &ScenarioSpec {
+                name: "x".into(),
+                fixture: "repo".into(),
+                nodes: 6,
+                seed: 1,
+            },
+        );
+        assert!(
+            scenario.contains(
+                "kind: HelmRelease, namespace: flux-system, name: app-0002, condition: Ready"
+            ),
+            "{scenario}"
+        );
     }
 }

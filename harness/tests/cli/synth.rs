@@ -96,6 +96,17 @@ fn synth_refuses_bad_shapes_naming_the_flag() {
         ),
         (vec!["--mix", "pods=1"], "unknown kind `pods`"),
         (vec!["--objects", "0"], "--objects"),
+        (
+            vec![
+                "--objects",
+                "50",
+                "--kustomizations",
+                "2",
+                "--helm-releases",
+                "3",
+            ],
+            "--helm-releases 3 is more than the 2 apps",
+        ),
     ] {
         let mut all = vec!["synth", "--out", out_s];
         all.extend(args);
@@ -108,4 +119,66 @@ fn synth_refuses_bad_shapes_naming_the_flag() {
         );
     }
     assert!(!out.join("scenario.yaml").exists());
+}
+
+#[test]
+fn synth_helm_releases_install_the_same_objects_through_helm() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("synth");
+    let out_s = out.to_str().unwrap();
+    let o = gameday(
+        &[
+            "synth",
+            "--objects",
+            "60",
+            "--kustomizations",
+            "3",
+            "--helm-releases",
+            "2",
+            "--mix",
+            "configmaps=1,deployments=1",
+            "--out",
+            out_s,
+        ],
+        work.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("in 1 Kustomizations and 2 HelmReleases over"),
+        "{}",
+        text(&o.stdout)
+    );
+    let reports = work.path().join("reports");
+    // The tools `make tools` installed, as the drill finds them.
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin");
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["run", out.join("scenario.yaml").to_str().unwrap(), "--out"])
+        .arg(&reports)
+        .args(["--format", "json"])
+        .current_dir(work.path())
+        .env("TMPDIR", work.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["status"], "passed");
+    let r = &report["scenarios"][0]["repeats"][0];
+    // Git renders the Kustomization's 20 objects, the 3 apps' objects (1
+    // Kustomization, 2 HelmReleases) and 10 namespaces; Helm installs the
+    // other 40 objects, which the snapshot compares after the rebuild.
+    assert_eq!(r["coverage"]["rendered"], 20 + 3 + 10, "{r}");
+    assert!(r["diff"]["compared"].as_u64().unwrap() >= 60 + 10, "{r}");
+    assert_eq!(r["diff"]["lost"], serde_json::json!([]), "{r}");
 }
