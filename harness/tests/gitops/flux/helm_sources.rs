@@ -185,6 +185,15 @@ async fn a_release_of_a_mirrored_helm_repository_is_installed_with_the_highest_m
         ]
     );
     assert!(table.contains("flux-system-edge"), "{table}");
+    let table = w.tb.kubectl(&["get", "helmreleases", "-A"]).await;
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAMESPACE", "NAME", "AGE", "READY", "STATUS"]);
+    assert!(
+        table.contains(
+            "Helm install succeeded for release ingress/ingress-edge.v1 with chart edge@1.1.0"
+        ),
+        "{table}"
+    );
     let table = w.tb.kubectl(&["get", "helmrepositories", "-A"]).await;
     assert!(table.contains("https://charts.gameday.example"), "{table}");
     assert!(
