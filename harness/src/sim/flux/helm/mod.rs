@@ -26,6 +26,12 @@
 //! [`super::coverage`]); `status.history` holds the latest release only,
 //! without its manifest digest.
 
+mod actions;
+mod atomic;
+mod crds;
+mod drift;
+mod history;
+pub mod options;
 pub mod reconcile;
 mod release;
 pub mod spec;
