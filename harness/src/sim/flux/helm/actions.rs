@@ -131,9 +131,19 @@ fn count_for_remediation(pass: &mut Pass<'_>, req: &Req<'_>) {
 pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Result<(), String> {
     let o = &req.spec.options;
     let (action, policy, disable_wait, timeout) = if upgrade {
-        ("upgrade", o.upgrade_crds, o.upgrade_disable_wait, o.upgrade_timeout)
+        (
+            "upgrade",
+            o.upgrade_crds,
+            o.upgrade_disable_wait,
+            o.upgrade_timeout,
+        )
     } else {
-        ("install", o.install_crds, o.install_disable_wait, o.install_timeout)
+        (
+            "install",
+            o.install_crds,
+            o.install_disable_wait,
+            o.install_timeout,
+        )
     };
     pass.w.set("lastAttemptedReleaseAction", json!(action));
     let (ns, name) = (&req.spec.namespace, &req.spec.release_name);
@@ -154,12 +164,7 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Resul
         Err(e) => Err(e),
         Ok(()) => {
             let applied = release::upgrade(
-                req.helm,
-                req.spec,
-                req.chart,
-                req.values,
-                helm_crds,
-                timeout,
+                req.helm, req.spec, req.chart, req.values, helm_crds, timeout,
             )
             .await;
             match applied {
@@ -420,8 +425,9 @@ pub async fn uninstall(pass: &mut Pass<'_>, req: &Req<'_>) -> Result<(), String>
     match result {
         Ok(()) => {
             history::update_latest(&mut pass.w, |s| s["status"] = json!("uninstalled"));
-            let msg =
-                format!("Helm uninstall remediation for release {full} with chart {chart} succeeded");
+            let msg = format!(
+                "Helm uninstall remediation for release {full} with chart {chart} succeeded"
+            );
             pass.w
                 .mark(hr::REMEDIATED, "True", hr::UNINSTALL_SUCCEEDED, &msg);
             pass.event(EventType::Normal, hr::UNINSTALL_SUCCEEDED, &msg);

@@ -290,7 +290,9 @@ pub fn summarize(pass: &mut Pass<'_>, test: bool, ignore_failures: bool) {
     let mut best: Option<(usize, Value)> = None;
     for (i, t) in candidates.iter().enumerate() {
         if let Some(c) = cond(&pass.w, t)
-            && best.as_ref().is_none_or(|(_, b)| generation(&c) > generation(b))
+            && best
+                .as_ref()
+                .is_none_or(|(_, b)| generation(&c) > generation(b))
         {
             best = Some((i, c));
         }
@@ -328,7 +330,7 @@ fn end(pass: &Pass<'_>, req: &Req<'_>, requeue: Requeue) -> Reconciled {
     if status == "True" {
         return Ready::new(hr::of(&reason), message, Requeue::After(req.spec.interval)).done();
     }
-    Err(Failure::new(hr::of(&reason), message, requeue))
+    Err(Failure::new(hr::of(&reason), message, requeue).quiet())
 }
 
 fn stall(pass: &mut Pass<'_>, req: &Req<'_>, stop: &Stop) -> Failure {
@@ -358,7 +360,7 @@ fn stall(pass: &mut Pass<'_>, req: &Req<'_>, stop: &Stop) -> Failure {
     };
     pass.w.mark(types::STALLED, "True", reason, &msg);
     let (_, ready_reason, ready_message) = ready_now(pass);
-    Failure::new(hr::of(&ready_reason), ready_message, Requeue::Never)
+    Failure::new(hr::of(&ready_reason), ready_message, Requeue::Never).quiet()
 }
 
 /// The action loop (see the module docs).
@@ -434,7 +436,7 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>) -> Reconciled {
                 hr::of(&reason)
             };
             let message = if status == "True" { e } else { message };
-            return Err(Failure::new(reason, message, Requeue::Backoff));
+            return Err(Failure::new(reason, message, Requeue::Backoff).quiet());
         }
         if kind == Kind::Remediate {
             let st = status(pass);

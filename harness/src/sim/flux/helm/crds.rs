@@ -15,11 +15,7 @@ use crate::sim::storage::store::{Gvr, ObjectRef, Store, WriteOptions};
 const MANAGER: &str = "helm-controller";
 
 fn crd_gvr() -> Gvr {
-    Gvr::new(
-        "apiextensions.k8s.io",
-        "v1",
-        "customresourcedefinitions",
-    )
+    Gvr::new("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 }
 
 /// The CRDs of `chart_dir/crds` (`*.yaml`, `*.yml`, `*.json`, in name

@@ -258,7 +258,10 @@ mod tests {
         assert_eq!((a, c), (0, 0));
         let mut changed = live.clone();
         changed["spec"]["ports"][0]["port"] = json!(81);
-        changed["metadata"]["labels"].as_object_mut().unwrap().remove("a");
+        changed["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove("a");
         compare(&desired, Some(&changed), &mut a, &mut c);
         assert_eq!((a, c), (1, 1));
     }

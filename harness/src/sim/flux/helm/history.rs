@@ -50,7 +50,11 @@ pub fn full_name(snap: &Value) -> String {
 
 /// `<chart>@<version>`.
 pub fn chart_id(snap: &Value) -> String {
-    format!("{}@{}", field(snap, "chartName"), field(snap, "chartVersion"))
+    format!(
+        "{}@{}",
+        field(snap, "chartName"),
+        field(snap, "chartVersion")
+    )
 }
 
 /// Whether the release's tests ran.
@@ -66,7 +70,8 @@ pub fn test_failed(snap: &Value) -> bool {
 }
 
 fn successful(snap: &Value, ignore_tests: bool) -> bool {
-    matches!(field(snap, "status"), "deployed" | "superseded") && (ignore_tests || !test_failed(snap))
+    matches!(field(snap, "status"), "deployed" | "superseded")
+        && (ignore_tests || !test_failed(snap))
 }
 
 /// The previous successful release (the rollback target).

@@ -174,8 +174,13 @@ fn crds(obj: &Value, action: &str, default: CrdPolicy) -> Result<CrdPolicy, Stri
 
 fn remediation(obj: &Value, action: &str) -> Result<Remediation, String> {
     let at = |f: &str| format!("/spec/{action}/remediation/{f}");
-    let retries = obj.pointer(&at("retries")).and_then(Value::as_i64).unwrap_or(0);
-    let last = obj.pointer(&at("remediateLastFailure")).and_then(Value::as_bool);
+    let retries = obj
+        .pointer(&at("retries"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let last = obj
+        .pointer(&at("remediateLastFailure"))
+        .and_then(Value::as_bool);
     let install = action == "install";
     let strategy = match (install, s(obj, &at("strategy"))) {
         (true, _) => Strategy::Uninstall,

@@ -59,7 +59,11 @@ pub async fn reconcile(ctl: &HelmController, pass: &mut Pass<'_>) -> Reconciled 
     let digest = config_digest(&values);
     let changed = pass.w.get("lastAttemptedRevision").and_then(Value::as_str)
         != Some(chart.version.as_str())
-        || pass.w.get("lastAttemptedConfigDigest").and_then(Value::as_str) != Some(digest.as_str());
+        || pass
+            .w
+            .get("lastAttemptedConfigDigest")
+            .and_then(Value::as_str)
+            != Some(digest.as_str());
     if changed {
         for counter in ["failures", "installFailures", "upgradeFailures"] {
             pass.w.unset(counter);
