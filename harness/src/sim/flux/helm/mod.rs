@@ -11,20 +11,27 @@
 //!
 //! Here: the controller and its part of the reconcile skeleton
 //! ([`crate::sim::flux::reconcile`]); `reconcile.rs`, the steps in
-//! helm-controller's order; `release.rs`, the Helm actions, the release
-//! storage and the health of what Helm applied; [`spec`]; [`values`]
-//! (`values` and `valuesFrom`).
+//! helm-controller's order up to the release; `atomic.rs`, helm-controller's
+//! atomic release (the state of the release, the next action, the `Ready`
+//! summary); `actions.rs`, install/upgrade, test, rollback and uninstall
+//! remediation, drift correction; `release.rs`, the Helm commands, the
+//! release storage and the health of what Helm applied; `history.rs`,
+//! `status.history`; `crds.rs`, the CRD policies; `drift.rs`, drift
+//! detection; [`options`] (remediation, CRDs, waits, tests, drift, timeouts);
+//! [`spec`]; [`values`] (`values` and `valuesFrom`).
 //!
 //! Differences from helm-controller (documented in the README): no
 //! `HelmChart` object is created (the chart is read straight from the
 //! GitRepository's artifact, as a `HelmChart` with `reconcileStrategy:
 //! ChartVersion` would package it); Helm runs without `--wait` and the
 //! health checks follow it, so a release whose objects never become
-//! healthy is `failed` in the HelmRelease's status but `deployed` in
-//! Helm's storage; no remediation, tests, drift detection or
-//! post-renderers (the drill's preflight refuses sources that use them,
-//! [`super::coverage`]); `status.history` holds the latest release only,
-//! without its manifest digest.
+//! healthy is `failed` in the HelmRelease's `status.history` (which the
+//! emulation trusts) but `deployed` in Helm's storage; drift is judged on
+//! the fields the manifest sets, not by a dry-run server-side apply; a
+//! release stuck `pending-*` is not unlocked; no `RetryOnFailure`
+//! strategies, post-renderers or the rarer action options (the drill's
+//! preflight refuses sources that use them, [`super::coverage`]);
+//! `status.history` snapshots have no manifest digest.
 
 mod actions;
 mod atomic;
