@@ -150,7 +150,7 @@ async fn determine(pass: &mut Pass<'_>, req: &Req<'_>) -> State {
             return State::InSync;
         }
     };
-    let drifts = drift::detect(pass.store(), ns, &manifest, &o.drift_ignore);
+    let drifts = drift::detect(pass.store(), ns, name, &manifest, &o.drift_ignore);
     if drifts.is_empty() {
         pass.w.mark(
             hr::DRIFTED,

@@ -146,9 +146,32 @@ fn remove_pointer(v: &mut Value, ptr: &str) {
     }
 }
 
-/// The drifted objects of `manifest` (a release's, objects without a
-/// namespace in `namespace`).
-pub fn detect(store: &Store, namespace: &str, manifest: &str, ignore: &[IgnoreRule]) -> Vec<Drift> {
+/// The metadata Helm puts on every object it creates (not in the
+/// manifest), as helm-controller's `setHelmMetadata` adds it before
+/// comparing and correcting: `app.kubernetes.io/managed-by: Helm`,
+/// `meta.helm.sh/release-name` and `meta.helm.sh/release-namespace`.
+fn set_helm_metadata(obj: &mut Value, release: &str, namespace: &str) {
+    let meta = &mut obj["metadata"];
+    if !meta["labels"].is_object() {
+        meta["labels"] = Value::Object(serde_json::Map::new());
+    }
+    meta["labels"]["app.kubernetes.io/managed-by"] = Value::String("Helm".into());
+    if !meta["annotations"].is_object() {
+        meta["annotations"] = Value::Object(serde_json::Map::new());
+    }
+    meta["annotations"]["meta.helm.sh/release-name"] = Value::String(release.into());
+    meta["annotations"]["meta.helm.sh/release-namespace"] = Value::String(namespace.into());
+}
+
+/// The drifted objects of `manifest`, the manifest of `release` in
+/// `namespace` (where its objects without a namespace live).
+pub fn detect(
+    store: &Store,
+    namespace: &str,
+    release: &str,
+    manifest: &str,
+    ignore: &[IgnoreRule],
+) -> Vec<Drift> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(manifest) {
         let Ok(mut obj) = <Value as serde::Deserialize>::deserialize(doc) else {
@@ -174,6 +197,7 @@ pub fn detect(store: &Store, namespace: &str, manifest: &str, ignore: &[IgnoreRu
         if let Some(ns) = &ns {
             obj["metadata"]["namespace"] = Value::String(ns.clone());
         }
+        set_helm_metadata(&mut obj, release, namespace);
         let r = ObjectRef {
             gvr,
             namespace: ns.clone(),
