@@ -591,6 +591,26 @@ async fn tests_run_after_the_release_and_report_test_success() {
         ])
         .await;
     assert_eq!(phase, "Succeeded");
+    // The test ran on the simulated clock, not while it raced ahead: its
+    // outcome came within seconds of simulated time of the release.
+    let at = |type_: &str| {
+        let c = web["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == type_)
+            .unwrap()["lastTransitionTime"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap();
+        c
+    };
+    let took = at("TestSuccess").duration_since(at("Released"));
+    assert!(
+        took >= jiff::SignedDuration::ZERO && took < jiff::SignedDuration::from_secs(30),
+        "{took:?}"
+    );
     // Awaiting tests came first.
     let awaited =
         w.tb.cluster
@@ -603,4 +623,63 @@ async fn tests_run_after_the_release_and_report_test_success() {
                     && condition(&e.object, "TestSuccess").1 == "AwaitingTests"
             });
     assert!(awaited);
+}
+
+#[tokio::test]
+async fn a_failed_test_fails_the_release_unless_failures_are_ignored() {
+    let crash = json!({"testImage": "busybox:crashloop"});
+    let w = world(&json!({"test": {"enable": true}, "values": crash})).await;
+    let Some(_helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let web = w.wait_until(&gvr(), "web", "Stalled", WAIT, stalled).await;
+    let (status, reason, message) = condition(&web, "TestSuccess");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "TestFailed"));
+    assert!(
+        message.starts_with("Helm test failed for release apps/web.v1 with chart hello@1.0.0: "),
+        "{message}"
+    );
+    // The test counts as a failure of the install (retries: 0, nothing to
+    // remediate by default): Ready says the test failed.
+    assert_eq!(ready(&web).1, "TestFailed");
+    assert_eq!(condition(&web, "Released").1, "InstallSucceeded");
+    assert_eq!(
+        condition(&web, "Stalled"),
+        triple(
+            "True",
+            "RetriesExceeded",
+            "Failed to install after 1 attempt(s)"
+        )
+    );
+    assert_eq!(
+        (
+            &web["status"]["installFailures"],
+            &web["status"]["failures"]
+        ),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(
+        web["status"]["history"][0]["testHooks"]["web-hello-test"]["phase"],
+        "Failed"
+    );
+    drop(w);
+
+    // ignoreFailures: the release stands, the test's failure is reported.
+    let spec = json!({"test": {"enable": true, "ignoreFailures": true}, "values": crash});
+    let w = world(&spec).await;
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let web = w
+        .wait_until(&gvr(), "web", "TestSuccess", WAIT, |o| {
+            condition(o, "TestSuccess").1 == "TestFailed"
+        })
+        .await;
+    let web = w
+        .wait_until(&gvr(), "web", "Ready", WAIT, |o| {
+            is_ready(o) && o["metadata"]["generation"] == web["metadata"]["generation"]
+        })
+        .await;
+    assert_eq!(ready(&web).1, "InstallSucceeded");
+    assert_eq!(condition(&web, "TestSuccess").1, "TestFailed");
+    assert!(web["status"].get("installFailures").is_none());
+    assert_eq!(web["status"]["failures"], 1);
+    assert_eq!(condition(&web, "Stalled").0, "");
 }

@@ -268,9 +268,8 @@ fn test_hooks(stdout: &str, now: &str) -> serde_json::Map<String, Value> {
     hooks
 }
 
-/// `helm test` of the latest release. helm waits for the test Pods in wall
-/// time while the cluster moves on the simulated clock, so the pass lets
-/// go of its guard while helm runs.
+/// `helm test` of the latest release, its test Pods run on the simulated
+/// clock ([`super::testpods`]).
 ///
 /// # Errors
 /// The failure, when no test ran.
@@ -279,20 +278,18 @@ pub async fn test(pass: &mut Pass<'_>, req: &Req<'_>) -> Result<(), String> {
     let (name, ns) = (&req.spec.release_name, &req.spec.namespace);
     let timeout = req.spec.options.test_timeout;
     let helm = req.helm;
-    let clock = pass.store().clock().clone();
+    let store = pass.store().clone();
     let out = pass
         .released(|busy| async move {
-            drop(busy);
-            let out = helm.test(name, ns, timeout).await;
-            (out, clock.busy())
+            super::testpods::run(helm, &store, name, ns, timeout, busy).await
         })
         .await;
     pass.w.now = pass.store().now_rfc3339();
     let now = pass.w.now.clone();
     let (full, chart) = (history::full_name(&cur), history::chart_id(&cur));
     match out {
-        Ok(o) => {
-            let hooks = test_hooks(&o.stdout, &now);
+        Ok(stdout) => {
+            let hooks = test_hooks(&stdout, &now);
             let n = hooks.len();
             history::update_latest(&mut pass.w, |s| s["testHooks"] = Value::Object(hooks));
             let what = match n {
@@ -306,15 +303,7 @@ pub async fn test(pass: &mut Pass<'_>, req: &Req<'_>) -> Result<(), String> {
             pass.event(EventType::Normal, hr::TEST_SUCCEEDED, &msg);
             Ok(())
         }
-        Err(e) => {
-            let err = release::text(&e);
-            let stdout = match &e {
-                crate::gitops::helm::Error::Failed {
-                    source: crate::process::ProcessError::Failed { stdout, .. },
-                    ..
-                } => stdout.clone(),
-                _ => String::new(),
-            };
+        Err((err, stdout)) => {
             let mut hooks = test_hooks(&stdout, &now);
             // helm names the failed Pod in its error: `pod <name> failed`.
             if let Some(pod) = err

@@ -42,6 +42,7 @@ pub mod options;
 pub mod reconcile;
 mod release;
 pub mod spec;
+mod testpods;
 pub mod values;
 
 use std::path::PathBuf;
