@@ -594,7 +594,7 @@ async fn tests_run_after_the_release_and_report_test_success() {
     // The test ran on the simulated clock, not while it raced ahead: its
     // outcome came within seconds of simulated time of the release.
     let at = |type_: &str| {
-        let c = web["status"]["conditions"]
+        web["status"]["conditions"]
             .as_array()
             .unwrap()
             .iter()
@@ -603,8 +603,7 @@ async fn tests_run_after_the_release_and_report_test_success() {
             .as_str()
             .unwrap()
             .parse::<jiff::Timestamp>()
-            .unwrap();
-        c
+            .unwrap()
     };
     let took = at("TestSuccess").duration_since(at("Released"));
     assert!(
