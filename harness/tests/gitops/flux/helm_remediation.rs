@@ -682,3 +682,53 @@ async fn a_failed_test_fails_the_release_unless_failures_are_ignored() {
     assert_eq!(web["status"]["failures"], 1);
     assert_eq!(condition(&web, "Stalled").0, "");
 }
+
+#[tokio::test]
+async fn retry_on_failure_releases_again_after_the_retry_interval_without_remediation() {
+    let retry = json!({"name": "RetryOnFailure", "retryInterval": "2m"});
+    let strategies = json!({"install": {"strategy": retry}, "upgrade": {"strategy": retry}});
+    let mut spec = strategies.clone();
+    merge(&mut spec, &json!({"values": {"image": {"tag": BROKEN}}}));
+    let w = world(&spec).await;
+    let Some(helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let web = w
+        .wait_until(&gvr(), "web", "InstallFailed", WAIT, |o| {
+            condition(o, "Released").1 == "InstallFailed"
+                && condition(o, "Reconciling").1 == "ProgressingWithRetry"
+        })
+        .await;
+    assert_eq!(
+        condition(&web, "Reconciling"),
+        triple("True", "ProgressingWithRetry", "retrying after 2m0s")
+    );
+    let failed_at = w.tb.clock().now();
+    // The next attempt is an upgrade of the failed release, after the
+    // retry interval; never an uninstall or a rollback, never stalled.
+    let web = w
+        .wait_until(&gvr(), "web", "a retried upgrade", WAIT, |o| {
+            condition(o, "Released").1 == "UpgradeFailed"
+        })
+        .await;
+    let waited = w.tb.clock().since(failed_at);
+    assert!(waited >= Duration::from_secs(120), "{waited:?}");
+    assert_eq!(condition(&web, "Remediated").0, "");
+    assert_eq!(condition(&web, "Stalled").0, "");
+    assert_eq!(k8s_events(&w, "UninstallSucceeded"), 0);
+    let revisions: Vec<u32> = helm
+        .history("web", "apps")
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|r| r.revision)
+        .collect();
+    assert_eq!(revisions, [1, 2]);
+
+    // Fixed in Git: the next upgrade succeeds.
+    let mut fixed = strategies.clone();
+    merge(&mut fixed, &json!({"values": {"greeting": "fixed"}}));
+    push(&w, &fixed, "web: fixed").await;
+    let web = w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+    assert_eq!(ready(&web).1, "UpgradeSucceeded");
+    assert_eq!(condition(&web, "Reconciling").0, "");
+}

@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::actions::{self, Req, hr};
 use super::drift::{self, Drift};
 use super::history;
-use super::options::{DriftMode, Strategy};
+use super::options::{DriftMode, OnFailure, Strategy};
 use super::release;
 use crate::flux::duration;
 use crate::sim::flux::reconcile::{Failure, Pass, Ready, Reconciled};
@@ -200,19 +200,34 @@ fn next_action(pass: &mut Pass<'_>, req: &Req<'_>, state: State) -> Result<Optio
             replace_remediated(pass);
             Ok(None)
         }
-        State::Absent if o.install_remediation.exhausted(st) => Err(Stop::Exhausted),
+        State::Absent
+            if o.install_strategy == OnFailure::Remediate
+                && o.install_remediation.exhausted(st) =>
+        {
+            Err(Stop::Exhausted)
+        }
         State::Absent => Ok(Some(Next::Install)),
         State::Unmanaged => {
             history::set(&mut pass.w, Vec::new());
             Ok(Some(Next::Upgrade))
         }
-        State::OutOfSync if o.upgrade_remediation.exhausted(st) => Err(Stop::Exhausted),
+        State::OutOfSync
+            if o.upgrade_strategy == OnFailure::Remediate
+                && o.upgrade_remediation.exhausted(st) =>
+        {
+            Err(Stop::Exhausted)
+        }
         State::OutOfSync => Ok(Some(Next::Upgrade)),
         State::Drifted(d) if o.drift == DriftMode::Enabled => Ok(Some(Next::CorrectDrift(d))),
         State::Drifted(_) => Ok(None),
         State::Untested => {
             replace_remediated(pass);
             Ok(Some(Next::Test))
+        }
+        // RetryOnFailure never remediates: it releases again (the pass
+        // that failed ends first, see `release`).
+        State::Failed if matches!(o.active_strategy(st), OnFailure::Retry(_)) => {
+            Ok(Some(Next::Upgrade))
         }
         State::Failed => {
             let Some(r) = o.active(st) else {
@@ -388,6 +403,9 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>) -> Reconciled {
             .is_none_or(|r| !r.exhausted(st.as_ref()));
         if done.contains(&next.kind()) {
             summary(pass);
+            if let OnFailure::Retry(after) = o.active_strategy(st.as_ref()) {
+                return retry_after(pass, req, after);
+            }
             if retries_left {
                 return must_requeue(pass, req);
             }
@@ -451,6 +469,20 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>) -> Reconciled {
         done.push(kind);
         pass.write();
     }
+}
+
+/// helm-controller's `ErrRetryAfterInterval` (`RetryOnFailure`): the
+/// failure stands, `Reconciling` `ProgressingWithRetry` "retrying after
+/// <retryInterval>"; again after `retryInterval`.
+fn retry_after(pass: &mut Pass<'_>, req: &Req<'_>, after: std::time::Duration) -> Reconciled {
+    let msg = format!("retrying after {}", duration::format(after));
+    pass.w.mark(
+        types::RECONCILING,
+        "True",
+        reasons::PROGRESSING_WITH_RETRY,
+        &msg,
+    );
+    end(pass, req, Requeue::After(after))
 }
 
 /// helm-controller's `ErrMustRequeue`: `Reconciling` `ProgressingWithRetry`

@@ -28,9 +28,9 @@
 //! healthy is `failed` in the HelmRelease's `status.history` (which the
 //! emulation trusts) but `deployed` in Helm's storage; drift is judged on
 //! the fields the manifest sets, not by a dry-run server-side apply; a
-//! release stuck `pending-*` is not unlocked; no `RetryOnFailure`
-//! strategies, post-renderers or the rarer action options (the drill's
-//! preflight refuses sources that use them, [`super::coverage`]);
+//! release stuck `pending-*` is not unlocked; no post-renderers or the
+//! rarer action options (the drill's preflight refuses sources that use
+//! them, [`super::coverage`]);
 //! `status.history` snapshots have no manifest digest.
 
 mod actions;

@@ -66,6 +66,28 @@ impl Remediation {
     }
 }
 
+/// `install.strategy` / `upgrade.strategy`: what follows a failed release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Remediate by the action's `remediation` (the default).
+    Remediate,
+    /// Never remediate: upgrade again after `retryInterval` (5m).
+    Retry(Duration),
+}
+
+fn on_failure(obj: &Value, action: &str) -> Result<OnFailure, String> {
+    match s(obj, &format!("/spec/{action}/strategy/name")) {
+        None | Some("RemediateOnFailure") => Ok(OnFailure::Remediate),
+        Some("RetryOnFailure") => Ok(OnFailure::Retry(
+            dur(obj, &format!("/spec/{action}/strategy/retryInterval"))?
+                .unwrap_or(Duration::from_secs(300)),
+        )),
+        Some(other) => Err(format!(
+            "spec.{action}.strategy.name: Unsupported value: \"{other}\": supported values: \"RemediateOnFailure\", \"RetryOnFailure\""
+        )),
+    }
+}
+
 /// `driftDetection.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriftMode {
@@ -125,6 +147,10 @@ pub struct Options {
     pub install_remediation: Remediation,
     /// `upgrade.remediation`.
     pub upgrade_remediation: Remediation,
+    /// `install.strategy`.
+    pub install_strategy: OnFailure,
+    /// `upgrade.strategy`.
+    pub upgrade_strategy: OnFailure,
     /// `install.disableWait`.
     pub install_disable_wait: bool,
     /// `upgrade.disableWait`.
@@ -278,6 +304,8 @@ impl Options {
             upgrade_crds: crds(obj, "upgrade", CrdPolicy::Skip)?,
             install_remediation: remediation(obj, "install")?,
             upgrade_remediation: remediation(obj, "upgrade")?,
+            install_strategy: on_failure(obj, "install")?,
+            upgrade_strategy: on_failure(obj, "upgrade")?,
             install_disable_wait: flag(obj, "/spec/install/disableWait"),
             upgrade_disable_wait: flag(obj, "/spec/upgrade/disableWait"),
             rollback_disable_wait: flag(obj, "/spec/rollback/disableWait"),
@@ -303,6 +331,18 @@ impl Options {
             Some("install") => Some(&self.install_remediation),
             Some("upgrade") => Some(&self.upgrade_remediation),
             _ => None,
+        }
+    }
+
+    /// The strategy of the last attempted release action.
+    pub fn active_strategy(&self, status: Option<&Value>) -> OnFailure {
+        match status
+            .and_then(|s| s.get("lastAttemptedReleaseAction"))
+            .and_then(Value::as_str)
+        {
+            Some("install") => self.install_strategy,
+            Some("upgrade") => self.upgrade_strategy,
+            _ => OnFailure::Remediate,
         }
     }
 
@@ -344,6 +384,23 @@ mod tests {
         assert_eq!(o.upgrade_remediation.strategy, Strategy::Uninstall);
         assert_eq!(o.upgrade_crds, CrdPolicy::CreateReplace);
         assert_eq!(o.upgrade_timeout, Duration::from_secs(60));
+        assert_eq!(o.install_strategy, OnFailure::Remediate);
+        let retry = json!({"spec": {"upgrade": {"strategy": {"name": "RetryOnFailure"}},
+            "install": {"strategy": {"name": "RetryOnFailure", "retryInterval": "1m"}}}});
+        let o = Options::read(&retry, Duration::from_secs(300)).unwrap();
+        assert_eq!(
+            o.upgrade_strategy,
+            OnFailure::Retry(Duration::from_secs(300))
+        );
+        assert_eq!(
+            o.install_strategy,
+            OnFailure::Retry(Duration::from_secs(60))
+        );
+        let status = json!({"lastAttemptedReleaseAction": "install"});
+        assert_eq!(
+            o.active_strategy(Some(&status)),
+            OnFailure::Retry(Duration::from_secs(60))
+        );
         assert_eq!(o.install_timeout, Duration::from_secs(300));
     }
 
