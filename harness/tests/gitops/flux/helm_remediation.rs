@@ -732,3 +732,94 @@ async fn retry_on_failure_releases_again_after_the_retry_interval_without_remedi
     assert_eq!(ready(&web).1, "UpgradeSucceeded");
     assert_eq!(condition(&web, "Reconciling").0, "");
 }
+
+#[tokio::test]
+async fn a_changed_field_is_drift_and_ignored_paths_are_not() {
+    let drift = json!({"mode": "enabled",
+        "ignore": [{"paths": ["/data"], "target": {"kind": "ConfigMap"}}]});
+    let w = world(&json!({"driftDetection": drift})).await;
+    let Some(_helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+    {
+        let _still = w.tb.clock().busy();
+        w.tb.kubectl(&["scale", "deploy", "web-hello", "-n", "apps", "--replicas=3"])
+            .await;
+        w.tb.kubectl(&[
+            "patch",
+            "cm",
+            "web-hello",
+            "-n",
+            "apps",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"greeting":"by hand"}}"#,
+        ])
+        .await;
+    }
+    let web = w
+        .wait_until(&gvr(), "web", "Drifted", WAIT, |o| {
+            condition(o, "Drifted").0 == "True"
+        })
+        .await;
+    assert_eq!(
+        condition(&web, "Drifted").2,
+        "Cluster state of release apps/web.v1 has drifted from the desired state:\nDeployment/apps/web-hello changed (0 additions, 1 changes, 0 removals)"
+    );
+    let get = |kind: &str, path: &str| {
+        let (kind, path) = (kind.to_owned(), path.to_owned());
+        let w = &w;
+        async move {
+            w.tb.kubectl(&[
+                "get",
+                &kind,
+                "web-hello",
+                "-n",
+                "apps",
+                "-o",
+                &format!("jsonpath={{{path}}}"),
+            ])
+            .await
+        }
+    };
+    assert_eq!(get("deploy", ".spec.replicas").await, "1");
+    assert_eq!(get("cm", ".data.greeting").await, "by hand");
+}
+
+#[tokio::test]
+async fn disable_wait_releases_without_waiting_for_health() {
+    let spec = json!({"install": {"disableWait": true}, "values": {"image": {"tag": BROKEN}}});
+    let w = world(&spec).await;
+    let Some(_helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    // Helm applied it: the release is Ready, though its Deployment never
+    // becomes available — what Flux reports too.
+    let web = w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+    assert_eq!(ready(&web).1, "InstallSucceeded");
+    let available =
+        w.tb.kubectl(&[
+            "get",
+            "deploy",
+            "web-hello",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.status.availableReplicas}",
+        ])
+        .await;
+    assert_eq!(available, "");
+
+    // upgrade.disableWait alone: an upgrade to a broken image is Ready too.
+    let w = world(&json!({"upgrade": {"disableWait": true}})).await;
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+    let bad = json!({"upgrade": {"disableWait": true}, "values": {"image": {"tag": BROKEN}}});
+    push(&w, &bad, "web: an image nobody has").await;
+    let web = w
+        .wait_until(&gvr(), "web", "upgraded", WAIT, |o| {
+            is_ready(o) && o["status"]["history"][0]["version"] == 2
+        })
+        .await;
+    assert_eq!(ready(&web).1, "UpgradeSucceeded");
+    assert!(live_image(&w).await.ends_with(BROKEN));
+}
