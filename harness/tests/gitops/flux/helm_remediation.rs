@@ -516,6 +516,9 @@ async fn drift_detection_enabled_brings_a_deleted_deployment_back_on_the_next_re
         })
         .await;
     assert_eq!(ready(&web).0, "True");
+    // One Event per action, as helm-controller records them (the install),
+    // none per reconcile.
+    assert_eq!(k8s_events(&w, "InstallSucceeded"), 1);
 }
 
 #[tokio::test]

@@ -161,6 +161,17 @@ impl Controller for HelmController {
         release::uninstall(self, obj).await
     }
 
+    /// None: helm-controller records an Event per action (`InstallSucceeded`,
+    /// `RollbackSucceeded`…, [`actions`]), not one per reconcile.
+    fn ready_event(
+        &self,
+        _pass: &Pass<'_>,
+        _ready: &super::reconcile::Ready,
+        _took: Duration,
+    ) -> Option<(&'static str, String)> {
+        None
+    }
+
     fn reconcile(
         &self,
         pass: &mut Pass<'_>,
