@@ -224,10 +224,11 @@ async fn a_failing_install_is_retried_with_uninstalls_between_then_stalls() {
     );
     assert_eq!(k8s_events(&w, "InstallFailed"), 3);
     assert_eq!(k8s_events(&w, "UninstallSucceeded"), 2);
-    // The last attempt's release stays (Helm, without --wait, stored it as
-    // deployed; the HelmRelease knows it failed).
+    // The last attempt's release stays, failed in Helm's storage too (helm
+    // ran without --wait; the controller marked it as Helm's --wait does).
     let listed = helm.list(Some("apps")).await.expect("helm list");
     assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].status, "failed");
     // Stalled: nothing more happens until the spec changes (the same
     // storage Secret, the same counters, ten minutes later).
     let uid = |w: &World| {
@@ -259,8 +260,10 @@ async fn a_failing_upgrade_is_rolled_back_to_the_previous_release() {
     push(&w, &bad, "web: an image nobody has").await;
     let web = w.wait_until(&gvr(), "web", "Stalled", WAIT, stalled).await;
 
-    // Two upgrades (retries: 1), each rolled back — the last one too, as
+    // Two upgrades (retries: 1), each failed in Helm's storage as Helm's
+    // --wait leaves it and rolled back — the last one too, as
     // remediateLastFailure defaults to true when retries > 0.
+    let failed = "Upgrade \"web\" failed: timeout waiting for: [Deployment/apps/web-hello status: 'InProgress']";
     let revisions: Vec<(u32, String)> = helm
         .history("web", "apps")
         .await
@@ -272,9 +275,9 @@ async fn a_failing_upgrade_is_rolled_back_to_the_previous_release() {
         revisions,
         [
             (1, "Install complete".into()),
-            (2, "Upgrade complete".into()),
+            (2, failed.into()),
             (3, "Rollback to 1".into()),
-            (4, "Upgrade complete".into()),
+            (4, failed.into()),
             (5, "Rollback to 3".into()),
         ]
     );

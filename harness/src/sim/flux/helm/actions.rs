@@ -14,6 +14,7 @@ use super::history;
 use super::options::CrdPolicy;
 use super::release::{self, Chart};
 use super::spec::Spec;
+use super::storage::{self, Failed};
 use crate::gitops::helm::{Crds, Helm};
 use crate::sim::flux::reconcile::Pass;
 use crate::sim::flux::status::Working;
@@ -182,7 +183,20 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Resul
         }
     };
     pass.w.now = pass.store().now_rfc3339();
-    let after = release::latest(pass.store(), ns, name);
+    let mut after = release::latest(pass.store(), ns, name);
+    if let (Err(e), Some(stored)) = (&result, after.as_mut())
+        && Some(stored.version) != before
+        && stored.status == "deployed"
+    {
+        // Helm stored it deployed (no --wait); its objects are not healthy.
+        let verb = if upgrade {
+            Failed::Upgrade
+        } else {
+            Failed::Install
+        };
+        mark_failed(pass.store(), ns, name, stored.version, verb, e).await;
+        stored.status = "failed".to_owned();
+    }
     let new = after.as_ref().filter(|a| Some(a.version) != before);
     if let Some(stored) = new {
         let now = pass.w.now.clone();
@@ -192,11 +206,8 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Resul
             .unwrap_or_else(|| json!(now));
         let status = if result.is_ok() {
             "deployed".to_owned()
-        } else if stored.status == "deployed" {
-            // Helm with --wait marks it failed; the health check stands in.
-            "failed".to_owned()
         } else {
-            stored.status.clone()
+            "failed".to_owned()
         };
         let c = req.chart;
         history::push(
@@ -247,6 +258,21 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Resul
             count_for_remediation(pass, req);
             Ok(())
         }
+    }
+}
+
+/// Marks a revision failed in Helm's storage ([`storage::mark_failed`]);
+/// when that cannot be done, the HelmRelease's snapshot still says failed.
+async fn mark_failed(
+    store: &crate::sim::storage::store::Store,
+    ns: &str,
+    name: &str,
+    version: u32,
+    verb: Failed,
+    err: &str,
+) {
+    if let Err(e) = storage::mark_failed(store, ns, name, version, verb, err).await {
+        tracing::warn!(release = %format!("{ns}/{name}.v{version}"), error = %e, "could not mark the release failed in Helm's storage");
     }
 }
 
@@ -365,6 +391,11 @@ pub async fn rollback(pass: &mut Pass<'_>, req: &Req<'_>, prev: &Value) -> Resul
     pass.w.now = pass.store().now_rfc3339();
     let after = release::latest(pass.store(), ns, name);
     let new = after.as_ref().filter(|a| Some(a.version) != before);
+    if let (Err(e), Some(stored)) = (&result, new)
+        && stored.status == "deployed"
+    {
+        mark_failed(pass.store(), ns, name, stored.version, Failed::Rollback, e).await;
+    }
     if let Some(stored) = new {
         let now = pass.w.now.clone();
         let mut snap = prev.clone();

@@ -25,8 +25,8 @@
 //! GitRepository's artifact, as a `HelmChart` with `reconcileStrategy:
 //! ChartVersion` would package it); Helm runs without `--wait` and the
 //! health checks follow it, so a release whose objects never become
-//! healthy is `failed` in the HelmRelease's `status.history` (which the
-//! emulation trusts) but `deployed` in Helm's storage; drift is judged on
+//! healthy is marked `failed` in Helm's storage by the controller
+//! (`storage.rs`), as Helm's `--wait` would leave it; drift is judged on
 //! the fields the manifest sets, not by a dry-run server-side apply; a
 //! release stuck `pending-*` is not unlocked; no post-renderers or the
 //! rarer action options (the drill's preflight refuses sources that use
@@ -42,6 +42,7 @@ pub mod options;
 pub mod reconcile;
 mod release;
 pub mod spec;
+mod storage;
 mod testpods;
 pub mod values;
 
