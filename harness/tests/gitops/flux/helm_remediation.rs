@@ -829,3 +829,44 @@ async fn disable_wait_releases_without_waiting_for_health() {
     assert_eq!(ready(&web).1, "UpgradeSucceeded");
     assert!(live_image(&w).await.ends_with(BROKEN));
 }
+
+#[tokio::test]
+async fn a_rollback_whose_target_left_helms_storage_stalls() {
+    let spec = json!({"upgrade": {"remediation": {"retries": 1}}});
+    let w = world(&spec).await;
+    let Some(helm) = helm(&w) else { return };
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    w.wait_until(&gvr(), "web", "Ready", WAIT, is_ready).await;
+    let mut bad = spec.clone();
+    merge(&mut bad, &json!({"values": {"image": {"tag": BROKEN}}}));
+    push(&w, &bad, "web: an image nobody has").await;
+    // While the upgrade waits for its objects, the release it would roll
+    // back to leaves Helm's storage (deleted by hand).
+    let secrets = Gvr::core("secrets");
+    w.wait_until(&gvr(), "web", "the upgrade running", WAIT, |o| {
+        ready(o).2.starts_with("Running 'upgrade' action")
+            && w.exists(&secrets, "apps", "sh.helm.release.v1.web.v2")
+    })
+    .await;
+    w.delete(&secrets, "apps", "sh.helm.release.v1.web.v1")
+        .await;
+    let web = w.wait_until(&gvr(), "web", "Stalled", WAIT, stalled).await;
+    assert_eq!(
+        condition(&web, "Stalled"),
+        triple(
+            "True",
+            "MissingRollbackTarget",
+            "Failed to perform remediation: missing target release for rollback: cannot remediate failed release"
+        )
+    );
+    assert_eq!(ready(&web).1, "UpgradeFailed");
+    assert_eq!(condition(&web, "Remediated").0, "");
+    let statuses: Vec<(u32, String)> = helm
+        .history("web", "apps")
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|r| (r.revision, r.status))
+        .collect();
+    assert_eq!(statuses, [(2, "failed".into())]);
+}
