@@ -223,7 +223,7 @@ pub fn detect(
             let selected = rule
                 .target
                 .as_ref()
-                .is_none_or(|t| t.selects(group, &kind, ns.as_deref(), &name));
+                .is_none_or(|t| t.selects((group, version), &kind, ns.as_deref(), &name));
             if selected {
                 for p in &rule.paths {
                     remove_pointer(&mut want, p);

@@ -115,6 +115,8 @@ pub struct IgnoreRule {
 pub struct Target {
     /// `group`.
     pub group: Option<String>,
+    /// `version`.
+    pub version: Option<String>,
     /// `kind`.
     pub kind: Option<String>,
     /// `name`.
@@ -124,11 +126,18 @@ pub struct Target {
 }
 
 impl Target {
-    /// Whether the object of `group`, `kind`, `namespace`, `name` is
-    /// selected.
-    pub fn selects(&self, group: &str, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+    /// Whether the object of `group`, `version`, `kind`, `namespace`,
+    /// `name` is selected.
+    pub fn selects(
+        &self,
+        (group, version): (&str, &str),
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
         let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         eq(&self.group, group)
+            && eq(&self.version, version)
             && eq(&self.kind, kind)
             && eq(&self.name, name)
             && eq(&self.namespace, namespace.unwrap_or_default())
@@ -278,6 +287,7 @@ fn drift(obj: &Value) -> Result<(DriftMode, Vec<IgnoreRule>), String> {
                 let f = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_owned);
                 Some(Target {
                     group: f("group"),
+                    version: f("version"),
                     kind: f("kind"),
                     name: f("name"),
                     namespace: f("namespace"),
