@@ -17,8 +17,10 @@
 //! remediation, drift correction; `release.rs`, the Helm commands, the
 //! release storage and the health of what Helm applied; `history.rs`,
 //! `status.history`; `crds.rs`, the CRD policies; `drift.rs`, drift
-//! detection; [`options`] (remediation, CRDs, waits, tests, drift, timeouts);
-//! [`spec`]; [`values`] (`values` and `valuesFrom`).
+//! detection; `storage.rs`, Helm's storage marked failed; `testpods.rs`,
+//! `helm test` on the simulated clock; `summary.rs`, `Ready`;
+//! [`reasons`]; [`options`] (remediation, CRDs, waits, tests, drift,
+//! timeouts); [`spec`]; [`values`] (`values` and `valuesFrom`).
 //!
 //! Differences from helm-controller (documented in the README): no
 //! `HelmChart` object is created (the chart is read straight from the
@@ -39,10 +41,12 @@ mod crds;
 mod drift;
 mod history;
 pub mod options;
+pub mod reasons;
 pub mod reconcile;
 mod release;
 pub mod spec;
 mod storage;
+mod summary;
 mod testpods;
 pub mod values;
 

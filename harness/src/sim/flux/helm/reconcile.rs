@@ -36,7 +36,7 @@ use crate::sim::flux::status::{reasons, types};
 use crate::sim::storage::store::{ObjectRef, Store, conditions};
 
 /// helm-controller's own reasons and condition types.
-pub use super::actions::hr as helm_reasons;
+pub use super::reasons as helm_reasons;
 use helm_reasons as hr;
 
 /// The steps (see the module docs).
