@@ -4,6 +4,7 @@
 mod common;
 
 mod catalogue;
+mod helm;
 mod observer;
 mod support;
 mod truthful;

@@ -349,6 +349,15 @@ impl Helm {
         })
     }
 
+    /// `helm get hooks` of a release: its hooks (tests included), as YAML.
+    ///
+    /// # Errors
+    /// [`Error::Failed`], [`Error::Run`].
+    pub async fn get_hooks(&self, release: &str, namespace: &str) -> Result<String, Error> {
+        let args = ["get", "hooks", release, "--namespace", namespace];
+        Ok(self.run(self.cmd(args)).await?.stdout)
+    }
+
     /// `helm get manifest` of a release: the rendered objects, as YAML.
     ///
     /// # Errors

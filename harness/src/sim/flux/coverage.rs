@@ -170,8 +170,10 @@ pub const FIELDS: &[IgnoredField] = &[
     field(Git, "verify", "verifies commit signatures"),
     field(Git, "recurseSubmodules", "checks out submodules"),
     field(Git, "sparseCheckout", "checks out only some folders"),
-    // issue 15 (Helm): the emulated helm-controller installs and upgrades
-    // a chart of a GitRepository, without these.
+    // issue 15 (Helm): the emulated helm-controller installs, upgrades,
+    // tests, remediates (rollback or uninstall) and corrects drift of a
+    // chart of a GitRepository, with the CRD policies, waits and timeouts;
+    // not these.
     field(
         Hr,
         "chartRef",
@@ -185,27 +187,100 @@ pub const FIELDS: &[IgnoredField] = &[
         "releases as that service account (RBAC)",
     ),
     field(Hr, "postRenderers", "patches the rendered chart"),
-    field(Hr, "driftDetection", "corrects drift from the release"),
-    field(Hr, "test", "runs the chart's tests after a release"),
+    field(Hr, "test/filters", "runs only the selected tests"),
     field(
         Hr,
-        "install/remediation",
-        "retries or remediates failed installs",
-    ),
-    field(Hr, "install/strategy", "retries failed installs"),
-    field(
-        Hr,
-        "install/crds",
-        "applies the chart's CRDs by that policy",
+        "install/replace",
+        "reuses the name of an uninstalled release",
     ),
     field(
         Hr,
-        "install/disableWait",
-        "does not wait for the release's objects",
+        "install/disableHooks",
+        "installs without the chart's hooks",
     ),
-    field(Hr, "upgrade", "upgrades with these options and remediation"),
-    field(Hr, "rollback", "rolls back with these options"),
-    field(Hr, "uninstall", "uninstalls with these options"),
+    field(Hr, "install/disableWaitForJobs", "does not wait for Jobs"),
+    field(
+        Hr,
+        "install/disableOpenAPIValidation",
+        "skips OpenAPI validation",
+    ),
+    field(
+        Hr,
+        "install/disableSchemaValidation",
+        "skips the values schema",
+    ),
+    field(
+        Hr,
+        "install/disableTakeOwnership",
+        "refuses objects another release owns",
+    ),
+    field(
+        Hr,
+        "install/serverSideApply",
+        "installs by that apply method",
+    ),
+    field(Hr, "upgrade/force", "replaces objects instead of patching"),
+    field(
+        Hr,
+        "upgrade/cleanupOnFail",
+        "deletes what a failed upgrade created",
+    ),
+    field(
+        Hr,
+        "upgrade/preserveValues",
+        "keeps the last release's values",
+    ),
+    field(
+        Hr,
+        "upgrade/disableHooks",
+        "upgrades without the chart's hooks",
+    ),
+    field(Hr, "upgrade/disableWaitForJobs", "does not wait for Jobs"),
+    field(
+        Hr,
+        "upgrade/disableOpenAPIValidation",
+        "skips OpenAPI validation",
+    ),
+    field(
+        Hr,
+        "upgrade/disableSchemaValidation",
+        "skips the values schema",
+    ),
+    field(
+        Hr,
+        "upgrade/disableTakeOwnership",
+        "refuses objects another release owns",
+    ),
+    field(
+        Hr,
+        "upgrade/chartNameChangeStrategy",
+        "upgrades a renamed chart in place",
+    ),
+    field(
+        Hr,
+        "upgrade/serverSideApply",
+        "upgrades by that apply method",
+    ),
+    field(Hr, "rollback/disableHooks", "rolls back without hooks"),
+    field(Hr, "rollback/disableWaitForJobs", "does not wait for Jobs"),
+    field(Hr, "rollback/force", "replaces objects instead of patching"),
+    field(
+        Hr,
+        "rollback/cleanupOnFail",
+        "deletes what a failed rollback created",
+    ),
+    field(
+        Hr,
+        "rollback/serverSideApply",
+        "rolls back by that apply method",
+    ),
+    field(Hr, "uninstall/keepHistory", "keeps the release's history"),
+    field(Hr, "uninstall/disableHooks", "uninstalls without hooks"),
+    field(
+        Hr,
+        "uninstall/deletionPropagation",
+        "deletes with that propagation",
+    ),
     field(Hr, "commonMetadata", "labels and annotates every object"),
     field(
         Hr,
@@ -276,6 +351,21 @@ fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
         out.push((
             "spec.storageNamespace".to_owned(),
             format!("Flux keeps the release in {storage}, the simulator in {target}"),
+        ));
+    }
+    let selectors = m
+        .pointer("/spec/driftDetection/ignore")
+        .and_then(Value::as_array)
+        .is_some_and(|rules| {
+            rules.iter().any(|r| {
+                r.pointer("/target/labelSelector").is_some()
+                    || r.pointer("/target/annotationSelector").is_some()
+            })
+        });
+    if selectors {
+        out.push((
+            "spec.driftDetection.ignore[].target label/annotation selector".to_owned(),
+            "Flux leaves the selected objects' paths out of drift detection, the simulator selects only by kind, name, namespace and group".to_owned(),
         ));
     }
     out
@@ -471,7 +561,15 @@ mod tests {
         let git = json!({"spec": {"chart": "./charts/hello", "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}});
         let supported = hr(
             json!({"interval": "10m", "chart": git, "releaseName": "web",
-            "targetNamespace": "apps", "storageNamespace": "apps", "install": {"createNamespace": true},
+            "targetNamespace": "apps", "storageNamespace": "apps",
+            "install": {"createNamespace": true, "crds": "Skip", "disableWait": true,
+                "strategy": {"name": "RetryOnFailure", "retryInterval": "1m"},
+                "remediation": {"retries": 3, "remediateLastFailure": true}},
+            "upgrade": {"crds": "CreateReplace", "disableWait": true, "timeout": "2m",
+                "remediation": {"retries": -1, "strategy": "uninstall"}},
+            "rollback": {"disableWait": true, "timeout": "1m"},
+            "test": {"enable": true, "ignoreFailures": true},
+            "driftDetection": {"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"], "target": {"kind": "Deployment"}}]},
             "dependsOn": [{"name": "db"}], "values": {"a": 1}, "suspend": false,
             "valuesFrom": [{"kind": "ConfigMap", "name": "v", "targetPath": "a", "optional": true}]}),
         );
@@ -480,9 +578,12 @@ mod tests {
             json!({"interval": "10m", "targetNamespace": "apps", "storageNamespace": "flux-system",
             "chart": {"spec": {"chart": "podinfo", "version": "6.x", "reconcileStrategy": "Revision",
                 "sourceRef": {"kind": "Bucket", "name": "podinfo"}}},
-            "chartRef": {"kind": "OCIRepository", "name": "x"}, "install": {"remediation": {"retries": 3}},
-            "upgrade": {"remediation": {"retries": 3}}, "driftDetection": {"mode": "enabled"},
-            "test": {"enable": true}, "postRenderers": [{"kustomize": {}}], "kubeConfig": {"secretRef": {"name": "k"}}}),
+            "chartRef": {"kind": "OCIRepository", "name": "x"},
+            "install": {"remediation": {"retries": 3}, "replace": true},
+            "upgrade": {"remediation": {"retries": 3}, "force": true},
+            "driftDetection": {"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"], "target": {"labelSelector": "a=b"}}]},
+            "test": {"enable": true, "filters": [{"name": "t"}]}, "postRenderers": [{"kustomize": {}}],
+            "kubeConfig": {"secretRef": {"name": "k"}}}),
         );
         let constructs: Vec<String> = findings(&unit(), &refused)
             .into_iter()
@@ -494,12 +595,12 @@ mod tests {
                 "spec.chartRef",
                 "spec.kubeConfig",
                 "spec.postRenderers",
-                "spec.driftDetection",
-                "spec.test",
-                "spec.install.remediation",
-                "spec.upgrade",
+                "spec.test.filters",
+                "spec.install.replace",
+                "spec.upgrade.force",
                 "spec.chart.spec.sourceRef.kind Bucket",
                 "spec.storageNamespace",
+                "spec.driftDetection.ignore[].target label/annotation selector",
             ]
         );
     }

@@ -204,6 +204,9 @@ pub struct Failure {
     /// The source revision attempted, for kinds that record it with
     /// `Ready` (see [`Ready::revision`]).
     pub revision: Option<String>,
+    /// Record a Warning Event with the reason and message (false when the
+    /// kind's steps recorded their own, as helm-controller's actions do).
+    pub event: bool,
 }
 
 impl Failure {
@@ -215,7 +218,15 @@ impl Failure {
             requeue,
             stalled: false,
             revision: None,
+            event: true,
         }
+    }
+
+    /// The same, without the Warning Event (the steps recorded theirs).
+    #[must_use]
+    pub fn quiet(mut self) -> Failure {
+        self.event = false;
+        self
     }
 
     /// `Stalled=True` and `Ready=False`: only a change of the object
@@ -382,7 +393,9 @@ pub async fn run<C: Controller>(
         Ok(Outcome::Waiting(requeue)) => requeue,
         Err(failure) => {
             ctl.mark_failed(&mut pass.w, &failure);
-            pass.event(EventType::Warning, failure.reason, &failure.message);
+            if failure.event {
+                pass.event(EventType::Warning, failure.reason, &failure.message);
+            }
             tracing::debug!(
                 controller = C::NAME,
                 object = %format!("{}/{}", key.0, key.1),

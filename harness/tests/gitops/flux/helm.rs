@@ -226,13 +226,15 @@ async fn an_install_whose_image_nobody_has_fails_with_install_failed_and_stalls(
     );
     assert_eq!(web["status"]["installFailures"], 1);
     assert!(web["status"].get("observedGeneration").is_none());
-    // db is unaffected; helm itself stored the release (no --wait).
+    // db is unaffected; helm stored the release (no --wait), and the
+    // controller marked it failed as Helm's --wait would have.
     let db = w
         .wait_until(&gvr(), "db", "Ready", WAIT, |o| ready(o).0 == "True")
         .await;
     assert_eq!(ready(&db).1, "InstallSucceeded");
     let listed = helm.list(Some("apps")).await.expect("helm list");
     assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].status, "failed");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod build;
 mod controller_loss;
 mod drift;
 mod helm;
+mod helm_remediation;
 mod helm_sources;
 mod install;
 mod podinfo;

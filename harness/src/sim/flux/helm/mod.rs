@@ -12,22 +12,41 @@
 //!
 //! Here: the controller and its part of the reconcile skeleton
 //! ([`crate::sim::flux::reconcile`]); `reconcile.rs`, the steps in
-//! helm-controller's order; `release.rs`, the Helm actions, the release
-//! storage and the health of what Helm applied; [`spec`]; [`values`]
-//! (`values` and `valuesFrom`).
+//! helm-controller's order up to the release; `atomic.rs`, helm-controller's
+//! atomic release (the state of the release, the next action, the `Ready`
+//! summary); `actions.rs`, install/upgrade, test, rollback and uninstall
+//! remediation, drift correction; `release.rs`, the Helm commands, the
+//! release storage and the health of what Helm applied; `history.rs`,
+//! `status.history`; `crds.rs`, the CRD policies; `drift.rs`, drift
+//! detection; `storage.rs`, Helm's storage marked failed; `testpods.rs`,
+//! `helm test` on the simulated clock; `summary.rs`, `Ready`;
+//! [`reasons`]; [`options`] (remediation, CRDs, waits, tests, drift,
+//! timeouts); [`spec`]; [`values`] (`values` and `valuesFrom`).
 //!
 //! Differences from helm-controller (documented in the README): Helm runs without `--wait` and the
 //! health checks follow it, so a release whose objects never become
-//! healthy is `failed` in the HelmRelease's status but `deployed` in
-//! Helm's storage; no remediation, tests, drift detection or
-//! post-renderers (the drill's preflight refuses sources that use them,
-//! [`super::coverage`]); `status.history` holds the latest release only,
-//! without its manifest digest.
+//! healthy is marked `failed` in Helm's storage by the controller
+//! (`storage.rs`), as Helm's `--wait` would leave it; drift is judged on
+//! the fields the manifest sets, not by a dry-run server-side apply; a
+//! release stuck `pending-*` is not unlocked; no post-renderers or the
+//! rarer action options (the drill's preflight refuses sources that use
+//! them, [`super::coverage`]);
+//! `status.history` snapshots have no manifest digest.
 
+mod actions;
+mod atomic;
 pub mod chart_template;
+mod crds;
+mod drift;
+mod history;
+pub mod options;
+pub mod reasons;
 pub mod reconcile;
 mod release;
 pub mod spec;
+mod storage;
+mod summary;
+mod testpods;
 pub mod values;
 
 use std::path::PathBuf;
@@ -130,8 +149,13 @@ impl Controller for HelmController {
     }
 
     fn triggered_by(&self, _store: &Store, ev: &Event) -> Vec<Key> {
-        // A dependency became ready: its dependents need not wait.
-        let ready = |o: &Value| conditions::condition_status(o, "Ready") == Some("True");
+        // A dependency became ready — Ready at its generation, as the
+        // dependents judge it (the action loop writes Ready before the
+        // skeleton records observedGeneration): its dependents need not wait.
+        let ready = |o: &Value| {
+            conditions::condition_status(o, "Ready") == Some("True")
+                && o.pointer("/metadata/generation") == o.pointer("/status/observedGeneration")
+        };
         if let Some(key) = chart_template::release_of(ev) {
             return vec![key];
         }
@@ -151,6 +175,17 @@ impl Controller for HelmController {
             chart_template::delete(&self.store, obj);
         }
         done
+    }
+
+    /// None: helm-controller records an Event per action (`InstallSucceeded`,
+    /// `RollbackSucceeded`…, [`actions`]), not one per reconcile.
+    fn ready_event(
+        &self,
+        _pass: &Pass<'_>,
+        _ready: &super::reconcile::Ready,
+        _took: Duration,
+    ) -> Option<(&'static str, String)> {
+        None
     }
 
     fn reconcile(

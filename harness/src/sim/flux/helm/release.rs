@@ -98,15 +98,17 @@ pub fn helm(ctl: &HelmController) -> Result<Helm, String> {
 }
 
 /// helm's own message for a failed command, the whole chain otherwise.
-fn text(e: &crate::gitops::helm::Error) -> String {
+pub fn text(e: &crate::gitops::helm::Error) -> String {
     match e {
         crate::gitops::helm::Error::Failed { message, .. } => message.clone(),
         e => crate::error_chain::one_line(e),
     }
 }
 
-/// `helm upgrade --install` of `chart` with `values`, without `--wait`.
-/// Returns the objects Helm applied (from `helm get manifest`).
+/// `helm upgrade --install` of `chart` with `values`, without `--wait`,
+/// with the chart's CRDs or without them (`--skip-crds`), hooks bounded
+/// by `timeout`. Returns the objects Helm applied (from `helm get
+/// manifest`).
 ///
 /// # Errors
 /// helm's error.
@@ -115,14 +117,16 @@ pub async fn upgrade(
     spec: &Spec,
     chart: &Chart,
     values: &Value,
+    crds: Crds,
+    timeout: Duration,
 ) -> Result<String, String> {
     let u = Upgrade {
         release: &spec.release_name,
         namespace: &spec.namespace,
         chart: &chart.dir,
         values,
-        timeout: spec.timeout,
-        crds: Crds::Create,
+        timeout,
+        crds,
         max_history: spec.max_history,
         create_namespace: spec.create_namespace,
         disable_hooks: false,
@@ -176,6 +180,19 @@ pub async fn wait_healthy(
         .map(drop)
         .map_err(|e| e.flux_health_message().unwrap_or_else(|| e.to_string()));
     (r, busy)
+}
+
+/// Whether Helm's storage still holds revision `version` of `release`
+/// (a rollback target).
+pub fn stored(store: &Store, namespace: &str, release: &str, version: u64) -> bool {
+    let name = format!("sh.helm.release.v1.{release}.v{version}");
+    store
+        .get(&crate::sim::storage::store::ObjectRef::namespaced(
+            Gvr::core("secrets"),
+            namespace,
+            &name,
+        ))
+        .is_ok()
 }
 
 /// Deletion: `helm uninstall` of the release the object's status records,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::options::Options;
 use crate::sim::flux::runner::Key;
 use crate::sim::flux::spec::{SourceRef, depends_on, dur, s};
 
@@ -54,6 +55,9 @@ pub struct Spec {
     pub create_namespace: bool,
     /// `spec.maxHistory` (5; 0 keeps all).
     pub max_history: u32,
+    /// How the actions run: CRDs, remediation, waits, tests, drift
+    /// detection, timeouts.
+    pub options: Options,
 }
 
 const MAX_RELEASE_NAME: usize = 53;
@@ -97,9 +101,11 @@ impl Spec {
             Some(v @ Value::Object(_)) => v.clone(),
             Some(_) => return Err("spec.values: Invalid value: must be an object".into()),
         };
+        let timeout = dur(obj, "/spec/timeout")?.unwrap_or(Duration::from_secs(300));
         Ok(Spec {
+            options: Options::read(obj, timeout)?,
             interval: dur(obj, "/spec/interval")?.ok_or("spec.interval: Required value")?,
-            timeout: dur(obj, "/spec/timeout")?.unwrap_or(Duration::from_secs(300)),
+            timeout,
             release_name,
             namespace: target.unwrap_or(own_ns).to_owned(),
             chart: s(obj, "/spec/chart/spec/chart")
