@@ -118,7 +118,9 @@ async fn install(store: &Store, n: usize) -> Duration {
                 .expect("Ready has a transition time");
             return at.duration_since(start).unsigned_abs().max(Duration::ZERO);
         }
-        drop(sub.recv().await.expect("store alive").busy);
+        if let Ok(Some(d)) = tokio::time::timeout(Duration::from_secs(5), sub.recv()).await {
+            drop(d.busy);
+        }
     }
 }
 

@@ -411,7 +411,9 @@ async fn crds_follow_the_install_and_upgrade_policies() {
         &crd(&w, "widgets.example.gameday.dev").expect("installed")
     ));
 
-    // A new chart revision: one new CRD, one changed.
+    // A new chart version (1.1.0; with the default ChartVersion strategy a
+    // chart change without a new version builds nothing, as in Flux): one
+    // new CRD, one changed.
     let widgets =
         std::fs::read_to_string(fixture("helm").join("charts/hello/crds/widgets.yaml")).unwrap();
     let colored = widgets.replace(
@@ -432,6 +434,13 @@ async fn crds_follow_the_install_and_upgrade_policies() {
             file: "charts/hello/crds/gadgets.yaml".into(),
             content: gadgets.into_bytes(),
         },
+        Change::Write {
+            file: "charts/hello/Chart.yaml".into(),
+            content: std::fs::read_to_string(fixture("helm").join("charts/hello/Chart.yaml"))
+                .unwrap()
+                .replace("version: 1.0.0", "version: 1.1.0")
+                .into_bytes(),
+        },
     ];
     w.repo
         .commit(&changes, "chart: CRDs")
@@ -441,10 +450,11 @@ async fn crds_follow_the_install_and_upgrade_policies() {
         move |o: &Value| is_ready(o) && o["status"]["history"][0]["version"] == version
     };
 
-    // upgrade.crds defaults to Skip: neither is touched.
-    push(&w, &json!({"values": {"greeting": "v2"}}), "web: v2").await;
+    // The new chart version is an upgrade; upgrade.crds defaults to Skip:
+    // neither CRD is touched.
     w.wait_until(&gvr(), "web", "v2", WAIT, upgraded(2)).await;
     assert!(crd(&w, "gadgets.example.gameday.dev").is_none());
+    assert!(!has_color(&crd(&w, "widgets.example.gameday.dev").unwrap()));
 
     // Create: the new CRD appears, the changed one stays as it was.
     let create = json!({"upgrade": {"crds": "Create"}, "values": {"greeting": "v3"}});
