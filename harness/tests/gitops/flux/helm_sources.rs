@@ -398,3 +398,56 @@ async fn values_files_and_the_revision_strategy_shape_the_packaged_chart() {
         )
     );
 }
+
+/// The time of one HelmRelease install, sequentially, 50 times (`cargo
+/// nextest run -p gameday --test gitops --run-ignored ignored-only
+/// helm_install_time --no-capture`): wall and simulated medians printed.
+/// Ignored: a measurement, not a check (figures in the README).
+#[tokio::test]
+#[ignore = "a measurement; run it by name"]
+#[allow(clippy::print_stdout)]
+async fn helm_install_time() {
+    if !helm_installed() {
+        return;
+    }
+    let w = world(FluxOptions::default()).await;
+    w.bootstrap("clusters/staging").await.expect("bootstrap");
+    let (mut wall, mut sim) = (Vec::new(), Vec::new());
+    for n in 0..50 {
+        let name = format!("rel-{n}");
+        let hr = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "spec": {"interval": "10m", "targetNamespace": format!("bench-{n}"),
+                "install": {"createNamespace": true},
+                "chart": {"spec": {"chart": "./charts/hello",
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}}});
+        let r = ObjectRef::namespaced(gameday::sim::flux::helm::gvr(), "flux-system", &name);
+        let start = w.tb.clock().now();
+        let t = std::time::Instant::now();
+        w.tb.cluster.store().apply(&r, hr, "test", true).unwrap();
+        let o = w
+            .wait_until(
+                &gameday::sim::flux::helm::gvr(),
+                &name,
+                "Ready",
+                WAIT,
+                is_ready,
+            )
+            .await;
+        wall.push(t.elapsed());
+        let at: jiff::Timestamp = o["status"]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
+            .and_then(|c| c["lastTransitionTime"].as_str())
+            .and_then(|t| t.parse().ok())
+            .unwrap();
+        sim.push(at.duration_since(start).unsigned_abs());
+        println!("{name}: wall {:?}, simulated {:?}", wall[n], sim[n]);
+    }
+    wall.sort();
+    sim.sort();
+    println!(
+        "helm install: 50 releases, median wall {:?} (p90 {:?}), median simulated {:?}",
+        wall[25], wall[45], sim[25]
+    );
+}
