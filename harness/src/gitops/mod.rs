@@ -12,6 +12,9 @@
 //!   helm-controller's engine, and `helm list`/`history` by hand).
 //! - [`mirror`]: offline mirrors of remote sources (`spec.mirrors`, `sim
 //!   serve --mirror`) and fetching a URL through them or over HTTP(S).
+//! - [`oci`]: OCI artifacts pulled from a registry (the emulated
+//!   source-controller's `OCIRepository` and OCI Helm repositories), and
+//!   the registry gameday serves its `oci://` mirrors from.
 //! - [`sops`]: SOPS decryption with the real `sops` CLI, as Flux's
 //!   kustomize-controller decrypts a Kustomization's Secrets and
 //!   `secretGenerator` sources (`spec.decryption`).
@@ -46,6 +49,7 @@ pub mod by_hand;
 pub mod fetch;
 pub mod helm;
 pub mod mirror;
+pub mod oci;
 pub mod render;
 pub mod repo;
 pub mod serve;

@@ -113,7 +113,7 @@ pub const KINDS: [FluxKind; 10] = [
     KUSTOMIZATION,
     FluxKind {
         group: "source.toolkit.fluxcd.io",
-        versions: &["v1"],
+        versions: &["v1", "v1beta2"],
         kind: "OCIRepository",
         plural: "ocirepositories",
         short_names: &["ocirepo"],
@@ -160,11 +160,17 @@ impl FluxKind {
             .iter()
             .map(|(name, path)| json!({"jsonPath": path, "name": name, "type": "string"}))
             .collect();
-        cols.push(
-            json!({"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"}),
-        );
+        let age = json!({"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"});
+        // source-controller's OCIRepository CRD lists Age last.
+        let age_last = self.kind == "OCIRepository";
+        if !age_last {
+            cols.push(age.clone());
+        }
         cols.push(json!({"jsonPath": ".status.conditions[?(@.type==\"Ready\")].status", "name": "Ready", "type": "string"}));
         cols.push(json!({"jsonPath": ".status.conditions[?(@.type==\"Ready\")].message", "name": "Status", "type": "string"}));
+        if age_last {
+            cols.push(age);
+        }
         Value::Array(cols)
     }
 

@@ -6,7 +6,7 @@
 //! real cluster would act on and the simulator would not:
 //!
 //! - an object whose kind a real cluster's controller reconciles and no
-//!   emulated controller does ([`KINDS`]: Helm, OCI, Bucket and image
+//!   emulated controller does ([`KINDS`]: Bucket and image
 //!   automation kinds of Flux, the Flux Operator's, Flagger's…) — stored,
 //!   it would never do anything, and a drill could pass without it;
 //! - a spec field of a Flux `Kustomization` or `GitRepository` the
@@ -56,11 +56,6 @@ const fn kind(group: &'static str, kind: &'static str, controller: &'static str)
 /// Kinds a real cluster reconciles and the simulator does not. One line
 /// per kind: delete it when its controller is emulated.
 pub const KINDS: &[UnemulatedKind] = &[
-    kind(
-        "source.toolkit.fluxcd.io",
-        "OCIRepository",
-        "Flux's source-controller",
-    ), // issue 16 (OCI)
     kind(
         "source.toolkit.fluxcd.io",
         "Bucket",
@@ -123,6 +118,8 @@ pub enum Owner {
     GitRepository,
     /// `helm.toolkit.fluxcd.io` `HelmRelease`.
     HelmRelease,
+    /// `source.toolkit.fluxcd.io` `OCIRepository`.
+    OciRepository,
 }
 
 impl Owner {
@@ -136,6 +133,9 @@ impl Owner {
             }
             Owner::HelmRelease => {
                 o.group() == "helm.toolkit.fluxcd.io" && o.kind() == "HelmRelease"
+            }
+            Owner::OciRepository => {
+                o.group() == "source.toolkit.fluxcd.io" && o.kind() == "OCIRepository"
             }
         }
     }
@@ -156,7 +156,7 @@ const fn field(owner: Owner, field: &'static str, does: &'static str) -> Ignored
     IgnoredField { owner, field, does }
 }
 
-use Owner::{GitRepository as Git, HelmRelease as Hr, Kustomization as Ks};
+use Owner::{GitRepository as Git, HelmRelease as Hr, Kustomization as Ks, OciRepository as Oci};
 
 /// Spec fields a real Flux acts on and the emulation ignores. One line per
 /// field: delete it when the emulation implements it.
@@ -170,15 +170,17 @@ pub const FIELDS: &[IgnoredField] = &[
     field(Git, "verify", "verifies commit signatures"),
     field(Git, "recurseSubmodules", "checks out submodules"),
     field(Git, "sparseCheckout", "checks out only some folders"),
+    // Signatures: a scenario may opt out (`spec.cluster.sim.skipVerify`),
+    // which the report states.
+    field(
+        Oci,
+        "verify",
+        "verifies the artifact's cosign or notation signature",
+    ),
     // issue 15 (Helm): the emulated helm-controller installs, upgrades,
     // tests, remediates (rollback or uninstall) and corrects drift of a
     // chart of a GitRepository, with the CRD policies, waits and timeouts;
     // not these.
-    field(
-        Hr,
-        "chartRef",
-        "takes the chart from an OCIRepository or HelmChart",
-    ),
     field(Hr, "chart/spec/verify", "verifies the chart's signature"),
     field(Hr, "kubeConfig", "releases to another cluster"),
     field(
@@ -291,9 +293,10 @@ pub const FIELDS: &[IgnoredField] = &[
 ];
 
 /// Helm constructs that depend on a field's value: a chart source other
-/// than a GitRepository or HelmRepository (of a HelmRelease or a
-/// HelmChart), an OCI HelmRepository, a HelmChart's `verify`, release
-/// storage elsewhere than the release's namespace.
+/// than a GitRepository or HelmRepository (of a HelmRelease's template or
+/// a HelmChart), a `chartRef` other than an OCIRepository or HelmChart, a
+/// HelmChart's `verify`, release storage elsewhere than the release's
+/// namespace.
 fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
     let m = &o.manifest;
     let text = |p: &str| {
@@ -302,12 +305,6 @@ fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
             .filter(|s| !s.is_empty())
     };
     let source = o.group() == "source.toolkit.fluxcd.io";
-    if source && o.kind() == "HelmRepository" && text("/spec/type") == Some("oci") {
-        return vec![(
-            "spec.type oci".to_owned(),
-            "Flux's source-controller serves charts from an OCI registry, the simulator only from HTTP(S) Helm repositories".to_owned(),
-        )];
-    }
     if source && o.kind() == "HelmChart" {
         let mut out = Vec::new();
         if let Some(kind) = text("/spec/sourceRef/kind")
@@ -335,6 +332,16 @@ fn helm_release_constructs(o: &Object) -> Vec<(String, String)> {
             .filter(|s| !s.is_empty())
     };
     let mut out = Vec::new();
+    if let Some(kind) =
+        text("/spec/chartRef/kind").filter(|k| !["OCIRepository", "HelmChart"].contains(k))
+    {
+        out.push((
+            format!("spec.chartRef.kind {kind}"),
+            format!(
+                "Flux takes the chart from a {kind}, the simulator only from an OCIRepository or a HelmChart"
+            ),
+        ));
+    }
     if let Some(kind) = text("/spec/chart/spec/sourceRef/kind")
         .filter(|k| !["GitRepository", "HelmRepository"].contains(k))
     {
@@ -578,7 +585,7 @@ mod tests {
             json!({"interval": "10m", "targetNamespace": "apps", "storageNamespace": "flux-system",
             "chart": {"spec": {"chart": "podinfo", "version": "6.x", "reconcileStrategy": "Revision",
                 "sourceRef": {"kind": "Bucket", "name": "podinfo"}}},
-            "chartRef": {"kind": "OCIRepository", "name": "x"},
+            "chartRef": {"kind": "ExternalArtifact", "name": "x"},
             "install": {"remediation": {"retries": 3}, "replace": true},
             "upgrade": {"remediation": {"retries": 3}, "force": true},
             "driftDetection": {"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"], "target": {"labelSelector": "a=b"}}]},
@@ -592,12 +599,12 @@ mod tests {
         assert_eq!(
             constructs,
             [
-                "spec.chartRef",
                 "spec.kubeConfig",
                 "spec.postRenderers",
                 "spec.test.filters",
                 "spec.install.replace",
                 "spec.upgrade.force",
+                "spec.chartRef.kind ExternalArtifact",
                 "spec.chart.spec.sourceRef.kind Bucket",
                 "spec.storageNamespace",
                 "spec.driftDetection.ignore[].target label/annotation selector",
@@ -606,7 +613,7 @@ mod tests {
     }
 
     #[test]
-    fn helm_sources_are_emulated_but_oci_repositories_buckets_and_verification() {
+    fn helm_and_oci_sources_are_emulated_but_buckets_and_verification() {
         let src = |kind: &str, spec: Value| {
             object(
                 json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind,
@@ -628,7 +635,18 @@ mod tests {
             "HelmRepository",
             json!({"url": "oci://ghcr.io/x", "type": "oci"}),
         );
-        assert_eq!(constructs(&oci), ["spec.type oci"]);
+        assert_eq!(constructs(&oci), Vec::<String>::new());
+        let oci_repo = src(
+            "OCIRepository",
+            json!({"url": "oci://ghcr.io/x", "interval": "1h", "ref": {"semver": "1.x"},
+            "layerSelector": {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"}}),
+        );
+        assert_eq!(constructs(&oci_repo), Vec::<String>::new());
+        let signed = src(
+            "OCIRepository",
+            json!({"url": "oci://ghcr.io/x", "interval": "1h", "verify": {"provider": "cosign"}}),
+        );
+        assert_eq!(constructs(&signed), ["spec.verify"]);
         let chart = src(
             "HelmChart",
             json!({"chart": "podinfo", "interval": "1h",

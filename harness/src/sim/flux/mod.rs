@@ -24,8 +24,10 @@
 //!   — deleting the namespace stops reconciliation; re-installing brings
 //!   it back.
 //! - the controllers, one folder each: [`source`] (`GitRepository`),
+//!   [`oci_repository`] (`OCIRepository`, through [`crate::gitops::oci`]),
 //!   [`helm_repository`] and [`helm_chart`] (the source-controller's Helm
-//!   side: indexes and charts, through the run's mirrors),
+//!   side: indexes and charts, over HTTP(S) or OCI, through the run's
+//!   mirrors),
 //!   [`kustomize`] (`Kustomization`), [`helm`] (`HelmRelease`, running
 //!   the real `helm` CLI), and [`tofu`], flux-iac's
 //!   tofu-controller (`Terraform` objects, running the real `terraform`
@@ -44,8 +46,9 @@
 //! health, so simulated time passes only where a real cluster would spend
 //! it waiting; the same seed gives the same simulated timings.
 //!
-//! Differences from Flux (documented in the README): `GitRepository` and
-//! HTTP(S) `HelmRepository` sources only (no OCI, no Bucket); no patches, images, components or remote bases; SOPS with age
+//! Differences from Flux (documented in the README): `GitRepository`,
+//! `OCIRepository` and `HelmRepository` sources (no Bucket, no signature
+//! verification); no images, components or remote bases; SOPS with age
 //! and PGP keys only (cloud KMS and Vault keys are not emulated); no
 //! interval jitter; artifacts are read from the
 //! emulation's storage directory instead of being downloaded.
@@ -57,6 +60,7 @@ pub mod helm;
 pub mod helm_chart;
 pub mod helm_repository;
 pub mod kustomize;
+pub mod oci_repository;
 pub mod reconcile;
 pub mod runner;
 pub mod source;
@@ -147,7 +151,9 @@ pub struct FluxEmulation {
     helm: Option<Running>,
     helm_repositories: Option<Running>,
     helm_charts: Option<Running>,
+    oci_repositories: Option<Running>,
     artifacts: Arc<Artifacts>,
+    oci: Arc<crate::gitops::oci::Oci>,
 }
 
 impl FluxEmulation {
@@ -209,11 +215,23 @@ impl FluxEmulation {
             options.namespace.clone(),
             options.concurrency,
         );
+        let oci = Arc::new(crate::gitops::oci::Oci::new(options.mirrors.clone()));
+        let oci_repositories = runner::spawn(
+            Arc::new(oci_repository::OciRepositoryController::new(
+                store.clone(),
+                artifacts.clone(),
+                oci.clone(),
+            )),
+            store.clone(),
+            options.namespace.clone(),
+            options.concurrency,
+        );
         let helm_charts = runner::spawn(
             Arc::new(helm_chart::HelmChartController::new(
                 store.clone(),
                 artifacts.clone(),
                 options.mirrors.clone(),
+                oci.clone(),
                 options.dependency_requeue,
             )),
             store.clone(),
@@ -246,7 +264,9 @@ impl FluxEmulation {
             helm: Some(helm),
             helm_repositories: Some(helm_repositories),
             helm_charts: Some(helm_charts),
+            oci_repositories: Some(oci_repositories),
             artifacts,
+            oci,
         })
     }
 
@@ -255,7 +275,13 @@ impl FluxEmulation {
         self.artifacts.root()
     }
 
-    /// Stops both controllers.
+    /// The OCI client of the emulated source-controller (and gameday's
+    /// registry behind the run's `oci://` mirrors).
+    pub fn oci(&self) -> &Arc<crate::gitops::oci::Oci> {
+        &self.oci
+    }
+
+    /// Stops every controller.
     pub fn stop(mut self) {
         if let Some(s) = self.source.take() {
             s.stop();
@@ -270,6 +296,7 @@ impl FluxEmulation {
             self.helm.take(),
             self.helm_repositories.take(),
             self.helm_charts.take(),
+            self.oci_repositories.take(),
         ]
         .into_iter()
         .flatten()

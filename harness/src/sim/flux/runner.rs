@@ -381,7 +381,8 @@ pub fn key_of(obj: &Value) -> Option<Key> {
 /// on others of their kind and read a GitRepository (kustomize-controller,
 /// tf-controller): the changed object when its spec or `requestedAt`
 /// changed; the dependents of an object that `became_ready(new, old)`; the
-/// objects whose GitRepository's artifact revision moved. `all` lists the
+/// objects whose GitRepository's or OCIRepository's artifact revision
+/// moved. `all` lists the
 /// controller's objects. Only `sourceRef` and `dependsOn` are read, so a
 /// thousand objects' dependents are found without parsing their specs.
 pub fn woken(
@@ -404,7 +405,7 @@ pub fn woken(
                 }
             }
         }
-    } else if ev.resource == super::source::gvr().group_resource() {
+    } else if let Some(kind) = source_kind(ev) {
         let revision = |o: &Value| {
             o.pointer("/status/artifact/revision")
                 .and_then(Value::as_str)
@@ -415,7 +416,7 @@ pub fn woken(
         if moved && let Some(repo) = key_of(&ev.object) {
             for o in all() {
                 let uses = SourceRef::of(&o)
-                    .is_some_and(|r| r.kind == "GitRepository" && (r.namespace, r.name) == repo);
+                    .is_some_and(|r| r.kind == kind && (r.namespace, r.name) == repo);
                 if uses {
                     out.extend(key_of(&o));
                 }
@@ -423,6 +424,18 @@ pub fn woken(
         }
     }
     out
+}
+
+/// The kind of the source an event concerns: `GitRepository` or
+/// `OCIRepository`.
+fn source_kind(ev: &Event) -> Option<&'static str> {
+    if ev.resource == super::source::gvr().group_resource() {
+        Some("GitRepository")
+    } else if ev.resource == super::oci_repository::gvr().group_resource() {
+        Some("OCIRepository")
+    } else {
+        None
+    }
 }
 
 fn add(t: Timestamp, d: Duration) -> Timestamp {

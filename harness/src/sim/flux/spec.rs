@@ -52,10 +52,11 @@ impl SourceRef {
     }
 
     /// The source a Flux object follows: `spec.sourceRef`, or a
-    /// HelmRelease's `spec.chart.spec.sourceRef`.
+    /// HelmRelease's `spec.chart.spec.sourceRef` or `spec.chartRef`.
     pub fn of(obj: &Value) -> Option<SourceRef> {
         SourceRef::read(obj)
             .or_else(|_| SourceRef::read_at(obj, "/spec/chart/spec/sourceRef"))
+            .or_else(|_| SourceRef::read_at(obj, "/spec/chartRef"))
             .ok()
     }
 }

@@ -9,6 +9,7 @@ mod helm;
 mod helm_remediation;
 mod helm_sources;
 mod install;
+mod oci_sources;
 mod podinfo;
 mod prune;
 mod secrets;

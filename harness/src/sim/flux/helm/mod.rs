@@ -35,6 +35,7 @@
 
 mod actions;
 mod atomic;
+pub mod chart_ref;
 pub mod chart_template;
 mod crds;
 mod drift;
@@ -158,6 +159,10 @@ impl Controller for HelmController {
         };
         if let Some(key) = chart_template::release_of(ev) {
             return vec![key];
+        }
+        let by_ref = chart_ref::users_of(ev, || self.all());
+        if !by_ref.is_empty() {
+            return by_ref;
         }
         woken(
             ev,

@@ -8,7 +8,9 @@
 //! 3. `dependsOn` (other HelmReleases) not existing, not reconciled at
 //!    their generation or not Ready → `DependencyNotReady` (30 s);
 //! 4. the source: the `HelmChart` of the `spec.chart` template
-//!    ([`super::chart_template`]), applied, recorded as `status.helmChart`;
+//!    ([`super::chart_template`]), applied, recorded as `status.helmChart`
+//!    — or the `OCIRepository`/`HelmChart` of `spec.chartRef`
+//!    ([`super::chart_ref`]);
 //!    not Ready at its generation, or without artifact → `SourceNotReady`
 //!    "HelmChart '<ns>/<name>' is not ready: …"; an artifact without a
 //!    usable `Chart.yaml` → `ArtifactFailed` "Could not load chart: …";
@@ -52,7 +54,7 @@ pub async fn reconcile(ctl: &HelmController, pass: &mut Pass<'_>) -> Reconciled 
     );
     pass.write();
     dependencies(ctl, pass.store(), &spec)?;
-    let chart = chart(ctl, pass)?;
+    let chart = chart(ctl, pass, &spec)?;
     let values = values::compose(pass.store(), pass.namespace(), &spec).map_err(|e| {
         let retry = Requeue::After(spec.interval);
         Failure::new(hr::VALUES_ERROR, e, retry)
@@ -108,9 +110,14 @@ fn dependencies(ctl: &HelmController, store: &Store, spec: &Spec) -> Result<(), 
 }
 
 /// The chart: the artifact of the HelmChart the `spec.chart` template
-/// makes ([`super::chart_template`]), recorded as `status.helmChart`.
-fn chart(ctl: &HelmController, pass: &mut Pass<'_>) -> Result<Chart, Failure> {
+/// makes ([`super::chart_template`]), recorded as `status.helmChart`, or
+/// of the source `spec.chartRef` names ([`super::chart_ref`]).
+fn chart(ctl: &HelmController, pass: &mut Pass<'_>, spec: &Spec) -> Result<Chart, Failure> {
     let obj = pass.obj.clone();
+    if let Some(r) = &spec.chart_ref {
+        pass.w.unset("helmChart");
+        return super::chart_ref::chart(ctl, pass.store(), &obj, r);
+    }
     let (ns, name) = super::chart_template::chart_key(&obj);
     pass.w.set("helmChart", json!(format!("{ns}/{name}")));
     super::chart_template::chart(ctl, pass.store(), &obj)

@@ -41,10 +41,14 @@ pub struct Spec {
     /// `spec.targetNamespace`, else the HelmRelease's: the release's
     /// namespace and its storage namespace.
     pub namespace: String,
-    /// `spec.chart.spec.chart`: the chart's path in the artifact.
+    /// `spec.chart.spec.chart`: the chart's path in the artifact (empty
+    /// with `chartRef`).
     pub chart: String,
-    /// `spec.chart.spec.sourceRef`.
+    /// `spec.chart.spec.sourceRef`, or `spec.chartRef`.
     pub source: SourceRef,
+    /// `spec.chartRef` (an `OCIRepository` or `HelmChart`), instead of the
+    /// `spec.chart` template.
+    pub chart_ref: Option<SourceRef>,
     /// `spec.values` (an object; `{}` when absent).
     pub values: Value,
     /// `spec.valuesFrom`.
@@ -102,16 +106,31 @@ impl Spec {
             Some(_) => return Err("spec.values: Invalid value: must be an object".into()),
         };
         let timeout = dur(obj, "/spec/timeout")?.unwrap_or(Duration::from_secs(300));
+        let set = |p: &str| obj.pointer(p).is_some_and(|v| !v.is_null());
+        let chart_ref = match (set("/spec/chart"), set("/spec/chartRef")) {
+            (true, true) | (false, false) => {
+                return Err("spec: Invalid value: either chart or chartRef must be set".into());
+            }
+            (false, true) => Some(SourceRef::read_at(obj, "/spec/chartRef")?),
+            (true, false) => None,
+        };
         Ok(Spec {
             options: Options::read(obj, timeout)?,
             interval: dur(obj, "/spec/interval")?.ok_or("spec.interval: Required value")?,
             timeout,
             release_name,
             namespace: target.unwrap_or(own_ns).to_owned(),
-            chart: s(obj, "/spec/chart/spec/chart")
-                .ok_or("spec.chart.spec.chart: Required value")?
-                .to_owned(),
-            source: SourceRef::read_at(obj, "/spec/chart/spec/sourceRef")?,
+            chart: match chart_ref {
+                Some(_) => String::new(),
+                None => s(obj, "/spec/chart/spec/chart")
+                    .ok_or("spec.chart.spec.chart: Required value")?
+                    .to_owned(),
+            },
+            source: match &chart_ref {
+                Some(r) => r.clone(),
+                None => SourceRef::read_at(obj, "/spec/chart/spec/sourceRef")?,
+            },
+            chart_ref,
             values,
             values_from: values_from(obj)?,
             depends_on: depends_on(obj),
@@ -204,5 +223,15 @@ mod tests {
             Spec::read(&bad).unwrap_err(),
             "spec.chart.spec.chart: Required value"
         );
+        let mut by_ref = hr.clone();
+        by_ref["spec"]["chartRef"] = json!({"kind": "OCIRepository", "name": "podinfo"});
+        assert_eq!(
+            Spec::read(&by_ref).unwrap_err(),
+            "spec: Invalid value: either chart or chartRef must be set"
+        );
+        by_ref["spec"].as_object_mut().unwrap().remove("chart");
+        let spec = Spec::read(&by_ref).unwrap();
+        let r = spec.chart_ref.unwrap();
+        assert_eq!((r.kind.as_str(), r.name.as_str(), r.namespace.as_str()), ("OCIRepository", "podinfo", "flux-system"));
     }
 }

@@ -14,7 +14,7 @@
 //! in the chart for a HelmRepository, in the source for a GitRepository),
 //! `reconcileStrategy: Revision` adds the commit to a Git chart's version.
 //! Not emulated (the preflight says so, [`super::coverage`]): `Bucket`
-//! sources, `verify`, OCI HelmRepositories.
+//! sources, `verify`.
 
 mod reconcile;
 
@@ -45,22 +45,26 @@ pub struct HelmChartController {
     store: Store,
     artifacts: Arc<Artifacts>,
     mirrors: Mirrors,
+    oci: Arc<crate::gitops::oci::Oci>,
     dependency_requeue: Duration,
 }
 
 impl HelmChartController {
     /// A reconciler for `store`, reading sources' artifacts from and
-    /// storing charts in `artifacts`, pulling through `mirrors`.
+    /// storing charts in `artifacts`, pulling through `mirrors` (HTTP(S)
+    /// repositories) and `oci` (OCI ones).
     pub fn new(
         store: Store,
         artifacts: Arc<Artifacts>,
         mirrors: Mirrors,
+        oci: Arc<crate::gitops::oci::Oci>,
         dependency_requeue: Duration,
     ) -> HelmChartController {
         HelmChartController {
             store,
             artifacts,
             mirrors,
+            oci,
             dependency_requeue,
         }
     }

@@ -116,6 +116,13 @@ pub(super) async fn reconcile(ctl: &HelmChartController, pass: &mut Pass<'_>) ->
         );
         return Err(Failure::new(r::SOURCE_UNAVAILABLE, msg, retry));
     };
+    if kind == "HelmRepository" && text(&source, "/spec/type") == Some("oci") {
+        // An OCI HelmRepository is static: no artifact, the chart is
+        // pulled from the registry.
+        let built = pull_oci(ctl, pass, &chart, &source).await?;
+        pass.w.unset("observedSourceArtifactRevision");
+        return finish(pass, &chart, built, interval);
+    }
     let (Some(src_path), Some(src_rev)) = (
         text(&source, "/status/artifact/path"),
         text(&source, "/status/artifact/revision"),
@@ -131,6 +138,11 @@ pub(super) async fn reconcile(ctl: &HelmChartController, pass: &mut Pass<'_>) ->
         package(ctl, pass, &chart, &src_path, &src_rev, interval).await?
     };
     pass.w.set("observedSourceArtifactRevision", json!(src_rev));
+    finish(pass, &chart, built, interval)
+}
+
+/// Step 4: the status of a built chart, `Ready`.
+fn finish(pass: &mut Pass<'_>, chart: &str, built: Built, interval: Duration) -> Reconciled {
     pass.w.set("observedChartName", json!(chart));
     let (ns, name) = (pass.namespace().to_owned(), pass.name().to_owned());
     pass.w.set(
@@ -327,20 +339,7 @@ async fn pull(
         Failure::stalled(r::INVALID_CHART_REFERENCE, msg)
     })?;
     let revision = plan.version(&entry.version, None);
-    let built = if plan.values_files.is_empty() {
-        Built {
-            reason: r::CHART_PULL_SUCCEEDED,
-            message: format!("pulled '{chart}' chart with version '{revision}'"),
-        }
-    } else {
-        Built {
-            reason: r::CHART_PACKAGE_SUCCEEDED,
-            message: format!(
-                "packaged '{chart}' chart with version '{revision}'{}",
-                plan.merged_note()
-            ),
-        }
-    };
+    let built = pulled(chart, &revision, &plan);
     if stored_revision(ctl, pass, chart).as_deref() == Some(revision.as_str()) {
         return Ok(built);
     }
@@ -359,11 +358,31 @@ async fn pull(
             entry.digest
         )));
     }
-    let (path, file, tree) = paths(ctl, pass, chart, &revision)?;
+    store_pulled(ctl, pass, chart, &revision, &archive_bytes, &plan, &url).await?;
+    Ok(built)
+}
+
+/// Stores a pulled chart archive as the artifact of `revision`: unpacked,
+/// and packaged again with its values files merged when it has some.
+async fn store_pulled(
+    ctl: &HelmChartController,
+    pass: &mut Pass<'_>,
+    chart: &str,
+    revision: &str,
+    archive_bytes: &[u8],
+    plan: &Plan,
+    url: &str,
+) -> Result<(), Failure> {
+    let pull_failed = |e: String| {
+        let msg = format!("chart pull error: failed to download chart for remote reference: {e}");
+        Failure::new(r::CHART_PULL_ERROR, msg, Requeue::Backoff)
+    };
+    let digest = index::hex(&ring::digest::digest(&ring::digest::SHA256, archive_bytes));
+    let (path, file, tree) = paths(ctl, pass, chart, revision)?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(storage_failed)?;
     }
-    std::fs::write(&file, &archive_bytes).map_err(storage_failed)?;
+    std::fs::write(&file, archive_bytes).map_err(storage_failed)?;
     let _ = std::fs::remove_dir_all(&tree);
     archive::unpack(&file, &tree)
         .await
@@ -374,15 +393,15 @@ async fn pull(
             ctl,
             pass,
             &path,
-            &revision,
+            revision,
             &format!("sha256:{digest}"),
             size,
         );
-        return Ok(built);
+        return Ok(());
     }
     // Values files of a repository chart are files of the chart.
-    merge_values(&tree, &tree, &plan)?;
-    set_version(&tree.join("Chart.yaml"), &revision).map_err(storage_failed)?;
+    merge_values(&tree, &tree, plan)?;
+    set_version(&tree.join("Chart.yaml"), revision).map_err(storage_failed)?;
     let (digest, size) = archive::pack(&tree, chart, &file).await.map_err(|e| {
         Failure::new(
             r::CHART_PACKAGE_ERROR,
@@ -390,7 +409,104 @@ async fn pull(
             Requeue::Backoff,
         )
     })?;
-    record(ctl, pass, &path, &revision, &digest, size);
+    record(ctl, pass, &path, revision, &digest, size);
+    Ok(())
+}
+
+/// The build's reason and message for a pulled chart.
+fn pulled(chart: &str, revision: &str, plan: &Plan) -> Built {
+    if plan.values_files.is_empty() {
+        Built {
+            reason: r::CHART_PULL_SUCCEEDED,
+            message: format!("pulled '{chart}' chart with version '{revision}'"),
+        }
+    } else {
+        Built {
+            reason: r::CHART_PACKAGE_SUCCEEDED,
+            message: format!(
+                "packaged '{chart}' chart with version '{revision}'{}",
+                plan.merged_note()
+            ),
+        }
+    }
+}
+
+/// A chart of an OCI HelmRepository: `<url>/<chart>` in the registry, at
+/// the tag `spec.version` names or, for a range, the highest matching
+/// tag (Helm's `_` read as `+`); its chart layer pulled and checked
+/// against its digest.
+async fn pull_oci(
+    ctl: &HelmChartController,
+    pass: &mut Pass<'_>,
+    chart: &str,
+    source: &Value,
+) -> Result<Built, Failure> {
+    use crate::gitops::fetch::semver::Version;
+    use crate::gitops::oci::{self, Ref, pack};
+    let version = text(&pass.obj, "/spec/version").unwrap_or("*").to_owned();
+    let plan = Plan::read(&pass.obj);
+    let base = text(source, "/spec/url").unwrap_or_default().trim_end_matches('/');
+    let url = format!("{base}/{chart}");
+    let insecure = source
+        .pointer("/spec/insecure")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let timeout = text(source, "/spec/timeout")
+        .and_then(|d| duration::parse(d).ok())
+        .unwrap_or(PULL_TIMEOUT);
+    let pull_failed = |e: String| {
+        let msg = format!("chart pull error: failed to download chart for remote reference: {e}");
+        Failure::new(r::CHART_PULL_ERROR, msg, Requeue::Backoff)
+    };
+    if let Err(e) = oci::Url::parse(&url) {
+        let msg = format!("invalid chart reference: {e}");
+        return Err(Failure::stalled(r::INVALID_CHART_REFERENCE, msg));
+    }
+    // A plain version is a tag: no listing (as Flux).
+    let tag = if Version::parse(&version).is_some() && !version.contains(['<', '>', '~', '^', '*', 'x', ' ', '|', ',']) {
+        version.replace('+', "_")
+    } else {
+        let tags = ctl.oci.tags(&url, insecure, timeout).await.map_err(|e| {
+            let msg = format!(
+                "chart pull error: failed to get chart version for remote reference: {e}"
+            );
+            Failure::new(r::CHART_PULL_ERROR, msg, Requeue::Backoff)
+        })?;
+        oci::highest_tag(&tags, &version, None, true)
+            .map_err(|e| Failure::stalled(r::INVALID_CHART_REFERENCE, format!("invalid chart reference: {e}")))?
+            .ok_or_else(|| {
+                let msg = format!(
+                    "chart pull error: failed to get chart version for remote reference: could not locate a version matching provided version string {version}"
+                );
+                Failure::new(r::CHART_PULL_ERROR, msg, Requeue::Backoff)
+            })?
+    };
+    let revision = plan.version(&tag.replace('_', "+"), None);
+    let built = pulled(chart, &revision, &plan);
+    if stored_revision(ctl, pass, chart).as_deref() == Some(revision.as_str()) {
+        return Ok(built);
+    }
+    let manifest = ctl
+        .oci
+        .manifest(&url, &Ref::Tag(tag.clone()), insecure, timeout)
+        .await
+        .map_err(|e| pull_failed(e.to_string()))?;
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == pack::HELM_CHART || l.media_type == pack::HELM_CHART_LEGACY)
+        .ok_or_else(|| {
+            pull_failed(format!(
+                "{url}:{tag}: no layer of media type {} in the artifact (is it a Helm chart?)",
+                pack::HELM_CHART
+            ))
+        })?;
+    let bytes = ctl
+        .oci
+        .layer(&url, layer, insecure, timeout)
+        .await
+        .map_err(|e| pull_failed(e.to_string()))?;
+    store_pulled(ctl, pass, chart, &revision, &bytes, &plan, &format!("{url}:{tag}")).await?;
     Ok(built)
 }
 

@@ -7,9 +7,9 @@
 //! `reconcile.rs`). A mirror folder without `index.yaml` is indexed as
 //! `helm repo index` would index it.
 //!
-//! `type: oci` HelmRepositories are not emulated yet: they stall with a
-//! message saying so, and the drill's preflight reports them
-//! ([`super::coverage`]).
+//! `type: oci` HelmRepositories are static, as in Flux: no artifact, an
+//! empty status; the HelmCharts that use them pull from the registry
+//! ([`super::helm_chart`]).
 
 mod reconcile;
 

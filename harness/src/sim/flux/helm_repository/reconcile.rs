@@ -1,8 +1,9 @@
 //! The steps of a HelmRepository reconcile, in source-controller's order
 //! (`internal/controller/helmrepository_controller.go`):
 //!
-//! 1. `Reconciling` for a new generation; `type: oci` is not emulated
-//!    (stalls, saying so); an URL that is not `http(s)://` stalls
+//! 1. `Reconciling` for a new generation; `type: oci` is static (its
+//!    status emptied, its artifacts dropped, no conditions: the HelmCharts
+//!    pull from the registry); an URL that is not `http(s)://` stalls
 //!    (`URLInvalid`; an `oci://` URL: "'oci' URL scheme cannot be used
 //!    with 'default' HelmRepository type");
 //! 2. fetch `<url>/index.yaml` (mirror or HTTP): a failure is
@@ -25,7 +26,7 @@ use crate::flux::duration;
 use crate::gitops::helm::index::{Index, hex, of_folder};
 use crate::gitops::mirror;
 use crate::sim::flux::artifacts::Artifacts;
-use crate::sim::flux::reconcile::{Failure, Pass, Ready, Reconciled};
+use crate::sim::flux::reconcile::{Failure, Outcome, Pass, Ready, Reconciled};
 use crate::sim::flux::runner::Requeue;
 use crate::sim::flux::status::{reasons, types};
 
@@ -57,8 +58,12 @@ pub(super) async fn reconcile(ctl: &HelmRepositoryController, pass: &mut Pass<'_
     crate::sim::flux::source::new_generation(&mut pass.w);
     let url = text(&obj, "/spec/url").unwrap_or_default().to_owned();
     if text(&obj, "/spec/type") == Some("oci") {
-        let msg = "HelmRepository of type 'oci' is not emulated by gameday's source-controller: drill it on kind with real Flux";
-        return Err(Failure::stalled("NotEmulated", msg));
+        // Static, as in source-controller: no artifact, an empty status,
+        // no conditions; its HelmCharts pull from the registry.
+        ctl.artifacts
+            .collect_garbage_of(KIND_DIR, pass.namespace(), pass.name(), None);
+        pass.w.obj["status"] = json!({});
+        return Ok(Outcome::Waiting(Requeue::Never));
     }
     if url.starts_with("oci://") {
         return Err(Failure::stalled(

@@ -145,7 +145,8 @@ pub(super) async fn reconcile(ctl: &KustomizeController, pass: &mut Pass<'_>) ->
 /// The source's artifact: (revision, path in storage).
 ///
 /// # Errors
-/// `ArtifactFailed`: a source kind other than `GitRepository` (backoff),
+/// `ArtifactFailed`: a source kind other than `GitRepository` or
+/// `OCIRepository` (backoff),
 /// a missing source (`retryInterval`), no artifact yet (the dependency
 /// requeue).
 fn source_artifact(
@@ -155,15 +156,19 @@ fn source_artifact(
 ) -> Result<(String, String), Failure> {
     let src = &spec.source;
     let failed = |msg: String, requeue| Failure::new(reasons::ARTIFACT_FAILED, msg, requeue);
-    if src.kind != "GitRepository" {
-        let msg = format!("source `{}` kind '{}' not supported", src.name, src.kind);
-        return Err(failed(msg, Requeue::Backoff));
-    }
-    let source = ObjectRef::namespaced(super::super::source::gvr(), &src.namespace, &src.name);
+    let gvr = match src.kind.as_str() {
+        "GitRepository" => super::super::source::gvr(),
+        "OCIRepository" => super::super::oci_repository::gvr(),
+        _ => {
+            let msg = format!("source `{}` kind '{}' not supported", src.name, src.kind);
+            return Err(failed(msg, Requeue::Backoff));
+        }
+    };
+    let source = ObjectRef::namespaced(gvr, &src.namespace, &src.name);
     let Ok(found) = store.get(&source) else {
         let msg = format!(
-            "Source 'GitRepository/{}/{}' not found",
-            src.namespace, src.name
+            "Source '{}/{}/{}' not found",
+            src.kind, src.namespace, src.name
         );
         return Err(failed(msg, Requeue::After(spec.retry_interval)));
     };

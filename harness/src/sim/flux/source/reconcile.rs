@@ -247,7 +247,7 @@ pub(crate) fn mark_ready(w: &mut Working, ready: &Ready) {
 }
 
 /// The reasons of a failed fetch of a source (git, a Helm index or
-/// chart): they also set `FetchFailed=True`.
+/// chart, an OCI artifact): they also set `FetchFailed=True`.
 pub(crate) const FETCH_REASONS: &[&str] = &[
     reasons::GIT_OPERATION_FAILED,
     "Failed",
@@ -256,6 +256,9 @@ pub(crate) const FETCH_REASONS: &[&str] = &[
     "SourceUnavailable",
     "NoSourceArtifact",
     "ChartPullError",
+    "OCIArtifactPullFailed",
+    "OCIArtifactLayerOperationFailed",
+    "ReadOperationFailed",
 ];
 
 /// Flux's marks ([`crate::sim::flux::reconcile::Controller::mark_failed`]);

@@ -1,0 +1,228 @@
+//! A HelmRelease's `spec.chartRef`, as helm-controller handles it: the
+//! chart is the artifact of an `OCIRepository` (a chart pushed to a
+//! registry, usually with `layerSelector` `operation: copy`) or of a
+//! `HelmChart`, in the HelmRelease's namespace unless the reference names
+//! another. For an OCIRepository the chart's version gets the artifact's
+//! digest as build metadata (`6.6.1+0cc9a8446c95`, the
+//! `lastAttemptedRevision` and the version Helm records), and a semver tag
+//! must equal the chart's version.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::HelmController;
+use super::release::Chart;
+use crate::sim::flux::reconcile::Failure;
+use crate::sim::flux::runner::{Key, Requeue};
+use crate::sim::flux::spec::SourceRef;
+use crate::sim::flux::status::{reasons, types};
+use crate::sim::storage::store::{Event, EventType, ObjectRef, Store, conditions};
+
+fn text<'a>(o: &'a Value, p: &str) -> Option<&'a str> {
+    o.pointer(p)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The folder of the chart in an artifact tree: the tree itself when it
+/// has a `Chart.yaml`, else its one folder that has.
+fn chart_dir(tree: &Path) -> Option<PathBuf> {
+    if tree.join("Chart.yaml").is_file() {
+        return Some(tree.to_owned());
+    }
+    let mut found = std::fs::read_dir(tree)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("Chart.yaml").is_file());
+    let one = found.next()?;
+    found.next().is_none().then_some(one)
+}
+
+/// The chart `r` names, once its source is Ready at its generation with
+/// an artifact.
+///
+/// # Errors
+/// A kind other than OCIRepository or HelmChart stalls (`InvalidChartReference`);
+/// a missing source is `ArtifactFailed` "could not get Source object: …",
+/// one not ready `SourceNotReady` (both retried after the dependency
+/// requeue); an artifact without a chart, or whose tag is not the chart's
+/// version, `ArtifactFailed`.
+pub fn chart(ctl: &HelmController, store: &Store, hr: &Value, r: &SourceRef) -> Result<Chart, Failure> {
+    let gvr = match r.kind.as_str() {
+        "OCIRepository" => crate::sim::flux::oci_repository::gvr(),
+        "HelmChart" => crate::sim::flux::helm_chart::gvr(),
+        other => {
+            let msg = format!(
+                "spec.chartRef.kind '{other}' is not emulated by gameday's helm-controller (OCIRepository and HelmChart are): drill it on kind with real Flux"
+            );
+            return Err(Failure::stalled("InvalidChartReference", msg));
+        }
+    };
+    let retry = Requeue::After(ctl.dependency_requeue);
+    let id = format!("{} '{}/{}'", r.kind, r.namespace, r.name);
+    let Ok(source) = store.get(&ObjectRef::namespaced(gvr, &r.namespace, &r.name)) else {
+        let msg = format!("could not get Source object: {id} not found");
+        return Err(Failure::new(reasons::ARTIFACT_FAILED, msg, retry));
+    };
+    let not_ready = |why: &str| {
+        let msg = format!("{id} is not ready: {why}");
+        Failure::new(super::reconcile::helm_reasons::SOURCE_NOT_READY, msg, retry.clone())
+    };
+    if source.pointer("/metadata/generation") != source.pointer("/status/observedGeneration") {
+        return Err(not_ready("latest generation of object has not been reconciled"));
+    }
+    if conditions::condition_status(&source, types::READY) != Some("True") {
+        let why = source
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|c| c.iter().find(|c| c["type"] == types::READY))
+            .and_then(|c| c["message"].as_str())
+            .unwrap_or("does not have an artifact")
+            .to_owned();
+        return Err(not_ready(&why));
+    }
+    let revision = text(&source, "/status/artifact/revision").unwrap_or_default().to_owned();
+    let tree = text(&source, "/status/artifact/path")
+        .and_then(|p| ctl.artifacts.tree(p))
+        .filter(|t| t.is_dir())
+        .ok_or_else(|| not_ready("does not have an artifact"))?;
+    let artifact_failed = |msg: String| Failure::new(reasons::ARTIFACT_FAILED, msg, Requeue::Backoff);
+    let dir = chart_dir(&tree)
+        .ok_or_else(|| artifact_failed(format!("Could not load chart: no Chart.yaml in the artifact of {id}")))?;
+    let loaded = Chart::load(&dir, ".").map_err(|e| artifact_failed(format!("Could not load chart: {e}")))?;
+    if r.kind != "OCIRepository" {
+        return Ok(loaded);
+    }
+    // `<tag>@sha256:<hex>` or `sha256:<hex>`.
+    let (tag, digest) = match revision.rsplit_once('@') {
+        Some((t, d)) => (Some(t), d),
+        None => (None, revision.as_str()),
+    };
+    if let Some(tag) = tag
+        && crate::gitops::fetch::semver::Version::parse(&tag.replace('_', "+")).is_some()
+        && tag.replace('_', "+") != loaded.version
+    {
+        let msg = format!(
+            "artifact revision {tag} does not match chart version {}",
+            loaded.version
+        );
+        return Err(Failure::new(reasons::ARTIFACT_FAILED, msg, retry));
+    }
+    let hex = digest.trim_start_matches("sha256:");
+    let base = loaded.version.split('+').next().unwrap_or(&loaded.version);
+    let version = format!("{base}+{}", &hex[..hex.len().min(12)]);
+    // The source's artifact stays as stored: the chart with its new
+    // version is a copy, kept with the HelmRelease's working files.
+    let ns = text(hr, "/metadata/namespace").unwrap_or("default");
+    let name = text(hr, "/metadata/name").unwrap_or_default();
+    let copy = ctl
+        .artifacts
+        .kind_dir("helmrelease", ns, name)
+        .join(&version);
+    let storage = |e: std::io::Error| {
+        Failure::new(
+            reasons::ARTIFACT_FAILED,
+            format!("Could not load chart: {}: {e}", copy.display()),
+            Requeue::Backoff,
+        )
+    };
+    if !copy.join("Chart.yaml").is_file() {
+        let parent = copy.parent().unwrap_or(&copy).to_owned();
+        let _ = std::fs::remove_dir_all(&parent);
+        copy_tree(&dir, &copy).map_err(storage)?;
+        set_version(&copy.join("Chart.yaml"), &version).map_err(storage)?;
+    }
+    Chart::load(&copy, ".").map_err(|e| artifact_failed(format!("Could not load chart: {e}")))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let t = e.file_type()?;
+        if t.is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()))?;
+        } else if t.is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `version:` of a Chart.yaml, keeping the rest of the file.
+fn set_version(chart_yaml: &Path, version: &str) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(chart_yaml)?;
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut done = false;
+    for line in text.lines() {
+        if !done && line.starts_with("version:") {
+            out.push_str(&format!("version: {version}\n"));
+            done = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !done {
+        out.push_str(&format!("version: {version}\n"));
+    }
+    std::fs::write(chart_yaml, out)
+}
+
+/// The HelmReleases whose `chartRef` names the HelmChart or OCIRepository
+/// of `ev`, when its artifact moved or it became Ready.
+pub fn users_of(ev: &Event, all: impl Fn() -> Vec<std::sync::Arc<Value>>) -> Vec<Key> {
+    let kind = if ev.resource == crate::sim::flux::oci_repository::gvr().group_resource() {
+        "OCIRepository"
+    } else if ev.resource == crate::sim::flux::helm_chart::gvr().group_resource() {
+        "HelmChart"
+    } else {
+        return Vec::new();
+    };
+    let digest = |o: &Value| o.pointer("/status/artifact/digest").cloned();
+    let ready = |o: &Value| conditions::condition_status(o, types::READY) == Some("True");
+    let moved = ev.kind != EventType::Deleted
+        && ev
+            .old
+            .as_deref()
+            .is_some_and(|old| digest(old) != digest(&ev.object) || (ready(&ev.object) && !ready(old)));
+    if !moved {
+        return Vec::new();
+    }
+    let (Some(ns), Some(name)) = (text(&ev.object, "/metadata/namespace"), text(&ev.object, "/metadata/name")) else {
+        return Vec::new();
+    };
+    all()
+        .iter()
+        .filter(|hr| {
+            hr.pointer("/spec/chartRef").is_some_and(|_| {
+                SourceRef::read_at(hr, "/spec/chartRef")
+                    .is_ok_and(|r| r.kind == kind && r.namespace == ns && r.name == name)
+            })
+        })
+        .filter_map(|hr| crate::sim::flux::runner::key_of(hr))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_is_the_tree_or_its_one_chart_folder() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("podinfo")).unwrap();
+        std::fs::write(t.path().join("podinfo/Chart.yaml"), "name: podinfo\nversion: 6.6.1\n").unwrap();
+        assert_eq!(chart_dir(t.path()).unwrap(), t.path().join("podinfo"));
+        std::fs::write(t.path().join("Chart.yaml"), "name: top\nversion: 1.0.0\n").unwrap();
+        assert_eq!(chart_dir(t.path()).unwrap(), t.path());
+        let f = t.path().join("podinfo/Chart.yaml");
+        set_version(&f, "6.6.1+0cc9a8446c95").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            "name: podinfo\nversion: 6.6.1+0cc9a8446c95\n"
+        );
+    }
+}
