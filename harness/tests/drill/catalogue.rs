@@ -252,6 +252,29 @@ async fn helm_cluster_loss_installs_the_releases_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oci_cluster_loss_pulls_the_artifacts_again() {
+    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
+    {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
+        }
+        return;
+    }
+    let report = drill(
+        "oci-cluster-loss",
+        &["provision", "bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "{:?}",
+        r.diff
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_cluster_loss_without_its_mirror_fails_naming_the_helm_repository() {
     if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
     {

@@ -315,7 +315,8 @@ impl Oci {
                 )));
             }
             let dir = e.path();
-            let fingerprint = fingerprint(&dir).map_err(|e| mirror(format!("{}: {e}", dir.display())))?;
+            let fingerprint =
+                fingerprint(&dir).map_err(|e| mirror(format!("{}: {e}", dir.display())))?;
             seen.push(tag.clone());
             if known.get(&tag).is_some_and(|p| {
                 p.fingerprint == fingerprint
@@ -324,11 +325,18 @@ impl Oci {
                 continue;
             }
             let built = pack::build(&dir, url, &name).map_err(mirror)?;
-            let reference = Reference::with_tag(registry.host(), repository.to_owned(), tag.clone());
+            let reference =
+                Reference::with_tag(registry.host(), repository.to_owned(), tag.clone());
             let digest = push(c, &reference, built)
                 .await
                 .map_err(|e| mirror(format!("pushing {}: {e}", dir.display())))?;
-            known.insert(tag, Pushed { fingerprint, digest });
+            known.insert(
+                tag,
+                Pushed {
+                    fingerprint,
+                    digest,
+                },
+            );
         }
         for tag in registry.tags(repository) {
             if !seen.contains(&tag) {
@@ -343,7 +351,12 @@ impl Oci {
     ///
     /// # Errors
     /// [`Error`] naming the URL.
-    pub async fn tags(&self, url: &str, insecure: bool, timeout: Duration) -> Result<Vec<String>, Error> {
+    pub async fn tags(
+        &self,
+        url: &str,
+        insecure: bool,
+        timeout: Duration,
+    ) -> Result<Vec<String>, Error> {
         within(url, timeout, async {
             let (c, target) = self.target(url, insecure).await?;
             let reference = Reference::with_tag(target.host, target.repository, "latest".into());
@@ -352,7 +365,12 @@ impl Oci {
             // Registries page their answers (`n`, `last`).
             loop {
                 let page = c
-                    .list_tags(&reference, &RegistryAuth::Anonymous, Some(1000), last.as_deref())
+                    .list_tags(
+                        &reference,
+                        &RegistryAuth::Anonymous,
+                        Some(1000),
+                        last.as_deref(),
+                    )
                     .await
                     .map_err(|e| Error::Registry {
                         url: url.to_owned(),
@@ -393,7 +411,12 @@ impl Oci {
                 Ref::Tag(t) => Reference::with_tag(target.host, target.repository, t.clone()),
                 Ref::Digest(d) => Reference::with_digest(target.host, target.repository, d.clone()),
             };
-            let accepted = [MANIFEST_MEDIA_TYPE, "application/vnd.docker.distribution.manifest.v2+json", INDEX_MEDIA_TYPE, DOCKER_LIST_MEDIA_TYPE];
+            let accepted = [
+                MANIFEST_MEDIA_TYPE,
+                "application/vnd.docker.distribution.manifest.v2+json",
+                INDEX_MEDIA_TYPE,
+                DOCKER_LIST_MEDIA_TYPE,
+            ];
             let (raw, digest) = c
                 .pull_manifest_raw(&r, &RegistryAuth::Anonymous, &accepted)
                 .await
@@ -415,15 +438,18 @@ impl Oci {
                     actual,
                 });
             }
-            let doc: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| Error::Registry {
-                url: at.clone(),
-                message: format!("the manifest is not JSON: {e}"),
-            })?;
+            let doc: serde_json::Value =
+                serde_json::from_slice(&raw).map_err(|e| Error::Registry {
+                    url: at.clone(),
+                    message: format!("the manifest is not JSON: {e}"),
+                })?;
             let media_type = doc["mediaType"].as_str().unwrap_or(MANIFEST_MEDIA_TYPE);
             if media_type == INDEX_MEDIA_TYPE || media_type == DOCKER_LIST_MEDIA_TYPE {
                 return Err(Error::Registry {
                     url: at.clone(),
-                    message: format!("{media_type} is an image index (a multi-platform image), not an artifact"),
+                    message: format!(
+                        "{media_type} is an image index (a multi-platform image), not an artifact"
+                    ),
                 });
             }
             let m: OciImageManifest = serde_json::from_value(doc).map_err(|e| Error::Registry {
@@ -470,11 +496,17 @@ impl Oci {
                 size: layer.size,
                 ..OciDescriptor::default()
             };
-            let mut out = Vec::with_capacity(usize::try_from(layer.size).unwrap_or(0).min(registry::MAX_BLOB));
-            c.pull_blob(&r, &desc, &mut out).await.map_err(|e| Error::Registry {
-                url: at.clone(),
-                message: chain(&e),
-            })?;
+            let mut out = Vec::with_capacity(
+                usize::try_from(layer.size)
+                    .unwrap_or(0)
+                    .min(registry::MAX_BLOB),
+            );
+            c.pull_blob(&r, &desc, &mut out)
+                .await
+                .map_err(|e| Error::Registry {
+                    url: at.clone(),
+                    message: chain(&e),
+                })?;
             // The client checks the digest too; this says so in our words.
             let actual = digest_of(&out);
             if actual != layer.digest {
@@ -506,15 +538,25 @@ async fn within<T>(
 
 /// Pushes an artifact as `reference`; returns its manifest digest.
 async fn push(c: &Client, reference: &Reference, built: pack::Built) -> Result<String, String> {
-    let layers = [ImageLayer::new(built.layer, built.layer_media_type.to_owned(), None)];
+    let layers = [ImageLayer::new(
+        built.layer,
+        built.layer_media_type.to_owned(),
+        None,
+    )];
     let config = Config::new(built.config, built.config_media_type.to_owned(), None);
     let mut manifest = OciImageManifest::build(&layers, &config, Some(built.annotations));
     manifest.media_type = Some(MANIFEST_MEDIA_TYPE.to_owned());
     let body = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
     let digest = digest_of(&body);
-    c.push(reference, &layers, config, &RegistryAuth::Anonymous, Some(manifest))
-        .await
-        .map_err(|e| chain(&e))?;
+    c.push(
+        reference,
+        &layers,
+        config,
+        &RegistryAuth::Anonymous,
+        Some(manifest),
+    )
+    .await
+    .map_err(|e| chain(&e))?;
     Ok(digest)
 }
 
@@ -528,7 +570,9 @@ fn local_name(url: &Url) -> String {
 pub fn valid_tag(tag: &str) -> bool {
     !tag.is_empty()
         && tag.len() <= 128
-        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && !tag.starts_with(['.', '-'])
 }
 
@@ -542,7 +586,11 @@ fn fingerprint(dir: &Path) -> std::io::Result<Fingerprint> {
             if meta.is_dir() {
                 stack.push(e.path());
             } else {
-                let rel = e.path().strip_prefix(dir).map(Path::to_path_buf).unwrap_or_default();
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 out.push((rel, meta.len(), meta.modified().ok()));
             }
         }
@@ -597,8 +645,16 @@ mod tests {
         assert_eq!(u.to_url(), "oci://ghcr.io/acme/manifests/apps");
         let e = Url::parse("oci://ghcr.io/acme/app:1.0").unwrap_err();
         assert_eq!(e, "URL must not contain a tag; remove ':1.0'");
-        assert!(Url::parse("https://ghcr.io/a").unwrap_err().contains("oci://"));
-        assert!(Url::parse("oci://ghcr.io").unwrap_err().contains("repository"));
+        assert!(
+            Url::parse("https://ghcr.io/a")
+                .unwrap_err()
+                .contains("oci://")
+        );
+        assert!(
+            Url::parse("oci://ghcr.io")
+                .unwrap_err()
+                .contains("repository")
+        );
         let local = Url::parse("oci://localhost:5000/Apps").unwrap();
         assert_eq!(local_name(&local), "localhost-5000/apps");
         assert!(valid_tag("6.0.3_build.1"));
@@ -608,15 +664,43 @@ mod tests {
 
     #[test]
     fn semver_picks_the_highest_matching_tag() {
-        let tags: Vec<String> = ["1.0.0", "1.2.0", "1.10.0", "2.0.0", "1.11.0-rc.1", "latest", "1.3.0_build.1"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        assert_eq!(highest_tag(&tags, "1.x", None, false).unwrap().as_deref(), Some("1.10.0"));
-        assert_eq!(highest_tag(&tags, ">=1.0.0-0", None, false).unwrap().as_deref(), Some("2.0.0"));
-        assert_eq!(highest_tag(&tags, "1.x", Some("^1\\.[0-3]\\."), false).unwrap().as_deref(), Some("1.2.0"));
-        assert_eq!(highest_tag(&tags, "~1.3", None, true).unwrap().as_deref(), Some("1.3.0_build.1"));
+        let tags: Vec<String> = [
+            "1.0.0",
+            "1.2.0",
+            "1.10.0",
+            "2.0.0",
+            "1.11.0-rc.1",
+            "latest",
+            "1.3.0_build.1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        assert_eq!(
+            highest_tag(&tags, "1.x", None, false).unwrap().as_deref(),
+            Some("1.10.0")
+        );
+        assert_eq!(
+            highest_tag(&tags, ">=1.0.0-0", None, false)
+                .unwrap()
+                .as_deref(),
+            Some("2.0.0")
+        );
+        assert_eq!(
+            highest_tag(&tags, "1.x", Some("^1\\.[0-3]\\."), false)
+                .unwrap()
+                .as_deref(),
+            Some("1.2.0")
+        );
+        assert_eq!(
+            highest_tag(&tags, "~1.3", None, true).unwrap().as_deref(),
+            Some("1.3.0_build.1")
+        );
         assert_eq!(highest_tag(&tags, "3.x", None, false).unwrap(), None);
-        assert!(highest_tag(&tags, "1.x", Some("("), false).unwrap_err().contains("regex"));
+        assert!(
+            highest_tag(&tags, "1.x", Some("("), false)
+                .unwrap_err()
+                .contains("regex")
+        );
     }
 }

@@ -80,10 +80,7 @@ pub fn build(dir: &Path, url: &str, tag: &str) -> Result<Built, String> {
             "org.opencontainers.image.created".to_owned(),
             CREATED.to_owned(),
         ),
-        (
-            "org.opencontainers.image.source".to_owned(),
-            url.to_owned(),
-        ),
+        ("org.opencontainers.image.source".to_owned(), url.to_owned()),
     ]);
     if let Some(chart) = lone_chart(dir).map_err(named)? {
         let layer = std::fs::read(&chart).map_err(|e| format!("{}: {e}", chart.display()))?;
@@ -192,9 +189,7 @@ pub fn extract(layer: &[u8], dir: &Path) -> Result<(), String> {
                 .path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            return Err(format!(
-                "the layer has an entry outside its root: '{name}'"
-            ));
+            return Err(format!("the layer has an entry outside its root: '{name}'"));
         }
     }
     Ok(())
@@ -223,7 +218,8 @@ pub fn chart_yaml(tgz: &[u8]) -> Result<Value, String> {
             entry
                 .read_to_string(&mut text)
                 .map_err(|e| format!("Chart.yaml: {e}"))?;
-            return serde_yaml::from_str(&text).map_err(|e| format!("Chart.yaml does not parse: {e}"));
+            return serde_yaml::from_str(&text)
+                .map_err(|e| format!("Chart.yaml does not parse: {e}"));
         }
     }
     Err("not a chart archive: no Chart.yaml at its top folder".to_owned())

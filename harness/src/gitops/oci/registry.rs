@@ -290,7 +290,11 @@ async fn handle(
         }
         (Route::Upload(name, id), Method::PATCH) => {
             let Some(buf) = c.uploads.get_mut(id) else {
-                return error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "BLOB_UPLOAD_UNKNOWN",
+                    "upload unknown",
+                );
             };
             if buf.len() + body.len() > MAX_BLOB {
                 return error(
@@ -305,7 +309,11 @@ async fn handle(
         }
         (Route::Upload(name, id), Method::PUT) => {
             let Some(mut buf) = c.uploads.remove(id) else {
-                return error(StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "BLOB_UPLOAD_UNKNOWN",
+                    "upload unknown",
+                );
             };
             buf.extend_from_slice(&body);
             let Some(digest) = query.get("digest") else {
@@ -348,7 +356,13 @@ fn tags(c: &Content, name: &str, query: &HashMap<String, String>) -> Response {
 }
 
 fn get_manifest(c: &Content, name: &str, reference: &str, head: bool) -> Response {
-    let unknown = || error(StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN", "manifest unknown");
+    let unknown = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "MANIFEST_UNKNOWN",
+            "manifest unknown",
+        )
+    };
     let Some(repo) = c.repositories.get(name) else {
         return unknown();
     };
@@ -485,7 +499,12 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    async fn send(app: &axum::Router, method: &str, uri: &str, body: &[u8]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    async fn send(
+        app: &axum::Router,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
         let req = axum::http::Request::builder()
             .method(method)
             .uri(uri)
@@ -504,17 +523,37 @@ mod tests {
         let good = digest_of(blob);
         let wrong = format!("sha256:{}", "0".repeat(64));
         // A monolithic upload whose content is not what its digest says.
-        let (st, _, body) = send(&app, "POST", &format!("/v2/a/b/blobs/uploads/?digest={wrong}"), blob).await;
+        let (st, _, body) = send(
+            &app,
+            "POST",
+            &format!("/v2/a/b/blobs/uploads/?digest={wrong}"),
+            blob,
+        )
+        .await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert!(String::from_utf8_lossy(&body).contains("DIGEST_INVALID"));
-        assert_eq!(send(&app, "HEAD", &format!("/v2/a/b/blobs/{wrong}"), b"").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            send(&app, "HEAD", &format!("/v2/a/b/blobs/{wrong}"), b"")
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
         // A chunked one: POST, PATCH, PUT with the digest.
         let (st, h, _) = send(&app, "POST", "/v2/a/b/blobs/uploads/", b"").await;
         assert_eq!(st, StatusCode::ACCEPTED);
         let location = h[header::LOCATION].to_str().unwrap().to_owned();
         let (st, h, _) = send(&app, "PATCH", &location, &blob[..5]).await;
-        assert_eq!((st, h[header::RANGE].to_str().unwrap()), (StatusCode::ACCEPTED, "0-4"));
-        let (st, h, _) = send(&app, "PUT", &format!("{location}?digest={good}"), &blob[5..]).await;
+        assert_eq!(
+            (st, h[header::RANGE].to_str().unwrap()),
+            (StatusCode::ACCEPTED, "0-4")
+        );
+        let (st, h, _) = send(
+            &app,
+            "PUT",
+            &format!("{location}?digest={good}"),
+            &blob[5..],
+        )
+        .await;
         assert_eq!(st, StatusCode::CREATED);
         assert_eq!(h["docker-content-digest"].to_str().unwrap(), good);
         let (st, _, got) = send(&app, "GET", &format!("/v2/a/b/blobs/{good}"), b"").await;
@@ -530,12 +569,27 @@ mod tests {
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert!(String::from_utf8_lossy(&body).contains("MANIFEST_BLOB_UNKNOWN"));
         assert_eq!(
-            send(&app, "POST", &format!("/v2/a/b/blobs/uploads/?digest={}", digest_of(b"{}")), b"{}").await.0,
+            send(
+                &app,
+                "POST",
+                &format!("/v2/a/b/blobs/uploads/?digest={}", digest_of(b"{}")),
+                b"{}"
+            )
+            .await
+            .0,
             StatusCode::CREATED
         );
-        let manifest = String::from_utf8(manifest).unwrap().replace(&config, &digest_of(b"{}"));
+        let manifest = String::from_utf8(manifest)
+            .unwrap()
+            .replace(&config, &digest_of(b"{}"));
         // Pushed by a digest it does not have: refused; by tag: stored.
-        let (st, _, _) = send(&app, "PUT", &format!("/v2/a/b/manifests/{wrong}"), manifest.as_bytes()).await;
+        let (st, _, _) = send(
+            &app,
+            "PUT",
+            &format!("/v2/a/b/manifests/{wrong}"),
+            manifest.as_bytes(),
+        )
+        .await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         let (st, h, _) = send(&app, "PUT", "/v2/a/b/manifests/1.0.0", manifest.as_bytes()).await;
         assert_eq!(st, StatusCode::CREATED);
@@ -544,12 +598,24 @@ mod tests {
         let (st, h, got) = send(&app, "GET", "/v2/a/b/manifests/1.0.0", b"").await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(h["docker-content-digest"].to_str().unwrap(), digest);
-        assert_eq!(h[header::CONTENT_TYPE].to_str().unwrap(), super::super::MANIFEST_MEDIA_TYPE);
+        assert_eq!(
+            h[header::CONTENT_TYPE].to_str().unwrap(),
+            super::super::MANIFEST_MEDIA_TYPE
+        );
         assert_eq!(got, manifest.as_bytes());
         let (_, _, tags) = send(&app, "GET", "/v2/a/b/tags/list", b"").await;
-        assert_eq!(serde_json::from_slice::<serde_json::Value>(&tags).unwrap(), serde_json::json!({"name": "a/b", "tags": ["1.0.0"]}));
-        assert_eq!(send(&app, "GET", "/v2/a/b/manifests/2.0.0", b"").await.0, StatusCode::NOT_FOUND);
-        assert_eq!(send(&app, "GET", "/v2/Bad/manifests/1", b"").await.0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&tags).unwrap(),
+            serde_json::json!({"name": "a/b", "tags": ["1.0.0"]})
+        );
+        assert_eq!(
+            send(&app, "GET", "/v2/a/b/manifests/2.0.0", b"").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            send(&app, "GET", "/v2/Bad/manifests/1", b"").await.0,
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]

@@ -93,7 +93,10 @@ async fn semver_takes_the_highest_matching_tag_and_the_kustomization_applies_its
         .to_owned();
     let (tag, digest) = revision.split_once('@').unwrap();
     assert_eq!(tag, "1.1.0");
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
     assert_eq!(
         ready(&repo),
         (
@@ -123,7 +126,13 @@ async fn semver_takes_the_highest_matching_tag_and_the_kustomization_applies_its
 
     // The Kustomization applied that artifact: the 1.1.0 Deployment.
     let ks = w
-        .wait_until(&gameday::sim::flux::kustomize::gvr(), "apps", "Ready", WAIT, is_ready)
+        .wait_until(
+            &gameday::sim::flux::kustomize::gvr(),
+            "apps",
+            "Ready",
+            WAIT,
+            is_ready,
+        )
         .await;
     assert_eq!(
         ready(&ks).2,
@@ -131,12 +140,11 @@ async fn semver_takes_the_highest_matching_tag_and_the_kustomization_applies_its
         "{ks:#}"
     );
     assert_eq!(ks["status"]["lastAppliedRevision"], revision.as_str());
-    let shop = w
-        .tb
-        .cluster
-        .store()
-        .get(&ObjectRef::namespaced(deployments(), "shop", "shop"))
-        .expect("the artifact's Deployment");
+    let shop =
+        w.tb.cluster
+            .store()
+            .get(&ObjectRef::namespaced(deployments(), "shop", "shop"))
+            .expect("the artifact's Deployment");
     assert_eq!(
         shop["metadata"]["labels"]["app.kubernetes.io/version"],
         "1.1.0"
@@ -145,11 +153,14 @@ async fn semver_takes_the_highest_matching_tag_and_the_kustomization_applies_its
     // kubectl: Flux's columns, and the same object through v1beta2.
     let table = w.tb.kubectl(&["get", "ocirepositories", "-A"]).await;
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAMESPACE", "NAME", "URL", "READY", "STATUS", "AGE"], "{table}");
+    assert_eq!(
+        header,
+        ["NAMESPACE", "NAME", "URL", "READY", "STATUS", "AGE"],
+        "{table}"
+    );
     assert!(table.contains(APPS), "{table}");
-    let old = w
-        .tb
-        .kubectl(&[
+    let old =
+        w.tb.kubectl(&[
             "get",
             "ocirepositories.v1beta2.source.toolkit.fluxcd.io",
             "-n",
@@ -235,7 +246,9 @@ async fn a_digest_pins_the_artifact_a_tag_follows_it_and_a_filter_narrows_semver
         (
             "False".into(),
             "ReadOperationFailed".into(),
-            format!("failed to determine the artifact tag for '{APPS}': no match found for semver: 9.x")
+            format!(
+                "failed to determine the artifact tag for '{APPS}': no match found for semver: 9.x"
+            )
         )
     );
     let bad = w
@@ -248,7 +261,9 @@ async fn a_digest_pins_the_artifact_a_tag_follows_it_and_a_filter_narrows_semver
         (
             "False".into(),
             "URLInvalid".into(),
-            format!("URL validation failed for '{APPS}:1.0.0': URL must not contain a tag; remove ':1.0.0'")
+            format!(
+                "URL validation failed for '{APPS}:1.0.0': URL must not contain a tag; remove ':1.0.0'"
+            )
         )
     );
 }
@@ -267,7 +282,9 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
     let chart_repo = w
         .wait_until(&oci_repositories(), "edge-chart", "Ready", WAIT, is_ready)
         .await;
-    let revision = chart_repo["status"]["artifact"]["revision"].as_str().unwrap();
+    let revision = chart_repo["status"]["artifact"]["revision"]
+        .as_str()
+        .unwrap();
     let digest = revision.split_once('@').unwrap().1;
     assert!(revision.starts_with("1.1.0@sha256:"), "{revision}");
     let stored = w
@@ -287,7 +304,9 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
     assert!(edge["status"]["helmChart"].is_null(), "{edge:#}");
     assert_eq!(
         ready(&edge).2,
-        format!("Helm install succeeded for release ingress/ingress-edge.v1 with chart edge@{version}")
+        format!(
+            "Helm install succeeded for release ingress/ingress-edge.v1 with chart edge@{version}"
+        )
     );
 
     // An OCI HelmRepository is static; its HelmChart pulls `<url>/edge`
@@ -311,16 +330,15 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
             "pulled 'edge' chart with version '1.0.0'".into()
         )
     );
-    let helm_repo = w
-        .tb
-        .cluster
-        .store()
-        .get(&ObjectRef::namespaced(
-            gameday::sim::flux::helm_repository::gvr(),
-            "flux-system",
-            "charts",
-        ))
-        .unwrap();
+    let helm_repo =
+        w.tb.cluster
+            .store()
+            .get(&ObjectRef::namespaced(
+                gameday::sim::flux::helm_repository::gvr(),
+                "flux-system",
+                "charts",
+            ))
+            .unwrap();
     assert_eq!(helm_repo["status"], json!({}), "{helm_repo:#}");
 }
 

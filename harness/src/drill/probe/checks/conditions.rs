@@ -134,14 +134,22 @@ impl Condition for Converged {
                 let applied = k
                     .pointer("/status/lastAppliedRevision")
                     .and_then(Value::as_str);
-                if let Some(rev) = self.cx.revision.as_deref()
-                    && applied != Some(rev)
-                {
-                    return Judgement::Pending(format!(
-                        "Kustomization {} applied {} (want {rev})",
-                        nn(),
-                        applied.unwrap_or("nothing yet")
-                    ));
+                match super::judge::expected_revision(&self.cx, k) {
+                    Some(rev) if applied != Some(rev) => {
+                        return Judgement::Pending(format!(
+                            "Kustomization {} applied {} (want {rev})",
+                            nn(),
+                            applied.unwrap_or("nothing yet")
+                        ));
+                    }
+                    // Another source's revision: something of it applied.
+                    None if self.cx.revision.is_some() && applied.is_none() => {
+                        return Judgement::Pending(format!(
+                            "Kustomization {} applied nothing yet",
+                            nn()
+                        ));
+                    }
+                    _ => {}
                 }
             }
         }

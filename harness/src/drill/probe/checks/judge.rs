@@ -77,7 +77,7 @@ fn kustomizations(cx: &Context, names: Option<&[NamespacedName]>, world: &World)
                 count += 1;
                 first.get_or_insert_with(|| format!("{} missing", display(namespace, name)));
             }
-            Some(k) => match health::kustomization(k, cx.revision.as_deref()) {
+            Some(k) => match health::kustomization(k, expected_revision(cx, k)) {
                 Health::Ready => {}
                 Health::InProgress(why) => {
                     count += 1;
@@ -102,6 +102,26 @@ fn kustomizations(cx: &Context, names: Option<&[NamespacedName]>, world: &World)
                 expected.len()
             ),
         )),
+    }
+}
+
+/// The revision a Kustomization must have applied: the head of the
+/// drill's source for those that follow the sync GitRepository
+/// (`flux-system`); none for those of another source (an OCIRepository,
+/// another GitRepository), whose revision Git does not name — Ready at
+/// their generation is what they must show.
+pub(super) fn expected_revision<'a>(cx: &'a Context, k: &Value) -> Option<&'a str> {
+    let text = |p: &str| k.pointer(p).and_then(Value::as_str);
+    let kind = text("/spec/sourceRef/kind").unwrap_or("GitRepository");
+    let name = text("/spec/sourceRef/name");
+    let own = text("/metadata/namespace");
+    let namespace = text("/spec/sourceRef/namespace").or(own);
+    let sync = crate::gitops::bootstrap::flux::sync::NAME;
+    let follows_sync = kind == "GitRepository" && name == Some(sync) && namespace == own;
+    if follows_sync || name.is_none() {
+        cx.revision.as_deref()
+    } else {
+        None
     }
 }
 

@@ -49,7 +49,12 @@ fn chart_dir(tree: &Path) -> Option<PathBuf> {
 /// one not ready `SourceNotReady` (both retried after the dependency
 /// requeue); an artifact without a chart, or whose tag is not the chart's
 /// version, `ArtifactFailed`.
-pub fn chart(ctl: &HelmController, store: &Store, hr: &Value, r: &SourceRef) -> Result<Chart, Failure> {
+pub fn chart(
+    ctl: &HelmController,
+    store: &Store,
+    hr: &Value,
+    r: &SourceRef,
+) -> Result<Chart, Failure> {
     let gvr = match r.kind.as_str() {
         "OCIRepository" => crate::sim::flux::oci_repository::gvr(),
         "HelmChart" => crate::sim::flux::helm_chart::gvr(),
@@ -68,10 +73,16 @@ pub fn chart(ctl: &HelmController, store: &Store, hr: &Value, r: &SourceRef) -> 
     };
     let not_ready = |why: &str| {
         let msg = format!("{id} is not ready: {why}");
-        Failure::new(super::reconcile::helm_reasons::SOURCE_NOT_READY, msg, retry.clone())
+        Failure::new(
+            super::reconcile::helm_reasons::SOURCE_NOT_READY,
+            msg,
+            retry,
+        )
     };
     if source.pointer("/metadata/generation") != source.pointer("/status/observedGeneration") {
-        return Err(not_ready("latest generation of object has not been reconciled"));
+        return Err(not_ready(
+            "latest generation of object has not been reconciled",
+        ));
     }
     if conditions::condition_status(&source, types::READY) != Some("True") {
         let why = source
@@ -83,15 +94,22 @@ pub fn chart(ctl: &HelmController, store: &Store, hr: &Value, r: &SourceRef) -> 
             .to_owned();
         return Err(not_ready(&why));
     }
-    let revision = text(&source, "/status/artifact/revision").unwrap_or_default().to_owned();
+    let revision = text(&source, "/status/artifact/revision")
+        .unwrap_or_default()
+        .to_owned();
     let tree = text(&source, "/status/artifact/path")
         .and_then(|p| ctl.artifacts.tree(p))
         .filter(|t| t.is_dir())
         .ok_or_else(|| not_ready("does not have an artifact"))?;
-    let artifact_failed = |msg: String| Failure::new(reasons::ARTIFACT_FAILED, msg, Requeue::Backoff);
-    let dir = chart_dir(&tree)
-        .ok_or_else(|| artifact_failed(format!("Could not load chart: no Chart.yaml in the artifact of {id}")))?;
-    let loaded = Chart::load(&dir, ".").map_err(|e| artifact_failed(format!("Could not load chart: {e}")))?;
+    let artifact_failed =
+        |msg: String| Failure::new(reasons::ARTIFACT_FAILED, msg, Requeue::Backoff);
+    let dir = chart_dir(&tree).ok_or_else(|| {
+        artifact_failed(format!(
+            "Could not load chart: no Chart.yaml in the artifact of {id}"
+        ))
+    })?;
+    let loaded = Chart::load(&dir, ".")
+        .map_err(|e| artifact_failed(format!("Could not load chart: {e}")))?;
     if r.kind != "OCIRepository" {
         return Ok(loaded);
     }
@@ -184,14 +202,16 @@ pub fn users_of(ev: &Event, all: impl Fn() -> Vec<std::sync::Arc<Value>>) -> Vec
     let digest = |o: &Value| o.pointer("/status/artifact/digest").cloned();
     let ready = |o: &Value| conditions::condition_status(o, types::READY) == Some("True");
     let moved = ev.kind != EventType::Deleted
-        && ev
-            .old
-            .as_deref()
-            .is_some_and(|old| digest(old) != digest(&ev.object) || (ready(&ev.object) && !ready(old)));
+        && ev.old.as_deref().is_some_and(|old| {
+            digest(old) != digest(&ev.object) || (ready(&ev.object) && !ready(old))
+        });
     if !moved {
         return Vec::new();
     }
-    let (Some(ns), Some(name)) = (text(&ev.object, "/metadata/namespace"), text(&ev.object, "/metadata/name")) else {
+    let (Some(ns), Some(name)) = (
+        text(&ev.object, "/metadata/namespace"),
+        text(&ev.object, "/metadata/name"),
+    ) else {
         return Vec::new();
     };
     all()
@@ -214,7 +234,11 @@ mod tests {
     fn the_chart_is_the_tree_or_its_one_chart_folder() {
         let t = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(t.path().join("podinfo")).unwrap();
-        std::fs::write(t.path().join("podinfo/Chart.yaml"), "name: podinfo\nversion: 6.6.1\n").unwrap();
+        std::fs::write(
+            t.path().join("podinfo/Chart.yaml"),
+            "name: podinfo\nversion: 6.6.1\n",
+        )
+        .unwrap();
         assert_eq!(chart_dir(t.path()).unwrap(), t.path().join("podinfo"));
         std::fs::write(t.path().join("Chart.yaml"), "name: top\nversion: 1.0.0\n").unwrap();
         assert_eq!(chart_dir(t.path()).unwrap(), t.path());

@@ -232,6 +232,9 @@ mod tests {
         by_ref["spec"].as_object_mut().unwrap().remove("chart");
         let spec = Spec::read(&by_ref).unwrap();
         let r = spec.chart_ref.unwrap();
-        assert_eq!((r.kind.as_str(), r.name.as_str(), r.namespace.as_str()), ("OCIRepository", "podinfo", "flux-system"));
+        assert_eq!(
+            (r.kind.as_str(), r.name.as_str(), r.namespace.as_str()),
+            ("OCIRepository", "podinfo", "flux-system")
+        );
     }
 }

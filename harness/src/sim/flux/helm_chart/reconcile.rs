@@ -445,7 +445,9 @@ async fn pull_oci(
     use crate::gitops::oci::{self, Ref, pack};
     let version = text(&pass.obj, "/spec/version").unwrap_or("*").to_owned();
     let plan = Plan::read(&pass.obj);
-    let base = text(source, "/spec/url").unwrap_or_default().trim_end_matches('/');
+    let base = text(source, "/spec/url")
+        .unwrap_or_default()
+        .trim_end_matches('/');
     let url = format!("{base}/{chart}");
     let insecure = source
         .pointer("/spec/insecure")
@@ -463,13 +465,14 @@ async fn pull_oci(
         return Err(Failure::stalled(r::INVALID_CHART_REFERENCE, msg));
     }
     // A plain version is a tag: no listing (as Flux).
-    let tag = if Version::parse(&version).is_some() && !version.contains(['<', '>', '~', '^', '*', 'x', ' ', '|', ',']) {
+    let tag = if Version::parse(&version).is_some()
+        && !version.contains(['<', '>', '~', '^', '*', 'x', ' ', '|', ','])
+    {
         version.replace('+', "_")
     } else {
         let tags = ctl.oci.tags(&url, insecure, timeout).await.map_err(|e| {
-            let msg = format!(
-                "chart pull error: failed to get chart version for remote reference: {e}"
-            );
+            let msg =
+                format!("chart pull error: failed to get chart version for remote reference: {e}");
             Failure::new(r::CHART_PULL_ERROR, msg, Requeue::Backoff)
         })?;
         oci::highest_tag(&tags, &version, None, true)
@@ -506,7 +509,16 @@ async fn pull_oci(
         .layer(&url, layer, insecure, timeout)
         .await
         .map_err(|e| pull_failed(e.to_string()))?;
-    store_pulled(ctl, pass, chart, &revision, &bytes, &plan, &format!("{url}:{tag}")).await?;
+    store_pulled(
+        ctl,
+        pass,
+        chart,
+        &revision,
+        &bytes,
+        &plan,
+        &format!("{url}:{tag}"),
+    )
+    .await?;
     Ok(built)
 }
 

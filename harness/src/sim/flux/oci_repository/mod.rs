@@ -123,7 +123,10 @@ impl Controller for OciRepositoryController {
         let meta = |k: &str| {
             pass.w
                 .obj
-                .pointer(&format!("/status/artifact/metadata/{}", k.replace('/', "~1")))
+                .pointer(&format!(
+                    "/status/artifact/metadata/{}",
+                    k.replace('/', "~1")
+                ))
                 .and_then(Value::as_str)
         };
         if let Some(src) = meta("org.opencontainers.image.source") {

@@ -58,7 +58,10 @@ fn text<'a>(o: &'a Value, p: &str) -> Option<&'a str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Wanted {
     Digest(String),
-    Semver { range: String, filter: Option<String> },
+    Semver {
+        range: String,
+        filter: Option<String>,
+    },
     Tag(String),
 }
 
@@ -218,7 +221,12 @@ async fn store_artifact(
         &format!("building artifact: {msg}"),
     );
     if current.is_some() {
-        w.mark(types::ARTIFACT_OUTDATED, "True", reasons::NEW_REVISION, &msg);
+        w.mark(
+            types::ARTIFACT_OUTDATED,
+            "True",
+            reasons::NEW_REVISION,
+            &msg,
+        );
     }
     pass.write();
 
@@ -282,7 +290,9 @@ async fn store_artifact(
     pass.w.set("artifact", artifact);
     pass.w.set(
         "url",
-        json!(Artifacts::url(&format!("{KIND_DIR}/{ns}/{name}/latest.tar.gz"))),
+        json!(Artifacts::url(&format!(
+            "{KIND_DIR}/{ns}/{name}/latest.tar.gz"
+        ))),
     );
     ctl.artifacts
         .collect_garbage_of(KIND_DIR, &ns, &name, Some(&path));
@@ -305,6 +315,9 @@ mod tests {
                 filter: Some(".*-rc".into())
             }
         );
-        assert_eq!(Wanted::read(&json!({"spec": {}})), Wanted::Tag("latest".into()));
+        assert_eq!(
+            Wanted::read(&json!({"spec": {}})),
+            Wanted::Tag("latest".into())
+        );
     }
 }
