@@ -73,11 +73,7 @@ pub fn chart(
     };
     let not_ready = |why: &str| {
         let msg = format!("{id} is not ready: {why}");
-        Failure::new(
-            super::reconcile::helm_reasons::SOURCE_NOT_READY,
-            msg,
-            retry,
-        )
+        Failure::new(super::reconcile::helm_reasons::SOURCE_NOT_READY, msg, retry)
     };
     if source.pointer("/metadata/generation") != source.pointer("/status/observedGeneration") {
         return Err(not_ready(
