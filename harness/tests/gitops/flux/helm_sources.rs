@@ -13,24 +13,10 @@ use gameday::sim::flux::FluxOptions;
 use gameday::sim::storage::store::{ObjectRef, conditions};
 use serde_json::{Value, json};
 
-use super::world::{World, ready};
+use super::world::{World, helm_installed, ready};
 use crate::fixture;
 
 const WAIT: Duration = Duration::from_secs(900);
-
-fn helm_installed() -> bool {
-    let found = gameday::process::Lookup::default().find("helm").is_ok();
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("helm is required in CI (make tools installs it)");
-    }
-    if !found {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
-        }
-    }
-    found
-}
 
 fn mirrored() -> FluxOptions {
     let path = crate::common::fixtures().join("mirrors/charts.gameday.example");

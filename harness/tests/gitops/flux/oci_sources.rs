@@ -15,7 +15,7 @@ use gameday::sim::flux::FluxOptions;
 use gameday::sim::storage::store::{ObjectRef, conditions};
 use serde_json::{Value, json};
 
-use super::world::{World, deployments, ready};
+use super::world::{World, deployments, helm_installed, ready};
 use crate::fixture;
 
 const WAIT: Duration = Duration::from_secs(900);
@@ -32,20 +32,6 @@ fn mirrored() -> FluxOptions {
         mirrors: mirrors(),
         ..FluxOptions::default()
     }
-}
-
-fn helm_installed() -> bool {
-    let found = gameday::process::Lookup::default().find("helm").is_ok();
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("helm is required in CI (make tools installs it)");
-    }
-    if !found {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
-        }
-    }
-    found
 }
 
 async fn world(options: FluxOptions) -> World {

@@ -32,6 +32,22 @@ pub struct World {
     pub applier: Applier,
 }
 
+/// Whether the real `helm` is there (required in CI; else the test says
+/// it is skipped).
+pub fn helm_installed() -> bool {
+    let found = gameday::process::Lookup::default().find("helm").is_ok();
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("helm is required in CI (make tools installs it)");
+    }
+    if !found {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
+        }
+    }
+    found
+}
+
 pub fn kustomizations() -> ApiResource {
     ApiResource {
         group: "kustomize.toolkit.fluxcd.io".into(),

@@ -75,21 +75,7 @@ pub fn chart(
         let msg = format!("{id} is not ready: {why}");
         Failure::new(super::reconcile::helm_reasons::SOURCE_NOT_READY, msg, retry)
     };
-    if source.pointer("/metadata/generation") != source.pointer("/status/observedGeneration") {
-        return Err(not_ready(
-            "latest generation of object has not been reconciled",
-        ));
-    }
-    if conditions::condition_status(&source, types::READY) != Some("True") {
-        let why = source
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .and_then(|c| c.iter().find(|c| c["type"] == types::READY))
-            .and_then(|c| c["message"].as_str())
-            .unwrap_or("does not have an artifact")
-            .to_owned();
-        return Err(not_ready(&why));
-    }
+    super::chart_template::source_ready(&source).map_err(|why| not_ready(&why))?;
     let revision = text(&source, "/status/artifact/revision")
         .unwrap_or_default()
         .to_owned();
@@ -145,44 +131,12 @@ pub fn chart(
     if !copy.join("Chart.yaml").is_file() {
         let parent = copy.parent().unwrap_or(&copy).to_owned();
         let _ = std::fs::remove_dir_all(&parent);
-        copy_tree(&dir, &copy).map_err(storage)?;
-        set_version(&copy.join("Chart.yaml"), &version).map_err(storage)?;
+        std::fs::create_dir_all(&copy).map_err(storage)?;
+        crate::gitops::repo::fixture::copy_tree(&dir, &copy).map_err(storage)?;
+        crate::sim::flux::helm_chart::set_version(&copy.join("Chart.yaml"), &version)
+            .map_err(storage)?;
     }
     Chart::load(&copy, ".").map_err(|e| artifact_failed(format!("Could not load chart: {e}")))
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let t = e.file_type()?;
-        if t.is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()))?;
-        } else if t.is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Sets `version:` of a Chart.yaml, keeping the rest of the file.
-fn set_version(chart_yaml: &Path, version: &str) -> std::io::Result<()> {
-    let text = std::fs::read_to_string(chart_yaml)?;
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut done = false;
-    for line in text.lines() {
-        if !done && line.starts_with("version:") {
-            out.push_str(&format!("version: {version}\n"));
-            done = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    if !done {
-        out.push_str(&format!("version: {version}\n"));
-    }
-    std::fs::write(chart_yaml, out)
 }
 
 /// The HelmReleases whose `chartRef` names the HelmChart or OCIRepository
@@ -238,11 +192,5 @@ mod tests {
         assert_eq!(chart_dir(t.path()).unwrap(), t.path().join("podinfo"));
         std::fs::write(t.path().join("Chart.yaml"), "name: top\nversion: 1.0.0\n").unwrap();
         assert_eq!(chart_dir(t.path()).unwrap(), t.path());
-        let f = t.path().join("podinfo/Chart.yaml");
-        set_version(&f, "6.6.1+0cc9a8446c95").unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&f).unwrap(),
-            "name: podinfo\nversion: 6.6.1+0cc9a8446c95\n"
-        );
     }
 }

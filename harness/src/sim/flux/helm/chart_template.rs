@@ -110,22 +110,7 @@ pub fn chart(ctl: &HelmController, store: &Store, hr: &Value) -> Result<Chart, F
         let msg = format!("HelmChart '{ns}/{name}' is not ready: {why}");
         Failure::new(super::reconcile::helm_reasons::SOURCE_NOT_READY, msg, retry)
     };
-    let generation = written.pointer("/metadata/generation");
-    if generation != written.pointer("/status/observedGeneration") {
-        return Err(not_ready(
-            "latest generation of object has not been reconciled",
-        ));
-    }
-    if conditions::condition_status(&written, types::READY) != Some("True") {
-        let why = written
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .and_then(|c| c.iter().find(|c| c["type"] == types::READY))
-            .and_then(|c| c["message"].as_str())
-            .unwrap_or("does not have an artifact")
-            .to_owned();
-        return Err(not_ready(&why));
-    }
+    source_ready(&written).map_err(|why| not_ready(&why))?;
     let tree = text(&written, "/status/artifact/path")
         .and_then(|p| ctl.artifacts.tree(p))
         .filter(|t| t.is_dir())
@@ -137,6 +122,28 @@ pub fn chart(ctl: &HelmController, store: &Store, hr: &Value) -> Result<Chart, F
             Requeue::Backoff,
         )
     })
+}
+
+/// Whether a chart source (HelmChart, OCIRepository) is Ready at its
+/// generation, as helm-controller judges it; else why not.
+///
+/// # Errors
+/// "latest generation of object has not been reconciled", or the Ready
+/// condition's message.
+pub fn source_ready(source: &Value) -> Result<(), String> {
+    if source.pointer("/metadata/generation") != source.pointer("/status/observedGeneration") {
+        return Err("latest generation of object has not been reconciled".to_owned());
+    }
+    if conditions::condition_status(source, types::READY) == Some("True") {
+        return Ok(());
+    }
+    Err(source
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| c.iter().find(|c| c["type"] == types::READY))
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or("does not have an artifact")
+        .to_owned())
 }
 
 /// The templated HelmChart of `hr`, deleted (with the HelmRelease).

@@ -18,6 +18,8 @@
 
 mod reconcile;
 
+pub(crate) use reconcile::set_version;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -632,7 +632,7 @@ fn read_chart_yaml(dir: &Path) -> Result<Value, String> {
 }
 
 /// Rewrites the `version:` line of a Chart.yaml.
-fn set_version(chart_yaml: &Path, version: &str) -> std::io::Result<()> {
+pub(crate) fn set_version(chart_yaml: &Path, version: &str) -> std::io::Result<()> {
     let text = std::fs::read_to_string(chart_yaml)?;
     let out: Vec<String> = text
         .lines()
