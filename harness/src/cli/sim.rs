@@ -101,7 +101,9 @@ pub struct ServeArgs {
     /// Serve `URL` (and everything under it) from the folder `PATH` to the
     /// emulated source-controller: for an HTTP(S) Helm repository, its
     /// `index.yaml` and chart archives (a folder without `index.yaml` is
-    /// indexed). Objects keep their real URLs. Needs `--flux` or
+    /// indexed); for an `oci://` registry, one folder per repository with
+    /// one subfolder per tag (served from a registry of gameday's on
+    /// 127.0.0.1). Objects keep their real URLs. Needs `--flux` or
     /// `--source`; repeatable.
     #[arg(long, value_name = "URL=PATH", value_parser = Mirror::parse_flag)]
     mirror: Vec<Mirror>,
