@@ -232,7 +232,6 @@ impl FluxEmulation {
                 artifacts.clone(),
                 options.mirrors.clone(),
                 oci.clone(),
-                options.dependency_requeue,
             )),
             store.clone(),
             options.namespace.clone(),

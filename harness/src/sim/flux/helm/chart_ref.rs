@@ -16,8 +16,8 @@ use super::release::Chart;
 use crate::sim::flux::reconcile::Failure;
 use crate::sim::flux::runner::{Key, Requeue};
 use crate::sim::flux::spec::SourceRef;
-use crate::sim::flux::status::{reasons, types};
-use crate::sim::storage::store::{Event, EventType, ObjectRef, Store, conditions};
+use crate::sim::flux::status::reasons;
+use crate::sim::storage::store::{Event, EventType, ObjectRef, Store};
 
 fn text<'a>(o: &'a Value, p: &str) -> Option<&'a str> {
     o.pointer(p)
@@ -149,12 +149,8 @@ pub fn users_of(ev: &Event, all: impl Fn() -> Vec<std::sync::Arc<Value>>) -> Vec
     } else {
         return Vec::new();
     };
-    let digest = |o: &Value| o.pointer("/status/artifact/digest").cloned();
-    let ready = |o: &Value| conditions::condition_status(o, types::READY) == Some("True");
     let moved = ev.kind != EventType::Deleted
-        && ev.old.as_deref().is_some_and(|old| {
-            digest(old) != digest(&ev.object) || (ready(&ev.object) && !ready(old))
-        });
+        && super::chart_template::source_moved(&ev.object, ev.old.as_deref());
     if !moved {
         return Vec::new();
     }

@@ -146,6 +146,19 @@ pub fn source_ready(source: &Value) -> Result<(), String> {
         .to_owned())
 }
 
+/// True when a chart source's update wakes the HelmReleases that use it:
+/// its artifact moved, or it became ready as [`source_ready`] judges it.
+/// Ready is written before the reconcile skeleton records
+/// `observedGeneration`, so a release that read the source in between was
+/// refused ("latest generation of object has not been reconciled") and
+/// must be woken by the later write, not left to its next interval.
+pub fn source_moved(new: &Value, old: Option<&Value>) -> bool {
+    let digest = |o: &Value| o.pointer("/status/artifact/digest").cloned();
+    old.is_some_and(|old| {
+        digest(old) != digest(new) || (source_ready(new).is_ok() && source_ready(old).is_err())
+    })
+}
+
 /// The templated HelmChart of `hr`, deleted (with the HelmRelease).
 pub fn delete(store: &Store, hr: &Value) {
     let (ns, name) = chart_key(hr);
@@ -160,13 +173,7 @@ pub fn release_of(ev: &crate::sim::storage::store::Event) -> Option<Key> {
         return None;
     }
     let o = &ev.object;
-    let digest = |o: &Value| o.pointer("/status/artifact/digest").cloned();
-    let ready = |o: &Value| conditions::condition_status(o, types::READY) == Some("True");
-    let changed = match ev.old.as_deref() {
-        None => false,
-        Some(old) => digest(old) != digest(o) || (ready(o) && !ready(old)),
-    };
-    if !changed {
+    if !source_moved(o, ev.old.as_deref()) {
         return None;
     }
     let label = |l: &str| {
@@ -180,6 +187,28 @@ pub fn release_of(ev: &crate::sim::storage::store::Event) -> Option<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_moves_for_its_users_when_it_is_ready_at_its_generation() {
+        let chart = |ready: &str, observed: i64, digest: &str| {
+            json!({"metadata": {"generation": 2}, "status": {"observedGeneration": observed,
+                "artifact": {"digest": digest},
+                "conditions": [{"type": "Ready", "status": ready}]}})
+        };
+        // Ready is written before observedGeneration: a release that read
+        // the chart in between was refused, and is woken by the second
+        // write.
+        let ready_early = chart("True", 1, "sha256:a");
+        let observed = chart("True", 2, "sha256:a");
+        assert!(source_moved(&observed, Some(&ready_early)));
+        assert!(!source_moved(
+            &ready_early,
+            Some(&chart("Unknown", 1, "sha256:a"))
+        ));
+        assert!(source_moved(&chart("True", 2, "sha256:b"), Some(&observed)));
+        assert!(!source_moved(&observed, Some(&observed)));
+        assert!(!source_moved(&observed, None));
+    }
 
     #[test]
     fn the_template_makes_flux_s_helm_chart() {

@@ -48,7 +48,6 @@ pub struct HelmChartController {
     artifacts: Arc<Artifacts>,
     mirrors: Mirrors,
     oci: Arc<crate::gitops::oci::Oci>,
-    dependency_requeue: Duration,
 }
 
 impl HelmChartController {
@@ -60,14 +59,12 @@ impl HelmChartController {
         artifacts: Arc<Artifacts>,
         mirrors: Mirrors,
         oci: Arc<crate::gitops::oci::Oci>,
-        dependency_requeue: Duration,
     ) -> HelmChartController {
         HelmChartController {
             store,
             artifacts,
             mirrors,
             oci,
-            dependency_requeue,
         }
     }
 }
@@ -85,45 +82,20 @@ impl Controller for HelmChartController {
     }
 
     /// Its own changes, and the HelmCharts of a source whose artifact
-    /// revision moved (source-controller watches its sources).
+    /// revision moved (source-controller watches its sources). An OCI
+    /// HelmRepository has no artifact: its charts are woken when it is
+    /// created or its spec changes. Flux would find it at the chart's next
+    /// backoff retry (750 ms on); waking at once keeps a chart applied in
+    /// the same Kustomization as its repository from depending on which
+    /// of the two the API server stored first, so the same seed gives the
+    /// same simulated times.
     fn triggered_by(&self, store: &Store, ev: &Event) -> Vec<Key> {
-        if ev.resource == gvr().group_resource() {
-            return needs_reconcile(ev)
-                .then(|| key_of(&ev.object))
-                .flatten()
-                .into_iter()
-                .collect();
-        }
-        let kind = if ev.resource == super::helm_repository::gvr().group_resource() {
-            "HelmRepository"
-        } else if ev.resource == super::source::gvr().group_resource() {
-            "GitRepository"
-        } else {
-            return Vec::new();
-        };
-        let revision = |o: &Value| {
-            o.pointer("/status/artifact/revision")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        let moved = ev.kind != EventType::Deleted
-            && ev.old.as_deref().and_then(revision) != revision(&ev.object);
-        let Some((ns, name)) = key_of(&ev.object).filter(|_| moved) else {
-            return Vec::new();
-        };
-        let charts = store
-            .list(&gvr(), Some(&ns), &Selector::default())
-            .map(|l| l.items)
-            .unwrap_or_default();
-        charts
-            .iter()
-            .filter(|c| {
-                c.pointer("/spec/sourceRef/kind").and_then(Value::as_str) == Some(kind)
-                    && c.pointer("/spec/sourceRef/name").and_then(Value::as_str)
-                        == Some(name.as_str())
-            })
-            .filter_map(|c| key_of(c))
-            .collect()
+        woken(ev, |ns| {
+            store
+                .list(&gvr(), Some(ns), &Selector::default())
+                .map(|l| l.items)
+                .unwrap_or_default()
+        })
     }
 
     /// Drops every artifact of the object.
@@ -162,5 +134,115 @@ impl Controller for HelmChartController {
 
     fn mark_failed(&self, w: &mut Working, failure: &Failure) {
         super::source::mark_failed(w, failure);
+    }
+}
+
+/// What `ev` wakes (see [`Controller::triggered_by`] above); `charts_in`
+/// lists the HelmCharts of a namespace.
+fn woken(ev: &Event, charts_in: impl FnOnce(&str) -> Vec<Arc<Value>>) -> Vec<Key> {
+    if ev.resource == gvr().group_resource() {
+        return needs_reconcile(ev)
+            .then(|| key_of(&ev.object))
+            .flatten()
+            .into_iter()
+            .collect();
+    }
+    let kind = if ev.resource == super::helm_repository::gvr().group_resource() {
+        "HelmRepository"
+    } else if ev.resource == super::source::gvr().group_resource() {
+        "GitRepository"
+    } else {
+        return Vec::new();
+    };
+    let revision = |o: &Value| {
+        o.pointer("/status/artifact/revision")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let oci = ev.object.pointer("/spec/type").and_then(Value::as_str) == Some("oci");
+    let moved = ev.kind != EventType::Deleted
+        && (ev.old.as_deref().and_then(revision) != revision(&ev.object)
+            || (oci && needs_reconcile(ev)));
+    let Some((ns, name)) = key_of(&ev.object).filter(|_| moved) else {
+        return Vec::new();
+    };
+    charts_in(&ns)
+        .iter()
+        .filter(|c| {
+            c.pointer("/spec/sourceRef/kind").and_then(Value::as_str) == Some(kind)
+                && c.pointer("/spec/sourceRef/name").and_then(Value::as_str) == Some(name.as_str())
+        })
+        .filter_map(|c| key_of(c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventType, old: Option<Value>, new: Value) -> Event {
+        Event {
+            kind,
+            resource: super::super::helm_repository::gvr().group_resource(),
+            object: Arc::new(new),
+            old: old.map(Arc::new),
+            revision: 1,
+        }
+    }
+
+    fn charts(_ns: &str) -> Vec<Arc<Value>> {
+        let chart = |name: &str, repo: &str| {
+            Arc::new(
+                json!({"metadata": {"namespace": "flux-system", "name": name},
+                "spec": {"sourceRef": {"kind": "HelmRepository", "name": repo}}}),
+            )
+        };
+        vec![chart("a", "charts"), chart("b", "other")]
+    }
+
+    fn repo(kind: Option<&str>, generation: i64, revision: Option<&str>) -> Value {
+        let mut o = json!({"metadata": {"namespace": "flux-system", "name": "charts", "generation": generation},
+            "spec": {"url": "oci://ghcr.io/x"}});
+        if let Some(t) = kind {
+            o["spec"]["type"] = json!(t);
+        }
+        if let Some(r) = revision {
+            o["status"] = json!({"artifact": {"revision": r}});
+        }
+        o
+    }
+
+    #[test]
+    fn an_oci_helm_repository_wakes_its_charts_when_it_appears_or_changes_spec() {
+        let key = |n: &str| ("flux-system".to_owned(), n.to_owned());
+        // Created: the charts waiting for it are pulled at once, not at
+        // their next backoff retry — whichever the API server stored
+        // first, the chart is ready at the same simulated instant.
+        let added = event(EventType::Added, None, repo(Some("oci"), 1, None));
+        assert_eq!(woken(&added, charts), vec![key("a")]);
+        let respec = event(
+            EventType::Modified,
+            Some(repo(Some("oci"), 1, None)),
+            repo(Some("oci"), 2, None),
+        );
+        assert_eq!(woken(&respec, charts), vec![key("a")]);
+        // A write that changes neither spec nor artifact wakes nobody.
+        let same = event(
+            EventType::Modified,
+            Some(repo(Some("oci"), 2, None)),
+            repo(Some("oci"), 2, None),
+        );
+        assert!(woken(&same, charts).is_empty());
+        // An HTTP repository wakes them when its index artifact moves,
+        // not when it is created without one.
+        let http = event(EventType::Added, None, repo(None, 1, None));
+        assert!(woken(&http, charts).is_empty());
+        let fetched = event(
+            EventType::Modified,
+            Some(repo(None, 1, None)),
+            repo(None, 1, Some("sha256:ab")),
+        );
+        assert_eq!(woken(&fetched, charts), vec![key("a")]);
     }
 }

@@ -5,8 +5,10 @@
 //!    emulated (stalls, saying so);
 //! 2. the source: missing → `FetchFailed` `SourceUnavailable` "failed to
 //!    get source: …"; without artifact → `NoSourceArtifact` "no artifact
-//!    available for <Kind> source '<name>'" (both retried after 30 s, and
-//!    at once when the source's artifact moves);
+//!    available for <Kind> source '<name>'" (both retried with
+//!    controller-runtime's backoff, as Flux returns an error or
+//!    `ResultRequeue` for them, and at once when the source's artifact
+//!    moves or an OCI HelmRepository appears);
 //! 3. the build, into `helmchart/<ns>/<name>/<chart>-<version>.tgz`:
 //!    - HelmRepository: the version `spec.version` selects in the stored
 //!      index ([`crate::gitops::helm::index`]; none → `Stalled`
@@ -107,7 +109,7 @@ pub(super) async fn reconcile(ctl: &HelmChartController, pass: &mut Pass<'_>) ->
         }
     };
     pass.write();
-    let retry = Requeue::After(ctl.dependency_requeue);
+    let retry = Requeue::Backoff;
     let r_src = ObjectRef::namespaced(gvr.clone(), pass.namespace(), &src_name);
     let Ok(source) = pass.store().get(&r_src) else {
         let msg = format!(
