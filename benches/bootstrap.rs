@@ -70,6 +70,7 @@ async fn podinfo_ready(profile: Profile) -> (Duration, Duration) {
         url: server.url(),
         reference: GitRef::branch("main"),
         path: "clusters/staging".into(),
+        artifact: None,
     };
     let store = cluster.store().clone();
     let clock = cluster.clock().clone();

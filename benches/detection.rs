@@ -52,6 +52,7 @@ fn context(check: Check, revision: Option<&str>) -> Context {
     Context {
         checks: vec![check],
         revision: revision.map(str::to_owned),
+        sync_kind: "GitRepository",
         source_namespaces: Default::default(),
         desired: Default::default(),
         baseline: None,

@@ -160,6 +160,7 @@ impl Served {
             url: self.server.url(),
             reference: GitRef::branch("main"),
             path: self.summary.cluster_path.clone(),
+            artifact: None,
         }
     }
 

@@ -198,6 +198,7 @@ pub fn common(
             branch: None,
             tag: None,
             commit: None,
+            oci: None,
             path: Some(path.to_owned()),
         },
         origin: format!("{shown}, {layout}; {} objects", survey.objects),

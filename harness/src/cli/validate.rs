@@ -77,6 +77,7 @@ fn source_only(source: &str, args: &Args) -> u8 {
         &reference,
         &args.path,
         scratch.path(),
+        &gameday::gitops::mirror::Mirrors::default(),
     ));
     let p = match scanned {
         Ok(p) => p,

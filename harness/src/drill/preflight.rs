@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::gitops::bootstrap::flux::sync;
+use crate::gitops::mirror::Mirrors;
+use crate::gitops::oci::Oci;
 use crate::gitops::render::RenderOptions;
 use crate::gitops::repo::{CloneOptions, GitRef, Repo};
 use crate::gitops::tree;
@@ -31,7 +33,22 @@ pub enum Error {
         #[source]
         source: crate::gitops::repo::Error,
     },
+    /// Pulling the artifact failed.
+    #[error("cannot pull the source artifact: {0}")]
+    Pull(#[from] crate::gitops::oci::Error),
+    /// A folder for the artifact could not be made.
+    #[error("cannot create a folder for the source artifact in {}", .dir.display())]
+    Folder {
+        /// Where.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
+
+/// How long pulling a source artifact may take.
+const PULL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the preflight found.
 #[derive(Debug, Default)]
@@ -84,18 +101,37 @@ pub async fn scan_checkout(root: &Path, path: &str) -> Preflight {
     }
 }
 
-/// Scans a source: a folder as it is (a checkout, or a fixture folder), or
-/// a URL cloned at `reference` into a temporary folder under `scratch`.
+/// Scans a source: a folder as it is (a checkout, or a fixture folder), a
+/// URL cloned at `reference` into a temporary folder under `scratch`, or
+/// an OCI artifact pulled (through `mirrors`) and extracted there.
 ///
 /// # Errors
-/// When the folder does not exist or the clone fails.
+/// When the folder does not exist, the clone fails or the artifact cannot
+/// be pulled.
 pub async fn scan_source(
     location: &SourceLocation,
     reference: &GitRef,
     path: &str,
     scratch: &Path,
+    mirrors: &Mirrors,
 ) -> Result<Preflight, Error> {
     match location {
+        SourceLocation::Oci { url, reference } => {
+            let folder = std::fs::create_dir_all(scratch)
+                .and_then(|()| {
+                    tempfile::Builder::new()
+                        .prefix("gameday-artifact-")
+                        .tempdir_in(scratch)
+                })
+                .map_err(|source| Error::Folder {
+                    dir: scratch.to_owned(),
+                    source,
+                })?;
+            Oci::new(mirrors.clone())
+                .pull_artifact(url, reference, folder.path(), PULL_TIMEOUT)
+                .await?;
+            Ok(scan_checkout(folder.path(), path).await)
+        }
         SourceLocation::Fixture(folder) => {
             if !folder.is_dir() {
                 return Err(Error::NoFolder(folder.clone()));
@@ -129,12 +165,38 @@ pub async fn scan_source(
     }
 }
 
-/// The preflight of a scenario's source.
+/// The preflight of a scenario's source. With
+/// `spec.cluster.sim.skipVerify`, signature verifications are not findings
+/// (the drill states them instead, see [`skipped_verifications`]).
 ///
 /// # Errors
 /// As [`scan_source`].
 pub async fn scenario(s: &Scenario, scratch: &Path) -> Result<Preflight, Error> {
     let r = &s.source.reference;
     let reference = GitRef::from_parts(r.branch.clone(), r.tag.clone(), r.commit.clone());
-    scan_source(&s.source.location, &reference, &s.source.path, scratch).await
+    let mut scanned = scan_source(
+        &s.source.location,
+        &reference,
+        &s.source.path,
+        scratch,
+        &s.mirrors,
+    )
+    .await?;
+    if s.cluster.sim.skip_verify {
+        scanned.findings.retain(|f| !f.is_signature_verification());
+    }
+    Ok(scanned)
+}
+
+/// The signature verifications a checkout's `path` asks for, which the
+/// simulator does not check: one line each (`OCIRepository/flux-system/apps
+/// spec.verify`).
+pub async fn skipped_verifications(root: &Path, path: &str) -> Vec<String> {
+    scan_checkout(root, path)
+        .await
+        .findings
+        .into_iter()
+        .filter(Finding::is_signature_verification)
+        .map(|f| format!("{} {}", f.object, f.construct))
+        .collect()
 }

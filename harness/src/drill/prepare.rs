@@ -43,9 +43,16 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     let s = cx.scenario();
     let t = cx.timeline();
     let clock = cx.clock();
-    // The Git source: a fresh repository from the fixture, or a clone.
+    // The source: a fresh repository from the fixture, a clone, or the
+    // artifact pulled (through the mirrors, which only the simulator's
+    // Flux reads: on other providers the real registry is the truth).
     let acting = clock.busy();
-    let source = Source::prepare(&s.name, &s.source, cx.dir()).await?;
+    let mirrors = if s.cluster.provider == Provider::Sim {
+        s.mirrors.clone()
+    } else {
+        crate::gitops::mirror::Mirrors::default()
+    };
+    let source = Source::prepare(&s.name, &s.source, cx.dir(), &mirrors).await?;
     drop(acting);
     if s.cluster.provider == Provider::Sim {
         // A retained simulated cluster keeps fetching from it.
@@ -134,6 +141,16 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
         &before,
         &format!("source path `{path}`"),
     );
+    if s.cluster.provider == Provider::Sim && s.cluster.sim.skip_verify {
+        let skipped =
+            super::preflight::skipped_verifications(source.repo().path(), source.path()).await;
+        if !skipped.is_empty() {
+            t.operation(&format!(
+                "signature verification skipped (spec.cluster.sim.skipVerify), not checked by the simulator: {}",
+                skipped.join(", ")
+            ));
+        }
+    }
     drop(acting);
     t.set_coverage(covered);
     t.operation(&covered.describe());

@@ -229,6 +229,9 @@ impl Target {
         CheckContext {
             checks: cx.scenario().steady_state.checks.clone(),
             revision: Some(self.source.revision().to_owned()),
+            sync_kind: crate::gitops::bootstrap::flux::sync::source_kind(
+                &self.source.sync_source(),
+            ),
             source_namespaces: self.source.namespaces().clone(),
             desired: self.desired(),
             baseline: baseline.cloned(),

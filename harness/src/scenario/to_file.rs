@@ -9,6 +9,7 @@
 use super::duration::HumanDuration;
 use super::file::{self, ScenarioFile};
 use super::model::*;
+use crate::gitops::oci::artifact::ArtifactRef;
 
 fn path_string(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()
@@ -75,6 +76,7 @@ fn cluster(c: &Cluster) -> file::ClusterSpec {
             nodes: Some(c.sim.nodes),
             seed: Some(c.sim.seed),
             images: c.sim.images.clone(),
+            skip_verify: c.sim.skip_verify,
         }),
         kind: Some(file::KindBlock {
             config: c.kind.config.as_deref().map(path_string),
@@ -101,11 +103,25 @@ fn source(s: &Source) -> file::SourceSpec {
     file::SourceSpec {
         fixture: match &s.location {
             SourceLocation::Fixture(p) => Some(path_string(p)),
-            SourceLocation::Url(_) => None,
+            _ => None,
         },
         url: match &s.location {
             SourceLocation::Url(u) => Some(u.clone()),
-            SourceLocation::Fixture(_) => None,
+            _ => None,
+        },
+        oci: match &s.location {
+            SourceLocation::Oci { url, reference } => Some(file::OciSourceSpec {
+                url: url.clone(),
+                tag: match reference {
+                    ArtifactRef::Tag(t) => Some(t.clone()),
+                    ArtifactRef::Semver(_) => None,
+                },
+                semver: match reference {
+                    ArtifactRef::Semver(r) => Some(r.clone()),
+                    ArtifactRef::Tag(_) => None,
+                },
+            }),
+            _ => None,
         },
         branch: s.reference.branch.clone(),
         tag: s.reference.tag.clone(),

@@ -166,7 +166,8 @@ pub async fn bootstrap(
 ) -> Result<Bootstrapped, Error> {
     let method = from.method.name();
     let scratch = crate::scratch::Scratch::new("sim-source").map_err(Error::Scratch)?;
-    let source = Source::prepare("source", &from.spec(), scratch.path())
+    let mirrors = crate::gitops::mirror::Mirrors::default();
+    let source = Source::prepare("source", &from.spec(), scratch.path(), &mirrors)
         .await
         .map_err(|source| Error::Source {
             location: from.location.clone(),

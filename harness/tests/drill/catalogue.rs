@@ -275,6 +275,40 @@ async fn oci_cluster_loss_pulls_the_artifacts_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oci_fleet_controller_loss_bootstraps_again_from_the_artifact() {
+    // The flux-system source is an OCIRepository at the highest 1.x tag
+    // of the fleet artifact; its 2.0.0 runs an image no registry has, so a
+    // drill that followed 2.0.0 could not pass the workloads check.
+    let report = drill(
+        "oci-fleet-controller-loss",
+        &["bootstrap", "converge", "healthy"],
+    )
+    .await;
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "{:?}",
+        r.diff
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oci_fleet_without_its_mirror_fails_naming_the_registry() {
+    // No mirror and no network: gameday cannot pull the artifact it must
+    // render and judge, so the drill fails before any cluster, naming it.
+    let mut s = crate::support::catalogue("oci-fleet-controller-loss");
+    s.mirrors = gameday::gitops::mirror::Mirrors::default();
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    let said = format!("{:?} {:?} {:?}", r.error, r.verdict.failures, r.reasons);
+    assert_ne!(r.status, Status::Passed, "{said}");
+    assert!(
+        said.contains("oci://ghcr.io/gameday-example/fleet"),
+        "the failure names the artifact's URL: {said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_cluster_loss_without_its_mirror_fails_naming_the_helm_repository() {
     if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
     {

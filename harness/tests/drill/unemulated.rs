@@ -117,6 +117,55 @@ async fn a_clean_source_passes_the_preflight() {
     }
 }
 
+/// An OCIRepository that verifies its artifact's cosign signature: the
+/// simulator checks no signature, so the source is unsupported — unless
+/// the scenario opts out with `spec.cluster.sim.skipVerify`, and then the
+/// report says which verifications were skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_verification_is_unsupported_unless_skipped_and_then_stated() {
+    use gameday::gitops::mirror::{Mirror, Mirrors};
+    let tmp = tempfile::tempdir().unwrap();
+    let signed = "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: signed\n  namespace: flux-system\nspec:\n  interval: 10m\n  url: oci://ghcr.io/gameday-example/manifests/apps\n  ref:\n    semver: \"1.x\"\n  verify:\n    provider: cosign\n";
+    repository(tmp.path(), "", signed);
+    let mut s = scenario_on(tmp.path());
+    let registry = crate::common::fixtures().join("mirrors/ghcr.io/gameday-example");
+    s.mirrors = Mirrors::new(vec![
+        Mirror::new("oci://ghcr.io/gameday-example", registry).unwrap(),
+    ]);
+    let report = run(s.clone()).await;
+    let r = &report.scenarios[0].repeats[0];
+    assert_eq!(r.status, Status::Unsupported, "{:?}", r.error);
+    let error = r.error.as_deref().unwrap();
+    assert!(
+        error.contains("OCIRepository/flux-system/signed: spec.verify is not emulated"),
+        "{error}"
+    );
+
+    s.cluster.sim.skip_verify = true;
+    let report = run(s).await;
+    let r = &report.scenarios[0].repeats[0];
+    assert_eq!(
+        r.status,
+        Status::Passed,
+        "{:?} {:?}",
+        r.error,
+        r.verdict.failures
+    );
+    let stated: Vec<&str> = r
+        .phases
+        .iter()
+        .flat_map(|p| &p.operations)
+        .map(|o| o.what.as_str())
+        .filter(|t| t.contains("skipVerify"))
+        .collect();
+    assert_eq!(
+        stated,
+        [
+            "signature verification skipped (spec.cluster.sim.skipVerify), not checked by the simulator: OCIRepository/flux-system/signed spec.verify"
+        ]
+    );
+}
+
 /// A commit to a tag no registry holds: the pods fail to pull
 /// (`ErrImagePull`/`ImagePullBackOff`), the drill detects it, reverts the
 /// commit and passes.

@@ -79,6 +79,7 @@ async fn flux_on_kind_fetches_the_fixture_from_the_kind_network_gateway() {
         url: server.url(),
         reference: GitRef::branch("main"),
         path: "clusters/staging".into(),
+        artifact: None,
     };
     let report = flux::bootstrap(&applier, &cfg, &source, &head)
         .await

@@ -62,6 +62,7 @@ fn defaults_are_applied() {
             nodes: 3,
             seed: 1,
             images: Vec::new(),
+            skip_verify: false,
         }
     );
     assert_eq!(s.source.reference.branch.as_deref(), Some("main"));

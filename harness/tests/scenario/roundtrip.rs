@@ -305,6 +305,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                                 nodes,
                                 seed,
                                 images: Vec::new(),
+                                skip_verify: seed % 2 == 0,
                             },
                             kind: KindSettings {
                                 config: kind.2.then(a_file),

@@ -96,6 +96,7 @@ impl World {
             url: server.url(),
             reference: GitRef::branch("main"),
             path: path.to_owned(),
+            artifact: None,
         };
         flux::bootstrap(&applier, &cfg, &source, &revision)
             .await

@@ -12,6 +12,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Why a bootstrap failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The direct applier was given an OCI artifact source.
+    #[error(
+        "the direct applier follows Git, not OCI artifacts ({url}); bootstrap with Flux (`spec.bootstrap.method: flux`), whose OCIRepository pulls it"
+    )]
+    DirectFromOci {
+        /// The artifact's repository.
+        url: String,
+    },
     /// Neither the flux CLI nor install manifests are available.
     #[error(
         "cannot install Flux: the `flux` CLI is not on PATH and `spec.bootstrap.flux.manifests` is not set; install the CLI (https://fluxcd.io/flux/installation/) or point `manifests` at Flux's install.yaml (a file or an https URL)"

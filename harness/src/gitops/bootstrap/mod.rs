@@ -31,6 +31,7 @@ use std::time::Duration;
 pub use self::error::{Error, Result};
 pub use self::source::Source;
 pub use self::tooling::{Bootstrapped, Plan, Tooling};
+use crate::gitops::oci::artifact::ArtifactRef;
 use crate::gitops::repo::GitRef;
 
 /// Where a cluster's desired state lives, as both methods read it.
@@ -43,6 +44,10 @@ pub struct SyncSource {
     pub reference: GitRef,
     /// The path in the repository (`clusters/staging`; empty for the root).
     pub path: String,
+    /// An OCI artifact instead of Git: `url` is its `oci://` repository,
+    /// Flux's sync is an OCIRepository following this (and `reference` is
+    /// unused); the direct applier refuses it.
+    pub artifact: Option<ArtifactRef>,
 }
 
 impl SyncSource {
@@ -70,6 +75,7 @@ mod tests {
             url: "http://127.0.0.1:1/r.git".into(),
             reference: GitRef::branch("main"),
             path: p.into(),
+            artifact: None,
         };
         assert_eq!(s("clusters/staging").flux_path(), "./clusters/staging");
         assert_eq!(s("./clusters/staging/").flux_path(), "./clusters/staging");

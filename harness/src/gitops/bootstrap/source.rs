@@ -2,11 +2,20 @@
 //! from a fixture folder (or a clone of a URL), served over Git smart HTTP
 //! so the GitOps tooling fetches it the way it fetches any remote, and
 //! changed afterwards (a commit, a revert) with its head revision tracked.
+//!
+//! An OCI artifact source is pulled (through the run's mirrors) and
+//! extracted into a local repository, so that rendering, the preflight and
+//! coverage read the files the cluster's OCIRepository pulls; the cluster
+//! follows the artifact itself, and its revision is Flux's
+//! `<tag>@sha256:<digest>`. It cannot be committed to or reverted.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::SyncSource;
+use crate::gitops::mirror::Mirrors;
+use crate::gitops::oci::Oci;
+use crate::gitops::oci::artifact::ArtifactRef;
 use crate::gitops::repo::{Change, CloneOptions, FixtureOptions, GitRef, Repo, Revision};
 use crate::gitops::serve::{GitServer, ServeOptions};
 use crate::scenario::model::{Source as SourceSpec, SourceLocation};
@@ -23,7 +32,25 @@ pub enum Error {
     /// The source path does not render.
     #[error(transparent)]
     Render(#[from] crate::gitops::render::Error),
+    /// The artifact could not be pulled.
+    #[error("pulling the source artifact failed: {0}")]
+    Oci(#[from] crate::gitops::oci::Error),
+    /// A folder for the artifact could not be made.
+    #[error("could not create a folder for the source artifact in {}: {source}", .dir.display())]
+    Folder {
+        /// Where.
+        dir: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A commit or revert of an artifact source.
+    #[error("the source is an OCI artifact ({0}): there is no Git history to commit to or revert")]
+    NotGit(String),
 }
+
+/// How long pulling a source artifact may take (source-controller's
+/// default OCIRepository timeout).
+const PULL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `Result` of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -41,30 +68,53 @@ pub struct Source {
     path: String,
     reference: GitRef,
     namespaces: BTreeSet<String>,
-    /// The head revision in Flux's format (`main@sha1:…`).
+    /// The head revision in Flux's format (`main@sha1:…`, for an artifact
+    /// `<tag>@sha256:…`).
     head: String,
+    /// An OCI artifact source: its `oci://` URL and what it follows.
+    artifact: Option<(String, ArtifactRef)>,
 }
 
 impl Source {
     /// Materialises `spec` in `dir` (whose owner deletes it) and serves it
-    /// as `name`.
+    /// as `name`; an artifact is pulled through `mirrors`.
     ///
     /// # Errors
-    /// When git fails (missing revision, unreachable URL) or the source
-    /// path does not render.
-    pub async fn prepare(name: &str, spec: &SourceSpec, dir: &Path) -> Result<Source> {
+    /// When git fails (missing revision, unreachable URL), the artifact
+    /// cannot be pulled, or the source path does not render.
+    pub async fn prepare(
+        name: &str,
+        spec: &SourceSpec,
+        dir: &Path,
+        mirrors: &Mirrors,
+    ) -> Result<Source> {
         let reference = GitRef::from_parts(
             spec.reference.branch.clone(),
             spec.reference.tag.clone(),
             spec.reference.commit.clone(),
         );
+        let fixture = FixtureOptions {
+            parent: Some(dir.to_owned()),
+            ..FixtureOptions::default()
+        };
+        let mut pulled = None;
         let mut repo = match &spec.location {
-            SourceLocation::Fixture(folder) => {
-                let opts = FixtureOptions {
-                    parent: Some(dir.to_owned()),
-                    ..FixtureOptions::default()
-                };
-                Repo::from_fixture(folder, &opts).await?
+            SourceLocation::Fixture(folder) => Repo::from_fixture(folder, &fixture).await?,
+            SourceLocation::Oci { url, reference } => {
+                let folder = tempfile::Builder::new()
+                    .prefix("gameday-artifact-")
+                    .tempdir_in(dir)
+                    .map_err(|source| Error::Folder {
+                        dir: dir.to_owned(),
+                        source,
+                    })?;
+                let oci = Oci::new(mirrors.clone());
+                let got = oci
+                    .pull_artifact(url, reference, folder.path(), PULL_TIMEOUT)
+                    .await?;
+                tracing::debug!(%url, revision = %got.revision, "source artifact pulled");
+                pulled = Some(got.revision);
+                Repo::from_fixture(folder.path(), &fixture).await?
             }
             SourceLocation::Url(url) => {
                 let opts = CloneOptions {
@@ -92,7 +142,10 @@ impl Source {
                 namespaces.insert(o.name().to_owned());
             }
         }
-        let head = repo.head().await?.to_string();
+        let head = match pulled {
+            Some(revision) => revision,
+            None => repo.head().await?.to_string(),
+        };
         Ok(Source {
             head,
             repo,
@@ -100,7 +153,11 @@ impl Source {
             name: name.to_owned(),
             remote: match &spec.location {
                 SourceLocation::Url(u) => Some(u.clone()),
-                SourceLocation::Fixture(_) => None,
+                SourceLocation::Fixture(_) | SourceLocation::Oci { .. } => None,
+            },
+            artifact: match &spec.location {
+                SourceLocation::Oci { url, reference } => Some((url.clone(), reference.clone())),
+                _ => None,
             },
             url,
             path: spec.path.clone(),
@@ -132,9 +189,13 @@ impl Source {
     }
 
     /// For a cluster that cannot reach this machine: the tooling fetches a
-    /// `url` source from its remote (changes are pushed there). False for
-    /// a `fixture` source, which has no remote.
+    /// `url` source from its remote (changes are pushed there), an artifact
+    /// from its registry. False for a `fixture` source, which has no
+    /// remote.
     pub fn fetch_from_remote(&mut self) -> bool {
+        if self.artifact.is_some() {
+            return true;
+        }
         match &self.remote {
             Some(remote) => {
                 self.url = remote.clone();
@@ -149,9 +210,18 @@ impl Source {
         &self.repo
     }
 
-    /// The URL the GitOps tooling fetches from.
+    /// The URL the GitOps tooling fetches from (an artifact's `oci://`
+    /// repository).
     pub fn url(&self) -> &str {
-        &self.url
+        match &self.artifact {
+            Some((url, _)) => url,
+            None => &self.url,
+        }
+    }
+
+    /// True for an OCI artifact source.
+    pub fn is_artifact(&self) -> bool {
+        self.artifact.is_some()
     }
 
     /// The path inside the repository to reconcile.
@@ -177,9 +247,10 @@ impl Source {
     /// What the tooling follows: URL, reference, path.
     pub fn sync_source(&self) -> SyncSource {
         SyncSource {
-            url: self.url.clone(),
+            url: self.url().to_owned(),
             reference: self.reference.clone(),
             path: self.path.clone(),
+            artifact: self.artifact.as_ref().map(|(_, r)| r.clone()),
         }
     }
 
@@ -194,6 +265,7 @@ impl Source {
     /// # Errors
     /// When the file or field does not exist, or git fails.
     pub async fn commit(&mut self, changes: &[Change], message: &str) -> Result<Revision> {
+        self.git_only()?;
         let rev = self.repo.commit(changes, message).await?;
         self.head = rev.to_string();
         Ok(rev)
@@ -204,8 +276,16 @@ impl Source {
     /// # Errors
     /// When git fails.
     pub async fn revert(&mut self, sha: &str) -> Result<Revision> {
+        self.git_only()?;
         let rev = self.repo.revert(sha).await?;
         self.head = rev.to_string();
         Ok(rev)
+    }
+
+    fn git_only(&self) -> Result<()> {
+        match &self.artifact {
+            Some((url, _)) => Err(Error::NotGit(url.clone())),
+            None => Ok(()),
+        }
     }
 }

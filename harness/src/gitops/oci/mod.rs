@@ -7,6 +7,8 @@
 //!   [`oci_client`](https://docs.rs/oci-client) (the ORAS project's
 //!   client). Every manifest and blob is checked against its digest when
 //!   it is pulled.
+//! - [`artifact`]: a whole artifact pulled and extracted for gameday's own
+//!   use, when a scenario's source is an OCI artifact (`spec.source.oci`).
 //! - Mirrors ([`crate::gitops::mirror`]): an `oci://` URL a mirror covers
 //!   resolves to a folder with one subfolder per tag ([`pack`] says what
 //!   a tag folder becomes). gameday pushes those folders, with the same
@@ -17,6 +19,7 @@
 //! - Without a mirror the real registry is contacted (HTTPS, anonymous;
 //!   plain HTTP for `insecure` sources); a failure names the URL.
 
+pub mod artifact;
 pub mod pack;
 pub mod registry;
 

@@ -36,6 +36,7 @@ impl Cx<'_> {
                 nodes,
                 seed: sim.and_then(|s| s.seed).unwrap_or(1),
                 images: self.images(c, sim.map_or(&[][..], |s| &s.images)),
+                skip_verify: sim.is_some_and(|s| s.skip_verify),
             },
             // After the terraform and existing blocks: the order of the
             // diagnostics is the order of the golden files.

@@ -12,7 +12,9 @@
 use crate::scenario::capabilities::{self, FaultScope};
 use crate::scenario::diagnostic::Collector;
 use crate::scenario::duration::format_duration;
-use crate::scenario::model::{Fault, FaultKind, Phase, Provider, RecoveryMethod, Scenario};
+use crate::scenario::model::{
+    BootstrapMethod, Fault, FaultKind, Phase, Provider, RecoveryMethod, Scenario,
+};
 
 /// Checks that depend on several sections at once: what the provider can
 /// do, what the recovery can repair, which phases exist. Also used when a
@@ -24,6 +26,38 @@ pub(crate) fn check_combinations(c: &mut Collector, s: &Scenario) {
     phase_budgets(c, s, &faults);
     node_loss_counts(c, s);
     existing_namespaces(c, s);
+    artifact_source(c, s, &faults);
+}
+
+/// An OCI artifact source has no Git history to break or revert, and only
+/// Flux (an OCIRepository) follows it.
+fn artifact_source(c: &mut Collector, s: &Scenario, faults: &[FaultKind]) {
+    if !s.source.location.is_oci() {
+        return;
+    }
+    for (i, fault) in faults.iter().enumerate() {
+        if *fault == FaultKind::BadCommit {
+            c.field_help(
+                format!("spec.disaster[{i}].fault"),
+                "bad-commit pushes a commit to Git, but spec.source is an OCI artifact: there is no repository to commit to",
+                "drill a bad artifact from a Git source (`fixture` or `url`), or choose another fault",
+            );
+        }
+    }
+    if s.recovery.method == RecoveryMethod::GitRevert {
+        c.field_help(
+            "spec.recovery.method",
+            "git-revert reverts a Git commit, but spec.source is an OCI artifact",
+            "recover with reconcile or rebuild, or drill rollbacks from a Git source",
+        );
+    }
+    if matches!(s.bootstrap.method, BootstrapMethod::Direct(_)) {
+        c.field_help(
+            "spec.bootstrap.method",
+            "the direct applier follows Git, but spec.source is an OCI artifact",
+            "use `method: flux`: Flux's OCIRepository pulls the artifact",
+        );
+    }
 }
 
 /// Terraform and existing clusters cannot do without their block.

@@ -77,6 +77,13 @@ pub struct SimBlock {
     /// fault deploys when that tag really exists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
+    /// Drill a source whose Flux objects verify signatures (`verify` of an
+    /// OCIRepository, HelmChart, HelmRelease chart or GitRepository), which
+    /// the simulator does not check: without this such a source is
+    /// `unsupported`; with it the drill runs and its report says which
+    /// verifications were skipped. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_verify: bool,
 }
 
 /// A simulator latency profile.

@@ -39,7 +39,7 @@ pub use expect::{ExpectSpec, ObjectRefSpec};
 pub use recovery::{RecoveryMethodName, RecoverySpec};
 pub use rto::{QuantileName, RtoSpec};
 pub use setup::SetupStep;
-pub use source::SourceSpec;
+pub use source::{OciSourceSpec, SourceSpec};
 pub use steady_state::{CheckSpec, ObjectCheck, Selection, SteadyStateSpec, WorkloadsCheck};
 
 /// The only `apiVersion` this version of gameday reads.
@@ -97,10 +97,10 @@ pub struct Spec {
     /// The cluster the drill creates (or, with `existing`, borrows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterSpec>,
-    /// The Git repository that holds the cluster's desired state.
+    /// The Git repository (or OCI artifact) that holds the cluster's desired state.
     pub source: SourceSpec,
     /// Local folders standing in for remote URLs the simulator's emulated
-    /// source-controller fetches (Helm repositories): `url` or anything
+    /// source-controller fetches (Helm repositories, OCI registries): `url` or anything
     /// under it is read from `path` instead. The objects in the cluster
     /// keep their real URLs. Simulator only: on `kind` and `existing`
     /// clusters the real Flux fetches the real URLs.

@@ -36,6 +36,9 @@ pub struct SimSettings {
     /// Images the simulated registry holds besides those pulled before the
     /// disaster.
     pub images: Vec<String>,
+    /// Signature verifications (`verify` fields) are skipped instead of
+    /// making the source unsupported; the report says so.
+    pub skip_verify: bool,
 }
 
 /// kind settings.

@@ -1,4 +1,5 @@
-//! The Git source: where the desired state comes from and which revision.
+//! The source: where the desired state comes from (a Git repository or an
+//! OCI artifact) and which revision.
 
 use std::path::PathBuf;
 
@@ -23,6 +24,22 @@ pub enum SourceLocation {
     Fixture(PathBuf),
     /// A repository URL or local path.
     Url(String),
+    /// An OCI artifact (`flux push artifact`): the cluster syncs an
+    /// OCIRepository instead of a GitRepository; the Git reference is
+    /// unused.
+    Oci {
+        /// `oci://<registry>/<repository>`, without tag.
+        url: String,
+        /// The tag or semver range followed.
+        reference: crate::gitops::oci::artifact::ArtifactRef,
+    },
+}
+
+impl SourceLocation {
+    /// True for an OCI artifact.
+    pub fn is_oci(&self) -> bool {
+        matches!(self, SourceLocation::Oci { .. })
+    }
 }
 
 /// A Git reference, with Flux's precedence (commit > tag > branch).

@@ -167,11 +167,11 @@ pub const FIELDS: &[IgnoredField] = &[
         "serviceAccountName",
         "applies as that service account (RBAC)",
     ),
+    // Signatures (every `verify`): a scenario may opt out
+    // (`spec.cluster.sim.skipVerify`), which the report states.
     field(Git, "verify", "verifies commit signatures"),
     field(Git, "recurseSubmodules", "checks out submodules"),
     field(Git, "sparseCheckout", "checks out only some folders"),
-    // Signatures: a scenario may opt out (`spec.cluster.sim.skipVerify`),
-    // which the report states.
     field(
         Oci,
         "verify",
@@ -392,6 +392,15 @@ pub struct Finding {
     pub construct: String,
     /// What a real cluster does with it and the simulator does not.
     pub consequence: String,
+}
+
+impl Finding {
+    /// True for a signature verification (a `verify` field: cosign or
+    /// notation signatures of artifacts and charts, OpenPGP signatures of
+    /// commits), which `spec.cluster.sim.skipVerify` lets a drill skip.
+    pub fn is_signature_verification(&self) -> bool {
+        self.construct == "spec.verify" || self.construct.ends_with(".verify")
+    }
 }
 
 impl fmt::Display for Finding {

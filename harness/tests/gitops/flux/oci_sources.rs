@@ -294,6 +294,14 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
             "Helm install succeeded for release ingress/ingress-edge.v1 with chart edge@{version}"
         )
     );
+    // The release's copy of the chart (with the digest in its version)
+    // lives with the HelmRelease's working files, and goes with it.
+    let copy = w
+        .flux
+        .artifact_dir()
+        .join("helmrelease/flux-system/edge")
+        .join(&version);
+    assert!(copy.join("Chart.yaml").is_file(), "{}", copy.display());
 
     // An OCI HelmRepository is static; its HelmChart pulls `<url>/edge`
     // at the highest ~1.0 tag.
@@ -326,6 +334,14 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
             ))
             .unwrap();
     assert_eq!(helm_repo["status"], json!({}), "{helm_repo:#}");
+
+    w.delete(&hr, "flux-system", "edge").await;
+    w.wait_gone(&hr, "flux-system", "edge", WAIT).await;
+    assert!(
+        !copy.parent().unwrap().exists(),
+        "the release's working files are removed with it: {}",
+        copy.display()
+    );
 }
 
 #[tokio::test]
@@ -362,4 +378,111 @@ async fn a_registry_nobody_can_reach_is_not_ready_naming_the_url() {
         Some("True")
     );
     assert!(failed["status"]["artifact"].is_null());
+}
+
+/// `spec.source.oci` as a scenario gives it: the fleet artifact at 1.x.
+fn fleet_source(semver: &str) -> gameday::scenario::model::Source {
+    use gameday::gitops::oci::artifact::ArtifactRef;
+    use gameday::scenario::model::{GitRef as SpecRef, Source, SourceLocation};
+    Source {
+        location: SourceLocation::Oci {
+            url: format!("{REGISTRY}/fleet"),
+            reference: ArtifactRef::Semver(semver.to_owned()),
+        },
+        reference: SpecRef {
+            branch: None,
+            tag: None,
+            commit: None,
+        },
+        path: "clusters/production".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_bootstraps_from_an_oci_artifact_at_the_highest_matching_tag() {
+    use gameday::gitops::bootstrap::Source;
+    use gameday::gitops::bootstrap::flux::{self, FluxBootstrap};
+    use gameday::scenario::model::FluxSettings;
+
+    let scratch = tempfile::tempdir().unwrap();
+    let mut source = Source::prepare("fleet", &fleet_source("1.x"), scratch.path(), &mirrors())
+        .await
+        .expect("the artifact is pulled");
+    // gameday's own copy — what it renders, scans and judges — is the
+    // artifact at the highest 1.x tag, not 2.0.0.
+    let revision = source.revision().to_owned();
+    assert!(revision.starts_with("1.1.0@sha256:"), "{revision}");
+    let info =
+        std::fs::read_to_string(source.repo().path().join("platform/fleet-info.yaml")).unwrap();
+    assert!(info.contains("version: \"1.1.0\""), "{info}");
+    let sync = source.sync_source();
+    assert_eq!(sync.url, format!("{REGISTRY}/fleet"));
+    assert!(sync.artifact.is_some());
+    // No Git history to break or revert.
+    let refused = source.revert("abc1234").await.unwrap_err().to_string();
+    assert!(refused.contains("OCI artifact"), "{refused}");
+
+    // The cluster's flux-system source is an OCIRepository that pulls the
+    // same artifact (through the same mirror), and the Kustomizations
+    // that follow it apply that revision.
+    let w = world(mirrored()).await;
+    let cfg = FluxBootstrap::simulated(
+        &FluxSettings {
+            manifests: None,
+            interval: Duration::from_secs(60),
+        },
+        &[],
+    );
+    let busy = w.tb.clock().busy();
+    let running = flux::bootstrap(&w.applier, &cfg, &sync, &revision);
+    drop(busy);
+    let report = running.await.expect("bootstrap from the artifact");
+    assert_eq!(report.revision, revision);
+    let store = w.tb.cluster.store();
+    let synced = store
+        .get(&ObjectRef::namespaced(
+            oci_repositories(),
+            "flux-system",
+            "flux-system",
+        ))
+        .unwrap();
+    assert_eq!(synced["spec"]["ref"], json!({"semver": "1.x"}));
+    assert_eq!(synced["status"]["artifact"]["revision"], revision.as_str());
+    let git = ObjectRef::namespaced(
+        gameday::sim::flux::source::gvr(),
+        "flux-system",
+        "flux-system",
+    );
+    assert!(store.get(&git).is_err(), "no GitRepository is made");
+    let ks = gameday::sim::flux::kustomize::gvr();
+    let platform = w.wait_until(&ks, "platform", "Ready", WAIT, is_ready).await;
+    assert_eq!(platform["status"]["lastAppliedRevision"], revision.as_str());
+    let cm = store
+        .get(&ObjectRef::namespaced(
+            gameday::sim::storage::store::Gvr::core("configmaps"),
+            "platform",
+            "fleet-info",
+        ))
+        .unwrap();
+    assert_eq!(cm["data"]["version"], "1.1.0");
+}
+
+#[tokio::test]
+async fn an_artifact_source_no_tag_matches_fails_naming_the_url_and_the_tags() {
+    let scratch = tempfile::tempdir().unwrap();
+    let err = gameday::gitops::bootstrap::Source::prepare(
+        "fleet",
+        &fleet_source("3.x"),
+        scratch.path(),
+        &mirrors(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "pulling the source artifact failed: {REGISTRY}/fleet: no tag matches semver '3.x' (tags: 1.0.0, 1.1.0, 2.0.0)"
+        )
+    );
 }

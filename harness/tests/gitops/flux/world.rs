@@ -117,6 +117,7 @@ impl World {
             url: self.server.url(),
             reference: GitRef::branch("main"),
             path: path.to_owned(),
+            artifact: None,
         }
     }
 
@@ -226,6 +227,28 @@ impl World {
             ])
             .await;
         clock.now()
+    }
+
+    /// Waits (cluster clock) until an object is gone (its finalizers done).
+    pub async fn wait_gone(&self, gvr: &Gvr, namespace: &str, name: &str, timeout: Duration) {
+        let clock = self.tb.clock();
+        let store = self.tb.cluster.store().clone();
+        let mut sub = store.subscribe(gameday::sim::storage::store::EventFilter::all());
+        let r = ObjectRef::namespaced(gvr.clone(), namespace, name);
+        let gone = clock
+            .timeout(timeout, async {
+                while store.get(&r).is_ok() {
+                    match sub.recv().await {
+                        Some(d) => drop(d.busy),
+                        None => return,
+                    }
+                }
+            })
+            .await;
+        assert!(
+            gone.is_ok() && store.get(&r).is_err(),
+            "{namespace}/{name} was not deleted within {timeout:?}"
+        );
     }
 
     /// Waits (cluster clock) until an object exists; returns the simulated

@@ -106,10 +106,11 @@ fn kustomizations(cx: &Context, names: Option<&[NamespacedName]>, world: &World)
 }
 
 /// The revision a Kustomization must have applied: the head of the
-/// drill's source for those that follow the sync GitRepository
-/// (`flux-system`); none for those of another source (an OCIRepository,
-/// another GitRepository), whose revision Git does not name — Ready at
-/// their generation is what they must show.
+/// drill's source for those that follow the sync source (`flux-system`, a
+/// GitRepository or, for an artifact source, an OCIRepository); none for
+/// those of another source (an OCIRepository, another GitRepository),
+/// whose revision the drill's source does not name — Ready at their
+/// generation is what they must show.
 pub(super) fn expected_revision<'a>(cx: &'a Context, k: &Value) -> Option<&'a str> {
     let text = |p: &str| k.pointer(p).and_then(Value::as_str);
     let kind = text("/spec/sourceRef/kind").unwrap_or("GitRepository");
@@ -117,7 +118,7 @@ pub(super) fn expected_revision<'a>(cx: &'a Context, k: &Value) -> Option<&'a st
     let own = text("/metadata/namespace");
     let namespace = text("/spec/sourceRef/namespace").or(own);
     let sync = crate::gitops::bootstrap::flux::sync::NAME;
-    let follows_sync = kind == "GitRepository" && name == Some(sync) && namespace == own;
+    let follows_sync = kind == cx.sync_kind && name == Some(sync) && namespace == own;
     if follows_sync || name.is_none() {
         cx.revision.as_deref()
     } else {

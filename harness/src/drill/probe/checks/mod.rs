@@ -184,8 +184,12 @@ impl Baseline {
 pub struct Context {
     /// The steady-state checks.
     pub checks: Vec<Check>,
-    /// The revision Kustomizations must have applied (`main@sha1:…`).
+    /// The revision Kustomizations must have applied (`main@sha1:…`; for
+    /// an artifact source `<tag>@sha256:…`).
     pub revision: Option<String>,
+    /// The kind of the `flux-system` sync source: `GitRepository`, or
+    /// `OCIRepository` for an artifact source.
+    pub sync_kind: &'static str,
     /// Namespaces the source defines objects in (the default of `workloads`).
     pub source_namespaces: BTreeSet<String>,
     /// Objects the direct applier applies (empty with Flux: inventories say).
@@ -279,6 +283,7 @@ mod tests {
         Context {
             checks: vec![Check::Kustomizations(None), Check::Workloads(None)],
             revision: Some(REV.into()),
+            sync_kind: "GitRepository",
             source_namespaces: BTreeSet::new(),
             desired: BTreeSet::new(),
             baseline,

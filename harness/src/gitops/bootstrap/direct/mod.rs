@@ -144,6 +144,9 @@ impl DirectReconciler {
         config: DirectConfig,
         inventory: Inventory,
     ) -> Result<DirectReconciler> {
+        if source.artifact.is_some() {
+            return Err(Error::DirectFromOci { url: source.url });
+        }
         let (cache, temp) = match &config.cache_dir {
             Some(d) => {
                 std::fs::create_dir_all(d).map_err(Error::Cache)?;

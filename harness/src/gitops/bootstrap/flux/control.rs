@@ -72,8 +72,8 @@ impl Control {
     }
 
     /// Requests reconciliation now: the `reconcile.fluxcd.io/requestedAt`
-    /// annotation (the cluster's time) on every GitRepository and
-    /// Kustomization.
+    /// annotation (the cluster's time) on every GitRepository,
+    /// OCIRepository and Kustomization.
     ///
     /// # Errors
     /// [`Error::Kube`] when listing or annotating fails.
@@ -86,16 +86,23 @@ impl Control {
         let patch = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
         for (group, version, plural) in [
             ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+            ("source.toolkit.fluxcd.io", "v1", "ocirepositories"),
             ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
         ] {
             let ar = resource(group, version, "", plural);
             let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
-            let list = api
-                .list(&Default::default())
-                .await
-                .map_err(kube_err(format!(
-                    "listing {plural} to request reconciliation"
-                )))?;
+            let list = match api.list(&Default::default()).await {
+                Ok(l) => l,
+                // A Flux older than OCIRepository v1 does not serve it.
+                Err(kube::Error::Api(s)) if s.code == 404 && plural == "ocirepositories" => {
+                    continue;
+                }
+                Err(e) => {
+                    return Err(kube_err(format!(
+                        "listing {plural} to request reconciliation"
+                    ))(e));
+                }
+            };
             for o in list.items {
                 let (Some(ns), Some(name)) = (o.metadata.namespace, o.metadata.name) else {
                     continue;
@@ -150,6 +157,7 @@ impl Control {
         for (group, version, plural) in [
             ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
             ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+            ("source.toolkit.fluxcd.io", "v1", "ocirepositories"),
             ("infra.contrib.fluxcd.io", "v1alpha2", "terraforms"),
         ] {
             let ar = resource(group, version, "", plural);

@@ -1,5 +1,5 @@
 //! Bootstrap with Flux, on any cluster: install Flux ([`install`]), restore
-//! the secrets, apply the `flux-system` GitRepository and Kustomization
+//! the secrets, apply the `flux-system` GitRepository (OCIRepository for an artifact) and Kustomization
 //! ([`sync`]) and wait until both are Ready at the head revision
 //! ([`wait`]) — the sequence `flux bootstrap` runs, without its commit to
 //! the repository. A Flux that runs is operated through [`control`]
@@ -129,6 +129,7 @@ pub async fn bootstrap(
         .secrets
         .iter()
         .any(|s| s.namespace == cfg.namespace && s.name == sync::NAME);
+    let source_is_oci = source.artifact.is_some();
     let objects = sync::manifests(
         &cfg.namespace,
         source,
@@ -141,14 +142,18 @@ pub async fn bootstrap(
         .await
         .check()
         .map_err(|source| Error::Apply {
-            step: "applying the flux-system GitRepository and Kustomization",
+            step: if source_is_oci {
+                "applying the flux-system OCIRepository and Kustomization"
+            } else {
+                "applying the flux-system GitRepository and Kustomization"
+            },
             source,
         })?;
     let client = applier.client();
     wait::wait_ready(
         client,
         &clock,
-        wait::Kind::GitRepository,
+        wait::Kind::source_of(source),
         &cfg.namespace,
         sync::NAME,
         expected,

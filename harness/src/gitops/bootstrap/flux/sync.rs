@@ -2,6 +2,9 @@
 //! Kustomization, both named `flux-system` in namespace `flux-system`, so
 //! that repositories written for Flux — whose nested Kustomizations say
 //! `sourceRef: {kind: GitRepository, name: flux-system}` — work unchanged.
+//! For an OCI artifact source the source is an OCIRepository of the same
+//! name (as a fleet synced from OCI, e.g. `flux-operator`'s
+//! `FluxInstance` with `sync.kind: OCIRepository`, is laid out).
 
 use std::time::Duration;
 
@@ -29,7 +32,17 @@ pub fn git_ref(reference: &GitRef) -> Value {
     }
 }
 
-/// The GitRepository and the Kustomization, in this order.
+/// The source kind the sync follows.
+pub fn source_kind(source: &SyncSource) -> &'static str {
+    if source.artifact.is_some() {
+        "OCIRepository"
+    } else {
+        "GitRepository"
+    }
+}
+
+/// The source (GitRepository, or OCIRepository for an artifact) and the
+/// Kustomization, in this order.
 pub fn manifests(
     namespace: &str,
     source: &SyncSource,
@@ -37,13 +50,17 @@ pub fn manifests(
     kustomization_interval: Duration,
     secret: bool,
 ) -> Vec<Manifest> {
+    let reference = match &source.artifact {
+        Some(a) => a.flux_ref(),
+        None => git_ref(&source.reference),
+    };
     let mut repo = json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
-        "kind": "GitRepository",
+        "kind": source_kind(source),
         "metadata": {"name": NAME, "namespace": namespace},
         "spec": {
             "interval": duration::format(interval),
-            "ref": git_ref(&source.reference),
+            "ref": reference,
             "url": source.url,
         },
     });
@@ -58,7 +75,7 @@ pub fn manifests(
             "interval": duration::format(kustomization_interval),
             "path": source.flux_path(),
             "prune": true,
-            "sourceRef": {"kind": "GitRepository", "name": NAME},
+            "sourceRef": {"kind": source_kind(source), "name": NAME},
         },
     });
     vec![
@@ -70,6 +87,7 @@ pub fn manifests(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitops::oci::artifact::ArtifactRef;
 
     #[test]
     fn sync_objects_are_named_as_flux_bootstrap_names_them() {
@@ -77,6 +95,7 @@ mod tests {
             url: "http://127.0.0.1:8080/podinfo.git".into(),
             reference: GitRef::branch("main"),
             path: "clusters/staging".into(),
+            artifact: None,
         };
         let m = manifests(
             "flux-system",
@@ -98,5 +117,32 @@ mod tests {
         );
         assert_eq!(git_ref(&GitRef::commit("abc")), json!({"commit": "abc"}));
         assert_eq!(git_ref(&GitRef::tag("v1")), json!({"tag": "v1"}));
+    }
+
+    #[test]
+    fn an_artifact_source_is_synced_by_an_oci_repository() {
+        let source = SyncSource {
+            url: "oci://ghcr.io/acme/fleet".into(),
+            reference: GitRef::branch("main"),
+            path: "clusters/production".into(),
+            artifact: Some(ArtifactRef::Semver("1.x".into())),
+        };
+        let m = manifests(
+            "flux-system",
+            &source,
+            Duration::from_secs(60),
+            Duration::from_secs(600),
+            false,
+        );
+        assert_eq!(
+            m[0].object,
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"interval": "1m0s", "ref": {"semver": "1.x"}, "url": "oci://ghcr.io/acme/fleet"}})
+        );
+        assert_eq!(
+            m[1].object["spec"]["sourceRef"],
+            json!({"kind": "OCIRepository", "name": "flux-system"})
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Waiting for the sync objects as `flux bootstrap` does (reference
-//! §20.4): the GitRepository until it is Ready for its current generation
+//! §20.4): the GitRepository (or OCIRepository) until it is Ready for its
+//! current generation
 //! with the expected artifact revision; the Kustomization until it is Ready
 //! for its current generation with the expected `lastAttemptedRevision`.
 //! `Ready=False` ends the wait at once with the condition's message — for
@@ -25,6 +26,8 @@ use crate::kstatus::condition;
 pub enum Kind {
     /// The GitRepository.
     GitRepository,
+    /// The OCIRepository (a source that is an OCI artifact).
+    OciRepository,
     /// The Kustomization.
     Kustomization,
 }
@@ -36,6 +39,11 @@ impl Kind {
                 "source.toolkit.fluxcd.io",
                 "GitRepository",
                 "gitrepositories",
+            ),
+            Kind::OciRepository => (
+                "source.toolkit.fluxcd.io",
+                "OCIRepository",
+                "ocirepositories",
             ),
             Kind::Kustomization => (
                 "kustomize.toolkit.fluxcd.io",
@@ -55,7 +63,17 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::GitRepository => "GitRepository",
+            Kind::OciRepository => "OCIRepository",
             Kind::Kustomization => "Kustomization",
+        }
+    }
+
+    /// The kind of the sync's source.
+    pub fn source_of(source: &crate::gitops::bootstrap::SyncSource) -> Kind {
+        if source.artifact.is_some() {
+            Kind::OciRepository
+        } else {
+            Kind::GitRepository
         }
     }
 }
@@ -109,7 +127,7 @@ pub fn judge(kind: Kind, obj: Option<&Value>, expected: &str) -> Verdict {
         .unwrap_or("")
         .to_owned();
     match kind {
-        Kind::GitRepository => {
+        Kind::GitRepository | Kind::OciRepository => {
             if ready_status == Some("False") && condition_current {
                 return Verdict::Failed(message);
             }
@@ -256,6 +274,18 @@ mod tests {
         );
         assert!(matches!(
             judge(Kind::GitRepository, None, REV),
+            Verdict::Pending(_)
+        ));
+        // An OCIRepository is judged the same way, at `<tag>@sha256:…`.
+        let oci = "1.1.0@sha256:bffad7e6e4363316a75c6b878f2d8f4e8f413bb65a4ecfb6c7c11828164b4c7e";
+        let pulled = json!({"metadata": {"generation": 1}, "status": {"observedGeneration": 1, "artifact": {"revision": oci},
+            "conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded", "message": "stored", "observedGeneration": 1}]}});
+        assert_eq!(
+            judge(Kind::OciRepository, Some(&pulled), oci),
+            Verdict::Done
+        );
+        assert!(matches!(
+            judge(Kind::OciRepository, Some(&pulled), "1.0.0@sha256:00"),
             Verdict::Pending(_)
         ));
     }

@@ -173,11 +173,15 @@ impl Controller for HelmController {
     }
 
     /// `helm uninstall` of a release this controller installed (unless
-    /// suspended), as helm-controller does on deletion.
-    async fn cleanup(&self, obj: &Value, _key: &Key) -> Cleanup {
+    /// suspended), as helm-controller does on deletion; the release's
+    /// working files (a `chartRef` chart's copy) go with it.
+    async fn cleanup(&self, obj: &Value, (ns, name): &Key) -> Cleanup {
         let done = release::uninstall(self, obj).await;
-        if matches!(done, Cleanup::Done) && !crate::sim::flux::status::suspended(obj) {
-            chart_template::delete(&self.store, obj);
+        if matches!(done, Cleanup::Done) {
+            let _ = std::fs::remove_dir_all(self.artifacts.kind_dir("helmrelease", ns, name));
+            if !crate::sim::flux::status::suspended(obj) {
+                chart_template::delete(&self.store, obj);
+            }
         }
         done
     }
