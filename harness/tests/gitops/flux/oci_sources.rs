@@ -289,6 +289,10 @@ async fn helm_charts_come_from_oci_through_chart_ref_and_an_oci_helm_repository(
     assert_eq!(edge["status"]["lastAttemptedRevision"], version.as_str());
     assert!(edge["status"]["helmChart"].is_null(), "{edge:#}");
     assert_eq!(
+        edge["status"]["history"][0]["ociDigest"], digest,
+        "the release's snapshot records the artifact's digest, as helm-controller does"
+    );
+    assert_eq!(
         ready(&edge).2,
         format!(
             "Helm install succeeded for release ingress/ingress-edge.v1 with chart edge@{version}"

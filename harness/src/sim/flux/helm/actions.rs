@@ -141,12 +141,13 @@ pub async fn release(pass: &mut Pass<'_>, req: &Req<'_>, upgrade: bool) -> Resul
             "failed".to_owned()
         };
         let c = req.chart;
-        history::push(
-            &mut pass.w,
-            json!({"name": name, "namespace": ns, "version": stored.version, "status": status,
-                "chartName": c.name, "chartVersion": c.version, "appVersion": c.app_version,
-                "configDigest": req.digest, "firstDeployed": first, "lastDeployed": now}),
-        );
+        let mut snap = json!({"name": name, "namespace": ns, "version": stored.version, "status": status,
+            "chartName": c.name, "chartVersion": c.version, "appVersion": c.app_version,
+            "configDigest": req.digest, "firstDeployed": first, "lastDeployed": now});
+        if let Some(d) = &c.oci_digest {
+            snap["ociDigest"] = json!(d);
+        }
+        history::push(&mut pass.w, snap);
     }
     let (ok_reason, failed_reason) = if upgrade {
         (hr::UPGRADE_SUCCEEDED, hr::UPGRADE_FAILED)

@@ -136,7 +136,10 @@ pub fn chart(
         crate::sim::flux::helm_chart::set_version(&copy.join("Chart.yaml"), &version)
             .map_err(storage)?;
     }
-    Chart::load(&copy, ".").map_err(|e| artifact_failed(format!("Could not load chart: {e}")))
+    let mut chart = Chart::load(&copy, ".")
+        .map_err(|e| artifact_failed(format!("Could not load chart: {e}")))?;
+    chart.oci_digest = Some(digest.to_owned());
+    Ok(chart)
 }
 
 /// The HelmReleases whose `chartRef` names the HelmChart or OCIRepository

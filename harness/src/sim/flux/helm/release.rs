@@ -29,6 +29,9 @@ pub struct Chart {
     pub version: String,
     /// `appVersion`.
     pub app_version: String,
+    /// The digest of the OCI artifact it came from (a `chartRef` to an
+    /// OCIRepository), recorded as the history's `ociDigest`.
+    pub oci_digest: Option<String>,
 }
 
 impl Chart {
@@ -50,6 +53,7 @@ impl Chart {
             version: field("version")
                 .ok_or_else(|| format!("Chart.yaml of '{path}': version missing"))?,
             app_version: field("appVersion").unwrap_or_default(),
+            oci_digest: None,
             dir,
         })
     }
