@@ -39,6 +39,16 @@ fn pin_simulated_times(name: &str, report: &gameday::report::tree::RunReport) {
     crate::common::assert_golden(&golden, &text);
 }
 
+/// Recovery brought back every object the snapshot held, unchanged.
+fn assert_nothing_lost(report: &gameday::report::tree::RunReport) {
+    let r = &report.scenarios[0].repeats[0];
+    assert!(
+        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
+        "{:?}",
+        r.diff
+    );
+}
+
 /// Runs `scenario` and checks what every drill must satisfy.
 async fn drill_scenario(
     name: &str,
@@ -123,12 +133,8 @@ async fn cluster_loss_rebuilds_from_git() {
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
+    assert_nothing_lost(&report);
     let r = &report.scenarios[0].repeats[0];
-    assert!(
-        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
-        "{:?}",
-        r.diff
-    );
     assert!(
         r.diff.compared > 10,
         "the snapshot covers the desired state"
@@ -220,12 +226,8 @@ async fn sops_secrets_come_back_because_their_key_is_restored() {
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
-    let r = &report.scenarios[0].repeats[0];
-    assert!(
-        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
-        "the decrypted Secrets are what they were before the disaster: {:?}",
-        r.diff
-    );
+    // The decrypted Secrets are what they were before the disaster.
+    assert_nothing_lost(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,12 +245,7 @@ async fn helm_cluster_loss_installs_the_releases_again() {
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
-    let r = &report.scenarios[0].repeats[0];
-    assert!(
-        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
-        "{:?}",
-        r.diff
-    );
+    assert_nothing_lost(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,12 +263,7 @@ async fn oci_cluster_loss_pulls_the_artifacts_again() {
         &["provision", "bootstrap", "converge", "healthy"],
     )
     .await;
-    let r = &report.scenarios[0].repeats[0];
-    assert!(
-        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
-        "{:?}",
-        r.diff
-    );
+    assert_nothing_lost(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,12 +276,7 @@ async fn oci_fleet_controller_loss_bootstraps_again_from_the_artifact() {
         &["bootstrap", "converge", "healthy"],
     )
     .await;
-    let r = &report.scenarios[0].repeats[0];
-    assert!(
-        r.diff.lost.is_empty() && r.diff.changed.is_empty(),
-        "{:?}",
-        r.diff
-    );
+    assert_nothing_lost(&report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

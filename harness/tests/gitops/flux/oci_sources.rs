@@ -405,8 +405,6 @@ fn fleet_source(semver: &str) -> gameday::scenario::model::Source {
 #[tokio::test]
 async fn a_cluster_bootstraps_from_an_oci_artifact_at_the_highest_matching_tag() {
     use gameday::gitops::bootstrap::Source;
-    use gameday::gitops::bootstrap::flux::{self, FluxBootstrap};
-    use gameday::scenario::model::FluxSettings;
 
     let scratch = tempfile::tempdir().unwrap();
     let mut source = Source::prepare("fleet", &fleet_source("1.x"), scratch.path(), &mirrors())
@@ -430,17 +428,10 @@ async fn a_cluster_bootstraps_from_an_oci_artifact_at_the_highest_matching_tag()
     // same artifact (through the same mirror), and the Kustomizations
     // that follow it apply that revision.
     let w = world(mirrored()).await;
-    let cfg = FluxBootstrap::simulated(
-        &FluxSettings {
-            manifests: None,
-            interval: Duration::from_secs(60),
-        },
-        &[],
-    );
-    let busy = w.tb.clock().busy();
-    let running = flux::bootstrap(&w.applier, &cfg, &sync, &revision);
-    drop(busy);
-    let report = running.await.expect("bootstrap from the artifact");
+    let report = w
+        .bootstrap_from(&sync, &revision)
+        .await
+        .expect("bootstrap from the artifact");
     assert_eq!(report.revision, revision);
     let store = w.tb.cluster.store();
     let synced = store

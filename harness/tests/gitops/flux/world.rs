@@ -130,6 +130,17 @@ impl World {
         &self,
         path: &str,
     ) -> Result<FluxReport, gameday::gitops::bootstrap::Error> {
+        let head = self.head().await;
+        self.bootstrap_from(&self.source(path), &head).await
+    }
+
+    /// Bootstraps Flux the simulator's way, following `source` until its
+    /// sync objects reach `revision`.
+    pub async fn bootstrap_from(
+        &self,
+        source: &SyncSource,
+        revision: &str,
+    ) -> Result<FluxReport, gameday::gitops::bootstrap::Error> {
         let cfg = FluxBootstrap::simulated(
             &FluxSettings {
                 manifests: None,
@@ -140,9 +151,7 @@ impl World {
         // The harness holds simulated time still while it acts; the
         // bootstrap lets it run only while it waits.
         let busy = self.tb.clock().busy();
-        let head = self.head().await;
-        let source = self.source(path);
-        let running = flux::bootstrap(&self.applier, &cfg, &source, &head);
+        let running = flux::bootstrap(&self.applier, &cfg, source, revision);
         drop(busy);
         running.await
     }

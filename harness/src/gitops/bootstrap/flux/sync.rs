@@ -89,21 +89,26 @@ mod tests {
     use super::*;
     use crate::gitops::oci::artifact::ArtifactRef;
 
-    #[test]
-    fn sync_objects_are_named_as_flux_bootstrap_names_them() {
+    /// The sync objects of `url` at `reference` (an artifact when given).
+    fn sync(url: &str, artifact: Option<ArtifactRef>) -> Vec<Manifest> {
         let source = SyncSource {
-            url: "http://127.0.0.1:8080/podinfo.git".into(),
+            url: url.into(),
             reference: GitRef::branch("main"),
             path: "clusters/staging".into(),
-            artifact: None,
+            artifact,
         };
-        let m = manifests(
+        manifests(
             "flux-system",
             &source,
             Duration::from_secs(60),
             Duration::from_secs(600),
             false,
-        );
+        )
+    }
+
+    #[test]
+    fn sync_objects_are_named_as_flux_bootstrap_names_them() {
+        let m = sync("http://127.0.0.1:8080/podinfo.git", None);
         assert_eq!(
             m[0].object,
             json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
@@ -121,18 +126,9 @@ mod tests {
 
     #[test]
     fn an_artifact_source_is_synced_by_an_oci_repository() {
-        let source = SyncSource {
-            url: "oci://ghcr.io/acme/fleet".into(),
-            reference: GitRef::branch("main"),
-            path: "clusters/production".into(),
-            artifact: Some(ArtifactRef::Semver("1.x".into())),
-        };
-        let m = manifests(
-            "flux-system",
-            &source,
-            Duration::from_secs(60),
-            Duration::from_secs(600),
-            false,
+        let m = sync(
+            "oci://ghcr.io/acme/fleet",
+            Some(ArtifactRef::Semver("1.x".into())),
         );
         assert_eq!(
             m[0].object,
