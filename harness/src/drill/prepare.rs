@@ -121,6 +121,9 @@ pub(super) async fn prepare(cx: &Context) -> Result<Prepared> {
     }
 
     t.begin("snapshot", PhaseGroup::Preparation, None);
+    // The reactions still running at this instant finish before the
+    // snapshot (see verify.rs).
+    drop(clock.settle().await);
     let acting = clock.busy();
     let namespaces = watched_namespaces(cx, &target, &baseline);
     let cluster_objects = coverage::cluster_scoped(&baseline.desired);

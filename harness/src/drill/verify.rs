@@ -24,6 +24,11 @@ pub(super) async fn verify(
 ) -> Result<StateDiff> {
     let t = cx.timeline();
     t.begin("verify", PhaseGroup::Verification, None);
+    // What the cluster still does at this instant (a controller's
+    // reconcile in flight — a Terraform apply writing its outputs — when
+    // the checks passed) finishes first: which of it and the snapshot the
+    // machine ran first must not decide the diff.
+    drop(cx.clock().settle().await);
     let acting = cx.clock().busy();
     let after =
         snapshot::collect_with(&target.cluster()?.client(), namespaces, cluster_objects).await?;

@@ -242,3 +242,60 @@ fn infra_drift_is_applied_away_by_the_terraform_controller() {
     assert_eq!(changed, ["Secret/flux-system/tfstate-default-network"]);
     assert!(env.run_dirs().is_empty(), "{:?}", env.run_dirs());
 }
+
+/// A drill's verification waits for what the cluster still does at the
+/// instant recovery was observed. The Terraform controller marks its
+/// object Ready after the apply and then runs `terraform output` and
+/// writes the `network-outputs` Secret; here `terraform output` takes two
+/// seconds of wall time (and, as all Terraform work, no simulated time).
+/// The steady state passes in between, and a snapshot taken then would
+/// call the Secret lost — true of no moment of the simulated cluster.
+#[test]
+fn verification_waits_for_a_terraform_controller_still_writing_outputs() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let real = gameday::process::Lookup::default()
+        .find("terraform")
+        .expect("terraform on PATH");
+    let bin = env.root().join("slow-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let slow = bin.join("terraform");
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = output ] && sleep 2; done\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let scenario = env.root().join("controller-loss.yaml");
+    let fixture = super::common::root().join("fixtures/repos/infra");
+    std::fs::write(
+        &scenario,
+        format!(
+            "apiVersion: gameday/v1alpha1\nkind: Scenario\nmetadata:\n  name: tf-controller-loss\nspec:\n  source:\n    fixture: {}\n    path: clusters/staging\n  steadyState:\n    checks:\n      - kustomizations: all\n      - workloads: {{ namespaces: [shop] }}\n  disaster:\n    - fault: controller-loss\n  recovery: {{ method: rebuild }}\n  rto: {{ total: 15m }}\n",
+            fixture.display()
+        ),
+    )
+    .unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let out_dir = env.root().join("report");
+    let out = env
+        .gameday_run(&["--format", "json", "--out"])
+        .arg(&out_dir)
+        .arg(&scenario)
+        .env("PATH", format!("{}:{path}", bin.display()))
+        .output()
+        .expect("gameday run");
+    let r = report(&out_dir);
+    let repeat = &r["scenarios"][0]["repeats"][0];
+    assert_eq!(
+        repeat["status"],
+        "passed",
+        "{repeat}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(repeat["diff"]["lost"], serde_json::json!([]), "{repeat}");
+    assert!(repeat["diff"]["compared"].as_u64().unwrap() > 0, "{repeat}");
+}
