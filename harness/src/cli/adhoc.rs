@@ -25,7 +25,8 @@ pub struct AdhocArgs {
     /// controller-loss, bad-commit, resource-loss, node-loss, api-outage.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<String>,
-    /// The repository of the ad-hoc drill: a folder or a Git URL.
+    /// The repository of the ad-hoc drill: a folder, a Git URL or an OCI
+    /// artifact (`oci://<registry>/<repository>[:<tag>]`).
     #[arg(long, value_name = "DIR|URL", requires = "fault")]
     pub source: Option<String>,
     /// The path Flux syncs. Default: recognised from the layout.
@@ -43,6 +44,11 @@ pub struct AdhocArgs {
     /// Print the equivalent scenario file and exit, instead of running it.
     #[arg(long, requires = "fault")]
     pub print_scenario: bool,
+    /// Read `URL` (and everything under it) from the folder `PATH`, as a
+    /// scenario's `spec.mirrors` does (an `oci://` --source is pulled
+    /// through it). Repeatable.
+    #[arg(long, value_name = "URL=PATH", requires = "fault", value_parser = gameday::gitops::mirror::Mirror::parse_flag)]
+    pub mirror: Vec<gameday::gitops::mirror::Mirror>,
 }
 
 fn parse_method(s: &str) -> Result<RecoveryMethodName, String> {
@@ -78,7 +84,8 @@ pub async fn scenario(args: &AdhocArgs) -> Result<Adhoc, u8> {
         eprintln!("error: {e}");
         exit::INVALID_INPUT
     })?;
-    let checkout = Checkout::open(&origin)
+    let mirrors = gameday::gitops::mirror::Mirrors::new(args.mirror.clone());
+    let checkout = Checkout::open(&origin, &mirrors)
         .await
         .map_err(|e| super::fail(&e, exit::INFRASTRUCTURE))?;
     let detected = layout::detect(checkout.root());
@@ -93,12 +100,16 @@ pub async fn scenario(args: &AdhocArgs) -> Result<Adhoc, u8> {
             eprintln!("error: --fault {e}");
             exit::INVALID_INPUT
         })?;
+    if matches!(origin, Origin::Oci { .. }) && write::commits(&drill.fault) {
+        eprintln!("error: --fault bad-commit: {}", super::init::NO_GIT_HISTORY);
+        return Err(exit::INVALID_INPUT);
+    }
     if let Some(rto) = args.rto {
         drill.rto.total = rto.0;
         drill.rto.note = format!("Set with --rto {rto}.");
     }
     let cwd = std::env::current_dir().map_err(|e| super::fail(&e, exit::INFRASTRUCTURE))?;
-    let common = super::init::common(&origin, &path, &detected, &cwd, &survey);
+    let common = super::init::common(&origin, &path, &detected, &cwd, &survey, &mirrors);
     let text = write::scenario(&common, &drill);
     if args.print_scenario {
         print!("{text}");

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use gameday::drill::runner::{RunOptions, Runner};
 use gameday::drill::timeline::Events;
+use gameday::gitops::mirror::{Mirror, Mirrors};
 use gameday::init::origin::{Checkout, Origin};
 use gameday::init::plan::{self, Budget, Drill, Survey};
 use gameday::init::{layout, write};
@@ -22,9 +23,15 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The repository: a folder (drilled as it is, uncommitted changes
-    /// included), or a Git URL.
+    /// included), a Git URL, or an OCI artifact
+    /// (`oci://<registry>/<repository>[:<tag>]`, tag `latest` by default).
     #[arg(long, value_name = "DIR|URL", default_value = ".")]
     source: String,
+    /// Read `URL` (and everything under it) from the folder `PATH`, as a
+    /// scenario's `spec.mirrors` does: an `oci://` --source is pulled
+    /// through it, and every scenario written lists it. Repeatable.
+    #[arg(long, value_name = "URL=PATH", value_parser = Mirror::parse_flag)]
+    mirror: Vec<Mirror>,
     /// The path Flux syncs. Default: recognised from the layout.
     #[arg(long, value_name = "PATH")]
     path: Option<String>,
@@ -39,6 +46,9 @@ pub struct Args {
     #[arg(long)]
     measure: bool,
 }
+
+/// Why an OCI artifact source cannot take a bad commit.
+pub const NO_GIT_HISTORY: &str = "the source is an OCI artifact: there is no Git history to commit to (drill it from the Git repository the artifact is built from)";
 
 /// Headroom over a measured time.
 const HEADROOM: f64 = 1.5;
@@ -62,7 +72,8 @@ pub fn run(args: &Args) -> u8 {
 }
 
 async fn init(args: &Args, origin: &Origin) -> u8 {
-    let checkout = match Checkout::open(origin).await {
+    let mirrors = Mirrors::new(args.mirror.clone());
+    let checkout = match Checkout::open(origin, &mirrors).await {
         Ok(c) => c,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
@@ -81,8 +92,18 @@ async fn init(args: &Args, origin: &Origin) -> u8 {
         return exit::INVALID_INPUT;
     }
     let out = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
-    let (mut drills, skipped) = plan::catalogue(&survey);
-    let common = common(origin, &path, &detected, &out, &survey);
+    let (mut drills, mut skipped) = plan::catalogue(&survey);
+    if let Origin::Oci { .. } = origin {
+        // No Git history to commit a bad change to.
+        let (kept, refused): (Vec<Drill>, Vec<Drill>) =
+            drills.into_iter().partition(|d| !write::commits(&d.fault));
+        drills = kept;
+        skipped.extend(refused.iter().map(|_| plan::PlanError::NotApplicable {
+            fault: "bad-commit".to_owned(),
+            why: NO_GIT_HISTORY.to_owned(),
+        }));
+    }
+    let common = common(origin, &path, &detected, &out, &survey, &mirrors);
     let schema = out.join(scenario::schema::SCHEMA_FILE);
     let targets: Vec<PathBuf> = drills
         .iter()
@@ -182,6 +203,7 @@ pub fn common(
     layout: &layout::Layout,
     out: &Path,
     survey: &Survey,
+    mirrors: &Mirrors,
 ) -> write::Common {
     let (fixture, url, shown) = match origin {
         Origin::Dir(d) => {
@@ -189,6 +211,15 @@ pub fn common(
             (Some(rel.clone()), None, rel)
         }
         Origin::Url(u) => (None, Some(u.clone()), u.clone()),
+        Origin::Oci { url, tag } => (None, None, format!("{url}:{tag}")),
+    };
+    let oci = match origin {
+        Origin::Oci { url, tag } => Some(gameday::scenario::file::OciSourceSpec {
+            url: url.clone(),
+            tag: Some(tag.clone()),
+            semver: None,
+        }),
+        _ => None,
     };
     let namespaces: Vec<String> = survey.namespaces.iter().map(|(n, _)| n.clone()).collect();
     write::Common {
@@ -198,9 +229,16 @@ pub fn common(
             branch: None,
             tag: None,
             commit: None,
-            oci: None,
+            oci,
             path: Some(path.to_owned()),
         },
+        mirrors: mirrors
+            .iter()
+            .map(|m| gameday::scenario::file::MirrorSpec {
+                url: m.url.clone(),
+                path: write::relative(out, &std::path::absolute(&m.path).unwrap_or(m.path.clone())),
+            })
+            .collect(),
         origin: format!("{shown}, {layout}; {} objects", survey.objects),
         checks: write::Common::checks(&namespaces),
         keys: survey.decryption_keys.clone(),

@@ -24,9 +24,16 @@ pub enum Format {
 /// Arguments of `gameday lint`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The repository: a folder, or a Git URL (cloned to a temporary folder).
+    /// The repository: a folder, a Git URL (cloned to a temporary folder),
+    /// or an OCI artifact (`oci://<registry>/<repository>[:<tag>]`, pulled
+    /// to one).
     #[arg(long, value_name = "DIR|URL", default_value = ".")]
     source: String,
+    /// Read `URL` (and everything under it) from the folder `PATH`, as a
+    /// scenario's `spec.mirrors` does (an `oci://` --source is pulled
+    /// through it). Repeatable.
+    #[arg(long, value_name = "URL=PATH", value_parser = gameday::gitops::mirror::Mirror::parse_flag)]
+    mirror: Vec<gameday::gitops::mirror::Mirror>,
     /// The path Flux syncs. Default: recognised from the layout
     /// (`clusters/<name>` of a Flux repository, an overlay, or the root).
     #[arg(long, value_name = "PATH")]
@@ -55,7 +62,8 @@ pub fn run(args: &Args) -> u8 {
         Ok(rt) => rt,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
-    let checkout = match runtime.block_on(Checkout::open(&origin)) {
+    let mirrors = gameday::gitops::mirror::Mirrors::new(args.mirror.clone());
+    let checkout = match runtime.block_on(Checkout::open(&origin, &mirrors)) {
         Ok(c) => c,
         Err(e) => return super::fail(&e, exit::INFRASTRUCTURE),
     };
@@ -116,6 +124,7 @@ fn restored_keys(paths: &[PathBuf], origin: &Origin) -> BTreeSet<Restored> {
     let same = |loc: &SourceLocation| match (loc, origin) {
         (SourceLocation::Fixture(d), Origin::Dir(o)) => canonical(d) == canonical(o),
         (SourceLocation::Url(u), Origin::Url(o)) => u == o,
+        (SourceLocation::Oci { url, .. }, Origin::Oci { url: o, .. }) => url == o,
         _ => false,
     };
     files

@@ -64,7 +64,7 @@ enum Command {
     ///
     /// From scenario files, or one ad-hoc drill from flags (--source,
     /// --path, --fault).
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Read a repository for what Git will not bring back after a disaster.
     ///
     /// Static recoverability findings with file, line, severity, why and

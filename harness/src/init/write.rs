@@ -24,6 +24,8 @@ pub const SEED: u64 = 7;
 pub struct Common {
     /// The source, as the scenario files name it.
     pub source: SourceSpec,
+    /// `spec.mirrors` (paths relative to the scenario files).
+    pub mirrors: Vec<crate::scenario::file::MirrorSpec>,
     /// One line on the repository (`../podinfo, a Flux repository …`).
     pub origin: String,
     /// The steady state checks.
@@ -118,6 +120,10 @@ pub fn scenario(common: &Common, drill: &Drill) -> String {
     );
     out.push_str("  source:\n");
     out.push_str(&yaml(&common.source, 4));
+    if !common.mirrors.is_empty() {
+        out.push_str("  mirrors:\n");
+        out.push_str(&yaml(&common.mirrors, 4));
+    }
     if !common.keys.is_empty() {
         comment(
             &mut out,

@@ -41,9 +41,14 @@ fn report(dir: &Path) -> Value {
 /// `gameday init` for a fixture repository, then `gameday validate` and
 /// `gameday run` of what it wrote: every drill passes.
 fn init_then_run(name: &str, extra: &[&str], expected: &[&str]) -> Output {
+    init_then_run_source(&repo(name), extra, expected).1
+}
+
+/// [`init_then_run`] for any `--source`; returns what init, then run,
+/// printed.
+fn init_then_run_source(source: &str, extra: &[&str], expected: &[&str]) -> (Output, Output) {
     let work = tempfile::tempdir().unwrap();
-    let source = repo(name);
-    let mut args = vec!["init", "--source", &source];
+    let mut args = vec!["init", "--source", source];
     args.extend_from_slice(extra);
     let o = gameday(&args, work.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -81,7 +86,7 @@ fn init_then_run(name: &str, extra: &[&str], expected: &[&str]) -> Output {
     }
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(rep["scenarios"].as_array().unwrap().len(), expected.len());
-    r
+    (o, r)
 }
 
 #[test]
@@ -278,5 +283,81 @@ fn an_unknown_fault_is_invalid_input() {
         text(&o).contains("unknown fault \"meteor\""),
         "{}",
         text(&o)
+    );
+}
+
+#[test]
+fn init_on_an_oci_artifact_writes_a_catalogue_that_passes() {
+    // A fleet published as an OCI artifact, read through a mirror of its
+    // registry (the mirror goes into every scenario written).
+    let registry = fixtures().join("mirrors/ghcr.io/gameday-example");
+    let mirror = format!("oci://ghcr.io/gameday-example={}", registry.display());
+    let (init, _) = init_then_run_source(
+        "oci://ghcr.io/gameday-example/fleet:1.1.0",
+        &["--mirror", &mirror],
+        &[
+            "cluster-loss",
+            "controller-loss",
+            "namespace-loss-platform",
+            "resource-loss",
+        ],
+    );
+    let said = text(&init);
+    assert!(
+        said.contains("left out: bad-commit: the source is an OCI artifact"),
+        "{said}"
+    );
+}
+
+#[test]
+fn an_oci_source_is_parsed_and_cannot_take_a_bad_commit() {
+    let work = tempfile::tempdir().unwrap();
+    let registry = fixtures().join("mirrors/ghcr.io/gameday-example");
+    let mirror = format!("oci://ghcr.io/gameday-example={}", registry.display());
+    let printed = gameday(
+        &[
+            "run",
+            "--source",
+            "oci://ghcr.io/gameday-example/fleet:1.1.0",
+            "--mirror",
+            &mirror,
+            "--fault",
+            "controller-loss",
+            "--print-scenario",
+        ],
+        work.path(),
+    );
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+    let scenario = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        scenario.contains("  source:\n    oci:\n      url: oci://ghcr.io/gameday-example/fleet\n      tag: 1.1.0\n    path: clusters/production\n  mirrors:\n    - url: oci://ghcr.io/gameday-example\n"),
+        "{scenario}"
+    );
+    let refused = gameday(
+        &[
+            "run",
+            "--source",
+            "oci://ghcr.io/gameday-example/fleet:1.1.0",
+            "--mirror",
+            &mirror,
+            "--fault",
+            "bad-commit",
+        ],
+        work.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("--fault bad-commit: the source is an OCI artifact"),
+        "{}",
+        text(&refused)
+    );
+    let bad = gameday(&["init", "--source", "oci://ghcr.io"], work.path());
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains(
+            "--source oci://ghcr.io: URL 'oci://ghcr.io' must name a host and a repository"
+        ),
+        "{}",
+        text(&bad)
     );
 }

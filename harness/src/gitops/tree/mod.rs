@@ -132,12 +132,17 @@ fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
 }
 
 /// Whether `object` is a Flux Kustomization of the source named `source`
-/// (a `GitRepository`, the default kind of `sourceRef`): the scan follows
-/// it into its path.
+/// — a `GitRepository` (the default kind of `sourceRef`), or an
+/// `OCIRepository`, the sync source of a fleet synced from an OCI artifact
+/// (whose nested Kustomizations say `{kind: OCIRepository, name:
+/// flux-system}`): the scan follows it into its path.
 pub fn follows(object: &Value, source: &str) -> bool {
     object["kind"] == "Kustomization"
         && s(object, "/apiVersion").is_some_and(|v| v.starts_with("kustomize.toolkit.fluxcd.io/"))
-        && s(object, "/spec/sourceRef/kind").unwrap_or("GitRepository") == "GitRepository"
+        && matches!(
+            s(object, "/spec/sourceRef/kind").unwrap_or("GitRepository"),
+            "GitRepository" | "OCIRepository"
+        )
         && s(object, "/spec/sourceRef/name") == Some(source)
 }
 
@@ -328,6 +333,11 @@ mod tests {
         assert_eq!(cyclic.len(), 2);
         assert!(follows(&k("x", &[]), "flux-system"));
         assert!(!follows(&k("x", &[]), "other"));
+        let mut oci = k("x", &[]);
+        oci["spec"]["sourceRef"]["kind"] = json!("OCIRepository");
+        assert!(follows(&oci, "flux-system"), "an artifact-synced fleet");
+        oci["spec"]["sourceRef"]["kind"] = json!("Bucket");
+        assert!(!follows(&oci, "flux-system"));
     }
 
     fn write(root: &Path, file: &str, text: &str) {
