@@ -278,20 +278,26 @@ fn an_unknown_fault_is_invalid_input() {
         &["run", "--source", &repo("podinfo"), "--fault", "meteor"],
         work.path(),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        text(&o).contains("unknown fault \"meteor\""),
-        "{}",
-        text(&o)
-    );
+    assert_invalid(&o, "unknown fault \"meteor\"");
+}
+
+/// Exit 2 (invalid input), saying `says`.
+fn assert_invalid(o: &Output, says: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", text(o));
+    assert!(text(o).contains(says), "{}", text(o));
+}
+
+/// `--mirror` of the fixture registry the OCI fixtures come from.
+fn registry_mirror() -> String {
+    let registry = fixtures().join("mirrors/ghcr.io/gameday-example");
+    format!("oci://ghcr.io/gameday-example={}", registry.display())
 }
 
 #[test]
 fn init_on_an_oci_artifact_writes_a_catalogue_that_passes() {
     // A fleet published as an OCI artifact, read through a mirror of its
     // registry (the mirror goes into every scenario written).
-    let registry = fixtures().join("mirrors/ghcr.io/gameday-example");
-    let mirror = format!("oci://ghcr.io/gameday-example={}", registry.display());
+    let mirror = registry_mirror();
     let (init, _) = init_then_run_source(
         "oci://ghcr.io/gameday-example/fleet:1.1.0",
         &["--mirror", &mirror],
@@ -312,8 +318,7 @@ fn init_on_an_oci_artifact_writes_a_catalogue_that_passes() {
 #[test]
 fn an_oci_source_is_parsed_and_cannot_take_a_bad_commit() {
     let work = tempfile::tempdir().unwrap();
-    let registry = fixtures().join("mirrors/ghcr.io/gameday-example");
-    let mirror = format!("oci://ghcr.io/gameday-example={}", registry.display());
+    let mirror = registry_mirror();
     let printed = gameday(
         &[
             "run",
@@ -345,19 +350,13 @@ fn an_oci_source_is_parsed_and_cannot_take_a_bad_commit() {
         ],
         work.path(),
     );
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(
-        text(&refused).contains("--fault bad-commit: the source is an OCI artifact"),
-        "{}",
-        text(&refused)
+    assert_invalid(
+        &refused,
+        "--fault bad-commit: the source is an OCI artifact",
     );
     let bad = gameday(&["init", "--source", "oci://ghcr.io"], work.path());
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
-    assert!(
-        text(&bad).contains(
-            "--source oci://ghcr.io: URL 'oci://ghcr.io' must name a host and a repository"
-        ),
-        "{}",
-        text(&bad)
+    assert_invalid(
+        &bad,
+        "--source oci://ghcr.io: URL 'oci://ghcr.io' must name a host and a repository",
     );
 }
