@@ -36,7 +36,7 @@ pub enum Error {
     #[error("pulling the source artifact failed: {0}")]
     Oci(#[from] crate::gitops::oci::Error),
     /// A folder for the artifact could not be made.
-    #[error("could not create a folder for the source artifact in {}: {source}", .dir.display())]
+    #[error("could not create a folder for the source artifact in {}", .dir.display())]
     Folder {
         /// Where.
         dir: std::path::PathBuf,
