@@ -13,6 +13,27 @@ struct Server {
     child: Child,
     port: u16,
     _dir: tempfile::TempDir,
+    /// Where its stderr goes.
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    /// Whether it still runs, and the end of what it wrote on stderr:
+    /// what a failure of this test needs to be understood.
+    fn state(&mut self) -> String {
+        let status = match self.child.try_wait() {
+            Ok(None) => "running".to_owned(),
+            Ok(Some(s)) => format!("exited: {s}"),
+            Err(e) => format!("unknown: {e}"),
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "server {status}; its stderr ends with:\n{}",
+            tail.join("\n")
+        )
+    }
 }
 
 impl Drop for Server {
@@ -25,6 +46,7 @@ impl Drop for Server {
 fn serve() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
+    let log = dir.path().join("stderr");
     let mut child = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args([
             "sim",
@@ -36,7 +58,7 @@ fn serve() -> Server {
         ])
         .arg(&kc)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let line = BufReader::new(child.stdout.take().unwrap())
@@ -56,6 +78,7 @@ fn serve() -> Server {
         child,
         port,
         _dir: dir,
+        log,
     }
 }
 
@@ -73,17 +96,22 @@ fn rss_mib(pid: u32) -> u64 {
 
 /// One HTTP/1.1 request on a new connection; the response as text.
 fn request(port: u16, method: &str, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(
-        s,
+    try_request(port, method, path, body).unwrap()
+}
+
+/// [`request`], its I/O error returned.
+fn try_request(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    // One write: the request whole, before the server may answer.
+    let text = format!(
         "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .unwrap();
+    );
+    s.write_all(text.as_bytes())?;
     let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    String::from_utf8_lossy(&out).into_owned()
+    s.read_to_end(&mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Decodes a chunked HTTP/1.1 body.
@@ -103,7 +131,7 @@ fn dechunk(body: &str) -> String {
 
 #[test]
 fn a_thousand_readers_of_a_5_mb_list_keep_memory_bounded() {
-    let server = serve();
+    let mut server = serve();
     let port = server.port;
     // 530 ConfigMaps of 10 KB: a 5.3 MB list.
     let value = "x".repeat(10_000);
@@ -147,7 +175,8 @@ fn a_thousand_readers_of_a_5_mb_list_keep_memory_bounded() {
         "RSS grew from {before} MiB to {peak} MiB"
     );
     // A reader that reads gets the whole list meanwhile.
-    let list = request(port, "GET", "/api/v1/namespaces/default/configmaps", "");
+    let list = try_request(port, "GET", "/api/v1/namespaces/default/configmaps", "")
+        .unwrap_or_else(|e| panic!("the reading client: {e}; {}", server.state()));
     assert!(
         list.starts_with("HTTP/1.1 200"),
         "{}",
