@@ -4,7 +4,7 @@
 
 use gameday::report::tree::{PhaseGroup, Status};
 
-use crate::support::{catalogue, names, recovery, run};
+use crate::support::{catalogue, have_helm, names, recovery, run};
 
 /// The HelmRelease drill (`scenarios/helm-cluster-loss.yaml`, simulator
 /// only: its Helm repository is mirrored).
@@ -232,12 +232,7 @@ async fn sops_secrets_come_back_because_their_key_is_restored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_cluster_loss_installs_the_releases_again() {
-    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
-    {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
-        }
+    if !have_helm() {
         return;
     }
     let report = drill(
@@ -250,12 +245,7 @@ async fn helm_cluster_loss_installs_the_releases_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oci_cluster_loss_pulls_the_artifacts_again() {
-    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
-    {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("\n!!! SKIPPED: the real helm is needed\n");
-        }
+    if !have_helm() {
         return;
     }
     let report = drill(
@@ -297,8 +287,7 @@ async fn an_oci_fleet_without_its_mirror_fails_naming_the_registry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_cluster_loss_without_its_mirror_fails_naming_the_helm_repository() {
-    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
-    {
+    if !have_helm() {
         return;
     }
     // No mirror and no network: the HelmRepository cannot fetch its index,
@@ -319,8 +308,7 @@ async fn helm_cluster_loss_without_its_mirror_fails_naming_the_helm_repository()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_cluster_loss_fails_truthfully_when_the_charts_image_does_not_exist() {
-    if gameday::process::Lookup::default().find("helm").is_err() && std::env::var_os("CI").is_none()
-    {
+    if !have_helm() {
         return;
     }
     // The same drill over a copy of the fixture whose web release runs an

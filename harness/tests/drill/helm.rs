@@ -6,22 +6,7 @@ use std::path::{Path, PathBuf};
 
 use gameday::report::tree::{RepeatReport, RunReport, Status};
 
-use crate::support::{names, recovery, run};
-
-/// Whether the real helm is here; outside CI its absence skips the test
-/// (loudly), under CI it fails.
-#[allow(clippy::print_stderr)]
-fn have_helm() -> bool {
-    if gameday::process::Lookup::default().find("helm").is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "helm is required in CI (make tools)"
-    );
-    eprintln!("\n!!! SKIPPED: the real helm is needed\n");
-    false
-}
+use crate::support::{have_helm, names, recovery, run};
 
 fn repeat(report: &RunReport) -> &RepeatReport {
     &report.scenarios[0].repeats[0]

@@ -66,3 +66,18 @@ pub fn recovery(report: &RunReport) -> Vec<PhaseReport> {
 pub fn names(phases: &[PhaseReport]) -> Vec<String> {
     phases.iter().map(|p| p.name.clone()).collect()
 }
+
+/// Whether the real helm is here; outside CI its absence skips the test
+/// (loudly), under CI it fails.
+#[allow(clippy::print_stderr)]
+pub fn have_helm() -> bool {
+    if gameday::process::Lookup::default().find("helm").is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "helm is required in CI (make tools)"
+    );
+    eprintln!("\n!!! SKIPPED: the real helm is needed\n");
+    false
+}
