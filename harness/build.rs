@@ -8,6 +8,12 @@
 //! tarball); `git` in a checkout of this repository; the
 //! `.cargo_vcs_info.json` that `cargo package` writes (a crate built from
 //! crates.io); else `unknown`. Never fails the build.
+//!
+//! Also compiles Kubernetes' own `generated.proto` files (`proto/`) into a
+//! descriptor set, `$OUT_DIR/kubernetes.binpb`, from which the simulator
+//! decodes protobuf request bodies of every built-in kind. protox is a
+//! protobuf compiler in Rust: no `protoc` on the machine. A proto file that
+//! does not compile fails the build, naming the file.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +34,58 @@ fn main() {
         format!("{version} (commit {commit}, {date})")
     };
     println!("cargo::rustc-env=GAMEDAY_VERSION_LINE={line}");
+    compile_kubernetes_protos(&dir.join("proto").join(PROTO_TREE));
+}
+
+/// The folder under `proto/` the simulator's descriptors come from: the
+/// Kubernetes version the simulator reports.
+const PROTO_TREE: &str = "kubernetes-1.33";
+
+fn compile_kubernetes_protos(root: &Path) {
+    println!("cargo::rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    proto_files(root, root, &mut files);
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no .proto files under {}: the checkout is incomplete",
+        root.display()
+    );
+    let set = protox::Compiler::new([root])
+        .and_then(|mut c| {
+            c.include_source_info(false);
+            c.include_imports(true);
+            for f in &files {
+                c.open_file(f)?;
+            }
+            Ok(c.encode_file_descriptor_set())
+        })
+        .unwrap_or_else(|e| {
+            panic!(
+                "compiling the Kubernetes protobuf definitions under {}: {e}",
+                root.display()
+            )
+        });
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("kubernetes.binpb"), set)
+        .expect("writing the descriptor set to OUT_DIR");
+}
+
+fn proto_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            proto_files(root, &path, out);
+        } else if path.extension().is_some_and(|x| x == "proto") {
+            out.push(
+                path.strip_prefix(root)
+                    .expect("under the root")
+                    .to_path_buf(),
+            );
+        }
+    }
 }
 
 fn from_env() -> Option<(String, String)> {

@@ -290,7 +290,7 @@ async fn apply_with_force_and_status_patch_keeps_generation() {
         "{conflict}"
     );
     let updated = api.patch("web", &pp, &Patch::Apply(&d)).await.unwrap();
-    assert_eq!(updated.spec.replicas, Some(2));
+    assert_eq!(updated.spec.as_ref().unwrap().replicas, Some(2));
     let gen_before = updated.metadata.generation;
     let st = api
         .patch_status(
@@ -304,7 +304,7 @@ async fn apply_with_force_and_status_patch_keeps_generation() {
         .unwrap();
     assert_eq!(st.status.unwrap().ready_replicas, Some(2));
     assert_eq!(
-        st.spec.replicas,
+        st.spec.unwrap().replicas,
         Some(2),
         "a status write changes only .status"
     );

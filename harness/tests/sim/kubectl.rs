@@ -324,20 +324,278 @@ async fn create_subcommands_with_protobuf_bodies() {
         d["spec"]["replicas"], 0,
         "an explicit zero survives the protobuf decoding"
     );
+    let c = &d["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
-        d["spec"]["template"]["spec"]["containers"][0],
-        json!({"name": "nginx", "image": "nginx", "ports": [{"containerPort": 80, "protocol": "TCP"}],
-            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-            "imagePullPolicy": "Always"}),
-        "decoded, then defaulted as the API server defaults a container"
+        (
+            &c["terminationMessagePath"],
+            &c["imagePullPolicy"],
+            &c["ports"][0]["protocol"]
+        ),
+        (
+            &json!("/dev/termination-log"),
+            &json!("Always"),
+            &json!("TCP")
+        ),
+        "decoded, then defaulted as the API server defaults a container: {c}"
     );
-    let job = f
-        .kubectl_unchecked(&["create", "job", "j", "-n", "t", "--image=busybox"])
+}
+
+/// Whether every value of `want` (kubectl's own JSON of the object it
+/// built) is in `got` (what the simulator stored): the server may only add
+/// (defaults, uid, status). Returns the paths that differ.
+fn missing(want: &serde_json::Value, got: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (want, got) {
+        (Value::Null, _) => {}
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, v) in w {
+                match g.get(k) {
+                    Some(gv) => missing(v, gv, &format!("{path}.{k}"), out),
+                    None if v.is_null() || *v == json!({}) => {}
+                    None => out.push(format!("{path}.{k}: want {v}, absent")),
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            for (i, (a, b)) in w.iter().zip(g).enumerate() {
+                missing(a, b, &format!("{path}[{i}]"), out);
+            }
+        }
+        (w, g) if w == g => {}
+        (w, g) => out.push(format!("{path}: want {w}, got {g}")),
+    }
+}
+
+/// client-go's typed clients send protobuf: every `kubectl create`
+/// subcommand's object, of every kind they make, is stored as kubectl built
+/// it (its own `--dry-run=client -o json` is the reference), then defaulted.
+#[tokio::test]
+async fn every_create_subcommand_stores_the_object_kubectl_built() {
+    let f = Fixture::start().await;
+    with_namespace(&f, "t").await;
+    let commands: &[&[&str]] = &[
+        &["create", "serviceaccount", "bot"],
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--port=80",
+            "--replicas=0",
+        ],
+        &[
+            "create",
+            "job",
+            "once",
+            "--image=busybox",
+            "--",
+            "echo",
+            "hi",
+        ],
+        &[
+            "create",
+            "cronjob",
+            "nightly",
+            "--image=busybox",
+            "--schedule=*/5 * * * *",
+            "--restart=OnFailure",
+            "--",
+            "date",
+        ],
+        &[
+            "create",
+            "service",
+            "clusterip",
+            "api",
+            "--tcp=80:8080",
+            "--tcp=443:8443",
+        ],
+        &[
+            "create",
+            "service",
+            "nodeport",
+            "edge",
+            "--tcp=81:8081",
+            "--node-port=30081",
+        ],
+        &["create", "service", "nodeport", "auto", "--tcp=82:8082"],
+        &[
+            "create",
+            "service",
+            "externalname",
+            "ext",
+            "--external-name=example.com",
+        ],
+        &[
+            "create",
+            "role",
+            "reader",
+            "--verb=get,list",
+            "--resource=pods,configmaps",
+            "--resource-name=a",
+        ],
+        &[
+            "create",
+            "rolebinding",
+            "readers",
+            "--role=reader",
+            "--serviceaccount=t:bot",
+            "--user=alice",
+        ],
+        &[
+            "create",
+            "clusterrole",
+            "nodes",
+            "--verb=get",
+            "--resource=nodes",
+            "--non-resource-url=/healthz",
+        ],
+        &[
+            "create",
+            "clusterrolebinding",
+            "nodes",
+            "--clusterrole=nodes",
+            "--group=devs",
+        ],
+        &[
+            "create",
+            "quota",
+            "small",
+            "--hard=cpu=1,memory=1G,pods=2",
+            "--scopes=NotTerminating",
+        ],
+        &[
+            "create",
+            "priorityclass",
+            "batch",
+            "--value=1000",
+            "--description=low",
+            "--preemption-policy=Never",
+        ],
+        &[
+            "create",
+            "poddisruptionbudget",
+            "one",
+            "--selector=app=web",
+            "--min-available=1",
+        ],
+        &[
+            "create",
+            "poddisruptionbudget",
+            "half",
+            "--selector=app=web",
+            "--max-unavailable=50%",
+        ],
+        &[
+            "create",
+            "ingress",
+            "site",
+            "--class=nginx",
+            "--rule=example.com/api*=api:80,tls=site-tls",
+        ],
+        &[
+            "create",
+            "secret",
+            "docker-registry",
+            "pull",
+            "--docker-server=r.example",
+            "--docker-username=u",
+            "--docker-password=p",
+        ],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "bytes",
+            "--from-literal=x=y",
+            "--type=Opaque",
+        ],
+        &[
+            "create",
+            "configmap",
+            "settings",
+            "--from-literal=a=b",
+            "--from-literal=empty=",
+        ],
+        &[
+            "autoscale",
+            "deployment",
+            "web",
+            "--min=2",
+            "--max=5",
+            "--cpu-percent=80",
+        ],
+    ];
+    let mut problems = Vec::new();
+    for args in commands {
+        // The flags go before a command's `--`.
+        let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+        let with = |extra: &[&'static str]| {
+            [
+                &args[..split],
+                &["-n", "t", "-o", "json"],
+                extra,
+                &args[split..],
+            ]
+            .concat()
+        };
+        let dry = f.kubectl_unchecked(&with(&["--dry-run=client"])).await;
+        let client: serde_json::Value = serde_json::from_str(&dry.stdout)
+            .unwrap_or_else(|e| panic!("kubectl {args:?} --dry-run=client: {e}: {}", dry.stderr));
+        let out = f.kubectl_unchecked(&with(&[])).await;
+        assert!(out.status.success(), "kubectl {args:?}: {}", out.stderr);
+        let stored: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let before = problems.len();
+        missing(&client, &stored, "", &mut problems);
+        for p in &mut problems[before..] {
+            *p = format!("kubectl {}: {p}", args.join(" "));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // The protobuf bodies reached the server as protobuf (not a fallback).
+    let d = f
+        .cluster
+        .store()
+        .get(&ObjectRef::namespaced(
+            Gvr::new("apps", "v1", "deployments"),
+            "t",
+            "web",
+        ))
+        .unwrap();
+    assert_eq!(
+        d["spec"]["replicas"], 0,
+        "an explicit zero survives the protobuf decoding"
+    );
+    let pdb = f
+        .cluster
+        .store()
+        .get(&ObjectRef::namespaced(
+            Gvr::new("policy", "v1", "poddisruptionbudgets"),
+            "t",
+            "half",
+        ))
+        .unwrap();
+    assert_eq!(
+        pdb["spec"]["maxUnavailable"], "50%",
+        "IntOrString as a string"
+    );
+    let auto = f
+        .cluster
+        .store()
+        .get(&ObjectRef::namespaced(Gvr::core("services"), "t", "auto"))
+        .unwrap();
+    let node_port = auto["spec"]["ports"][0]["nodePort"].as_u64().unwrap_or(0);
+    assert!(
+        (30000..=32767).contains(&node_port),
+        "the nodePort 0 a protobuf body carries is unset, so one is allocated: {auto}"
+    );
+    let ports = f
+        .kubectl(&["get", "service", "api", "-n", "t", "--no-headers"])
         .await;
     assert!(
-        job.stderr.contains("send application/json"),
-        "unsupported kinds say what to do: {}",
-        job.stderr
+        ports.contains("80/TCP,443/TCP"),
+        "a ClusterIP service's ports: {ports}"
     );
 }
 

@@ -167,14 +167,8 @@ async fn debugging(
                 return Err(not_allowed());
             }
             let bytes = body::read(&parts.headers, req_body).await?;
-            // kubectl sends reviews as protobuf; the answer does not depend
-            // on the request (everything is allowed), so its spec is
-            // echoed only from JSON and YAML bodies.
-            let obj = if body::content_type(&parts.headers) == super::protobuf::MEDIA_TYPE {
-                json!({})
-            } else {
-                body::object(&parts.headers, &bytes)?
-            };
+            // kubectl sends reviews as protobuf; the spec is echoed back.
+            let obj = body::object(&parts.headers, &bytes)?;
             Ok(response::json(201, &debug::review(endpoint, &obj)?))
         }
         debug::Endpoint::Log => {

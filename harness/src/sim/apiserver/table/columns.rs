@@ -161,9 +161,9 @@ fn service_ports(v: &Value, _: Timestamp) -> Value {
                 .map(|p| {
                     let port = p.get("port").map(|x| x.to_string()).unwrap_or_default();
                     let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-                    match p.get("nodePort") {
-                        Some(np) => format!("{port}:{np}/{proto}"),
-                        None => format!("{port}/{proto}"),
+                    match p.get("nodePort").and_then(Value::as_u64) {
+                        Some(np) if np != 0 => format!("{port}:{np}/{proto}"),
+                        _ => format!("{port}/{proto}"),
                     }
                 })
                 .collect()

@@ -87,6 +87,7 @@ impl ServiceIps {
             .flatten()
             .filter_map(|p| p.get("nodePort").and_then(Value::as_u64))
             .filter_map(|p| u16::try_from(p).ok())
+            .filter(|p| *p != 0)
             .collect();
         self.ips.extend(ips.iter().cloned());
         self.ports.extend(ports.iter().copied());
@@ -163,8 +164,13 @@ pub(crate) fn reconcile(e: &mut Engine, key: &str) {
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             for i in 0..count {
+                // 0 is unset, as in Go (a protobuf body always carries it).
                 if spec["ports"][i].is_object()
-                    && spec["ports"][i].get("nodePort").is_none()
+                    && spec["ports"][i]
+                        .get("nodePort")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0)
+                        == 0
                     && let Some(p) = e.service_ips.allocate_port(key, i)
                 {
                     spec["ports"][i]["nodePort"] = json!(p);
