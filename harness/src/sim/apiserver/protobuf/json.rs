@@ -12,7 +12,7 @@
 //! as `omitempty` drops them, and an empty `Time` is an unset one.
 
 use base64::Engine;
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value as Pb};
+use prost_reflect::{DynamicMessage, MapKey, ReflectMessage, Value as Pb};
 use serde_json::{Map, Value, json};
 
 use super::definitions;
@@ -41,14 +41,14 @@ fn message(msg: &DynamicMessage, depth: usize) -> ApiResult<Value> {
     let desc = msg.descriptor();
     let mut out = Map::new();
     for (field, value) in msg.fields() {
-        let v = field_value(&field, value, depth)?;
+        let v = field_value(value, depth)?;
         if definitions::is_inline(&desc, field.name()) {
             if let Value::Object(inner) = v {
                 out.extend(inner);
             }
             continue;
         }
-        let empty = matches!(&v, Value::String(s) if s.is_empty()) && !field.is_list();
+        let empty = matches!(&v, Value::String(s) if s.is_empty());
         if !empty && !v.is_null() {
             out.insert(definitions::json_name(&desc, field.name()), v);
         }
@@ -56,7 +56,7 @@ fn message(msg: &DynamicMessage, depth: usize) -> ApiResult<Value> {
     Ok(Value::Object(out))
 }
 
-fn field_value(field: &FieldDescriptor, value: &Pb, depth: usize) -> ApiResult<Value> {
+fn field_value(value: &Pb, depth: usize) -> ApiResult<Value> {
     match value {
         Pb::List(items) => items
             .iter()
@@ -80,10 +80,7 @@ fn field_value(field: &FieldDescriptor, value: &Pb, depth: usize) -> ApiResult<V
             }
             Ok(Value::Object(out))
         }
-        v => {
-            debug_assert!(!matches!(field.kind(), Kind::Message(_)) || matches!(v, Pb::Message(_)));
-            scalar(v, depth)
-        }
+        v => scalar(v, depth),
     }
 }
 
@@ -178,18 +175,21 @@ fn special(msg: &DynamicMessage, depth: usize) -> ApiResult<Option<Value>> {
     Ok(Some(v))
 }
 
-/// `schema` when set, else the list field.
+/// JSONSchemaPropsOrArray / OrStringArray, as their Go `MarshalJSON`: the
+/// list when it has items, else the schema, else `null`.
 fn either(msg: &DynamicMessage, schema: &str, list: &str, depth: usize) -> ApiResult<Value> {
-    if let Some(Pb::Message(m)) = field(msg, schema).as_deref() {
-        return message(m, depth + 1);
-    }
-    match field(msg, list).as_deref() {
-        Some(Pb::List(items)) => items
+    if let Some(Pb::List(items)) = field(msg, list).as_deref()
+        && !items.is_empty()
+    {
+        return items
             .iter()
             .map(|v| scalar(v, depth))
             .collect::<ApiResult<Vec<_>>>()
-            .map(Value::Array),
-        _ => Ok(json!([])),
+            .map(Value::Array);
+    }
+    match field(msg, schema).as_deref() {
+        Some(Pb::Message(m)) => message(m, depth + 1),
+        _ => Ok(Value::Null),
     }
 }
 
@@ -217,42 +217,10 @@ fn embedded(raw: &[u8], depth: usize) -> ApiResult<Value> {
         .map_err(|e| super::bad(&format!("embedded object is not JSON: {e}")))
 }
 
-/// Go's `time.Duration.String()`: `1h2m3s`, `1.5s`, `250ms`, `0s`.
-pub fn go_duration(nanos: i64) -> String {
-    if nanos == 0 {
-        return "0s".to_owned();
-    }
-    let sign = if nanos < 0 { "-" } else { "" };
-    let n = nanos.unsigned_abs();
-    if n < 1_000_000_000 {
-        let (unit, div) = if n < 1_000 {
-            ("ns", 1)
-        } else if n < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        return format!("{sign}{}{unit}", fraction(n, div));
-    }
-    let (h, rest) = (n / 3_600_000_000_000, n % 3_600_000_000_000);
-    let (m, rest) = (rest / 60_000_000_000, rest % 60_000_000_000);
-    let s = fraction(rest, 1_000_000_000);
-    match (h, m) {
-        (0, 0) => format!("{sign}{s}s"),
-        (0, m) => format!("{sign}{m}m{s}s"),
-        (h, m) => format!("{sign}{h}h{m}m{s}s"),
-    }
-}
-
-/// `n / div` with Go's trailing-zero-free fraction.
-fn fraction(n: u64, div: u64) -> String {
-    let (whole, frac) = (n / div, n % div);
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let width = div.ilog10() as usize;
-    let digits = format!("{frac:0width$}");
-    format!("{whole}.{}", digits.trim_end_matches('0'))
+/// A `metav1.Duration` (nanoseconds) as Go prints it: `1h2m3s`, `-2s`.
+fn go_duration(nanos: i64) -> String {
+    let text = crate::flux::duration::format(std::time::Duration::from_nanos(nanos.unsigned_abs()));
+    if nanos < 0 { format!("-{text}") } else { text }
 }
 
 #[cfg(test)]
@@ -260,20 +228,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_print_as_go_prints_them() {
-        for (nanos, want) in [
-            (0, "0s"),
-            (1_500_000_000, "1.5s"),
-            (30_000_000_000, "30s"),
-            (90_000_000_000, "1m30s"),
-            (3_600_000_000_000, "1h0m0s"),
-            (3_723_000_000_000, "1h2m3s"),
-            (250_000_000, "250ms"),
-            (1_500, "1.5µs"),
-            (7, "7ns"),
-            (-2_000_000_000, "-2s"),
-        ] {
-            assert_eq!(go_duration(nanos), want, "{nanos}");
-        }
+    fn durations_print_as_go_prints_them_negative_ones_too() {
+        assert_eq!(go_duration(90_000_000_000), "1m30s");
+        assert_eq!(go_duration(-2_000_000_000), "-2s");
+        assert_eq!(go_duration(0), "0s");
     }
 }
