@@ -9,11 +9,12 @@
 //! `.cargo_vcs_info.json` that `cargo package` writes (a crate built from
 //! crates.io); else `unknown`. Never fails the build.
 //!
-//! Also compiles Kubernetes' own `generated.proto` files (`proto/`) into a
-//! descriptor set, `$OUT_DIR/kubernetes.binpb`, from which the simulator
-//! decodes protobuf request bodies of every built-in kind. protox is a
-//! protobuf compiler in Rust: no `protoc` on the machine. A proto file that
-//! does not compile fails the build, naming the file.
+//! Also compiles Kubernetes' own `generated.proto` files
+//! (`third_party/kubernetes-proto/`) into a descriptor set,
+//! `$OUT_DIR/kubernetes.binpb`, from which the simulator decodes protobuf
+//! request bodies of every built-in kind. protox is a protobuf compiler in
+//! Rust: no `protoc` on the machine. A proto file that does not compile
+//! fails the build, naming the file.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,12 +35,16 @@ fn main() {
         format!("{version} (commit {commit}, {date})")
     };
     println!("cargo::rustc-env=GAMEDAY_VERSION_LINE={line}");
-    compile_kubernetes_protos(&dir.join("proto").join(PROTO_TREE));
+    compile_kubernetes_protos(
+        &dir.join("third_party")
+            .join("kubernetes-proto")
+            .join(PROTO_TREE),
+    );
 }
 
-/// The folder under `proto/` the simulator's descriptors come from: the
-/// Kubernetes version the simulator reports.
-const PROTO_TREE: &str = "kubernetes-1.33";
+/// The folder under `third_party/kubernetes-proto/` the simulator's
+/// descriptors come from: the Kubernetes version the simulator reports.
+const PROTO_TREE: &str = "v1.33";
 
 fn compile_kubernetes_protos(root: &Path) {
     println!("cargo::rerun-if-changed={}", root.display());

@@ -553,38 +553,20 @@ async fn every_create_subcommand_stores_the_object_kubectl_built() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
-    // The protobuf bodies reached the server as protobuf (not a fallback).
-    let d = f
-        .cluster
-        .store()
-        .get(&ObjectRef::namespaced(
-            Gvr::new("apps", "v1", "deployments"),
-            "t",
-            "web",
-        ))
-        .unwrap();
+    // What the decoding had to get right, as the store holds it.
+    let store = f.cluster.store();
+    let get = |gvr: Gvr, name: &str| store.get(&ObjectRef::namespaced(gvr, "t", name)).unwrap();
+    let d = get(Gvr::new("apps", "v1", "deployments"), "web");
     assert_eq!(
         d["spec"]["replicas"], 0,
         "an explicit zero survives the protobuf decoding"
     );
-    let pdb = f
-        .cluster
-        .store()
-        .get(&ObjectRef::namespaced(
-            Gvr::new("policy", "v1", "poddisruptionbudgets"),
-            "t",
-            "half",
-        ))
-        .unwrap();
+    let pdb = get(Gvr::new("policy", "v1", "poddisruptionbudgets"), "half");
     assert_eq!(
         pdb["spec"]["maxUnavailable"], "50%",
         "IntOrString as a string"
     );
-    let auto = f
-        .cluster
-        .store()
-        .get(&ObjectRef::namespaced(Gvr::core("services"), "t", "auto"))
-        .unwrap();
+    let auto = get(Gvr::core("services"), "auto");
     let node_port = auto["spec"]["ports"][0]["nodePort"].as_u64().unwrap_or(0);
     assert!(
         (30000..=32767).contains(&node_port),

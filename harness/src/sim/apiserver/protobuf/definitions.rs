@@ -1,5 +1,5 @@
 //! Kubernetes' protobuf definitions: the descriptor set `build.rs` compiles
-//! from `harness/proto/` (Kubernetes' own `generated.proto` files), which
+//! from `harness/third_party/kubernetes-proto/` (Kubernetes' own `generated.proto` files), which
 //! message a `{apiVersion, kind}` is, and the few places where the protobuf
 //! field names are not the JSON names.
 
