@@ -385,6 +385,37 @@ fn embedded_objects_decode_from_json_or_a_nested_envelope() {
 }
 
 #[test]
+fn envelopes_nested_in_raw_extensions_are_bounded() {
+    let revision = |raw: Vec<u8>| {
+        msg(
+            "api.apps.v1.ControllerRevision",
+            vec![(
+                "data",
+                Pb::Message(msg(
+                    "apimachinery.pkg.runtime.RawExtension",
+                    vec![("raw", Pb::Bytes(raw.into()))],
+                )),
+            )],
+        )
+    };
+    let nest = |levels: usize| {
+        let mut raw = br#"{"a":1}"#.to_vec();
+        for _ in 0..levels {
+            raw = body("apps/v1", "ControllerRevision", &revision(raw));
+        }
+        raw
+    };
+    let ok = decode(&nest(20)).unwrap();
+    assert_eq!(
+        ok.pointer(&format!("{}/a", "/data".repeat(20))),
+        Some(&json!(1))
+    );
+    let err = decode(&nest(60)).unwrap_err();
+    assert_eq!(err.code, 400);
+    assert!(err.message.contains("nested too deeply"), "{}", err.message);
+}
+
+#[test]
 fn a_crd_schema_keeps_its_json_schema_names() {
     let api = "apiextensions_apiserver.pkg.apis.apiextensions.v1";
     let string_prop = msg(
