@@ -17,7 +17,9 @@
 //!   connection buffers at most [`CONNECTION_BUFFER`] bytes not yet handed
 //!   to the kernel. A client that reads slowly, or not at all, holds at
 //!   most that much (times [`MAX_CONNECTIONS`]: 384 MiB in all), whatever
-//!   the size of the list.
+//!   the size of the list, and in the kernel a send buffer of
+//!   [`SOCKET_SEND_BUFFER`] (doubled by Linux for its bookkeeping) instead
+//!   of one auto-tuned up to `tcp_wmem`'s 4 MiB.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +46,8 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const LIST_CHUNK: usize = 64 * 1024;
 /// Bytes a connection buffers (request head, response not yet written).
 pub const CONNECTION_BUFFER: usize = 128 * 1024;
+/// The kernel send buffer of an accepted connection (`SO_SNDBUF`).
+pub const SOCKET_SEND_BUFFER: u32 = 128 * 1024;
 
 /// The in-flight counters of one API server.
 #[derive(Debug, Clone)]

@@ -78,9 +78,7 @@ impl Listener {
             return Ok(());
         }
         let port = self.port();
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
-            .await
-            .map_err(|source| Error::Bind { port, source })?;
+        let listener = bind(port).map_err(|source| Error::Bind { port, source })?;
         let bound = listener
             .local_addr()
             .map_err(|source| Error::Bind { port, source })?
@@ -132,6 +130,21 @@ impl Drop for Listener {
             r.cancel.cancel();
         }
     }
+}
+
+/// A listener on 127.0.0.1:`port` whose accepted connections inherit a
+/// send buffer of [`limits::SOCKET_SEND_BUFFER`]: the kernel's memory for
+/// a client that does not read is bounded too, not only the process's (on
+/// Linux an auto-tuned send buffer grows to megabytes, and a thousand
+/// silent readers then exhaust the machine's TCP memory, which resets
+/// connections of every program on it).
+fn bind(port: u16) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.set_send_buffer_size(limits::SOCKET_SEND_BUFFER)?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    // tokio's TcpListener::bind backlog.
+    socket.listen(1024)
 }
 
 /// Serves one accepted connection until it ends or the listener stops.
@@ -217,5 +230,29 @@ async fn accept_loop(
             serve_connection(tcp, peer, state, tls, cancel).await;
             drop(permit);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without the cap an accepted socket's send buffer is auto-tuned by
+    /// the kernel (from `tcp_wmem`'s 16 KiB up to 4 MiB).
+    #[tokio::test]
+    async fn accepted_connections_have_a_bounded_kernel_send_buffer() {
+        let listener = bind(0).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = tokio::net::TcpStream::connect(("127.0.0.1", port));
+        let (accepted, client) = tokio::join!(listener.accept(), client);
+        let (accepted, _) = accepted.unwrap();
+        let _client = client.unwrap();
+        let socket = tokio::net::TcpSocket::from_std_stream(accepted.into_std().unwrap());
+        let size = socket.send_buffer_size().unwrap();
+        // Linux doubles what is set (its bookkeeping) and locks it there.
+        assert!(
+            (limits::SOCKET_SEND_BUFFER..=2 * limits::SOCKET_SEND_BUFFER).contains(&size),
+            "SO_SNDBUF {size}"
+        );
     }
 }
